@@ -1,0 +1,180 @@
+-- Stored tables: what the warehouse holds. Loaders and importers write here; nobody else does.
+-- The public contract is the set of views in 02_views.sql, not these tables.
+
+CREATE TABLE IF NOT EXISTS municipality (
+    municipality_code VARCHAR PRIMARY KEY,      -- 4-digit text with leading zero, "0180"
+    name              VARCHAR NOT NULL,          -- as SCB writes it ("Upplands Väsby")
+    county_code       VARCHAR NOT NULL,          -- 2-digit text, "01"
+    county_name       VARCHAR NOT NULL,
+    skl_group_2005    VARCHAR                    -- SKL 2005 municipality type
+);
+
+-- Alternative spellings used by Kolada and others ("Malung-Sälen", "Region Gotland" ...)
+CREATE TABLE IF NOT EXISTS municipality_alias (
+    alias             VARCHAR PRIMARY KEY,
+    municipality_code VARCHAR NOT NULL
+);
+
+-- SCB panel rows as published (panel year t holds population at 31 Dec t-1).
+CREATE TABLE IF NOT EXISTS scb_panel (
+    municipality_code VARCHAR NOT NULL,
+    panel_year        INTEGER NOT NULL,
+    population        BIGINT,
+    share_0_19        DOUBLE,
+    share_75_plus     DOUBLE,
+    share_tertiary_education DOUBLE,
+    tax_rate          DOUBLE,
+    tax_base          DOUBLE,
+    expenditure_per_inhabitant DOUBLE,
+    PRIMARY KEY (municipality_code, panel_year)
+);
+
+-- Population at 31 December of `year`, one row per municipality and year.
+CREATE TABLE IF NOT EXISTS population (
+    municipality_code VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    population        BIGINT  NOT NULL,
+    population_source VARCHAR NOT NULL,   -- e.g. 'SCB panel 2011 (31 dec 2010)', 'Kolada N01938/N01960', 'interpolated ...'
+    PRIMARY KEY (municipality_code, year)
+);
+
+CREATE TABLE IF NOT EXISTS kpi (
+    kpi_id           VARCHAR PRIMARY KEY,
+    title            VARCHAR NOT NULL,
+    description      VARCHAR,
+    unit             VARCHAR,
+    higher_is_better BOOLEAN,                 -- NULL = no direction (background figure)
+    perspective      VARCHAR,                 -- 'omsorgstagare','ekonomi','medarbetare','verksamhet' or NULL
+    area             VARCHAR,                 -- index area, e.g. 'Brukarbedömning'
+    source           VARCHAR NOT NULL,
+    is_demo          BOOLEAN NOT NULL DEFAULT false,
+    CHECK (perspective IS NULL OR perspective IN ('omsorgstagare','ekonomi','medarbetare','verksamhet'))
+);
+
+-- Kolada's catalogue (deduplicated), used to map KPI titles to ids on import.
+CREATE TABLE IF NOT EXISTS kpi_catalogue (
+    kpi_id      VARCHAR PRIMARY KEY,
+    title       VARCHAR NOT NULL,
+    description VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS kpi_value (
+    kpi_id            VARCHAR NOT NULL,
+    municipality_code VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    gender            VARCHAR NOT NULL DEFAULT 'T',
+    value             DOUBLE  NOT NULL,
+    source            VARCHAR NOT NULL,
+    is_demo           BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (kpi_id, municipality_code, year, gender),
+    CHECK (gender IN ('T','K','M'))
+);
+
+CREATE TABLE IF NOT EXISTS benchmark_value (
+    kpi_id    VARCHAR NOT NULL,
+    benchmark VARCHAR NOT NULL,              -- "Alla kommuner (ovägt medel)" ...
+    year      INTEGER NOT NULL,
+    value     DOUBLE  NOT NULL,
+    source    VARCHAR NOT NULL,
+    PRIMARY KEY (kpi_id, benchmark, year)
+);
+
+CREATE TABLE IF NOT EXISTS org_unit (
+    unit_id           VARCHAR PRIMARY KEY,
+    municipality_code VARCHAR NOT NULL,
+    name              VARCHAR NOT NULL,
+    kind              VARCHAR NOT NULL,      -- 'hemtjanst' | 'sarskilt_boende'
+    is_demo           BOOLEAN NOT NULL DEFAULT false
+);
+
+CREATE TABLE IF NOT EXISTS unit_value (
+    kpi_id  VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    period  DATE    NOT NULL,                -- first day of the month
+    value   DOUBLE  NOT NULL,
+    source  VARCHAR NOT NULL,
+    is_demo BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (kpi_id, unit_id, period)
+);
+
+CREATE TABLE IF NOT EXISTS grant_round (
+    round                  VARCHAR NOT NULL, -- '2011:1','2011:2','2012','2013:1','2013:2'
+    pot                    INTEGER NOT NULL,
+    performance_required   VARCHAR,
+    announced_sek          BIGINT,
+    paid_sek               BIGINT,
+    paid_share_pct         DOUBLE,
+    municipalities_granted INTEGER,
+    allocation_basis       VARCHAR,
+    source                 VARCHAR NOT NULL,
+    PRIMARY KEY (round, pot)
+);
+
+CREATE TABLE IF NOT EXISTS grant_award (
+    municipality_code VARCHAR NOT NULL,
+    round             VARCHAR NOT NULL,
+    pot               INTEGER NOT NULL,
+    applied           BOOLEAN NOT NULL,
+    granted_sek       BIGINT,
+    paid_sek          BIGINT,
+    returned_sek      BIGINT,
+    source            VARCHAR NOT NULL,
+    PRIMARY KEY (municipality_code, round, pot)
+);
+
+-- Printed totals as given in a source row, kept beside the per-pot rows so gaps can be reported.
+CREATE TABLE IF NOT EXISTS grant_award_printed_total (
+    municipality_code VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    total_granted_sek BIGINT,
+    source            VARCHAR NOT NULL,
+    PRIMARY KEY (municipality_code, year)
+);
+
+CREATE TABLE IF NOT EXISTS stimulus_grant_return (
+    municipality_code  VARCHAR NOT NULL,
+    grant_type         VARCHAR NOT NULL,
+    grant_years        VARCHAR NOT NULL,
+    received_total_sek BIGINT,
+    spent_sek          BIGINT,
+    returned_sek       BIGINT,
+    returned_date      DATE,
+    source             VARCHAR NOT NULL,
+    PRIMARY KEY (municipality_code, grant_type, grant_years)
+);
+
+CREATE TABLE IF NOT EXISTS grant_fact (
+    fact   VARCHAR PRIMARY KEY,
+    value  DOUBLE NOT NULL,
+    source VARCHAR NOT NULL
+);
+
+-- Datasets in the warehouse and where they came from (shown on /om).
+CREATE TABLE IF NOT EXISTS dataset (
+    dataset     VARCHAR PRIMARY KEY,
+    description VARCHAR NOT NULL,
+    source      VARCHAR NOT NULL,
+    file        VARCHAR,
+    sha256      VARCHAR,
+    loaded_at   TIMESTAMP NOT NULL,
+    is_demo     BOOLEAN NOT NULL DEFAULT false
+);
+
+-- One row per import command that committed.
+CREATE TABLE IF NOT EXISTS import_log (
+    import_id  VARCHAR PRIMARY KEY,
+    kind       VARCHAR NOT NULL,             -- 'kolada' | 'indicators' | 'grants'
+    file       VARCHAR NOT NULL,
+    sha256     VARCHAR NOT NULL,
+    imported_at TIMESTAMP NOT NULL,
+    inserted   INTEGER NOT NULL,
+    updated    INTEGER NOT NULL,
+    skipped    INTEGER NOT NULL,
+    benchmark_rows INTEGER NOT NULL,
+    unmapped   VARCHAR                       -- JSON list of names that could not be mapped
+);
+
+CREATE TABLE IF NOT EXISTS warehouse_meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);

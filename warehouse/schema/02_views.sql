@@ -1,0 +1,52 @@
+-- PUBLIC CONTRACT. Analysts' notebooks, the pipelines and the dashboard read these views only.
+-- Names and listed columns are stable; adding columns is fine, renaming is a breaking change.
+
+CREATE OR REPLACE VIEW municipalities AS
+SELECT municipality_code, name, county_code, county_name, skl_group_2005,
+       skl_group_2005 = 'Glesbygdskommuner' AS is_glesbygd
+FROM municipality;
+
+-- Size groups as in SKL 2010 (seed 003, footnote 4): small = under 12 500 inhabitants or an
+-- SKL 2005 Glesbygdskommun; medium = 12 500–50 000; large = over 50 000.
+CREATE OR REPLACE VIEW municipality_years AS
+SELECT p.municipality_code, p.year, p.population,
+       CASE WHEN p.population < 12500 OR m.skl_group_2005 = 'Glesbygdskommuner' THEN 'small'
+            WHEN p.population <= 50000 THEN 'medium'
+            ELSE 'large' END AS size_group,
+       p.population_source
+FROM population p JOIN municipality m USING (municipality_code);
+
+CREATE OR REPLACE VIEW kpis AS
+SELECT kpi_id, title, description, unit, higher_is_better, perspective, area, source, is_demo
+FROM kpi;
+
+CREATE OR REPLACE VIEW kpi_values AS
+SELECT kpi_id, municipality_code, year, gender, value, source, is_demo
+FROM kpi_value;
+
+CREATE OR REPLACE VIEW benchmark_values AS
+SELECT kpi_id, benchmark, year, value, source
+FROM benchmark_value;
+
+CREATE OR REPLACE VIEW org_units AS
+SELECT unit_id, municipality_code, name, kind, is_demo
+FROM org_unit;
+
+CREATE OR REPLACE VIEW unit_values AS
+SELECT kpi_id, unit_id, period, value, source, is_demo
+FROM unit_value;
+
+CREATE OR REPLACE VIEW grant_rounds AS
+SELECT round, pot, announced_sek, paid_sek, municipalities_granted, allocation_basis,
+       performance_required, paid_share_pct, source
+FROM grant_round;
+
+CREATE OR REPLACE VIEW grant_awards AS
+SELECT municipality_code, round, pot, applied, granted_sek, paid_sek, returned_sek, source
+FROM grant_award;
+
+CREATE OR REPLACE VIEW stimulus_grant_returns AS
+SELECT * FROM stimulus_grant_return;
+
+CREATE OR REPLACE VIEW datasets AS
+SELECT * FROM dataset;
