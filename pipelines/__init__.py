@@ -1,8 +1,13 @@
 """Pipelines: what is computed. Each reads the warehouse's public views and writes marts
-(tables mart_*) with their own public views; every run records its config and its hash."""
+(tables mart_*) with their own public views; every run records its config and its hash
+(pipelines/runs.py)."""
 from __future__ import annotations
 
 
 def run_all(con) -> None:
     """Run every pipeline with its default configuration for all years (used by `build`)."""
-    return None
+    from pipelines.ranking import run_default as run_ranking
+    from pipelines.economy import run_default as run_economy
+
+    run_ranking(con)
+    run_economy(con)
