@@ -1,0 +1,306 @@
+"""Plotly figure builders for the analysis pages (/urval, /kostnad, /statsbidrag, /trender).
+
+Pure functions: DataFrames in, ``go.Figure`` out; no database access, no Dash. Every figure
+gets Swedish (or English) number separators and, where asked, its source line drawn inside the
+figure so an exported PNG/PDF still says where the numbers come from.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats
+
+from styrkort import formats
+from styrkort.formats import PLOTLY_SEPARATORS
+
+# Colours chosen for contrast >= 4.5:1 on white (WCAG AA for the text labels drawn in them).
+RED = "#B3261E"      # above standard cost (costlier)
+GREEN = "#1E7B34"    # below standard cost (cheaper)
+BLUE = "#1F4E8C"     # the municipality's own line
+GREY = "#595959"     # national reference
+ORANGE = "#A65A00"   # size-group reference
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+
+SIZE_GROUPS = ("small", "medium", "large")
+SIZE_GROUP_LABEL = {
+    "sv": {"small": "Små", "medium": "Mellanstora", "large": "Stora"},
+    "en": {"small": "Small", "medium": "Medium", "large": "Large"},
+}
+
+
+def _sv(lang: str) -> bool:
+    return lang != "en"
+
+
+def base_layout(fig: go.Figure, lang: str = "sv", *, big: bool = False, source: str | None = None,
+                height: int | None = None) -> go.Figure:
+    """Common layout: locale separators, readable fonts, white background, optional source line."""
+    size = 22 if big else 14
+    fig.update_layout(
+        separators=PLOTLY_SEPARATORS["sv" if _sv(lang) else "en"],
+        font={"family": FONT, "size": size, "color": "#1a1a1a"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 10, "r": 20, "t": 60 if big else 40, "b": 90 if source else 40},
+        hoverlabel={"font_size": size},
+    )
+    if height:
+        fig.update_layout(height=height)
+    fig.update_xaxes(showgrid=True, gridcolor="#e0e0e0", zerolinecolor="#9e9e9e", automargin=True)
+    fig.update_yaxes(showgrid=True, gridcolor="#e0e0e0", zerolinecolor="#9e9e9e", automargin=True)
+    if source:
+        fig.add_annotation(
+            text=source, xref="paper", yref="paper", x=0, y=0, yshift=-70 if not big else -80,
+            xanchor="left", yanchor="top", showarrow=False, align="left",
+            font={"size": max(11, size - 6), "color": GREY},
+        )
+    return fig
+
+
+def empty_figure(message: str, lang: str = "sv") -> go.Figure:
+    """A blank figure that says why it is blank (never an empty axis without explanation)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                       font={"size": 16})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return base_layout(fig, lang, height=240)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass(frozen=True)
+class OlsFit:
+    slope: float
+    intercept: float
+    r: float
+    p: float
+    n: int
+
+
+def ols_fit(x, y) -> OlsFit:
+    """Least-squares line y = intercept + slope·x with Pearson r and its two-sided p-value.
+
+    Rows where either value is missing are dropped. Needs at least three points."""
+    df = pd.DataFrame({"x": pd.to_numeric(pd.Series(list(x)), errors="coerce"),
+                       "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
+    n = len(df)
+    if n < 3 or df["x"].nunique() < 2:
+        return OlsFit(math.nan, math.nan, math.nan, math.nan, n)
+    res = stats.linregress(df["x"].to_numpy(float), df["y"].to_numpy(float))
+    return OlsFit(float(res.slope), float(res.intercept), float(res.rvalue), float(res.pvalue), n)
+
+
+def association_in_words(r: float, p: float, lang: str = "sv", alpha: float = 0.05) -> str:
+    """Pearson r and p in plain words, e.g. 'Inget tydligt samband (r = 0,04; p = 0,52)'.
+
+    'Tydligt' means significant at `alpha`; strength follows the usual rule of thumb
+    (|r| < 0,3 weak, < 0,5 moderate, else strong)."""
+    if r is None or p is None or math.isnan(r) or math.isnan(p):
+        return "För få värden för att bedöma ett samband" if _sv(lang) else "Too few values to judge an association"
+    nums = (f"(r = {formats.number(r, 2, lang)}; p = {_p_text(p, lang)})")
+    if p >= alpha:
+        words = "Inget tydligt samband" if _sv(lang) else "No clear association"
+        return f"{words} {nums}"
+    a = abs(r)
+    if _sv(lang):
+        strength = "Svagt" if a < 0.3 else ("Måttligt" if a < 0.5 else "Starkt")
+        direction = "positivt" if r > 0 else "negativt"
+        return f"{strength} {direction} samband {nums}"
+    strength = "Weak" if a < 0.3 else ("Moderate" if a < 0.5 else "Strong")
+    direction = "positive" if r > 0 else "negative"
+    return f"{strength} {direction} association {nums}"
+
+
+def _p_text(p: float, lang: str) -> str:
+    if p < 0.001:
+        return "< " + formats.number(0.001, 3, lang)
+    return formats.number(p, 2 if p >= 0.01 else 3, lang)
+
+
+# --------------------------------------------------------------------------- /kostnad
+
+
+def deviation_colour(value: float) -> str:
+    """Study's convention: above standard cost (positive) red, below (negative) green."""
+    return RED if value > 0 else GREEN
+
+
+def deviation_label(value: float, lang: str = "sv") -> str:
+    """Bar label that carries the meaning without colour: sign, value and 'över/under'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return formats.MISSING_SV if _sv(lang) else formats.MISSING_EN
+    sign = "+" if value > 0 else ("\u2212" if value < 0 else "\u00b1")
+    mag = formats.number(abs(value), 1, lang)
+    unit = "\u00a0%" if _sv(lang) else "%"
+    if _sv(lang):
+        words = ("över standardkostnad" if value > 0 else
+                 "under standardkostnad" if value < 0 else "lika med standardkostnad")
+    else:
+        words = ("above standard cost" if value > 0 else
+                 "below standard cost" if value < 0 else "equal to standard cost")
+    return f"{sign}{mag}{unit} {words}"
+
+
+def top_by_composite(composite: pd.DataFrame, deviation: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The n best municipalities by composite rank that have a cost deviation, best first.
+
+    composite: municipality_code, name, rank; deviation: municipality_code, deviation_pct, method."""
+    df = composite.merge(deviation, on="municipality_code", how="inner")
+    df = df.dropna(subset=["deviation_pct"]).sort_values("rank", kind="stable")
+    return df.head(n).reset_index(drop=True)
+
+
+def diagram1(df: pd.DataFrame, lang: str = "sv", source: str | None = None, title: str | None = None) -> go.Figure:
+    """Seed 003's Diagram 1 rebuilt: % deviation from standard cost for the best municipalities.
+
+    df: name, deviation_pct, rank (best first). Horizontal bars, rank 1 on top."""
+    if df.empty:
+        return empty_figure("Inga kostnadsuppgifter för året" if _sv(lang) else "No cost data for the year", lang)
+    values = df["deviation_pct"].astype(float).tolist()
+    labels = [f"{int(r)}. {nm}" for r, nm in zip(df["rank"], df["name"])]
+    fig = go.Figure(go.Bar(
+        x=values, y=labels, orientation="h",
+        marker={"color": [deviation_colour(v) for v in values]},
+        text=[deviation_label(v, lang) for v in values],
+        textposition="outside", cliponaxis=False,
+        textfont={"size": 13, "color": "#1a1a1a"},
+        hovertemplate="%{y}: %{x:.1f} %<extra></extra>",
+    ))
+    span = max(abs(v) for v in values) if values else 1.0
+    pad = span * 1.9 + 1  # room for the outside labels on both sides
+    fig.update_xaxes(range=[-pad if min(values) < 0 else -span * 0.3 - 1, pad if max(values) > 0 else span * 0.3 + 1],
+                     title="Avvikelse från standardkostnad (%)" if _sv(lang) else "Deviation from standard cost (%)",
+                     zeroline=True, zerolinewidth=2, zerolinecolor="#1a1a1a")
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    if title:
+        fig.update_layout(title={"text": title, "x": 0})
+    return base_layout(fig, lang, source=source, height=max(360, 34 * len(df) + 160))
+
+
+def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) -> go.Figure:
+    """Composite (x) vs cost deviation % (y), one dot per municipality, with the OLS line.
+
+    df: municipality_code, name, composite, deviation_pct[, size_group]."""
+    d = df.dropna(subset=["composite", "deviation_pct"])
+    if d.empty:
+        return empty_figure("Inga värden att visa" if _sv(lang) else "No values to show", lang)
+    fig = go.Figure()
+    symbols = {"small": "circle", "medium": "square", "large": "diamond"}
+    groups = d["size_group"].unique().tolist() if "size_group" in d else [None]
+    for g in [g for g in SIZE_GROUPS if g in groups] + [g for g in groups if g not in SIZE_GROUPS]:
+        part = d if g is None else d[d["size_group"] == g]
+        fig.add_trace(go.Scatter(
+            x=part["composite"], y=part["deviation_pct"], mode="markers",
+            name=SIZE_GROUP_LABEL["sv" if _sv(lang) else "en"].get(g, str(g)) if g else "",
+            marker={"size": 8, "symbol": symbols.get(g, "circle"), "opacity": 0.75,
+                    "line": {"width": 0.5, "color": "white"}},
+            text=part.get("name"), hovertemplate="%{text}<br>%{x:.2f}; %{y:.1f} %<extra></extra>",
+        ))
+    fit = ols_fit(d["composite"], d["deviation_pct"])
+    if not math.isnan(fit.slope):
+        xs = np.array([d["composite"].min(), d["composite"].max()], dtype=float)
+        fig.add_trace(go.Scatter(x=xs, y=fit.intercept + fit.slope * xs, mode="lines",
+                                 name="OLS-linje" if _sv(lang) else "OLS line",
+                                 line={"color": "#1a1a1a", "width": 3, "dash": "dash"}))
+    fig.update_xaxes(title="Sammanvägt index (z)" if _sv(lang) else "Composite index (z)")
+    fig.update_yaxes(title="Avvikelse från standardkostnad (%)" if _sv(lang) else "Deviation from standard cost (%)",
+                     zeroline=True, zerolinewidth=2)
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      title={"text": association_in_words(fit.r, fit.p, lang), "x": 0, "font": {"size": 15}})
+    return base_layout(fig, lang, source=source, height=520)
+
+
+# --------------------------------------------------------------------------- /statsbidrag
+
+
+def uptake_by_group_bar(df: pd.DataFrame, lang: str = "sv", source: str | None = None) -> go.Figure:
+    """df: round, size_group, uptake_pct (granted / frame, %). Grouped bars per round."""
+    if df.empty:
+        return empty_figure("Inga bidragsuppgifter" if _sv(lang) else "No grant data", lang)
+    fig = go.Figure()
+    patterns = {"small": "", "medium": "/", "large": "."}  # pattern as well as colour
+    colours = {"small": "#1F4E8C", "medium": "#A65A00", "large": "#1E7B34"}
+    for g in SIZE_GROUPS:
+        part = df[df["size_group"] == g]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(
+            x=part["round"], y=part["uptake_pct"], name=SIZE_GROUP_LABEL["sv" if _sv(lang) else "en"][g],
+            marker={"color": colours[g], "pattern": {"shape": patterns[g]}},
+            text=[formats.percent(v, 0, lang) for v in part["uptake_pct"]], textposition="outside",
+            hovertemplate="%{x}: %{y:.1f} %<extra></extra>",
+        ))
+    fig.update_layout(barmode="group", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.update_yaxes(title="Beviljat av ram (%)" if _sv(lang) else "Granted of frame (%)", rangemode="tozero")
+    fig.update_xaxes(title="Omgång" if _sv(lang) else "Round", type="category")
+    return base_layout(fig, lang, source=source, height=440)
+
+
+def uptake_map(df: pd.DataFrame, geojson: dict, lang: str = "sv", source: str | None = None) -> go.Figure:
+    """Choropleth of uptake % per municipality. df: municipality_code, name, uptake_pct."""
+    if df.empty:
+        return empty_figure("Inga bidragsuppgifter" if _sv(lang) else "No grant data", lang)
+    fig = go.Figure(go.Choropleth(
+        geojson=geojson, locations=df["municipality_code"], z=df["uptake_pct"], featureidkey="id",
+        text=df["name"], colorscale="Blues", zmin=0, zmax=max(100.0, float(df["uptake_pct"].max() or 0)),
+        marker={"line": {"width": 0.3, "color": "#666"}},
+        colorbar={"title": {"text": "%"}, "thickness": 14},
+        hovertemplate="%{text}: %{z:.0f} %<extra></extra>",
+    ))
+    fig.update_geos(fitbounds="locations", visible=False)
+    fig = base_layout(fig, lang, source=source, height=640)
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 90 if source else 10})
+    return fig
+
+
+# --------------------------------------------------------------------------- /trender
+
+
+def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str = "sv", *,
+                 municipality_name: str = "", group_label: str | None = None,
+                 source: str | None = None, big: bool = True, is_demo: bool = False) -> go.Figure:
+    """Committee chart: the municipality's line with size-group and national means.
+
+    values: year, value[, group_mean, national_mean]. Thick lines and large type so it reads
+    on a projector; references are dashed/dotted so they differ without colour too."""
+    d = values.sort_values("year")
+    fig = go.Figure()
+    if d.empty or d["value"].dropna().empty:
+        return empty_figure("Uppgift saknas" if _sv(lang) else "No data", lang)
+    lw = 6 if big else 3
+    ms = 14 if big else 8
+    if "national_mean" in d and d["national_mean"].notna().any():
+        fig.add_trace(go.Scatter(x=d["year"], y=d["national_mean"], mode="lines+markers",
+                                 name="Riket (medel)" if _sv(lang) else "Sweden (mean)",
+                                 line={"color": GREY, "width": lw - 2, "dash": "dot"},
+                                 marker={"size": ms - 4, "symbol": "square"}))
+    if "group_mean" in d and d["group_mean"].notna().any():
+        fig.add_trace(go.Scatter(x=d["year"], y=d["group_mean"], mode="lines+markers",
+                                 name=group_label or ("Storleksgruppen (medel)" if _sv(lang) else "Size group (mean)"),
+                                 line={"color": ORANGE, "width": lw - 2, "dash": "dash"},
+                                 marker={"size": ms - 4, "symbol": "diamond"}))
+    fig.add_trace(go.Scatter(x=d["year"], y=d["value"], mode="lines+markers",
+                             name=municipality_name or ("Kommunen" if _sv(lang) else "Municipality"),
+                             line={"color": BLUE, "width": lw}, marker={"size": ms}))
+    t = title + (" (demo)" if is_demo else "")
+    fig.update_layout(title={"text": t, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
+    fig.update_xaxes(dtick=1, tickformat="d", title=None)
+    fig.update_yaxes(title=unit or None)
+    fig = base_layout(fig, lang, big=big, source=source, height=620 if big else 420)
+    fig.update_layout(margin={"t": 140 if big else 90})
+    return fig
+
+
+def figure_png(fig: go.Figure, width: int = 1400, height: int = 800, scale: float = 1.0) -> bytes:
+    """Render a figure to PNG with kaleido 1.x (needs a Chrome; see dashboard.report.ensure_browser)."""
+    from dashboard.report import ensure_browser
+
+    ensure_browser()
+    return fig.to_image(format="png", width=width, height=height, scale=scale)

@@ -1,0 +1,263 @@
+"""The PDF "nämndrapport" for /trender: cover, scorecard summary of the four Balansen
+perspectives, one page per trend chart, sources.
+
+Charts are rendered to PNG by kaleido 1.x (which drives a system Chrome/Chromium) and the pages
+are assembled with fpdf2. ``assemble_pdf`` is pure (bytes in, bytes out) so it is testable
+without a browser; ``build_report`` adds the kaleido step.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+PERSPECTIVES = ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")
+PERSPECTIVE_LABEL = {
+    "sv": {"omsorgstagare": "Omsorgstagare", "ekonomi": "Ekonomi",
+           "medarbetare": "Medarbetare och utveckling", "verksamhet": "Verksamhet och processer"},
+    "en": {"omsorgstagare": "Care recipients", "ekonomi": "Finances",
+           "medarbetare": "Staff and development", "verksamhet": "Operations and processes"},
+}
+STATUS_TEXT = {
+    "sv": {"better": "▲ bättre än gruppen", "worse": "▼ sämre än gruppen", "same": "● som gruppen",
+           "no_direction": "– bakgrundsuppgift"},
+    "en": {"better": "▲ better than the group", "worse": "▼ worse than the group", "same": "● as the group",
+           "no_direction": "– background figure"},
+}
+# Plain-ASCII fallbacks when no Unicode font is available (core PDF fonts are Latin-1 only).
+_ASCII = {"▲": "+", "▼": "-", "●": "=", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+)
+
+
+def ensure_browser() -> str | None:
+    """Point kaleido at a Chrome before rendering.
+
+    kaleido 1.x does not ship a browser; choreographer looks at the BROWSER_PATH environment
+    variable first and then PATH (chromium, google-chrome ...). It starts Chrome with
+    --no-sandbox by default (enable_sandbox=False), which is what running as root needs."""
+    if os.environ.get("BROWSER_PATH"):
+        return os.environ["BROWSER_PATH"]
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"):
+        if Path(candidate).exists():
+            os.environ["BROWSER_PATH"] = candidate
+            return candidate
+    found = shutil.which("chromium") or shutil.which("google-chrome")
+    if found:
+        os.environ["BROWSER_PATH"] = found
+    return found
+
+
+def render_pngs(figs: list, width: int = 1400, height: int = 800, scale: float = 1.0) -> list[bytes]:
+    """Render several figures in one kaleido browser session (much faster than one each)."""
+    import tempfile
+
+    import plotly.io as pio
+
+    ensure_browser()
+    if not figs:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [Path(tmp) / f"chart{i}.png" for i in range(len(figs))]
+        pio.write_images(figs, paths, format="png", width=width, height=height, scale=scale)
+        return [p.read_bytes() for p in paths]
+
+
+@dataclass
+class Chart:
+    title: str
+    png: bytes
+    caption: str = ""          # source and years, "demo"/"modellerad" where relevant
+    verdict: str = ""          # trend verdict in words
+
+
+@dataclass
+class ReportContent:
+    municipality_code: str
+    municipality_name: str
+    year: int | None
+    lang: str = "sv"
+    size_group_label: str = ""
+    headline: list[tuple[str, str]] = field(default_factory=list)   # (label, value) on the cover
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)    # perspective, title, value_text, reference_text, status
+    charts: list[Chart] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    has_demo: bool = False
+    created: date = field(default_factory=date.today)
+
+
+class _Pdf:
+    """Thin wrapper over fpdf2 that picks a Unicode font when one is installed."""
+
+    def __init__(self):
+        from fpdf import FPDF
+
+        self.pdf = FPDF(orientation="L", unit="mm", format="A4")
+        self.pdf.set_auto_page_break(auto=True, margin=15)
+        self.pdf.set_margins(15, 15, 15)
+        self.unicode = False
+        for path in FONT_CANDIDATES:
+            if Path(path).exists():
+                bold = Path(path).with_name(Path(path).name.replace(".ttf", "-Bold.ttf").replace("-Regular-Bold", "-Bold"))
+                self.pdf.add_font("Body", "", path)
+                self.pdf.add_font("Body", "B", str(bold) if bold.exists() else path)
+                self.unicode = True
+                break
+        self.family = "Body" if self.unicode else "Helvetica"
+
+    def text(self, s: str) -> str:
+        s = str(s)
+        if self.unicode:
+            return s
+        for k, v in _ASCII.items():
+            s = s.replace(k, v)
+        return s.encode("latin-1", "replace").decode("latin-1")
+
+    def font(self, size: float, bold: bool = False):
+        self.pdf.set_font(self.family, "B" if bold else "", size)
+
+
+def _t(lang: str, sv: str, en: str) -> str:
+    return en if lang == "en" else sv
+
+
+def assemble_pdf(c: ReportContent) -> bytes:
+    """Build the committee report from already-rendered charts. Returns the PDF bytes."""
+    w = _Pdf()
+    pdf, lang = w.pdf, c.lang
+    pdf.set_title(w.text(f"{_t(lang, 'Nämndrapport', 'Committee report')} – {c.municipality_name}"))
+    pdf.set_author("styrkort")
+    pdf.set_creator("styrkort (fpdf2, kaleido)")
+
+    # Cover
+    pdf.add_page()
+    w.font(12)
+    pdf.set_text_color(90, 90, 90)
+    pdf.cell(0, 8, w.text(_t(lang, "Nämndrapport · äldreomsorg", "Committee report · elderly care")),
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(25)
+    pdf.set_text_color(20, 20, 20)
+    w.font(40, bold=True)
+    pdf.cell(0, 20, w.text(c.municipality_name), new_x="LMARGIN", new_y="NEXT")
+    w.font(16)
+    sub = f"{_t(lang, 'Kommunkod', 'Municipality code')} {c.municipality_code}"
+    if c.size_group_label:
+        sub += f" · {c.size_group_label}"
+    if c.year:
+        sub += f" · {_t(lang, 'år', 'year')} {c.year}"
+    pdf.cell(0, 10, w.text(sub), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    w.font(14)
+    for label, value in c.headline:
+        pdf.cell(90, 9, w.text(label))
+        w.font(14, bold=True)
+        pdf.cell(0, 9, w.text(value), new_x="LMARGIN", new_y="NEXT")
+        w.font(14)
+    pdf.ln(10)
+    w.font(11)
+    pdf.set_text_color(90, 90, 90)
+    contents = _t(lang, "Innehåll: styrkortets fyra perspektiv, {n} trenddiagram, källor.",
+                  "Contents: the scorecard's four perspectives, {n} trend charts, sources.").format(n=len(c.charts))
+    pdf.multi_cell(0, 6, w.text(contents), new_x="LMARGIN", new_y="NEXT")
+    if c.has_demo:
+        pdf.multi_cell(0, 6, w.text(_t(lang,
+            "Obs: rapporten innehåller demodata (märkta \"demo\"), inte verkliga mätvärden.",
+            "Note: the report contains demo data (marked \"demo\"), not real measurements.")),
+            new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, w.text(f"{_t(lang, 'Skapad', 'Created')} {c.created.isoformat()} · styrkort"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(20, 20, 20)
+
+    # Scorecard summary
+    pdf.add_page()
+    w.font(22, bold=True)
+    pdf.cell(0, 12, w.text(_t(lang, "Styrkortet – fyra perspektiv", "The scorecard – four perspectives")),
+             new_x="LMARGIN", new_y="NEXT")
+    sc = c.scorecard if c.scorecard is not None else pd.DataFrame()
+    if sc.empty:
+        w.font(12)
+        pdf.multi_cell(0, 7, w.text(_t(lang, "Uppgift saknas för styrkortet.", "No scorecard data.")),
+                       new_x="LMARGIN", new_y="NEXT")
+    else:
+        for p in PERSPECTIVES:
+            part = sc[sc["perspective"] == p]
+            w.font(15, bold=True)
+            pdf.ln(2)
+            counts = part["status"].value_counts() if not part.empty else pd.Series(dtype=int)
+            summary = _t(lang, "{b} bättre, {s} som, {w} sämre än gruppen",
+                         "{b} better, {s} same, {w} worse than the group").format(
+                b=int(counts.get("better", 0)), s=int(counts.get("same", 0)), w=int(counts.get("worse", 0)))
+            pdf.cell(0, 9, w.text(f"{PERSPECTIVE_LABEL[lang if lang == 'en' else 'sv'][p]} – {summary}"),
+                     new_x="LMARGIN", new_y="NEXT")
+            w.font(10)
+            if part.empty:
+                pdf.cell(0, 6, w.text(_t(lang, "uppgift saknas", "no data")), new_x="LMARGIN", new_y="NEXT")
+                continue
+            with pdf.table(col_widths=(120, 40, 45, 62), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"),
+                           line_height=5.5, first_row_as_headings=True) as table:
+                table.row([w.text(x) for x in (_t(lang, "Nyckeltal", "Indicator"), _t(lang, "Värde", "Value"),
+                                               _t(lang, "Gruppens medel", "Group mean"), "Status")])
+                for _, r in part.iterrows():
+                    table.row([w.text(r.get("title", "")), w.text(r.get("value_text", "")),
+                               w.text(r.get("reference_text", "")),
+                               w.text(STATUS_TEXT["en" if lang == "en" else "sv"].get(r.get("status"), str(r.get("status", ""))))])
+
+    # Trend charts, one per page
+    for ch in c.charts:
+        pdf.add_page()
+        w.font(18, bold=True)
+        pdf.multi_cell(0, 9, w.text(ch.title), new_x="LMARGIN", new_y="NEXT")
+        if ch.verdict:
+            w.font(13)
+            pdf.multi_cell(0, 7, w.text(ch.verdict), new_x="LMARGIN", new_y="NEXT")
+        avail_h = pdf.h - pdf.get_y() - 28
+        img_w = min(pdf.epw, avail_h * 1400 / 800)
+        pdf.image(io.BytesIO(ch.png), x=pdf.l_margin, w=img_w)
+        if ch.caption:
+            w.font(9)
+            pdf.set_text_color(90, 90, 90)
+            pdf.multi_cell(0, 5, w.text(ch.caption), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(20, 20, 20)
+
+    # Sources
+    pdf.add_page()
+    w.font(22, bold=True)
+    pdf.cell(0, 12, w.text(_t(lang, "Källor och metod", "Sources and method")), new_x="LMARGIN", new_y="NEXT")
+    w.font(11)
+    for s in c.sources or [_t(lang, "Inga källor angivna.", "No sources given.")]:
+        pdf.multi_cell(0, 6, w.text(f"• {s}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.ln(4)
+    pdf.multi_cell(0, 6, w.text(_t(lang,
+        "Gruppens medel är det ovägda medelvärdet för kommuner i samma storleksgrupp (SKL 2010: små "
+        "under 12 500 invånare eller glesbygdskommun, mellanstora 12 500–50 000, stora över 50 000). "
+        "Trendbedömningen bygger på en OLS-lutning över de senaste åren med 95 % konfidensintervall; "
+        "\"ingen tydlig förändring\" när intervallet omfattar noll.",
+        "The group mean is the unweighted mean of municipalities in the same size group (SKL 2010: small "
+        "under 12,500 inhabitants or a sparsely populated municipality, medium 12,500–50,000, large over 50,000). "
+        "The trend verdict uses an OLS slope over recent years with a 95% confidence interval; "
+        "\"no clear change\" when the interval contains zero.")), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def build_report(content: ReportContent, figs: list, progress=None) -> bytes:
+    """Render `figs` (one per content.charts entry lacking a PNG) with kaleido and assemble."""
+    if progress:
+        progress(1, 3)
+    pngs = render_pngs(figs)
+    for ch, png in zip(content.charts, pngs):
+        ch.png = png
+    if progress:
+        progress(2, 3)
+    out = assemble_pdf(content)
+    if progress:
+        progress(3, 3)
+    return out
