@@ -103,7 +103,7 @@ def association_in_words(r: float, p: float, lang: str = "sv", alpha: float = 0.
     (|r| < 0,3 weak, < 0,5 moderate, else strong)."""
     if r is None or p is None or math.isnan(r) or math.isnan(p):
         return "För få värden för att bedöma ett samband" if _sv(lang) else "Too few values to judge an association"
-    nums = (f"(r = {formats.number(r, 2, lang)}; p = {_p_text(p, lang)})")
+    nums = f"(r = {formats.number(r, 2, lang)}; {_p_text(p, lang)})"
     if p >= alpha:
         words = "Inget tydligt samband" if _sv(lang) else "No clear association"
         return f"{words} {nums}"
@@ -119,8 +119,8 @@ def association_in_words(r: float, p: float, lang: str = "sv", alpha: float = 0.
 
 def _p_text(p: float, lang: str) -> str:
     if p < 0.001:
-        return "< " + formats.number(0.001, 3, lang)
-    return formats.number(p, 2 if p >= 0.01 else 3, lang)
+        return "p < " + formats.number(0.001, 3, lang)
+    return "p = " + formats.number(p, 2 if p >= 0.01 else 3, lang)
 
 
 # --------------------------------------------------------------------------- /kostnad
