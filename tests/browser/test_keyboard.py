@@ -1,0 +1,173 @@
+"""Keyboard navigation through the scorecard (/kommun/0180) in real headless Chromium:
+Tab reaches the language switch, the main navigation, the year selector and the controls in
+each of the four Balansen perspective panels; every focused element shows a visible focus
+indicator; Enter on a navigation link navigates."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _g_support import g_driver, g_url, wait_rendered  # noqa: E402, F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGE = "/kommun/0180"
+MAX_TABS = 400
+# Swedish headings of the four panels (issue 4, page 2)
+PERSPECTIVES = ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer")
+FOCUSABLE = ('a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), '
+             'select:not([disabled]), textarea:not([disabled]), summary, '
+             '[tabindex]:not([tabindex="-1"])')
+
+# Remember how every focusable element (and its two ancestors, for :focus-within styles)
+# looks unfocused, so a focus indicator is a real change and not a permanent card shadow.
+SNAPSHOT_JS = """
+const snap = e => e ? (s => ({outline: s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor,
+                               shadow: s.boxShadow}))(getComputedStyle(e)) : null;
+window.__gSnap = new Map();
+for (const el of document.querySelectorAll(arguments[0])) {
+  const p = el.parentElement, g = p && p.parentElement;
+  window.__gSnap.set(el, [snap(el), snap(p), snap(g)]);
+}
+return window.__gSnap.size;
+"""
+
+# Describe document.activeElement: what it is, where it sits, and whether focus is visible.
+DESCRIBE_JS = """
+const persp = arguments[0];
+const a = document.activeElement;
+if (!a || a === document.body || a === document.documentElement) return null;
+const label = ((a.getAttribute('aria-label') || '') + ' ' + (a.innerText || a.value || '')).trim();
+const href = a.getAttribute('href') || '';
+// which perspective panel holds the element: the panel is the nearest section/card/region
+// around a heading that names the perspective
+let panel = null;
+for (const h of document.querySelectorAll('h2, h3, h4, [role="heading"]')) {
+  const text = h.textContent.trim();
+  const idx = persp.findIndex(p => text.startsWith(p));
+  if (idx < 0) continue;
+  const box = h.closest('section, article, [role="region"], .card, fieldset');
+  if (box && box.contains(a)) { panel = persp[idx]; break; }
+}
+const s = getComputedStyle(a);
+const outlineVisible = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0
+                       && s.outlineColor !== 'rgba(0, 0, 0, 0)';
+const before = (window.__gSnap && window.__gSnap.get(a)) || [null, null, null];
+const snap = e => e ? (st => ({outline: st.outlineStyle + ' ' + st.outlineWidth + ' ' + st.outlineColor,
+                                 shadow: st.boxShadow}))(getComputedStyle(e)) : null;
+const now = [a, a.parentElement, a.parentElement && a.parentElement.parentElement].map(snap);
+let shadowVisible = false;
+for (let i = 0; i < 3; i++) {
+  if (!now[i] || now[i].shadow === 'none') continue;
+  // the element itself: any box-shadow counts when not snapshotted (rendered later)
+  if (!before[i] ? i === 0 : before[i].shadow !== now[i].shadow) shadowVisible = true;
+}
+const yearBox = a.closest('[id*="year" i], [aria-label*="år" i], [aria-label*="year" i]');
+const ownLabel = a.labels && a.labels.length ? a.labels[0].textContent : '';
+return {
+  tag: a.tagName.toLowerCase(), id: a.id || '', href: href, label: label.slice(0, 80),
+  nav: !!(a.closest('nav') && a.tagName === 'A'),
+  navPath: a.closest('nav') && a.tagName === 'A' ? new URL(a.href, location.href).pathname : null,
+  lang: /[?&]lang=(en|sv)/.test(href) || /språk|language|english|svenska/i.test(label),
+  year: !!yearBox || /^(år|year)\\b/i.test(ownLabel.trim()) || /^(år|year)\\b/i.test(a.getAttribute('aria-label') || ''),
+  panel: panel,
+  focusVisible: outlineVisible || shadowVisible,
+  style: 'outline: ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor + '; box-shadow: ' + s.boxShadow,
+  key: a.id || (a.tagName + '|' + href + '|' + label.slice(0, 40)),
+};
+"""
+
+NAV_PATHS_JS = """
+return [...document.querySelectorAll('nav a[href]')]
+  .map(a => new URL(a.href, location.href)).filter(u => u.origin === location.origin)
+  .map(u => u.pathname);
+"""
+
+
+def _tab(driver) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+
+
+def _walk(driver, stop=None) -> list[dict]:
+    """Tab from the top of the page until focus comes back round (or MAX_TABS); return what
+    was focused, in order."""
+    driver.execute_script("document.activeElement && document.activeElement.blur();"
+                          "window.scrollTo(0, 0);")
+    seen: list[dict] = []
+    first_key = None
+    for _ in range(MAX_TABS):
+        _tab(driver)
+        info = driver.execute_script(DESCRIBE_JS, list(PERSPECTIVES))
+        if info is None:           # focus left the document (wrapped to the browser UI)
+            if seen:
+                break
+            continue
+        if first_key is not None and info["key"] == first_key:
+            break
+        first_key = first_key or info["key"]
+        seen.append(info)
+        if stop and stop(info):
+            break
+    return seen
+
+
+@pytest.fixture(scope="module")
+def scorecard(g_driver, g_url):
+    g_driver.get(g_url + PAGE)
+    wait_rendered(g_driver)
+    g_driver.execute_script(SNAPSHOT_JS, FOCUSABLE)
+    return _walk(g_driver)
+
+
+def _fmt(seen):
+    return "\n".join(f"  {i:3d} {s['tag']}#{s['id']} href={s['href']!r} label={s['label']!r} "
+                     f"panel={s['panel']} nav={s['nav']} lang={s['lang']} year={s['year']}"
+                     for i, s in enumerate(seen))
+
+
+def test_tab_reaches_language_switch_nav_and_year(scorecard, g_driver):
+    assert scorecard, "Tab never focused anything on the scorecard page"
+    assert any(s["lang"] for s in scorecard), "language switch not reachable by Tab:\n" + _fmt(scorecard)
+    assert any(s["year"] for s in scorecard), "year selector not reachable by Tab:\n" + _fmt(scorecard)
+    nav_paths = set(g_driver.execute_script(NAV_PATHS_JS))
+    for expected in ("/", "/urval", "/kostnad", "/statsbidrag", "/trender", "/om"):
+        assert expected in nav_paths, f"main navigation (<nav>) has no link to {expected}: {nav_paths}"
+    reached = {s["navPath"] for s in scorecard if s["nav"]}
+    assert nav_paths <= reached, (f"nav links not reachable by Tab: {sorted(nav_paths - reached)}\n"
+                                  + _fmt(scorecard))
+
+
+def test_tab_reaches_controls_in_every_perspective_panel(scorecard):
+    reached = {s["panel"] for s in scorecard if s["panel"]}
+    missing = [p for p in PERSPECTIVES if p not in reached]
+    assert not missing, (f"no focusable control reached inside panel(s) {missing}:\n" + _fmt(scorecard))
+
+
+def test_focus_is_visible_on_every_focused_element(scorecard):
+    invisible = [s for s in scorecard if not s["focusVisible"]]
+    assert not invisible, "focused element(s) without a visible focus indicator:\n" + "\n".join(
+        f"  {s['tag']}#{s['id']} href={s['href']!r} label={s['label']!r}: {s['style']}"
+        for s in invisible)
+
+
+def test_enter_on_nav_link_navigates(g_driver, g_url):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    g_driver.get(g_url + PAGE)
+    wait_rendered(g_driver)
+    h1_before = g_driver.execute_script("return document.querySelector('h1').textContent")
+    seen = _walk(g_driver, stop=lambda s: s["nav"] and s["navPath"] == "/om")
+    assert seen and seen[-1]["navPath"] == "/om", "Tab never reached the /om nav link:\n" + _fmt(seen)
+    ActionChains(g_driver).send_keys(Keys.ENTER).perform()
+    WebDriverWait(g_driver, 15).until(lambda d: d.execute_script("return location.pathname") == "/om")
+    wait_rendered(g_driver)
+    h1_after = g_driver.execute_script("return document.querySelector('h1').textContent")
+    assert h1_after != h1_before, f"URL changed to /om but the heading stayed {h1_after!r}"
