@@ -1,0 +1,371 @@
+"""Uptake of the performance grants for local dignity guarantees 2011–2013 (seed 000) and
+the reconciliation the product shows beside it.
+
+Frames (fördelningsram):
+- 2011:1 a fixed 100 000 kr per municipality (Tabell 2: "100 000 kr per kommun").
+- 2011:2, 2012, 2013:1 (pot 1) and 2013:2 (pot 2): each municipality's share of the country's
+  inhabitants 75+ times the round's announced sum. Pot 2 frames are thereby 33/65 of pot 1
+  frames (announced 33 and 65 mnkr).
+- Inhabitants 75+ = population × share 75+ from the SCB panel (table scb_panel; panel year t
+  holds 31 Dec t−1), interpolated linearly between panel years to 31 December of the year
+  FRAME_LAG_YEARS (default 2) before the round's year. The lag is chosen because it
+  reproduces the 2013 awards best: granted/frame for the 68 pot-1 grants has median 0.999
+  and sd 1.0 % at 31 Dec 2011, against sd 1.8 % at 31 Dec 2012 and 2.9 % at 31 Dec 2009/2013
+  (the reconciliation view lists each candidate date).
+
+Per-municipality outcomes exist only for 2013 (Bilaga 1 → view grant_awards). For 2011:1,
+2011:2 and 2012 only round totals exist (grant_rounds): those rows carry the frame and
+`data_level = 'round_total_only'`, and applied / granted / paid / returned / uptake_share are
+NULL ("uppgift saknas"), never an invented zero. For 2013 (`data_level = 'municipality'`) a
+municipality not in Bilaga 1 did not apply: applied = false and zero amounts. Bilaga 1 lists
+the amounts "beviljats ... och vilka belopp som utbetalats", so paid = granted when the
+warehouse holds no separate paid figure.
+
+Stockholm's returned money (seed 001) is a different grant (stimulansbidrag for value-base
+work 2012–2013), so it is not mixed into grant_uptake: it is in its own view
+`stimulus_returns`; grant_uptake.returned_sek holds only returns of the performance grant
+itself (none in the sources, so 0 for 2013).
+
+Views: grant_uptake, grant_reconciliation, grant_uptake_by_size_group,
+grant_not_applied_2013, stimulus_returns.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.economy import relation_exists, transaction, write_mart
+from pipelines.runs import record_run
+
+FIXED_FRAMES = {"2011:1": 100_000.0}
+FRAME_LAG_YEARS = 2
+POT_RATIO = 33 / 65
+FULL_GRANT_TOLERANCE = 0.05   # "within a few percent": share of full grants within ±5 %
+
+GRANT_UPTAKE_DDL = """
+    municipality_code VARCHAR, round VARCHAR, pot INTEGER, frame_sek DOUBLE, applied BOOLEAN,
+    granted_sek BIGINT, paid_sek BIGINT, returned_sek BIGINT, uptake_share DOUBLE,
+    data_level VARCHAR, round_year INTEGER, population_75_plus DOUBLE, frame_basis VARCHAR,
+    round_paid_share_pct DOUBLE, round_municipalities_granted INTEGER, source VARCHAR,
+    config_hash VARCHAR
+"""
+RECONCILIATION_DDL = """
+    "check" VARCHAR, expected DOUBLE, actual DOUBLE, difference DOUBLE, note VARCHAR,
+    config_hash VARCHAR
+"""
+BY_SIZE_DDL = """
+    round VARCHAR, pot INTEGER, size_group VARCHAR, municipalities INTEGER, applied INTEGER,
+    granted INTEGER, frame_sek DOUBLE, granted_sek BIGINT, uptake_share DOUBLE,
+    data_level VARCHAR, config_hash VARCHAR
+"""
+NOT_APPLIED_DDL = """
+    municipality_code VARCHAR, name VARCHAR, county_name VARCHAR, size_group VARCHAR,
+    frame_pot1_sek DOUBLE, frame_pot2_sek DOUBLE, config_hash VARCHAR
+"""
+STIMULUS_DDL = """
+    municipality_code VARCHAR, name VARCHAR, grant_type VARCHAR, grant_years VARCHAR,
+    received_total_sek BIGINT, spent_sek BIGINT, returned_sek BIGINT, returned_share DOUBLE,
+    returned_date DATE, source VARCHAR, config_hash VARCHAR
+"""
+
+
+# ---------------------------------------------------------------- pure transforms
+
+def round_year(round_id: str) -> int:
+    return int(str(round_id)[:4])
+
+
+def inhabitants_75_plus(panel: pd.DataFrame, ref_year: int) -> pd.Series:
+    """Inhabitants 75+ per municipality at 31 Dec `ref_year`, interpolated linearly between
+    SCB panel years (panel year t = 31 Dec t−1); outside the panel range the nearest panel
+    year is used. panel: municipality_code, panel_year, population, share_75_plus."""
+    p = panel.dropna(subset=["population", "share_75_plus"]).copy()
+    p["n75"] = p["population"].astype(float) * p["share_75_plus"].astype(float)
+    p["date_year"] = p["panel_year"] - 1          # the 31 December the figure refers to
+    wide = p.pivot_table(index="municipality_code", columns="date_year", values="n75")
+    years = np.array(sorted(wide.columns), dtype=float)
+    out = {}
+    for code, row in wide.iterrows():
+        ok = row.notna().to_numpy()
+        if not ok.any():
+            continue
+        out[code] = float(np.interp(ref_year, years[ok], row.to_numpy(float)[ok]))
+    return pd.Series(out, name="population_75_plus", dtype=float)
+
+
+def frames(rounds: pd.DataFrame, n75_by_year: dict[int, pd.Series], codes: list[str],
+           lag: int = FRAME_LAG_YEARS, fixed: dict[str, float] = FIXED_FRAMES) -> pd.DataFrame:
+    """Frame per municipality, round and pot. rounds: round, pot, announced_sek.
+    n75_by_year: {reference year: inhabitants 75+ per code}."""
+    parts = []
+    for r in rounds.itertuples(index=False):
+        year = round_year(r.round)
+        if r.round in fixed:
+            part = pd.DataFrame({"municipality_code": codes, "frame_sek": fixed[r.round],
+                                 "population_75_plus": np.nan,
+                                 "frame_basis": f"fast belopp {_fmt(fixed[r.round])} kr per kommun"})
+        else:
+            ref = year - lag
+            n75 = n75_by_year[ref].reindex(codes)
+            share = n75 / n75.sum()
+            part = pd.DataFrame({"municipality_code": codes,
+                                 "frame_sek": (share * float(r.announced_sek)).round(0).to_numpy(),
+                                 "population_75_plus": n75.to_numpy(),
+                                 "frame_basis": f"andel av rikets invånare 75+ den 31 dec {ref} "
+                                                f"(SCB, interpolerat) × utlysta {_fmt(r.announced_sek)} kr"})
+        part["round"] = r.round
+        part["pot"] = int(r.pot)
+        part["round_year"] = year
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def uptake(frame_rows: pd.DataFrame, awards: pd.DataFrame, rounds: pd.DataFrame) -> pd.DataFrame:
+    """grant_uptake rows: frames joined with awards where per-municipality data exists."""
+    award_level = set(map(tuple, awards[["round", "pot"]].drop_duplicates().itertuples(index=False)))
+    a = awards.rename(columns={"source": "award_source"})
+    u = frame_rows.merge(a, on=["municipality_code", "round", "pot"], how="left")
+    u = u.merge(rounds[["round", "pot", "paid_share_pct", "municipalities_granted", "source"]]
+                .rename(columns={"paid_share_pct": "round_paid_share_pct",
+                                 "municipalities_granted": "round_municipalities_granted",
+                                 "source": "round_source"}),
+                on=["round", "pot"], how="left")
+    level = np.array([(r, p) in award_level for r, p in zip(u["round"], u["pot"])])
+    u["data_level"] = np.where(level, "municipality", "round_total_only")
+    applied = u["applied"].astype("boolean").fillna(False)
+    granted = u["granted_sek"].astype("Float64").where(applied, 0).fillna(0)
+    paid = u["paid_sek"].astype("Float64").fillna(granted).where(applied, 0).fillna(0)
+    returned = u["returned_sek"].astype("Float64").where(applied, 0).fillna(0)
+    u["applied"] = applied.where(level, pd.NA)
+    u["granted_sek"] = granted.where(level, pd.NA).astype("Int64")
+    u["paid_sek"] = paid.where(level, pd.NA).astype("Int64")
+    u["returned_sek"] = returned.where(level, pd.NA).astype("Int64")
+    u["uptake_share"] = (u["granted_sek"].astype("Float64") / u["frame_sek"]).where(level, pd.NA)
+    muni_src = u["award_source"].fillna("Socialstyrelsen 2014, Bilaga 1 (ej sökande)")
+    total_src = ("utfall per kommun saknas; endast omgångens totalsumma ("
+                 + u["round_source"].fillna("Socialstyrelsen 2014, Tabell 2") + ")")
+    u["source"] = muni_src.where(level, total_src)
+    return u
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}".replace(",", " ")
+
+
+def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float],
+                   printed_totals: pd.DataFrame, names: pd.Series,
+                   fit_candidates: dict[int, pd.Series] | None = None) -> pd.DataFrame:
+    """Checks of the computed uptake against the printed figures (pure)."""
+    rows: list[dict] = []
+
+    def add(check, expected, actual, note):
+        e = None if expected is None or pd.isna(expected) else float(expected)
+        a = None if actual is None or pd.isna(actual) else float(actual)
+        rows.append({"check": check, "expected": e, "actual": a,
+                     "difference": None if e is None or a is None else a - e, "note": note})
+
+    muni = u[u["data_level"] == "municipality"]
+    # 1. Frames against the amounts actually granted (full grants = granted > 0).
+    for (rnd, pot), g in muni.groupby(["round", "pot"]):
+        full = g[g["granted_sek"].astype("Float64") > 0]
+        if full.empty:
+            continue
+        ratio = (full["granted_sek"].astype(float) / full["frame_sek"]).to_numpy()
+        within = int((np.abs(ratio - 1) <= FULL_GRANT_TOLERANCE).sum())
+        q = np.quantile(ratio, [0, 0.05, 0.5, 0.95, 1])
+        basis = g["frame_basis"].iloc[0]
+        add(f"frame_vs_granted_{rnd}_median_ratio", 1.0, float(np.median(ratio)),
+            f"beviljat/ram för {len(full)} fulla bidrag; min {q[0]:.3f}, p5 {q[1]:.3f}, median {q[2]:.3f}, "
+            f"p95 {q[3]:.3f}, max {q[4]:.3f}, sd {ratio.std(ddof=1) if len(ratio) > 1 else 0:.3f}; ram: {basis}")
+        add(f"frame_vs_granted_{rnd}_within_{int(FULL_GRANT_TOLERANCE * 100)}pct", len(full), within,
+            f"antal fulla bidrag inom ±{int(FULL_GRANT_TOLERANCE * 100)} % av ramen")
+    # 2. Pot 2 = 33/65 of pot 1 for municipalities granted both.
+    p1 = muni[muni["pot"] == 1].set_index("municipality_code")["granted_sek"].astype("Float64")
+    p2 = muni[muni["pot"] == 2].set_index("municipality_code")["granted_sek"].astype("Float64")
+    both = (p1 > 0).reindex(p2.index, fill_value=False) & (p2 > 0)
+    if both.any():
+        r = (p2[both] / p1.reindex(p2.index)[both]).astype(float)
+        add("pot2_over_pot1_2013_median", POT_RATIO, float(r.median()),
+            f"33/65 = {POT_RATIO:.6f}; {int(both.sum())} kommuner beviljade ur båda potterna; "
+            f"min {r.min():.6f}, max {r.max():.6f}")
+    # 3. Printed column sums against the sums of the rows.
+    sums = {pot: int(muni.loc[muni["pot"] == pot, "granted_sek"].astype("Int64").sum()) for pot in (1, 2)}
+    printed_rows_total = int(printed_totals["total_granted_sek"].sum()) if len(printed_totals) else None
+    for key, actual, label in (("printed_sum_pot1_2013_sek", sums.get(1), "pott 1"),
+                               ("printed_sum_pot2_2013_sek", sums.get(2), "pott 2"),
+                               ("printed_sum_total_2013_sek", printed_rows_total, "totalt (radernas totalkolumn)")):
+        add(f"{key}_vs_row_sum", facts.get(key), actual,
+            f"Bilaga 1: tryckt summa {label} mot summan av raderna (avrundning i källan; raderna behålls som tryckta)")
+    # 4. Rows whose pot 1 + pot 2 differ from the printed row total.
+    if len(printed_totals):
+        pt = printed_totals.set_index("municipality_code")["total_granted_sek"]
+        row_sum = (p1.fillna(0).reindex(pt.index, fill_value=0) + p2.fillna(0).reindex(pt.index, fill_value=0))
+        gaps = pt[(row_sum - pt) != 0]
+        add("row_total_gaps_2013_count", 0, len(gaps),
+            "rader i Bilaga 1 där pott 1 + pott 2 ≠ tryckt total (behålls som tryckta)")
+        for code, printed in gaps.items():
+            add(f"row_total_2013 {code} {names.get(code, '')}".strip(), float(printed), float(row_sum[code]),
+                "pott 1 + pott 2 mot tryckt totalbelopp (Bilaga 1)")
+    # 5. Counts against grant_facts / Tabell 1–2.
+    if len(muni):
+        applied1 = set(muni[(muni["pot"] == 1) & (muni["applied"] == True)]["municipality_code"])  # noqa: E712
+        applied2 = set(muni[(muni["pot"] == 2) & (muni["applied"] == True)]["municipality_code"])  # noqa: E712
+        n_all = u["municipality_code"].nunique()
+        granted_round = rounds.set_index(["round", "pot"])["municipalities_granted"].to_dict()
+        counts = [
+            ("municipalities_applied_2013", len(applied1 | applied2), "sökte ur minst en pott 2013"),
+            ("municipalities_applied_both_pots_2013", len(applied1 & applied2), "sökte ur båda potterna"),
+            ("municipalities_applied_only_pot1_2013", len(applied1 - applied2), "sökte endast ur pott 1"),
+            ("municipalities_applied_only_pot2_2013", len(applied2 - applied1), "sökte endast ur pott 2"),
+            ("municipalities_not_applied_2013", n_all - len(applied1 | applied2), "sökte inte 2013"),
+        ]
+        for fact, actual, note in counts:
+            add(fact, facts.get(fact), actual, f"{note} (grant_facts: {fact})")
+        add("applications_pot1_2013", facts.get("follow_up_plans_submitted_2013"), len(applied1),
+            "ansökningar ur pott 1 (Tabell 1: 76; grant_facts: follow_up_plans_submitted_2013)")
+        for (rnd, pot), g in muni.groupby(["round", "pot"]):
+            n_granted = int((g["granted_sek"].astype("Float64") > 0).sum())
+            add(f"municipalities_granted_{rnd}", granted_round.get((rnd, pot)), n_granted,
+                "kommuner beviljade (> 0 kr) mot Tabell 2")
+            paid_total = float(g["paid_sek"].astype("Float64").sum())
+            round_paid = rounds.set_index(["round", "pot"])["paid_sek"].get((rnd, pot))
+            add(f"paid_total_{rnd}_sek", round_paid, paid_total,
+                "utbetalt enligt Tabell 2 (avrundat till 0,1 mnkr) mot summan av kommunraderna")
+    # 6. Frame sums against the announced sums (fixed frames: 290 × 100 000 = 29 mnkr).
+    for (rnd, pot), g in u.groupby(["round", "pot"]):
+        announced = rounds.set_index(["round", "pot"])["announced_sek"].get((rnd, pot))
+        add(f"frame_sum_{rnd}_sek", announced, float(g["frame_sek"].sum()),
+            f"summan av ramarna ({g['frame_basis'].iloc[0]}) mot utlysta medel")
+    # 7. What the data cannot answer.
+    add("municipalities_never_applied_2011_2013", facts.get("municipalities_never_applied_2011_2013"), None,
+        "kan inte härledas: ansökningar per kommun finns bara för 2013 (Bilaga 1); 2011–2012 endast totaler. "
+        "Listan grant_not_applied_2013 visar de som inte sökte 2013.")
+    add("municipalities_applied_only_in_2011", facts.get("municipalities_applied_only_in_2011"), None,
+        "kan inte härledas: ansökningar per kommun saknas för 2011–2012")
+    # 8. Which population date fits the 2013 awards best (documents the frame date choice).
+    for ref, ratio_sd in (fit_candidates or {}).items():
+        add(f"frame_date_candidate_31dec{ref}_sd", None, ratio_sd,
+            f"sd av beviljat/ram (pott 1 2013, fulla bidrag) om ramen byggs på invånare 75+ den 31 dec {ref}")
+    return pd.DataFrame(rows, columns=["check", "expected", "actual", "difference", "note"])
+
+
+def by_size_group(u: pd.DataFrame, size: pd.DataFrame) -> pd.DataFrame:
+    """Uptake per round, pot and size group (size group of the round year)."""
+    d = u.merge(size, on=["municipality_code", "round_year"], how="left")
+    d["size_group"] = d["size_group"].fillna("okänd")
+    rows = []
+    for (rnd, pot, sg), g in d.groupby(["round", "pot", "size_group"]):
+        muni_level = (g["data_level"] == "municipality").all()
+        granted_sum = int(g["granted_sek"].astype("Int64").sum()) if muni_level else None
+        frame_sum = float(g["frame_sek"].sum())
+        rows.append({
+            "round": rnd, "pot": int(pot), "size_group": sg, "municipalities": len(g),
+            "applied": int((g["applied"] == True).sum()) if muni_level else None,  # noqa: E712
+            "granted": int((g["granted_sek"].astype("Float64") > 0).sum()) if muni_level else None,
+            "frame_sek": frame_sum, "granted_sek": granted_sum,
+            "uptake_share": granted_sum / frame_sum if muni_level and frame_sum else None,
+            "data_level": g["data_level"].iloc[0],
+        })
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- warehouse I/O
+
+def _facts(con) -> dict[str, float]:
+    name = "grant_facts" if relation_exists(con, "grant_facts") else "grant_fact"
+    if not relation_exists(con, name):
+        return {}
+    return dict(con.execute(f"SELECT fact, value FROM {name}").fetchall())
+
+
+def _printed_totals(con) -> pd.DataFrame:
+    if not relation_exists(con, "grant_award_printed_total"):
+        return pd.DataFrame(columns=["municipality_code", "total_granted_sek"])
+    return con.execute("""SELECT municipality_code, total_granted_sek FROM grant_award_printed_total
+                          WHERE year = 2013""").df()
+
+
+def _size_by_year(con, years: list[int]) -> pd.DataFrame:
+    """Size group per municipality for each year (nearest year with a population figure)."""
+    if not years:
+        return pd.DataFrame(columns=["municipality_code", "round_year", "size_group"])
+    ys = ",".join(str(int(y)) for y in sorted(set(years)))
+    return con.execute(f"""
+        SELECT my.municipality_code, y.round_year, my.size_group
+        FROM (SELECT unnest([{ys}]) AS round_year) y, municipality_years my
+        QUALIFY row_number() OVER (PARTITION BY my.municipality_code, y.round_year
+                                   ORDER BY abs(my.year - y.round_year), my.year DESC) = 1""").df()
+
+
+def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
+    config = {"fixed_frames": FIXED_FRAMES, "frame_lag_years": lag, "pot_ratio": "33/65",
+              "population_75_plus": "scb_panel population × share_75_plus, linear between panel years",
+              "full_grant_tolerance": FULL_GRANT_TOLERANCE}
+    munis = con.execute("SELECT municipality_code, name, county_name FROM municipalities ORDER BY 1").df()
+    codes = munis["municipality_code"].tolist()
+    names = munis.set_index("municipality_code")["name"]
+    rounds = con.execute("""SELECT round, pot, announced_sek, paid_sek, paid_share_pct,
+                                   municipalities_granted, source FROM grant_rounds ORDER BY round, pot""").df()
+    awards = con.execute("""SELECT municipality_code, round, pot, applied, granted_sek, paid_sek,
+                                   returned_sek, source FROM grant_awards""").df()
+    panel = con.execute("SELECT municipality_code, panel_year, population, share_75_plus FROM scb_panel").df()
+    ref_years = sorted({round_year(r) - lag for r in rounds["round"] if r not in FIXED_FRAMES})
+    candidates = sorted(set(ref_years) | {2009, 2010, 2011, 2012, 2013})
+    n75 = {y: inhabitants_75_plus(panel, y) for y in candidates} if len(panel) else {}
+
+    if len(rounds) and codes:
+        frame_rows = frames(rounds, n75, codes, lag)
+        u = uptake(frame_rows, awards, rounds)
+    else:
+        u = pd.DataFrame(columns=[c.strip().split()[0] for c in GRANT_UPTAKE_DDL.split(",")])
+
+    fit = {}
+    pot1 = awards[(awards["round"] == "2013:1") & (awards["granted_sek"].astype("Float64") > 0)]
+    if len(pot1) > 1 and "2013:1" in set(rounds["round"]):
+        announced = float(rounds.set_index("round").loc["2013:1", "announced_sek"])
+        for y in candidates:
+            share = n75[y] / n75[y].reindex(codes).sum()
+            ratio = pot1.set_index("municipality_code")["granted_sek"].astype(float) / (share * announced)
+            fit[y] = float(ratio.dropna().std(ddof=1))
+    recon = reconciliation(u, rounds, _facts(con), _printed_totals(con), names, fit) if len(u) else \
+        pd.DataFrame(columns=["check", "expected", "actual", "difference", "note"])
+    size = _size_by_year(con, sorted(u["round_year"].dropna().unique().tolist()) if len(u) else [])
+    by_size = by_size_group(u, size) if len(u) else pd.DataFrame()
+
+    # Municipalities that did not apply in 2013 (the only year with per-municipality data).
+    not_applied = pd.DataFrame()
+    if len(u) and (u["round"].isin(["2013:1", "2013:2"]) & (u["data_level"] == "municipality")).any():
+        y13 = u[u["round"].isin(["2013:1", "2013:2"])]
+        ever = y13.groupby("municipality_code")["applied"].apply(lambda s: bool((s == True).any()))  # noqa: E712
+        na = ever[~ever].index
+        fr = y13.pivot_table(index="municipality_code", columns="pot", values="frame_sek")
+        not_applied = munis[munis["municipality_code"].isin(na)].copy()
+        not_applied = not_applied.merge(size[size["round_year"] == 2013][["municipality_code", "size_group"]],
+                                        on="municipality_code", how="left")
+        not_applied["frame_pot1_sek"] = not_applied["municipality_code"].map(fr.get(1, pd.Series(dtype=float)))
+        not_applied["frame_pot2_sek"] = not_applied["municipality_code"].map(fr.get(2, pd.Series(dtype=float)))
+
+    stim = con.execute("""SELECT s.municipality_code, m.name, s.grant_type, s.grant_years,
+                                 s.received_total_sek, s.spent_sek, s.returned_sek,
+                                 s.returned_sek / nullif(s.received_total_sek, 0) AS returned_share,
+                                 s.returned_date, s.source
+                          FROM stimulus_grant_returns s LEFT JOIN municipalities m USING (municipality_code)""").df()
+    for _, s in stim.iterrows():
+        if pd.notna(s["received_total_sek"]) and pd.notna(s["spent_sek"]) and pd.notna(s["returned_sek"]):
+            expected = float(s["received_total_sek"]) - float(s["spent_sek"])
+            recon.loc[len(recon)] = {
+                "check": f"stimulus_return {s['municipality_code']} {s['grant_years']}",
+                "expected": expected, "actual": float(s["returned_sek"]),
+                "difference": float(s["returned_sek"]) - expected,
+                "note": f"återbetalt mot erhållet − förbrukat ({s['grant_type']}; eget bidrag, ej prestationsersättning)"}
+
+    with transaction(con):
+        _, h = record_run(con, "grants", config)
+        for df in (u, recon, by_size, not_applied, stim):
+            df["config_hash"] = h
+        write_mart(con, "grant_uptake", GRANT_UPTAKE_DDL, u, order_by="municipality_code, round, pot")
+        write_mart(con, "grant_reconciliation", RECONCILIATION_DDL, recon)
+        write_mart(con, "grant_uptake_by_size_group", BY_SIZE_DDL, by_size, order_by="round, pot, size_group")
+        write_mart(con, "grant_not_applied_2013", NOT_APPLIED_DDL, not_applied, order_by="municipality_code")
+        write_mart(con, "stimulus_returns", STIMULUS_DDL, stim, order_by="municipality_code")
+    return h

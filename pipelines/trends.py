@@ -1,0 +1,117 @@
+"""Trends: per KPI (gender 'T') and municipality, the OLS slope over the KPI's last N years
+with a 95 % confidence interval, and a verdict that uses the KPI's direction.
+
+Window: the last N calendar years of the KPI's own data (latest year with any value minus
+N−1 up to it), the same window for every municipality so trends are comparable; a
+municipality needs at least MIN_POINTS values in the window. Closed-form OLS per group,
+vectorised over all groups (no model object per series):
+
+    slope = Sxy / Sxx,  s² = (Syy − slope·Sxy) / (n − 2),  se = √(s² / Sxx),
+    CI = slope ± t(0.975, n − 2) · se
+
+Verdict: CI entirely above 0 in the good direction → "förbättras", entirely in the bad
+direction → "försämras", CI covering 0 → "ingen tydlig förändring"; a KPI without direction
+(higher_is_better NULL) → "ingen riktning".
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipelines.economy import transaction, write_mart
+from pipelines.runs import record_run
+
+DEFAULT_YEARS = 5
+MIN_POINTS = 3
+IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION = (
+    "förbättras", "försämras", "ingen tydlig förändring", "ingen riktning")
+
+TRENDS_DDL = """
+    kpi_id VARCHAR, municipality_code VARCHAR, first_year INTEGER, last_year INTEGER,
+    n_years INTEGER, slope DOUBLE, ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE,
+    verdict VARCHAR, higher_is_better BOOLEAN, window_years INTEGER, is_demo BOOLEAN,
+    config_hash VARCHAR
+"""
+
+
+def load_inputs(con) -> pd.DataFrame:
+    return con.execute("""
+        SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, k.higher_is_better
+        FROM kpi_values v JOIN kpis k USING (kpi_id)
+        WHERE v.gender = 'T' AND v.value IS NOT NULL""").df()
+
+
+def window(values: pd.DataFrame, years: int = DEFAULT_YEARS) -> pd.DataFrame:
+    """Keep each KPI's last `years` calendar years (pure)."""
+    last = values.groupby("kpi_id")["year"].transform("max")
+    return values[values["year"] > last - years]
+
+
+def ols_slopes(values: pd.DataFrame, min_points: int = MIN_POINTS, level: float = 0.95) -> pd.DataFrame:
+    """Closed-form OLS of value on year per (kpi_id, municipality_code) (pure, vectorised)."""
+    keys = ["kpi_id", "municipality_code"]
+    v = values[keys + ["year", "value"]].copy()
+    v["year"] = v["year"].astype(float)
+    g = v.groupby(keys, sort=False)
+    v["n"] = g["year"].transform("size")
+    v = v[v["n"] >= min_points]
+    g = v.groupby(keys, sort=True)
+    dx = v["year"] - g["year"].transform("mean")
+    dy = v["value"] - g["value"].transform("mean")
+    v = v.assign(sxx=dx * dx, sxy=dx * dy, syy=dy * dy)
+    agg = v.groupby(keys, sort=True).agg(
+        first_year=("year", "min"), last_year=("year", "max"), n_years=("year", "size"),
+        sxx=("sxx", "sum"), sxy=("sxy", "sum"), syy=("syy", "sum")).reset_index()
+    slope = agg["sxy"] / agg["sxx"]
+    dof = agg["n_years"] - 2
+    sse = (agg["syy"] - slope * agg["sxy"]).clip(lower=0.0)
+    se = np.sqrt(sse / dof / agg["sxx"])
+    tcrit = stats.t.ppf(0.5 + level / 2, dof)
+    agg["slope"] = slope
+    agg["ci_low"] = slope - tcrit * se
+    agg["ci_high"] = slope + tcrit * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = np.where(se > 0, slope / se, np.where(slope == 0, 0.0, np.inf))
+    agg["p_value"] = 2 * stats.t.sf(np.abs(tstat), dof)
+    agg["first_year"] = agg["first_year"].astype(int)
+    agg["last_year"] = agg["last_year"].astype(int)
+    return agg.drop(columns=["sxx", "sxy", "syy"])
+
+
+def verdicts(ci_low: pd.Series, ci_high: pd.Series, higher_is_better: pd.Series) -> pd.Series:
+    """Verdict per row from the CI and the KPI's direction (pure)."""
+    up, down = ci_low > 0, ci_high < 0
+    hib = higher_is_better.astype("boolean")
+    out = np.full(len(ci_low), UNCLEAR, dtype=object)
+    good = (hib.fillna(False).to_numpy() & up.to_numpy()) | ((~hib).fillna(False).to_numpy() & down.to_numpy())
+    bad = (hib.fillna(False).to_numpy() & down.to_numpy()) | ((~hib).fillna(False).to_numpy() & up.to_numpy())
+    out[good] = IMPROVING
+    out[bad] = WORSENING
+    out[hib.isna().to_numpy()] = NO_DIRECTION
+    return pd.Series(out, index=ci_low.index)
+
+
+def compute(values: pd.DataFrame, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS) -> pd.DataFrame:
+    w = window(values, years)
+    res = ols_slopes(w, min_points)
+    meta = (w.groupby(["kpi_id", "municipality_code"])
+            .agg(is_demo=("is_demo", "max"), higher_is_better=("higher_is_better", "first"))
+            .reset_index())
+    res = res.merge(meta, on=["kpi_id", "municipality_code"], how="left")
+    res["verdict"] = verdicts(res["ci_low"], res["ci_high"], res["higher_is_better"])
+    res["window_years"] = years
+    return res
+
+
+def run_trends(con, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS) -> str:
+    if years < min_points:
+        raise ValueError(f"--years must be at least {min_points} (a trend needs {min_points} points)")
+    result = compute(load_inputs(con), years, min_points)
+    config = {"window_years": years, "min_points": min_points, "ci": 0.95, "gender": "T",
+              "window": "last N calendar years of each KPI"}
+    with transaction(con):
+        _, h = record_run(con, "trends", config)
+        result["config_hash"] = h
+        write_mart(con, "trends", TRENDS_DDL, result, order_by="municipality_code, kpi_id")
+    return h
