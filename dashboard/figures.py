@@ -213,7 +213,9 @@ def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) 
                      zeroline=True, zerolinewidth=2)
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
                       title={"text": association_in_words(fit.r, fit.p, lang), "x": 0, "font": {"size": 15}})
-    return base_layout(fig, lang, source=source, height=520)
+    fig = base_layout(fig, lang, source=source, height=540)
+    fig.update_layout(margin={"t": 90})   # title line above the legend row
+    return fig
 
 
 # --------------------------------------------------------------------------- /statsbidrag
