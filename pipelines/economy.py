@@ -30,10 +30,10 @@ def relation_exists(con, name: str) -> bool:
     """True if a table or view called `name` exists in the main schema."""
     row = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
-    ).fetchone()
+    ).fetchall()[0]
     if row[0]:
         return True
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[0]
     return bool(row[0])
 
 

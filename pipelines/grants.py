@@ -36,6 +36,7 @@ import pandas as pd
 
 from pipelines.economy import relation_exists, transaction, write_mart
 from pipelines.runs import record_run
+from styrkort.formats import number
 
 FIXED_FRAMES = {"2011:1": 100_000.0}
 FRAME_LAG_YEARS = 2
@@ -149,7 +150,11 @@ def uptake(frame_rows: pd.DataFrame, awards: pd.DataFrame, rounds: pd.DataFrame)
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.0f}".replace(",", " ")
+    return number(x, 0)
+
+
+def _d(x: float, decimals: int = 3) -> str:
+    return number(x, decimals)
 
 
 def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float],
@@ -175,8 +180,8 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
         q = np.quantile(ratio, [0, 0.05, 0.5, 0.95, 1])
         basis = g["frame_basis"].iloc[0]
         add(f"frame_vs_granted_{rnd}_median_ratio", 1.0, float(np.median(ratio)),
-            f"beviljat/ram för {len(full)} fulla bidrag; min {q[0]:.3f}, p5 {q[1]:.3f}, median {q[2]:.3f}, "
-            f"p95 {q[3]:.3f}, max {q[4]:.3f}, sd {ratio.std(ddof=1) if len(ratio) > 1 else 0:.3f}; ram: {basis}")
+            f"beviljat/ram för {len(full)} fulla bidrag; min {_d(q[0])}, p5 {_d(q[1])}, median {_d(q[2])}, "
+            f"p95 {_d(q[3])}, max {_d(q[4])}, sd {_d(ratio.std(ddof=1) if len(ratio) > 1 else 0)}; ram: {basis}")
         add(f"frame_vs_granted_{rnd}_within_{int(FULL_GRANT_TOLERANCE * 100)}pct", len(full), within,
             f"antal fulla bidrag inom ±{int(FULL_GRANT_TOLERANCE * 100)} % av ramen")
     # 2. Pot 2 = 33/65 of pot 1 for municipalities granted both.
@@ -186,8 +191,8 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
     if both.any():
         r = (p2[both] / p1.reindex(p2.index)[both]).astype(float)
         add("pot2_over_pot1_2013_median", POT_RATIO, float(r.median()),
-            f"33/65 = {POT_RATIO:.6f}; {int(both.sum())} kommuner beviljade ur båda potterna; "
-            f"min {r.min():.6f}, max {r.max():.6f}")
+            f"33/65 = {_d(POT_RATIO, 6)}; {int(both.sum())} kommuner beviljade ur båda potterna; "
+            f"min {_d(r.min(), 6)}, max {_d(r.max(), 6)}")
     # 3. Printed column sums against the sums of the rows.
     sums = {pot: int(muni.loc[muni["pot"] == pot, "granted_sek"].astype("Int64").sum()) for pot in (1, 2)}
     printed_rows_total = int(printed_totals["total_granted_sek"].sum()) if len(printed_totals) else None
