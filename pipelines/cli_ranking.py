@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
         """The 15 high / 15 low selection (6+6 small, 6+6 medium, 3+3 large), stored in `selections`."""
         from pipelines.ranking import run_select, selection_json
         from pipelines.ranking_config import load_config
-        from pipelines.ranking_selection import SelectionError, parse_swap
+        from pipelines.ranking_selection import SelectionError, parse_swap, shortfall
 
         t = _check_lang(lang)
         try:
@@ -162,6 +162,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         run = _in_transaction(db, lambda con: run_select(
             con, year, load_config(config), max_per_county=max_per_county, swaps=swaps))
+        short = shortfall(run.items)
+        if short:  # to stderr, so --json output stays clean
+            Console(stderr=True).print("[bold]Varning/warning:[/bold] the rules left places empty: "
+                                       + "; ".join(short), highlight=False)
         if csv:
             _write_csv(run, csv)
         if xlsx:

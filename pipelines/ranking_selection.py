@@ -159,6 +159,19 @@ def apply_swaps(items: pd.DataFrame, ranked: pd.DataFrame, swaps: list[Swap]) ->
     return order_items(items)
 
 
+def shortfall(items: pd.DataFrame, quotas: dict[str, int] | None = None) -> list[str]:
+    """Places the rules could not fill (e.g. a county cap too tight for the counties there
+    are), as readable lines; empty when the selection is complete."""
+    quotas = QUOTAS if quotas is None else quotas
+    out = []
+    for g, q in quotas.items():
+        for result in ("high", "low"):
+            got = int(((items["size_group"] == g) & (items["result"] == result)).sum())
+            if got < q:
+                out.append(f"{g}/{result}: {got} of {q} places filled")
+    return out
+
+
 def table1(items: pd.DataFrame) -> pd.DataFrame:
     """The study's Table 1 shape: one row per size group, the ranks of the high and the low
     municipalities (ascending)."""
