@@ -1,0 +1,137 @@
+"""Server-side time of the scorecard behind /kommun/<code>.
+
+Measures, in one process on one read-only connection (dashboard.data.Warehouse):
+  * scorecard_data(db, code, year, lang)     – the data fetch of the scorecard callback
+  * the page's layout function (if dashboard/pages/kommun.py has one), i.e. data + components
+  * baseline: a bare DuckDB point query on the same connection
+    (SELECT value FROM scorecard WHERE municipality_code=? AND kpi_id=? AND year=?)
+over all municipality codes × --reps repetitions, alternating the latest year and an earlier
+one. Target (issue 4): p95 ≤ 50 ms, on the embedded default and on the Kolada-scale warehouse.
+
+    .venv/bin/python benchmarks/dashboard_callback.py [--db PATH] [--kolada PATH] [--reps 3]
+
+--db defaults to /tmp/styrkort_bench.duckdb (built with `styrkort build` if missing);
+--kolada defaults to benchmarks/out/kolada_scale.duckdb (left by the import benchmark) and is
+skipped with a message when absent."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dashboard_common import DEFAULT_BENCH_DB, OUT, REPO, ensure_db, summary  # noqa: E402
+
+sys.path.insert(0, str(REPO))
+TARGET_P95_MS = 50.0
+
+
+def _page_renderer(db_path: Path):
+    """The /kommun page's layout function inside a Flask app context, or None."""
+    try:
+        from dashboard.app import create_app
+        app = create_app(db_path)
+        import dash
+        page = next((p for p in dash.page_registry.values()
+                     if (p.get("path_template") or "").startswith("/kommun/")
+                     or (p.get("module") or "").endswith(".kommun")), None)
+    except Exception as exc:  # the page may not exist yet
+        print(f"  (page layout not measured: {exc!r})")
+        return None
+    if page is None or not callable(page.get("layout")):
+        print("  (page layout not measured: no /kommun/<code> page registered)")
+        return None
+    layout = page["layout"]
+
+    def render(code, year, lang):
+        with app.server.test_request_context(f"/kommun/{code}"):
+            return layout(code=code, year=None if year is None else str(year), lang=lang)
+
+    return render
+
+
+def bench(db_path: Path, reps: int, label: str) -> dict:
+    from dashboard.data import Warehouse, scorecard_data
+
+    db = Warehouse(db_path)
+    codes = [r[0] for r in db.rows("SELECT municipality_code FROM municipalities ORDER BY 1")]
+    years = db.years("scorecard")
+    latest = years[-1] if years else None
+    earlier = years[-3] if len(years) >= 3 else latest
+    kpi_id = db.rows("SELECT kpi_id FROM scorecard LIMIT 1")[0][0]
+    n_rows = db.rows("SELECT count(*) FROM scorecard")[0][0]
+    n_values = db.rows("SELECT count(*) FROM kpi_values")[0][0]
+    print(f"\n== {label}: {db_path} ({db_path.stat().st_size / 1e6:.1f} MB, "
+          f"{len(codes)} municipalities, {n_values:,} kpi_values, {n_rows:,} scorecard rows, "
+          f"years {years[:1]}…{years[-1:]})")
+
+    # cold: the first call pays the cached lookups (municipalities, kpis, views)
+    t0 = time.perf_counter()
+    first = scorecard_data(db, codes[0], None, "sv")
+    cold_ms = (time.perf_counter() - t0) * 1000
+    assert first["found"], first
+
+    base, data = [], []
+    for rep in range(reps):
+        year = latest if rep % 2 == 0 else earlier
+        for code in codes:
+            t0 = time.perf_counter()
+            db.rows("SELECT value FROM scorecard WHERE municipality_code = ? AND kpi_id = ? "
+                    "AND year = ?", [code, kpi_id, year])
+            t1 = time.perf_counter()
+            out = scorecard_data(db, code, year, "sv" if rep % 3 else "en")
+            t2 = time.perf_counter()
+            base.append((t1 - t0) * 1000)
+            data.append((t2 - t1) * 1000)
+            if not out["found"]:
+                raise SystemExit(f"scorecard_data did not find {code}")
+    result = {"label": label, "baseline": summary(base), "data": summary(data), "cold_ms": cold_ms}
+
+    render = _page_renderer(db_path)
+    if render is not None:
+        page = []
+        render(codes[0], None, "sv")  # warm
+        for rep in range(max(1, reps - 1)):
+            year = latest if rep % 2 == 0 else earlier
+            for code in codes:
+                t0 = time.perf_counter()
+                render(code, year, "sv")
+                page.append((time.perf_counter() - t0) * 1000)
+        result["page"] = summary(page)
+    db.close()
+
+    b = result["baseline"]
+    print(f"  cold first scorecard_data: {cold_ms:.1f} ms")
+    print(f"  {'what':<34}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p95/baseline':>14}")
+    rows = [("baseline: bare point query", b), ("scorecard_data (callback data)", result["data"])]
+    if "page" in result:
+        rows.append(("kommun page layout (data + UI)", result["page"]))
+    for name, s in rows:
+        print(f"  {name:<34}{s['n']:>6}{s['p50']:>9.2f}{s['p95']:>9.2f}{s['max']:>9.2f}"
+              f"{s['p95'] / b['p95']:>13.1f}x")
+    worst = max(s["p95"] for _, s in rows[1:])
+    verdict = "OK" if worst <= TARGET_P95_MS else "OVER TARGET"
+    print(f"  target p95 ≤ {TARGET_P95_MS:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
+    result["ok"] = worst <= TARGET_P95_MS
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", type=Path, default=DEFAULT_BENCH_DB, help="embedded default warehouse")
+    ap.add_argument("--kolada", type=Path, default=OUT / "kolada_scale.duckdb",
+                    help="Kolada-scale warehouse from the import benchmark")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions over all codes")
+    args = ap.parse_args()
+
+    results = [bench(ensure_db(args.db), args.reps, "embedded default")]
+    if args.kolada.exists():
+        results.append(bench(args.kolada, args.reps, "Kolada-scale"))
+    else:
+        print(f"\n== Kolada-scale: {args.kolada} is absent (run the import benchmark first); skipped")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
