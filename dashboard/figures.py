@@ -45,7 +45,7 @@ def base_layout(fig: go.Figure, lang: str = "sv", *, big: bool = False, source: 
         font={"family": FONT, "size": size, "color": "#1a1a1a"},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 10, "r": 20, "t": 60 if big else 40, "b": 90 if source else 40},
+        margin={"l": 10, "r": 20, "t": 60 if big else 40, "b": (130 if big else 90) if source else 40},
         hoverlabel={"font_size": size},
     )
     if height:
@@ -54,7 +54,7 @@ def base_layout(fig: go.Figure, lang: str = "sv", *, big: bool = False, source: 
     fig.update_yaxes(showgrid=True, gridcolor="#e0e0e0", zerolinecolor="#9e9e9e", automargin=True)
     if source:
         fig.add_annotation(
-            text=source, xref="paper", yref="paper", x=0, y=0, yshift=-70 if not big else -80,
+            text=source, xref="paper", yref="paper", x=0, y=0, yshift=-70 if not big else -95,
             xanchor="left", yanchor="top", showarrow=False, align="left",
             font={"size": max(11, size - 6), "color": GREY},
         )
@@ -294,10 +294,18 @@ def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str =
     fig.update_layout(title={"text": t, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
     fig.update_xaxes(dtick=1, tickformat="d", title=None)
-    fig.update_yaxes(title=unit or None)
+    fig.update_yaxes(title=unit or None, exponentformat="none", separatethousands=True)
     fig = base_layout(fig, lang, big=big, source=source, height=620 if big else 420)
     fig.update_layout(margin={"t": 140 if big else 90})
     return fig
+
+
+def for_screen(fig: go.Figure) -> go.Figure:
+    """The on-screen variant of an export figure: the page shows title and source as HTML text
+    next to the chart, so drop them from the figure (the PNG/PDF keeps them)."""
+    f = go.Figure(fig)
+    f.update_layout(title=None, annotations=[], margin={"t": 50, "b": 40})
+    return f
 
 
 def figure_png(fig: go.Figure, width: int = 1400, height: int = 800, scale: float = 1.0) -> bytes:

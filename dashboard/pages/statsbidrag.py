@@ -1,0 +1,368 @@
+"""/statsbidrag — the performance grants for local dignity guarantees 2011–2013 (seed 000)
+and Stockholm's returned stimulus grant (seed 001).
+
+Per-municipality outcomes exist only for 2013 (Socialstyrelsen 2014, Bilaga 1); for 2011 and
+2012 only round totals exist, and the page says so instead of showing invented zeros."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import components as C
+from dashboard import figures as F
+from dashboard.data import first, get_db, valid_code
+from dashboard.i18n import get_lang, size_group_label, t
+from styrkort import formats
+
+dash.register_page(__name__, path="/statsbidrag", title="Statsbidrag – Styrkort", name="Statsbidrag")
+
+GEOJSON = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "swedish_municipalities.geojson"
+SRC_000 = "Socialstyrelsen 2014, lägesrapport om prestationsersättning för värdighetsgarantier"
+SRC_000_EN = "National Board of Health and Welfare 2014, status report on performance grants for dignity guarantees"
+SRC_001 = "Stockholms stad, äldreförvaltningen 2014, återredovisning av stimulansbidrag"
+SRC_001_EN = "City of Stockholm, elderly care administration 2014, return of stimulus grant"
+ROUND_ORDER = ["2011:1", "2011:2", "2012", "2013:1", "2013:2"]
+
+TXT = {
+    "title": ("Statsbidrag till värdighetsgarantier", "State grants for dignity guarantees"),
+    "lead": ("Prestationsersättningen 2011–2013: hur mycket som utlystes och betalades ut, vilka kommuner "
+             "som sökte och hur stor del av sin ram de fick.",
+             "The performance grant 2011–2013: how much was announced and paid, which municipalities "
+             "applied and how much of their frame they received."),
+    "rounds_h": ("Tabell 2: omgångar, utlysta och utbetalda medel", "Table 2: rounds, announced and paid"),
+    "caveat": ("Uppgifter per kommun finns bara för 2013 (Bilaga 1). För 2011 och 2012 finns endast "
+               "summor per omgång; där visas \"uppgift saknas\" i stället för påhittade nollor.",
+               "Per-municipality figures exist only for 2013 (Annex 1). For 2011 and 2012 only round totals "
+               "exist; those show \"no data\" rather than invented zeros."),
+    "size_h": ("Utnyttjande per storleksgrupp", "Uptake by size group"),
+    "size_alt": ("Stapeldiagram: beviljat belopp som andel av ramen per storleksgrupp och omgång. Samma siffror finns i tabellen under.",
+                 "Bar chart: granted amount as share of frame per size group and round. The same figures are in the table below."),
+    "map_h": ("Karta: beviljat av ram per kommun", "Map: granted of frame per municipality"),
+    "map_round": ("Omgång på kartan", "Round on the map"),
+    "map_alt": ("Karta över Sveriges kommuner färgade efter beviljat belopp som andel av ramen. Tabellen under är ett textalternativ.",
+                "Map of Sweden's municipalities coloured by granted amount as share of frame. The table below is a text alternative."),
+    "hist_h": ("Historik för en kommun", "History for a municipality"),
+    "hist_pick": ("Välj kommun", "Choose municipality"),
+    "never_h": ("Kommuner som inte sökte 2013", "Municipalities that did not apply in 2013"),
+    "never_lead": ("{n} kommuner sökte inte ur någon pott 2013. Eftersom uppgifter per kommun bara finns "
+                   "för 2013 går det inte att säga vilka som aldrig sökte under hela 2011–2013 (rapporten anger 25).",
+                   "{n} municipalities applied from neither pot in 2013. As per-municipality data exist only "
+                   "for 2013 we cannot list who never applied in 2011–2013 (the report says 25)."),
+    "recon_h": ("Avstämning 2013: ramar mot beviljat och tryckta summor", "Reconciliation 2013: frames vs granted and printed sums"),
+    "recon_lead": ("Kontroller av beräknade ramar och summor mot rapportens tryckta siffror. Skillnader visas "
+                   "som de är – t.ex. raderna i Bilaga 1 som inte summerar exakt till den tryckta summan.",
+                   "Checks of computed frames and sums against the report's printed figures. Differences are "
+                   "shown as they are – e.g. the Annex 1 rows that do not add up exactly to the printed sum."),
+    "sthlm_h": ("Stockholms återbetalda stimulansbidrag", "Stockholm's returned stimulus grant"),
+    "sthlm_text": ("{name} återredovisade {ret} av {rec} i stimulansbidrag för värdegrundsarbete ({years}), "
+                   "den {date}, eftersom insatserna kostade mindre än väntat. Det är ett annat bidrag än "
+                   "prestationsersättningen ovan.",
+                   "{name} returned {ret} of {rec} in stimulus grant for value-base work ({years}) on {date}, "
+                   "because the work cost less than expected. This is a different grant from the performance grant above."),
+}
+
+
+def _t(key, lang, **kw):
+    sv, en = TXT[key]
+    s = en if lang == "en" else sv
+    return s.format(**kw) if kw else s
+
+
+def alert(text, kind: str = "warning"):
+    return html.Div(text, className=f"alert alert-{kind} mb-2",
+                    role="alert" if kind in ("warning", "danger") else "status")
+
+
+def _src(lang, which="000"):
+    if which == "001":
+        return SRC_001_EN if lang == "en" else SRC_001
+    return SRC_000_EN if lang == "en" else SRC_000
+
+
+@lru_cache(maxsize=1)
+def geojson() -> dict:
+    return json.loads(GEOJSON.read_text(encoding="utf-8"))
+
+
+def _round_key(r):
+    return ROUND_ORDER.index(r) if r in ROUND_ORDER else 99
+
+
+# ---------------------------------------------------------------- pure transforms
+
+
+def rounds_table(rounds: pd.DataFrame) -> pd.DataFrame:
+    """Tabell 2 rebuilt from grant_rounds, with a total row (announced, paid, share)."""
+    df = rounds.copy()
+    df["_k"] = df["round"].map(_round_key)
+    df = df.sort_values(["_k", "pot"]).drop(columns="_k")
+    df["paid_share"] = df["paid_sek"] / df["announced_sek"] * 100
+    total = {"round": "Totalt 2011–2013", "performance_required": "", "announced_sek": df["announced_sek"].sum(),
+             "paid_sek": df["paid_sek"].sum(), "municipalities_granted": None}
+    total["paid_share"] = total["paid_sek"] / total["announced_sek"] * 100 if total["announced_sek"] else None
+    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def uptake_by_size(uptake: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
+    """Granted as % of frame per round and size group, for rounds with per-municipality data.
+
+    uptake: municipality_code, round, frame_sek, granted_sek, applied; sizes: municipality_code, size_group."""
+    d = uptake.merge(sizes, on="municipality_code", how="left")
+    d = d[d["granted_sek"].notna()]
+    if d.empty:
+        return pd.DataFrame(columns=["round", "size_group", "municipalities", "applied", "frame_sek",
+                                     "granted_sek", "uptake_pct"])
+    d = d.assign(applied_i=d["applied"].fillna(False).astype(bool).astype(int))
+    g = (d.groupby(["round", "size_group"], as_index=False)
+         .agg(municipalities=("municipality_code", "nunique"), applied=("applied_i", "sum"),
+              frame_sek=("frame_sek", "sum"), granted_sek=("granted_sek", "sum")))
+    g["uptake_pct"] = g["granted_sek"] / g["frame_sek"] * 100
+    g["_k"] = g["round"].map(_round_key)
+    return g.sort_values(["_k", "size_group"]).drop(columns="_k").reset_index(drop=True)
+
+
+def not_applied_2013(uptake: pd.DataFrame) -> pd.DataFrame:
+    """Municipalities with rows for 2013 that applied from no pot."""
+    d = uptake[uptake["round"].astype(str).str.startswith("2013") & uptake["applied"].notna()]
+    if d.empty:
+        return pd.DataFrame(columns=["municipality_code"])
+    applied = d.groupby("municipality_code")["applied"].apply(lambda s: bool(s.astype(bool).any()))
+    return pd.DataFrame({"municipality_code": sorted(applied[~applied].index)})
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _rounds_block(db, lang):
+    head = [html.H2(_t("rounds_h", lang), className="h4 mt-3")]
+    r = db.query_view("grant_rounds", "SELECT * FROM grant_rounds")
+    if r is None or r.empty:
+        return html.Div(head + [alert(t("view_missing", lang, view="grant_rounds"), "secondary")])
+    df = rounds_table(r)
+    if lang == "en":
+        df.loc[df["round"] == "Totalt 2011–2013", "round"] = "Total 2011–2013"
+    cols = [C.col("round", "Omgång" if lang != "en" else "Round"),
+            C.col("performance_required", "Prestation / krav" if lang != "en" else "Requirement"),
+            C.col("announced_sek", "Utlyst" if lang != "en" else "Announced", "kr"),
+            C.col("paid_sek", "Utbetalt" if lang != "en" else "Paid", "kr"),
+            C.col("paid_share", "Andel utbetald" if lang != "en" else "Share paid", "percent", 0),
+            C.col("municipalities_granted", "Kommuner som beviljats" if lang != "en" else "Municipalities granted", "int")]
+    return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang, caption=_t("rounds_h", lang)),
+                            C.source_caption(_src(lang) + ", Tabell 2", "2011–2013", lang)])
+
+
+def _sizes(db):
+    # size group at the end of 2012 (the population the 2013 frames were based on is earlier,
+    # but the grouping is only used to summarise)
+    df = db.query("SELECT municipality_code, size_group, year FROM municipality_years "
+                  "WHERE year <= 2013 QUALIFY row_number() OVER (PARTITION BY municipality_code ORDER BY year DESC) = 1")
+    return df[["municipality_code", "size_group"]]
+
+
+def _uptake(db) -> pd.DataFrame | None:
+    return db.query_view("grant_uptake", "SELECT u.*, m.name FROM grant_uptake u "
+                         "JOIN municipalities m USING (municipality_code)")
+
+
+def _size_block(uptake, sizes, lang):
+    head = [html.H2(_t("size_h", lang), className="h4 mt-4")]
+    agg = uptake_by_size(uptake, sizes)
+    if agg.empty:
+        return html.Div(head + [alert(t("no_rows", lang), "secondary")])
+    fig = F.uptake_by_group_bar(agg, lang)
+    agg["size_group_label"] = agg["size_group"].map(lambda g: size_group_label(g, lang))
+    cols = [C.col("round", "Omgång" if lang != "en" else "Round"), C.col("size_group_label", t("size_group", lang)),
+            C.col("municipalities", "Kommuner" if lang != "en" else "Municipalities", "int"),
+            C.col("applied", "Sökte" if lang != "en" else "Applied", "int"),
+            C.col("frame_sek", "Ram" if lang != "en" else "Frame", "kr"),
+            C.col("granted_sek", "Beviljat" if lang != "en" else "Granted", "kr"),
+            C.col("uptake_pct", "Beviljat av ram" if lang != "en" else "Granted of frame", "percent", 1)]
+    return html.Div(head + [C.graph("statsbidrag-size-fig", fig, _t("size_alt", lang), lang),
+                            C.source_caption(_src(lang) + ", Bilaga 1; ramar beräknade av styrkort" if lang != "en"
+                                             else _src(lang) + ", Annex 1; frames computed by styrkort", 2013, lang,
+                                             modelled=True),
+                            C.table_with_downloads("statsbidrag-size", agg, cols, lang, caption=_t("size_h", lang))])
+
+
+def map_frame(uptake: pd.DataFrame, rnd: str) -> pd.DataFrame:
+    d = uptake[(uptake["round"] == rnd) & uptake["granted_sek"].notna()].copy()
+    d = d.groupby(["municipality_code", "name"], as_index=False).agg(
+        frame_sek=("frame_sek", "sum"), granted_sek=("granted_sek", "sum"),
+        applied=("applied", lambda s: bool(pd.Series(s).fillna(False).astype(bool).any())))
+    d["uptake_pct"] = d["granted_sek"] / d["frame_sek"] * 100
+    return d
+
+
+def _map_content(uptake, rnd, lang):
+    d = map_frame(uptake, rnd)
+    if d.empty:
+        return [alert(t("no_rows", lang), "secondary")]
+    fig = F.uptake_map(d, geojson(), lang)
+    d["applied_text"] = d["applied"].map(lambda a: ("ja" if a else "nej") if lang != "en" else ("yes" if a else "no"))
+    d["href"] = d["municipality_code"].map(lambda c: f"/kommun/{c}" + ("?lang=en" if lang == "en" else ""))
+    cols = [C.col("municipality_code", "Kod" if lang != "en" else "Code"),
+            C.col("name", "Kommun" if lang != "en" else "Municipality", link_field="href"),
+            C.col("applied_text", "Sökte" if lang != "en" else "Applied"),
+            C.col("frame_sek", "Ram" if lang != "en" else "Frame", "kr"),
+            C.col("granted_sek", "Beviljat" if lang != "en" else "Granted", "kr"),
+            C.col("uptake_pct", "Beviljat av ram" if lang != "en" else "Granted of frame", "percent", 1)]
+    return [C.graph("statsbidrag-map-fig", fig, _t("map_alt", lang), lang),
+            C.source_caption(_src(lang) + ", Bilaga 1; kommungränser Valmyndigheten (okfse/sweden-geojson)"
+                             if lang != "en" else _src(lang) + ", Annex 1; boundaries Swedish Election Authority",
+                             rnd, lang, modelled=True,
+                             extra="ram beräknad från invånare 75+" if lang != "en" else "frame computed from inhabitants 75+"),
+            C.table_with_downloads("statsbidrag-map-table", d, cols, lang, page_size=15,
+                                   caption=f"{_t('map_h', lang)} ({rnd})")]
+
+
+def _history_content(uptake, code, lang):
+    d = uptake[uptake["municipality_code"] == code].copy()
+    if d.empty:
+        return [alert(t("no_rows", lang), "secondary")]
+    d["_k"] = d["round"].map(_round_key)
+    d = d.sort_values(["_k", "pot"])
+    d["applied_text"] = d["applied"].map(
+        lambda a: t("missing", lang) if a is None or pd.isna(a) else
+        (("ja" if a else "nej") if lang != "en" else ("yes" if a else "no")))
+    cols = [C.col("round", "Omgång" if lang != "en" else "Round"), C.col("pot", "Pott" if lang != "en" else "Pot", "int"),
+            C.col("frame_sek", "Ram (beräknad)" if lang != "en" else "Frame (computed)", "kr"),
+            C.col("applied_text", "Sökte" if lang != "en" else "Applied"),
+            C.col("granted_sek", "Beviljat" if lang != "en" else "Granted", "kr"),
+            C.col("paid_sek", "Utbetalt" if lang != "en" else "Paid", "kr"),
+            C.col("returned_sek", "Återbetalt" if lang != "en" else "Returned", "kr"),
+            C.col("uptake_share", "Beviljat av ram" if lang != "en" else "Granted of frame", "share", 1)]
+    name = d["name"].iloc[0]
+    return [C.table_with_downloads("statsbidrag-history", d, cols, lang, caption=f"{_t('hist_h', lang)}: {name}"),
+            C.source_caption(_src(lang), "2011–2013", lang, modelled=True,
+                             extra=_t("caveat", lang))]
+
+
+def _never_block(db, uptake, sizes, lang):
+    head = [html.H2(_t("never_h", lang), className="h4 mt-4")]
+    d = db.query_view("grant_not_applied_2013", "SELECT municipality_code FROM grant_not_applied_2013")
+    if d is None:
+        d = not_applied_2013(uptake)
+    if d.empty:
+        return html.Div(head + [alert(t("no_rows", lang), "secondary")])
+    muni = db.municipalities()
+    d = d[["municipality_code"]].merge(muni, on="municipality_code", how="left").merge(sizes, on="municipality_code", how="left")
+    d["size_group_label"] = d["size_group"].map(lambda g: size_group_label(g, lang))
+    d["href"] = d["municipality_code"].map(lambda c: f"/kommun/{c}" + ("?lang=en" if lang == "en" else ""))
+    d = d.sort_values("name")
+    cols = [C.col("municipality_code", "Kod" if lang != "en" else "Code"),
+            C.col("name", "Kommun" if lang != "en" else "Municipality", link_field="href"),
+            C.col("county_name", "Län" if lang != "en" else "County"),
+            C.col("size_group_label", t("size_group", lang))]
+    return html.Div(head + [html.P(_t("never_lead", lang, n=len(d))),
+                            C.table_with_downloads("statsbidrag-never", d, cols, lang, page_size=15,
+                                                   caption=_t("never_h", lang)),
+                            C.source_caption(_src(lang) + ", Bilaga 1", 2013, lang)])
+
+
+def _recon_block(db, lang):
+    head = [html.H2(_t("recon_h", lang), className="h4 mt-4"), html.P(_t("recon_lead", lang))]
+    d = db.query_view("grant_reconciliation", 'SELECT "check", expected, actual, difference, note FROM grant_reconciliation')
+    if d is None or d.empty:
+        return html.Div(head + [alert(t("view_missing", lang, view="grant_reconciliation"), "secondary")])
+    d = d.copy()
+    d["agrees"] = [(t("missing", lang) if pd.isna(x) else
+                    (("ja" if abs(x) < 1e-9 else "nej – se skillnad") if lang != "en" else
+                     ("yes" if abs(x) < 1e-9 else "no – see difference"))) for x in d["difference"]]
+    cols = [C.col("check", "Kontroll" if lang != "en" else "Check"),
+            C.col("expected", "Förväntat (tryckt)" if lang != "en" else "Expected (printed)", "number", 3),
+            C.col("actual", "Beräknat" if lang != "en" else "Computed", "number", 3),
+            C.col("difference", "Skillnad" if lang != "en" else "Difference", "number", 3),
+            C.col("agrees", "Stämmer" if lang != "en" else "Agrees"),
+            C.col("note", "Förklaring" if lang != "en" else "Note")]
+    return html.Div(head + [C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25,
+                                                   caption=_t("recon_h", lang)),
+                            C.source_caption(_src(lang) + ", Tabell 1–2 och Bilaga 1", 2013, lang)])
+
+
+def _stockholm_block(db, lang):
+    head = [html.H2(_t("sthlm_h", lang), className="h4 mt-4")]
+    d = db.query_view("stimulus_grant_returns", "SELECT s.*, m.name FROM stimulus_grant_returns s "
+                      "JOIN municipalities m USING (municipality_code) ORDER BY returned_date")
+    if d is None or d.empty:
+        return html.Div(head + [alert(t("view_missing", lang, view="stimulus_grant_returns"), "secondary")])
+    items = []
+    for r in d.to_dict("records"):
+        date = r.get("returned_date")
+        date = date.isoformat() if hasattr(date, "isoformat") else str(date or t("missing", lang))
+        items.append(html.P(_t("sthlm_text", lang, name=r.get("name"), ret=formats.kr(r.get("returned_sek"), lang=lang),
+                               rec=formats.kr(r.get("received_total_sek"), lang=lang),
+                               years=r.get("grant_years"), date=date), className="fs-5"))
+    cols = [C.col("name", "Kommun" if lang != "en" else "Municipality"),
+            C.col("grant_type", "Bidrag" if lang != "en" else "Grant"),
+            C.col("grant_years", "År" if lang != "en" else "Years"),
+            C.col("received_total_sek", "Mottaget" if lang != "en" else "Received", "kr"),
+            C.col("spent_sek", "Förbrukat" if lang != "en" else "Spent", "kr"),
+            C.col("returned_sek", "Återbetalt" if lang != "en" else "Returned", "kr"),
+            C.col("returned_date", "Datum" if lang != "en" else "Date")]
+    return html.Div(head + items + [C.table_with_downloads("statsbidrag-stimulus", d, cols, lang,
+                                                           caption=_t("sthlm_h", lang)),
+                                    C.source_caption(_src(lang, "001"), "2012–2013", lang)])
+
+
+@C.safe_layout
+def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query parameter name
+    lang = get_lang({"lang": lang})
+    db = get_db()
+    out = [C.page_heading(_t("title", lang), _t("lead", lang)),
+           dcc.Store(id="statsbidrag-lang", data=lang),
+           dcc.Location(id="statsbidrag-loc", refresh=False),
+           alert(_t("caveat", lang), "info"),
+           _rounds_block(db, lang)]
+    uptake = _uptake(db)
+    if uptake is None or uptake.empty:
+        out.append(alert(t("view_missing", lang, view="grant_uptake"), "secondary"))
+        out += [_recon_block(db, lang), _stockholm_block(db, lang)]
+        return html.Div(out)
+    sizes = _sizes(db)
+    rounds_with_data = sorted({r for r in uptake.loc[uptake["granted_sek"].notna(), "round"]}, key=_round_key)
+    rnd = first(round) if first(round) in rounds_with_data else (rounds_with_data[0] if rounds_with_data else None)
+    muni = uptake[["municipality_code", "name"]].drop_duplicates().sort_values("name")
+    code = first(code)
+    code = code if valid_code(code) and code in set(muni["municipality_code"]) else "0180"
+    out.append(_size_block(uptake, sizes, lang))
+    out += [html.H2(_t("map_h", lang), className="h4 mt-4"),
+            html.Label(_t("map_round", lang), htmlFor="statsbidrag-round", className="form-label"),
+            dcc.Dropdown(id="statsbidrag-round", options=[{"label": r, "value": r} for r in rounds_with_data],
+                         value=rnd, clearable=False, style={"maxWidth": "12rem"}),
+            dcc.Loading(html.Div(_map_content(uptake, rnd, lang) if rnd else [], id="statsbidrag-map"))]
+    out += [html.H2(_t("hist_h", lang), className="h4 mt-4"),
+            html.Label(_t("hist_pick", lang), htmlFor="statsbidrag-code", className="form-label"),
+            dcc.Dropdown(id="statsbidrag-code", options=[{"label": f"{r.name} ({r.municipality_code})",
+                                                          "value": r.municipality_code} for r in muni.itertuples()],
+                         value=code, clearable=False, style={"maxWidth": "24rem"}),
+            html.Div(_history_content(uptake, code, lang), id="statsbidrag-history-box")]
+    out += [_never_block(db, uptake, sizes, lang), _recon_block(db, lang), _stockholm_block(db, lang)]
+    return html.Div(out)
+
+
+@callback(Output("statsbidrag-map", "children"), Output("statsbidrag-history-box", "children"),
+          Output("statsbidrag-loc", "search"),
+          Input("statsbidrag-round", "value"), Input("statsbidrag-code", "value"),
+          State("statsbidrag-lang", "data"), prevent_initial_call=True)
+def _update(rnd, code, lang):
+    """Map round and history municipality: update in place and keep both in the URL."""
+    from urllib.parse import urlencode
+
+    from dash import ctx
+
+    db = get_db()
+    uptake = _uptake(db)
+    if uptake is None:
+        return no_update, no_update, no_update
+    items = [("round", rnd), ("code", code)] + ([("lang", "en")] if lang == "en" else [])
+    search = "?" + urlencode([(k, v) for k, v in items if v])
+    if ctx.triggered_id == "statsbidrag-round":
+        return _map_content(uptake, rnd, lang), no_update, search
+    if not valid_code(code):
+        return no_update, no_update, no_update
+    return no_update, _history_content(uptake, code, lang), search

@@ -1,0 +1,452 @@
+"""/trender — for committee meetings: one municipality, chosen KPIs, large trend charts with the
+size-group and national means, the trend verdict; a presentation mode (full screen, large
+type, previous/next with buttons and the arrow keys); each chart as PNG and the whole set as a
+PDF "nämndrapport" (kaleido renders the charts, fpdf2 assembles the PDF: dashboard/report.py).
+
+State in the query string: ?code=1480&kpis=A,B,C&lang=en."""
+from __future__ import annotations
+
+from datetime import date
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from dashboard import components as C
+from dashboard import figures as F
+from dashboard import report as R
+from dashboard.data import KPI_ID_RE, first, get_db, valid_code
+from dashboard.i18n import get_lang, perspective_label, size_group_label, t, trend_label
+from styrkort import formats
+
+dash.register_page(__name__, path="/trender", title="Trender – Styrkort", name="Trender")
+
+DEFAULT_CODE = "1480"       # Göteborg, the Balansen municipality (seed 002)
+MAX_KPIS = 12
+
+TXT = {
+    "title": ("Trender för nämnden", "Trends for the committee"),
+    "lead": ("Välj kommun och nyckeltal. Diagrammen visar kommunen med storleksgruppens och rikets medel; "
+             "presentationsläget visar ett diagram i taget i helskärm.",
+             "Choose a municipality and indicators. The charts show the municipality with the size-group and "
+             "national means; presentation mode shows one chart at a time, full screen."),
+    "muni": ("Kommun", "Municipality"),
+    "kpis": ("Nyckeltal (välj ett eller flera)", "Indicators (choose one or more)"),
+    "present": ("Presentationsläge", "Presentation mode"),
+    "present_help": ("Piltangenterna vänster/höger byter diagram, Esc avslutar.",
+                     "Arrow keys left/right change chart, Esc exits."),
+    "prev": ("◀ Föregående", "◀ Previous"),
+    "next": ("Nästa ▶", "Next ▶"),
+    "exit": ("Avsluta presentation", "Exit presentation"),
+    "png": ("Ladda ner PNG", "Download PNG"),
+    "pdf": ("Skapa nämndrapport (PDF)", "Create committee report (PDF)"),
+    "pdf_busy": ("Skapar nämndrapporten – diagrammen ritas, det tar några sekunder …",
+                 "Creating the committee report – drawing the charts takes a few seconds …"),
+    "pdf_done": ("Nämndrapporten är klar och laddas ner ({n} sidor med {k} diagram).",
+                 "The committee report is ready and downloading ({k} charts)."),
+    "pdf_fail": ("Rapporten kunde inte skapas: {e}", "The report could not be created: {e}"),
+    "png_fail": ("Bilden kunde inte skapas: {e}", "The image could not be created: {e}"),
+    "none": ("Välj minst ett nyckeltal.", "Choose at least one indicator."),
+    "verdict": ("Trend {y0}–{y1}: {v}", "Trend {y0}–{y1}: {v}"),
+    "no_verdict": ("Trendbedömning saknas", "No trend verdict"),
+    "chart_of": ("Diagram {i} av {n}", "Chart {i} of {n}"),
+    "bad_code": ("Kommunkoden {c} finns inte; visar {n} i stället.", "Municipality code {c} not found; showing {n} instead."),
+}
+
+
+def _t(key, lang, **kw):
+    sv, en = TXT[key]
+    s = en if lang == "en" else sv
+    return s.format(**kw) if kw else s
+
+
+def alert(text, kind: str = "warning", **kw):
+    return html.Div(text, className=f"alert alert-{kind} mb-2",
+                    role="alert" if kind in ("warning", "danger") else "status", **kw)
+
+
+# ---------------------------------------------------------------- data
+
+
+def parse_kpis(value, db) -> list[str]:
+    """'A,B,C' (or a repeated parameter) -> valid, known KPI ids in the given order."""
+    value = value if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for v in value:
+        for k in str(v or "").split(","):
+            k = k.strip()
+            if k and KPI_ID_RE.match(k) and db.valid_kpi_id(k) and k not in out:
+                out.append(k)
+    return out[:MAX_KPIS]
+
+
+def default_kpis(db) -> list[str]:
+    """One indicator per perspective (the first with data), so the default report is balanced."""
+    k = db.kpis()
+    k = k[k["perspective"].notna()]
+    chosen = []
+    for p in ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet"):
+        part = k[k["perspective"] == p]
+        real = part[~part["is_demo"].astype(bool)]
+        pick = (real if not real.empty else part).head(1)
+        chosen += pick["kpi_id"].tolist()
+    return chosen
+
+
+def series(db, code: str, kpi_id: str) -> pd.DataFrame:
+    """year, value, group_mean, national_mean, is_demo, source for one KPI and municipality.
+
+    From the scorecard mart (which holds the references); else computed from kpi_values with
+    the municipality's size group each year."""
+    df = db.query_view("scorecard", "SELECT year, value, group_mean, national_mean, size_group, is_demo, source "
+                       "FROM scorecard WHERE municipality_code = ? AND kpi_id = ? ORDER BY year", [code, kpi_id])
+    if df is not None and not df.empty:
+        return df
+    return db.query(
+        "WITH v AS (SELECT kv.year, kv.municipality_code, kv.value, kv.is_demo, kv.source, my.size_group "
+        "  FROM kpi_values kv LEFT JOIN municipality_years my USING (municipality_code, year) "
+        "  WHERE kv.kpi_id = ? AND kv.gender = 'T') "
+        "SELECT o.year, o.value, "
+        " (SELECT avg(g.value) FROM v g WHERE g.year = o.year AND g.size_group = o.size_group) AS group_mean, "
+        " (SELECT avg(n.value) FROM v n WHERE n.year = o.year) AS national_mean, o.size_group, o.is_demo, o.source "
+        "FROM v o WHERE o.municipality_code = ? ORDER BY o.year", [kpi_id, code])
+
+
+def trend_row(db, code: str, kpi_id: str) -> dict | None:
+    df = db.query_view("trends", "SELECT first_year, last_year, slope, ci_low, ci_high, verdict FROM trends "
+                       "WHERE municipality_code = ? AND kpi_id = ?", [code, kpi_id])
+    if df is None or df.empty:
+        return None
+    return df.iloc[0].to_dict()
+
+
+def verdict_text(tr: dict | None, lang: str) -> str:
+    if not tr or not tr.get("verdict"):
+        return _t("no_verdict", lang)
+    return _t("verdict", lang, y0=tr.get("first_year"), y1=tr.get("last_year"), v=trend_label(tr["verdict"], lang))
+
+
+def chart_caption(kpi: dict, df: pd.DataFrame, lang: str) -> str:
+    years = df["year"].dropna()
+    span = f"{int(years.min())}–{int(years.max())}" if not years.empty else ""
+    src = kpi.get("source") or (df["source"].dropna().iloc[0] if "source" in df and df["source"].notna().any() else "")
+    demo = bool(kpi.get("is_demo")) or ("is_demo" in df and df["is_demo"].fillna(False).astype(bool).any())
+    parts = [f"{t('source', lang)}: {src}", span]
+    if demo:
+        parts.append("demo")
+    parts.append("medel: styrkort (ovägt)" if lang != "en" else "means: styrkort (unweighted)")
+    return ", ".join(p for p in parts if p)
+
+
+def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True):
+    """[(kpi dict, figure, caption, verdict)] for the chosen KPIs."""
+    name = db.municipality_name(code)
+    out = []
+    for k in kpi_ids:
+        kpi = db.kpi(k) or {"kpi_id": k, "title": k}
+        df = series(db, code, k)
+        sg = df["size_group"].dropna().iloc[-1] if "size_group" in df and df["size_group"].notna().any() else None
+        group_label = ((f"Medel, {size_group_label(sg, lang)}" if lang != "en" else f"Mean, {size_group_label(sg, lang)}")
+                       if sg else None)
+        cap = chart_caption(kpi, df, lang)
+        fig = F.trend_figure(df, kpi.get("title", k), kpi.get("unit"), lang, municipality_name=name,
+                             group_label=group_label, source=cap, big=big, is_demo=bool(kpi.get("is_demo")))
+        out.append((kpi, fig, cap, verdict_text(trend_row(db, code, k), lang)))
+    return out
+
+
+# ---------------------------------------------------------------- layout
+
+
+def _chart_card(i, n, kpi, fig, cap, verdict, lang):
+    kid = kpi["kpi_id"]
+    return html.Section([
+        html.Div([
+            html.Span(_t("chart_of", lang, i=i + 1, n=n), className="sk-present-count text-body-secondary me-3"),
+            C.demo_badge(lang) if kpi.get("is_demo") else None,
+        ], className="small"),
+        html.H2(kpi.get("title", kid) + (" (demo)" if kpi.get("is_demo") else ""), className="h3 mt-1",
+                id=f"trender-h-{i}"),
+        html.P(html.Strong(verdict), className="fs-4 mb-1 sk-verdict"),
+        html.Div(dcc.Graph(id={"type": "trender-graph", "index": kid}, figure=F.for_screen(fig),
+                           config={"displaylogo": False, "responsive": True}, style={"height": "62vh"}),
+                 role="figure", **{"aria-label": f"{kpi.get('title', kid)}. {verdict}. {cap}"}),
+        html.Small(cap, className="sk-source text-body-secondary d-block"),
+        dbc.Button(_t("png", lang), id={"type": "trender-png", "index": kid}, color="primary", outline=True,
+                   size="sm", className="mt-2 sk-no-present"),
+    ], className="sk-trend-chart mb-5", id={"type": "trender-card", "index": i},
+        **{"aria-labelledby": f"trender-h-{i}"})
+
+
+@C.safe_layout
+def layout(code=None, kpis=None, lang=None, **_):
+    lang = get_lang({"lang": lang})
+    db = get_db()
+    head = C.page_heading(_t("title", lang), _t("lead", lang))
+    muni = db.municipalities()
+    if muni.empty:
+        return html.Div([head, alert(t("view_missing", lang, view="municipalities"), "secondary")])
+    asked = first(code)
+    notes = []
+    if not (valid_code(asked) and db.municipality(asked)):
+        if asked:
+            notes.append(alert(_t("bad_code", lang, c=str(asked)[:20], n=db.municipality_name(DEFAULT_CODE)), "info"))
+        asked = DEFAULT_CODE if db.municipality(DEFAULT_CODE) else muni["municipality_code"].iloc[0]
+    code = asked
+    kpi_ids = parse_kpis(kpis, db) if kpis else default_kpis(db)
+    kp = db.kpis()
+    kp = kp[kp["perspective"].notna()]
+    kpi_opts = [{"label": f"{perspective_label(r.perspective, lang)}: {r.title}" + (" (demo)" if r.is_demo else ""),
+                 "value": r.kpi_id} for r in kp.itertuples()]
+    return html.Div([
+        head, *notes,
+        dcc.Store(id="trender-lang", data=lang),
+        dcc.Store(id="trender-slide", data=0),
+        dcc.Location(id="trender-loc", refresh=False),
+        dcc.Download(id="trender-download"),
+        dbc.Row([
+            dbc.Col([dbc.Label(_t("muni", lang), html_for="trender-code"),
+                     dcc.Dropdown(id="trender-code", clearable=False, value=code,
+                                  options=[{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
+                                           for r in muni.itertuples()])], md=4),
+            dbc.Col([dbc.Label(_t("kpis", lang), html_for="trender-kpis"),
+                     dcc.Dropdown(id="trender-kpis", multi=True, value=kpi_ids, options=kpi_opts)], md=8),
+        ], className="g-3 mb-3"),
+        html.Div([
+            dbc.Button(_t("present", lang), id="trender-present", color="dark", className="me-2"),
+            dbc.Button(_t("pdf", lang), id="trender-pdf", color="primary", className="me-2"),
+            html.Small(_t("present_help", lang), className="text-body-secondary"),
+        ], className="mb-2"),
+        dcc.Loading(html.Div(id="trender-pdf-status", role="status", **{"aria-live": "polite"}),
+                    type="circle", overlay_style={"visibility": "visible"},
+                    custom_spinner=html.Div([dbc.Spinner(size="sm"), " ", _t("pdf_busy", lang)],
+                                            className="alert alert-info", role="status")),
+        html.Div(id="trender-msg", role="status", **{"aria-live": "polite"}),
+        # The deck: in presentation mode it fills the screen and shows one chart at a time.
+        html.Div([
+            html.Div([
+                dbc.Button(_t("prev", lang), id="trender-prev", color="light", size="lg", className="me-2"),
+                dbc.Button(_t("next", lang), id="trender-next", color="light", size="lg", className="me-2"),
+                dbc.Button(_t("exit", lang), id="trender-exit", color="warning", size="lg"),
+            ], className="sk-present-nav", role="group", style={"display": "none"},
+                **{"aria-label": _t("present", lang)}),
+            dcc.Loading(html.Div(_charts(db, code, kpi_ids, lang), id="trender-charts")),
+        ], id="trender-deck", className="sk-deck", tabIndex="-1"),
+        html.Div(id="trender-keys-sink", hidden=True),
+    ])
+
+
+def _charts(db, code, kpi_ids, lang):
+    if not kpi_ids:
+        return [alert(_t("none", lang), "secondary")]
+    charts = build_charts(db, code, kpi_ids, lang)
+    return [_chart_card(i, len(charts), kpi, fig, cap, v, lang) for i, (kpi, fig, cap, v) in enumerate(charts)]
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+@callback(Output("trender-charts", "children"), Output("trender-loc", "search"),
+          Input("trender-code", "value"), Input("trender-kpis", "value"), State("trender-lang", "data"),
+          prevent_initial_call=True)
+def _update(code, kpis, lang):
+    from urllib.parse import urlencode
+
+    db = get_db()
+    if not (valid_code(code) and db.municipality(code)):
+        return no_update, no_update
+    kpi_ids = parse_kpis(kpis or [], db)
+    items = [("code", code), ("kpis", ",".join(kpi_ids))] + ([("lang", "en")] if lang == "en" else [])
+    return _charts(db, code, kpi_ids, lang), "?" + urlencode([(k, v) for k, v in items if v])
+
+
+@callback(Output("trender-download", "data", allow_duplicate=True), Output("trender-msg", "children"),
+          Input({"type": "trender-png", "index": ALL}, "n_clicks"),
+          State("trender-code", "value"), State("trender-lang", "data"), prevent_initial_call=True)
+def _png(clicks, code, lang):
+    trig = ctx.triggered_id
+    if not trig or not any(clicks or []):
+        return no_update, no_update
+    db = get_db()
+    kid = trig["index"]
+    if not (valid_code(code) and db.valid_kpi_id(kid)):
+        return no_update, no_update
+    (kpi, fig, cap, verdict), = build_charts(db, code, [kid], lang)
+    try:
+        png = F.figure_png(fig, 1400, 800)
+    except Exception as e:  # noqa: BLE001 - no browser, kaleido error: say so
+        return no_update, alert(_t("png_fail", lang, e=str(e)[:200]))
+    return dcc.send_bytes(png, f"styrkort_{code}_{kid}.png"), ""
+
+
+def report_content(db, code: str, kpi_ids: list[str], lang: str):
+    """ReportContent and figures for the PDF (everything but the rendering)."""
+    m = db.municipality(code) or {"name": code}
+    d = db.query_view("scorecard", "SELECT s.kpi_id, s.year, s.value, s.group_mean, s.status, s.is_demo, "
+                      "s.size_group, k.title, k.unit, k.perspective FROM scorecard s JOIN kpis k USING (kpi_id) "
+                      "WHERE s.municipality_code = ? AND k.perspective IS NOT NULL "
+                      "QUALIFY row_number() OVER (PARTITION BY s.kpi_id ORDER BY s.year DESC) = 1 "
+                      "ORDER BY k.perspective, k.title", [code])
+    sc = pd.DataFrame()
+    year = None
+    size_group = None
+    has_demo = False
+    if d is not None and not d.empty:
+        sc = d.copy()
+        sc["title"] = [f"{ti} ({int(y)})" + (" demo" if dm else "") for ti, y, dm in zip(sc["title"], sc["year"], sc["is_demo"])]
+        sc["value_text"] = [C.fmt_value(v, u, lang) for v, u in zip(sc["value"], sc["unit"])]
+        sc["reference_text"] = [C.fmt_value(v, u, lang) for v, u in zip(sc["group_mean"], sc["unit"])]
+        year = int(sc["year"].max())
+        size_group = sc["size_group"].dropna().iloc[0] if sc["size_group"].notna().any() else None
+        has_demo = bool(sc["is_demo"].fillna(False).astype(bool).any())
+    headline = []
+    comp = db.query_view("composite_index", "SELECT year, composite, rank, group_rank, size_group FROM composite_index "
+                         "WHERE municipality_code = ?" + (" AND is_default" if "is_default" in db.columns("composite_index") else "")
+                         + " ORDER BY year DESC LIMIT 1", [code])
+    if comp is not None and not comp.empty:
+        c0 = comp.iloc[0]
+        headline.append(("Sammanvägt index (demo)" if lang != "en" else "Composite index (demo)",
+                         f"{formats.number(c0['composite'], 2, lang)} · rang {int(c0['rank'])} av 290, "
+                         f"{int(c0['group_rank'])} i gruppen ({int(c0['year'])})" if lang != "en" else
+                         f"{formats.number(c0['composite'], 2, lang)} · rank {int(c0['rank'])} of 290, "
+                         f"{int(c0['group_rank'])} in group ({int(c0['year'])})"))
+        size_group = size_group or c0["size_group"]
+    cost = db.query_view("cost_deviation", "SELECT year, deviation_pct, method FROM cost_deviation WHERE municipality_code = ? "
+                         "AND deviation_pct IS NOT NULL ORDER BY year DESC LIMIT 1", [code])
+    if cost is not None and not cost.empty:
+        c1 = cost.iloc[0]
+        headline.append(("Kostnadsavvikelse" if lang != "en" else "Cost deviation",
+                         f"{F.deviation_label(float(c1['deviation_pct']), lang)} ({int(c1['year'])}"
+                         + (", modellerad" if c1["method"] == "modelled" and lang != "en" else
+                            ", modelled" if c1["method"] == "modelled" else "") + ")"))
+    charts = build_charts(db, code, kpi_ids, lang, big=True)
+    has_demo = has_demo or any(bool(k.get("is_demo")) for k, *_ in charts)
+    content = R.ReportContent(
+        municipality_code=code, municipality_name=m["name"], year=year, lang=lang,
+        size_group_label=size_group_label(size_group, lang).capitalize() if size_group else "",
+        headline=headline, scorecard=sc,
+        charts=[R.Chart(k.get("title", k["kpi_id"]) + (" (demo)" if k.get("is_demo") else ""), b"", cap, v)
+                for k, _f, cap, v in charts],
+        sources=_sources(db, kpi_ids, lang), has_demo=has_demo, created=date.today())
+    return content, [f for _k, f, _c, _v in charts]
+
+
+def _sources(db, kpi_ids, lang):
+    out = []
+    for k in kpi_ids:
+        kpi = db.kpi(k)
+        if kpi:
+            out.append(f"{kpi['title']} ({k}): {kpi.get('source') or ''}" + (" – demodata" if kpi.get("is_demo") else ""))
+    out.append("Storleksgrupper: SKL 2010 (fotnot 4 i SKL:s analys av Öppna jämförelser), befolkning SCB."
+               if lang != "en" else "Size groups: SALAR 2010, population Statistics Sweden.")
+    out.append("Sammanvägt index och trender: styrkort (pipelines, konfiguration med hash i lagret)."
+               if lang != "en" else "Composite index and trends: styrkort (pipelines, config hash in the warehouse).")
+    return out
+
+
+@callback(Output("trender-download", "data", allow_duplicate=True), Output("trender-pdf-status", "children"),
+          Input("trender-pdf", "n_clicks"), State("trender-code", "value"), State("trender-kpis", "value"),
+          State("trender-lang", "data"), prevent_initial_call=True,
+          running=[(Output("trender-pdf", "disabled"), True, False)])
+def _pdf(n, code, kpis, lang):
+    if not n:
+        return no_update, no_update
+    db = get_db()
+    if not (valid_code(code) and db.municipality(code)):
+        return no_update, no_update
+    kpi_ids = parse_kpis(kpis or [], db)
+    try:
+        content, figs = report_content(db, code, kpi_ids, lang)
+        pdf = R.build_report(content, figs)
+    except Exception as e:  # noqa: BLE001 - shown to the user
+        return no_update, alert(_t("pdf_fail", lang, e=str(e)[:200]))
+    return (dcc.send_bytes(pdf, f"namndrapport_{code}_{date.today().isoformat()}.pdf"),
+            alert(_t("pdf_done", lang, n="", k=len(figs)), "success"))
+
+
+# Presentation mode: pure client side (no server round trip per slide). A class on the deck
+# makes it fill the screen and show only the current chart; the arrow keys press the visible
+# buttons, so keyboard and mouse do the same thing.
+clientside_callback(
+    """
+    function(nPresent, nPrev, nNext, nExit, slide) {
+        const C = window.dash_clientside.callback_context;
+        const deck = document.getElementById('trender-deck');
+        if (!deck) { return window.dash_clientside.no_update; }
+        if (!document.getElementById('sk-trender-style')) {
+            const st = document.createElement('style');
+            st.id = 'sk-trender-style';
+            st.textContent = `
+#trender-deck.sk-presenting { position: fixed; inset: 0; z-index: 2000; background: #fff;
+  overflow: auto; padding: 1rem 2.5rem; font-size: 1.5rem; }
+#trender-deck.sk-presenting .sk-trend-chart { display: none; }
+#trender-deck.sk-presenting .sk-trend-chart.sk-current { display: block; }
+#trender-deck.sk-presenting .sk-present-nav { display: flex !important; gap: .5rem; margin-bottom: .5rem; }
+#trender-deck.sk-presenting .sk-no-present { display: none; }
+#trender-deck.sk-presenting h2 { font-size: 2.6rem; }
+#trender-deck.sk-presenting .sk-verdict { font-size: 2rem !important; }
+#trender-deck.sk-presenting .sk-source { font-size: 1.1rem; }
+#trender-deck.sk-presenting .sk-present-nav .btn:focus-visible { outline: 4px solid #1F4E8C; outline-offset: 2px; }
+`;
+            document.head.appendChild(st);
+        }
+        if (!window.__skTrenderKeys) {
+            window.__skTrenderKeys = true;
+            document.addEventListener('keydown', function(ev) {
+                const d = document.getElementById('trender-deck');
+                if (!d || !d.classList.contains('sk-presenting')) { return; }
+                const tag = (ev.target && ev.target.tagName) || '';
+                if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') { return; }
+                let id = null;
+                if (ev.key === 'ArrowRight' || ev.key === 'PageDown' || ev.key === ' ') { id = 'trender-next'; }
+                if (ev.key === 'ArrowLeft' || ev.key === 'PageUp') { id = 'trender-prev'; }
+                if (ev.key === 'Escape') { id = 'trender-exit'; }
+                if (id) { ev.preventDefault(); const b = document.getElementById(id); if (b) { b.click(); } }
+            });
+            document.addEventListener('fullscreenchange', function() {
+                const d = document.getElementById('trender-deck');
+                if (d && !document.fullscreenElement && d.classList.contains('sk-presenting')) {
+                    const b = document.getElementById('trender-exit'); if (b) { b.click(); }
+                }
+            });
+        }
+        const trig = (C.triggered && C.triggered.length) ? C.triggered[0].prop_id.split('.')[0] : '';
+        const cards = deck.querySelectorAll('.sk-trend-chart');
+        const n = cards.length;
+        let i = slide || 0;
+        if (trig === 'trender-present') {
+            i = 0;
+            deck.classList.add('sk-presenting');
+            document.body.classList.add('sk-presenting-body');
+            if (deck.requestFullscreen && !document.fullscreenElement) {
+                deck.requestFullscreen().catch(function() {});
+            }
+        } else if (trig === 'trender-exit') {
+            deck.classList.remove('sk-presenting');
+            document.body.classList.remove('sk-presenting-body');
+            if (document.fullscreenElement && document.exitFullscreen) { document.exitFullscreen().catch(function() {}); }
+            cards.forEach(function(c) { c.classList.remove('sk-current'); });
+            const b = document.getElementById('trender-present'); if (b) { b.focus(); }
+            return 0;
+        } else if (trig === 'trender-next') {
+            i = Math.min(i + 1, Math.max(n - 1, 0));
+        } else if (trig === 'trender-prev') {
+            i = Math.max(i - 1, 0);
+        }
+        cards.forEach(function(c, k) { c.classList.toggle('sk-current', k === i); });
+        if (deck.classList.contains('sk-presenting')) {
+            const nx = document.getElementById('trender-next');
+            if (nx && trig === 'trender-present') { nx.focus(); }
+            // let Plotly fit the chart to the new size
+            setTimeout(function() { window.dispatchEvent(new Event('resize')); }, 50);
+        }
+        return i;
+    }
+    """,
+    Output("trender-slide", "data"),
+    Input("trender-present", "n_clicks"), Input("trender-prev", "n_clicks"),
+    Input("trender-next", "n_clicks"), Input("trender-exit", "n_clicks"),
+    State("trender-slide", "data"),
+    prevent_initial_call=True,
+)
