@@ -98,7 +98,8 @@ def format_violations(url: str, violations: list[dict]) -> str:
         for node in v.get("nodes", [])[:8]:
             target = " ".join(json.dumps(t) if not isinstance(t, str) else t for t in node["target"])
             summary = (node.get("failureSummary") or "").replace("\n", " ")[:300]
-            lines.append(f"    target {target}: {summary}")
+            html = " ".join((node.get("html") or "").split())[:160]
+            lines.append(f"    target {target}: {summary}\n      html: {html}")
         if len(v.get("nodes", [])) > 8:
             lines.append(f"    ... and {len(v['nodes']) - 8} more node(s)")
     return "\n".join(lines)
