@@ -1,0 +1,84 @@
+"""Shared fixtures for the importer tests (test_import_*.py).
+
+`tiny_wh` is a small warehouse: the schema plus the real municipalities, aliases and Kolada
+catalogue (loaded by warehouse/loaders.py), no values, so every count an importer test checks
+comes from the test's own file. `wh` is a private copy per test. `snapshot` reads every table
+so a test can assert that a failed import left the warehouse unchanged."""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = REPO / "warehouse" / "sources"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def tiny_wh(tmp_path_factory) -> Path:
+    from warehouse.db import apply_schema
+    from warehouse.loaders import load_aliases, load_kpi_catalogue, load_municipalities
+
+    path = tmp_path_factory.mktemp("tiny") / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    apply_schema(con)
+    load_municipalities(con)
+    load_aliases(con)
+    load_kpi_catalogue(con)
+    con.execute("CHECKPOINT")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def wh(tiny_wh, tmp_path) -> Path:
+    dst = tmp_path / "wh.duckdb"
+    shutil.copy(tiny_wh, dst)
+    return dst
+
+
+def snapshot(db: Path) -> dict[str, list]:
+    """Every base table's rows, sorted (import_log included)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1").fetchall()]
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    finally:
+        con.close()
+
+
+def query(db: Path, sql: str, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def cli(*args: str):
+    """Run `styrkort ARGS...` in-process; returns the click Result (exit_code, output)."""
+    from styrkort.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def read_csv_rows(path: Path, encoding: str = "utf-8", delimiter: str = ",") -> list[dict]:
+    with open(path, encoding=encoding, newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def scb_names() -> dict[str, str]:
+    """name -> code from the SCB panel (independent of the warehouse code)."""
+    rows = read_csv_rows(SOURCES / "scb_municipality_panel.csv")
+    return {r["municip_name"]: r["municip_code"] for r in rows}
+
+
+def write(path: Path, data: bytes | str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
+    return path
