@@ -143,6 +143,45 @@ def test_parse_unit(title, unit):
     assert parse_unit(title) == unit
 
 
+def test_elderly_care_export_loaded_through_the_importer(con):
+    """kolada_export_aldreomsorg_2008_2011.csv goes through helper B's Kolada importer:
+    municipality rows to kpi_values (titles mapped via the catalogue), aggregates to benchmarks."""
+    rows = read_rows("kolada_export_aldreomsorg_2008_2011.csv")
+    aggregates = {"Alla kommuner (ovägt medel)", "Kommuner per län"}
+    municipal = [r for r in rows if r["Kommun.Landsting"] not in aggregates]
+    # title → id as the 2012 catalogue has it (hand-checked: N23890 and N21890)
+    ale = {(r["Nyckeltal"], int(r["År"])): float(r["Visat.Värde"]) for r in municipal if r["Kommun.Landsting"] == "Ale"}
+    got = dict(((k, y), v) for k, y, v in con.execute(
+        "SELECT kpi_id, year, value FROM kpi_values WHERE municipality_code = '1440' AND kpi_id IN ('N23890', 'N21890')").fetchall())
+    assert got[("N23890", 2009)] == pytest.approx(ale[("Invånare 65+ i särskilda boendeformer, andel (%)", 2009)])
+    assert got[("N21890", 2010)] == pytest.approx(
+        ale[("Invånare 65+ som var beviljade hemtjänst i ordinärt boende, andel (%)", 2010)])
+    titles = sorted({r["Nyckeltal"] for r in rows})
+    n = con.execute("SELECT count(*) FROM kpi_values v JOIN kpis k USING (kpi_id) WHERE k.title IN (SELECT UNNEST(?))",
+                    [titles]).fetchall()[0][0]
+    assert n == len(municipal)
+    bench = con.execute("SELECT DISTINCT benchmark FROM benchmark_values").fetchall()
+    assert {b for (b,) in bench} == aggregates
+    meta = con.execute("SELECT DISTINCT unit, perspective, is_demo FROM kpis WHERE title IN (SELECT UNNEST(?))",
+                       [titles]).fetchall()
+    assert meta == [("%", "verksamhet", False)]
+
+
+def test_grant_seeds_loaded(con):
+    rounds = {r["round"] for r in read_rows("grant_rounds_2011_2013.csv")}
+    assert {r for (r,) in con.execute("SELECT DISTINCT round FROM grant_rounds").fetchall()} == rounds
+    applicants = {r["municipality_code"] for r in read_rows("grants_2013_by_municipality.csv")}
+    got = {c for (c,) in con.execute("SELECT DISTINCT municipality_code FROM grant_awards "
+                                     "WHERE round LIKE '2013%' AND applied").fetchall()}
+    assert got == applicants and len(got) == 88
+    # seed 001: Stockholm returned 3 569 733 kr
+    assert con.execute("SELECT returned_sek FROM stimulus_grant_returns WHERE municipality_code = '0180'"
+                       ).fetchall() == [(3569733,)]
+    files = {f for (f,) in con.execute("SELECT file FROM datasets").fetchall()}
+    assert {"warehouse/sources/grants_2013_by_municipality.csv",
+            "warehouse/sources/kolada_export_aldreomsorg_2008_2011.csv"} <= files
+
+
 # --------------------------------------------------------------------------- provenance
 
 def test_datasets_record_files_with_their_checksums(con):

@@ -299,8 +299,13 @@ def build_population(con) -> None:
     con.execute(sql("population.sql"))
 
 
-def set_elderly_care_perspectives(con) -> None:
-    """Perspectives for the elderly-care export's KPIs (ids from the catalogue or generated)."""
+def finish_kpi_metadata(con) -> None:
+    """After the importers: units parsed from titles where an importer left none, and
+    perspectives for the elderly-care export's KPIs (ids from the catalogue or generated)."""
+    for kpi_id, title in con.execute("SELECT kpi_id, title FROM kpi WHERE unit IS NULL AND NOT is_demo").fetchall():
+        unit = parse_unit(title)
+        if unit is not None:
+            con.execute("UPDATE kpi SET unit = ? WHERE kpi_id = ?", [unit, kpi_id])
     meta = _kpi_meta()
     for kpi_id, m in meta.iterrows():
         if m["perspective"]:
@@ -352,7 +357,7 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
         check(export.name)
     for name in _load_grants(con, sources):
         check(name)
-    set_elderly_care_perspectives(con)
+    finish_kpi_metadata(con)
 
     record_datasets(con, loaded, prov, build_timestamp())
     con.executemany(
@@ -375,7 +380,8 @@ def _load_elderly_care_export(con, path: Path) -> bool:
 
         warnings.warn(f"warehouse.importers.kolada missing: {path.name} not loaded", stacklevel=2)
         return False
-    import_kolada(con, [path], source="Kolada (RKA), export äldreomsorg 2008–2011")
+    # log=False: the build is not an import command; the file is recorded in `dataset`.
+    import_kolada(con, [path], source="Kolada (RKA), export äldreomsorg 2008–2011", log=False)
     return True
 
 
