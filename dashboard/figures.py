@@ -248,15 +248,17 @@ def uptake_map(df: pd.DataFrame, geojson: dict, lang: str = "sv", source: str | 
     """Choropleth of uptake % per municipality. df: municipality_code, name, uptake_pct."""
     if df.empty:
         return empty_figure("Inga bidragsuppgifter" if _sv(lang) else "No grant data", lang)
-    fig = go.Figure(go.Choropleth(
-        geojson=geojson, locations=df["municipality_code"], z=df["uptake_pct"], featureidkey="id",
+    # Choroplethmap (MapLibre) with the blank "white-bg" style: no map tiles and no topojson
+    # are fetched, so it works offline and under the app's Content-Security-Policy.
+    fig = go.Figure(go.Choroplethmap(
+        geojson=geojson, locations=df["municipality_code"], z=df["uptake_pct"], featureidkey="properties.id",
         text=df["name"], colorscale="Blues", zmin=0, zmax=max(100.0, float(df["uptake_pct"].max() or 0)),
-        marker={"line": {"width": 0.3, "color": "#666"}},
+        marker={"line": {"width": 0.4, "color": "#555"}},
         colorbar={"title": {"text": "%"}, "thickness": 14},
         hovertemplate="%{text}: %{z:.0f} %<extra></extra>",
     ))
-    fig.update_geos(fitbounds="locations", visible=False)
-    fig = base_layout(fig, lang, source=source, height=640)
+    fig.update_layout(map={"style": "white-bg", "center": {"lat": 62.6, "lon": 16.8}, "zoom": 3.8})
+    fig = base_layout(fig, lang, source=source, height=720)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 90 if source else 10})
     return fig
 

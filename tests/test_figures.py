@@ -93,12 +93,22 @@ def test_trend_figure_has_reference_lines_and_demo_label():
 
 def test_uptake_map_locations_exist_in_the_real_geojson():
     geo = json.loads((SOURCES / "swedish_municipalities.geojson").read_text(encoding="utf-8"))
-    ids = {f["id"] if "id" in f else f["properties"]["id"] for f in geo["features"]}
+    ids = {f["properties"]["id"] for f in geo["features"]}
     skl = pd.read_csv(SOURCES / "skl_kommungrupper_2005.csv", dtype=str)
     assert len(ids) == 290 and ids == set(skl["municipality_code"])
     df = pd.DataFrame({"municipality_code": sorted(ids), "name": sorted(ids), "uptake_pct": 50.0})
     fig = F.uptake_map(df, geo)
-    assert fig.data[0].featureidkey == "id" and len(fig.data[0].locations) == 290
+    trace = fig.data[0]
+    assert len(trace.locations) == 290
+    # the key Plotly matches on must resolve in every feature to one of the codes
+    path = trace.featureidkey.split(".")
+    keys = set()
+    for f in geo["features"]:
+        v = f
+        for p in path:
+            v = v[p]
+        keys.add(v)
+    assert keys == set(trace.locations)
 
 
 def test_uptake_bar_groups_in_size_order():
