@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS municipality_alias (
 );
 
 -- SCB panel rows as published (panel year t holds population at 31 Dec t-1).
+-- Shares are fractions 0–1 as the panel has them (0.0467 = 4.67 %), not percent like Kolada.
 CREATE TABLE IF NOT EXISTS scb_panel (
     municipality_code VARCHAR NOT NULL,
     panel_year        INTEGER NOT NULL,
