@@ -22,6 +22,8 @@ err = Console(stderr=True)
 SIZES = {"sv": {"small": "små", "medium": "medelstora", "large": "stora"},
          "en": {"small": "small", "medium": "medium", "large": "large"}}
 LangOption = typer.Option("sv", "--lang", help="sv | en")
+VERDICTS = {"sv": {}, "en": {"förbättras": "improving", "försämras": "worsening",
+                             "ingen tydlig förändring": "no clear change", "ingen riktning": "no direction"}}
 
 
 def _connect(db: Path, write: bool):
@@ -226,17 +228,23 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         sv = lang == "sv"
         if municipality or (kpi and len(df) <= 60):
-            t = Table(title=(f"Trender, senaste {years} åren" if sv else f"Trends, last {years} years"),
-                      caption="Lutning per år, 95 % KI (OLS); demo-KPI:er är demodata" if sv
-                      else "Slope per year, 95 % CI (OLS); demo KPIs are demo data")
-            for c in (("KPI", "KPI"), ("Kommun", "Municipality"), ("År", "Years"), ("Lutning/år", "Slope/yr"),
-                      ("95 % KI", "95 % CI"), ("Bedömning", "Verdict")):
-                t.add_column(c[0] if sv else c[1], no_wrap=c[0] in ("KPI", "95 % KI"))
+            one = bool(municipality)
+            where_txt = f" – {df['name'].iloc[0]} ({municipality})" if one else ""
+            t = Table(title=(f"Trender, senaste {years} åren{where_txt}" if sv else
+                             f"Trends, last {years} years{where_txt}"),
+                      caption="Lutning per år, 95 % KI (OLS); (demo) = demodata" if sv
+                      else "Slope per year, 95 % CI (OLS); (demo) = demo data")
+            cols = [("KPI", "KPI")] + ([] if one else [("Kommun", "Municipality")]) + [
+                ("År", "Years"), ("Lutning/år", "Slope/yr"), ("95 % KI", "95 % CI"), ("Bedömning", "Verdict")]
+            for c in cols:
+                t.add_column(c[0] if sv else c[1], no_wrap=c[0] in ("År", "Lutning/år"),
+                             justify="right" if c[0] in ("Lutning/år", "95 % KI") else "left")
             for r in df.itertuples():
                 demo = " (demo)" if r.is_demo else ""
-                t.add_row(f"{r.kpi_id}{demo}", f"{r.name} ({r.municipality_code})",
-                          f"{r.first_year}–{r.last_year} (n = {r.n_years})", _num(r.slope, 3, lang),
-                          f"{_num(r.ci_low, 3, lang)} – {_num(r.ci_high, 3, lang)}", r.verdict)
+                cells = [f"{r.kpi_id}{demo}"] + ([] if one else [f"{r.name} ({r.municipality_code})"]) + [
+                    f"{r.first_year}–{r.last_year} (n={r.n_years})", _num(r.slope, 3, lang),
+                    f"{_num(r.ci_low, 2, lang)} – {_num(r.ci_high, 2, lang)}", VERDICTS[lang].get(r.verdict, r.verdict)]
+                t.add_row(*cells)
             console.print(t)
             return
         summary = (df.pivot_table(index=["kpi_id", "title"], columns="verdict", values="municipality_code",
@@ -245,10 +253,18 @@ def register(app: typer.Typer) -> None:
                     if v in summary.columns]
         t = Table(title=(f"Antal kommuner per bedömning, senaste {years} åren" if sv
                          else f"Municipalities per verdict, last {years} years"))
-        t.add_column("KPI")
-        t.add_column("Titel" if sv else "Title", max_width=50)
+        t.add_column("KPI", no_wrap=True, max_width=16, overflow="ellipsis")
+        t.add_column("Titel" if sv else "Title", max_width=24, overflow="ellipsis", no_wrap=True)
+        short = ({"förbättras": "bättre", "försämras": "sämre", "ingen tydlig förändring": "oklart",
+                  "ingen riktning": "–"} if sv else
+                 {"förbättras": "better", "försämras": "worse", "ingen tydlig förändring": "unclear",
+                  "ingen riktning": "–"})
+        t.caption = ("bättre = förbättras, sämre = försämras (95 % KI utesluter 0), oklart = ingen tydlig "
+                     "förändring, – = KPI utan riktning" if sv else
+                     "better/worse = 95 % CI excludes 0 in the good/bad direction, unclear = no clear change, "
+                     "– = KPI without direction")
         for v in verdicts:
-            t.add_column(v, justify="right")
+            t.add_column(short[v], justify="right")
         for d in summary.to_dict("records"):
             t.add_row(d["kpi_id"], d["title"] or "", *[str(int(d.get(v, 0))) for v in verdicts])
         console.print(t)
