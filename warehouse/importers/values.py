@@ -89,7 +89,10 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp'",
             [sf.table]).fetchall()}
         g = "gender_raw" if "gender_raw" in cols else "NULL::VARCHAR"
-        parts.append(f"SELECT {i} AS file_no, rowid AS rec, area_raw, kpi_raw, year_raw, value_raw, "
+        # Inside a transaction DuckDB numbers new rows from a large offset (transaction-local
+        # row ids), in insertion order: the record number is the distance from the first.
+        base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {sf.table}").fetchone()[0]
+        parts.append(f"SELECT {i} AS file_no, rowid - {base} AS rec, area_raw, kpi_raw, year_raw, value_raw, "
                      f"{g} AS gender_raw FROM {sf.table}")
     con.execute(f"CREATE TEMP VIEW {union} AS " + " UNION ALL ".join(parts))
 
@@ -195,15 +198,12 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     rows_src = good
     if n_dup_keys:
         conflict = con.execute(f"""
-            SELECT list(pos ORDER BY pos) FROM {good} GROUP BY k
+            SELECT list(pos ORDER BY pos), list(value ORDER BY pos) FROM {good} GROUP BY k
             HAVING count(*) > 1 AND min(value) <> max(value) ORDER BY min(pos) LIMIT 1""").fetchone()
         if conflict:
-            positions = conflict[0]
-            first, second = positions[0], next(
-                p for p in positions[1:]
-                if con.execute(f"SELECT value FROM {good} WHERE pos = ?", [p]).fetchone()[0]
-                != con.execute(f"SELECT value FROM {good} WHERE pos = ?", [first]).fetchone()[0])
-            _raise_duplicate(con, staged, union, first, second)
+            positions, values = conflict
+            second = next(p for p, v in zip(positions, values) if v != values[0])
+            _raise_duplicate(con, staged, union, positions[0], second)
         n_copies = con.execute(
             f"SELECT sum(n - 1) FROM (SELECT count(*) AS n FROM {good} GROUP BY k HAVING count(*) > 1)").fetchone()[0]
         summary.skip("dubblett med samma värde (duplicate row, same value)", int(n_copies))
