@@ -26,6 +26,11 @@ SOURCES = HERE / "sources"
 SQL_DIR = HERE / "sql"
 KPI_META_CSV = HERE / "kolada_kpi_meta.csv"
 SCHEMA_VERSION = "1"
+OWN_FILES = ("scb_municipality_panel.csv", "skl_kommungrupper_2005.csv",
+             "kolada_kpi_catalogue_2012.csv", "kolada_extract_1998_2011.csv")
+EXPORT_FILE = "kolada_export_aldreomsorg_2008_2011.csv"
+GRANT_FILES = ("grant_rounds_2011_2013.csv", "grants_2013_by_municipality.csv",
+               "stimulus_grant_return_stockholm.csv", "grant_facts.csv")
 
 # Swedish descriptions for /om, per shipped file that the build loads.
 DESCRIPTIONS = {
@@ -333,16 +338,9 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     """Load every shipped real source into an empty warehouse (schema applied). Returns row
     counts per table. Runs in the caller's connection; raises SourceError on bad input."""
     prov = parse_provenance((sources / "PROVENANCE.md").read_text(encoding="utf-8"))
-    loaded: dict[str, str] = {}
-
-    def check(name: str) -> Path:
-        path = sources / name
-        loaded[name] = _check_file(path, prov)
-        return path
-
-    for name in ("scb_municipality_panel.csv", "skl_kommungrupper_2005.csv",
-                 "kolada_kpi_catalogue_2012.csv", "kolada_extract_1998_2011.csv"):
-        check(name)
+    # Every file is checked against PROVENANCE.md before anything is written.
+    digests = {name: _check_file(sources / name, prov) for name in (*OWN_FILES, EXPORT_FILE, *GRANT_FILES)}
+    loaded = list(OWN_FILES)
 
     load_municipalities(con, sources)
     load_aliases(con)
@@ -352,14 +350,13 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     load_kolada_extract(con, index, sources)
     build_population(con)
 
-    export = sources / "kolada_export_aldreomsorg_2008_2011.csv"
-    if _load_elderly_care_export(con, export):
-        check(export.name)
-    for name in _load_grants(con, sources):
-        check(name)
+    if _load_elderly_care_export(con, sources / EXPORT_FILE):
+        loaded.append(EXPORT_FILE)
+    if _load_grants(con, sources):
+        loaded.extend(GRANT_FILES)
     finish_kpi_metadata(con)
 
-    record_datasets(con, loaded, prov, build_timestamp())
+    record_datasets(con, {n: digests[n] for n in loaded}, prov, build_timestamp())
     con.executemany(
         "INSERT OR REPLACE INTO warehouse_meta VALUES (?, ?)",
         [("built_from", "warehouse/sources (PROVENANCE.md) + warehouse/demo.py"), ("schema_version", SCHEMA_VERSION)],
@@ -385,9 +382,8 @@ def _load_elderly_care_export(con, path: Path) -> bool:
     return True
 
 
-def _load_grants(con, sources: Path) -> list[str]:
-    """Grant rounds, 2013 awards, Stockholm's stimulus return, grant facts (helper B's loader).
-    Returns the file names it loaded (for `dataset`)."""
+def _load_grants(con, sources: Path) -> bool:
+    """Grant rounds, 2013 awards, Stockholm's stimulus return, grant facts (helper B's loader)."""
     try:
         from warehouse.importers.grants import load_grant_seeds
     except ModuleNotFoundError as exc:
@@ -397,8 +393,6 @@ def _load_grants(con, sources: Path) -> list[str]:
         import warnings
 
         warnings.warn("warehouse.importers.grants missing: grant seeds not loaded", stacklevel=2)
-        return []
-    load_grant_seeds(con)
-    return ["grant_rounds_2011_2013.csv", "grants_2013_by_municipality.csv",
-            "stimulus_grant_return_stockholm.csv", "grant_facts.csv", "grant_applications_2013.csv"]
-
+        return False
+    load_grant_seeds(con, sources)
+    return True
