@@ -130,3 +130,25 @@ def test_cli_cost_json(built_db):
     assert {r["term"] for r in doc["model"]} >= {"glesbygd", "share_80_plus"}
     res = CliRunner().invoke(app, ["cost", "--year", "1990", "--db", str(built_db)])
     assert res.exit_code == 1
+
+
+def test_failed_rerun_leaves_the_previous_mart(tmp_path, monkeypatch):
+    import pipelines.cost as cost
+    from pipelines.economy import write_mart
+
+    con, _ = _toy(tmp_path)
+    run_cost(con)
+    before = con.execute("SELECT * FROM cost_deviation ORDER BY municipality_code").fetchall()
+    runs = con.execute("SELECT count(*) FROM pipeline_runs").fetchall()[0][0]
+
+    def broken(con_, view, ddl, df, order_by=None):
+        write_mart(con_, view, ddl, df, order_by)
+        if view == "cost_model":
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cost, "write_mart", broken)
+    con.execute("UPDATE kpi_value SET value = value * 2 WHERE kpi_id = 'N20014'")
+    with pytest.raises(RuntimeError):
+        run_cost(con)
+    assert con.execute("SELECT * FROM cost_deviation ORDER BY municipality_code").fetchall() == before
+    assert con.execute("SELECT count(*) FROM pipeline_runs").fetchall()[0][0] == runs
