@@ -66,3 +66,21 @@ def register(app: typer.Typer) -> None:
         t0 = time.perf_counter()
         path = build(db, seed=seed)
         console.print(f"[green]Klart[/green]: {path} ({time.perf_counter() - t0:.1f} s)")
+
+    @app.command("refresh")
+    def refresh_cmd(db: DbOption = default_db()) -> None:
+        """Re-run every pipeline on the warehouse (after importing your own data)."""
+        from pipelines import run_all
+        from warehouse.db import connect
+
+        if not Path(db).exists():
+            console.print(f"[red]Fel[/red]: lagret {db} finns inte – kör `styrkort build` först.")
+            raise typer.Exit(1)
+        t0 = time.perf_counter()
+        con = connect(db)
+        try:
+            run_all(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        console.print(f"[green]Marts uppdaterade[/green]: {db} ({time.perf_counter() - t0:.1f} s)")
