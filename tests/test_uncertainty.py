@@ -162,3 +162,14 @@ def test_embedded_default_rank_uncertainty(built_db):
             assert row["p_top"] == pytest.approx(q) and row["p_bottom"] == pytest.approx(q)
     finally:
         con.close()
+
+
+def test_quantiles_match_numpy_and_ties_follow_the_code_order():
+    from pipelines.ranking_uncertainty import _tie_keys, rank_quantiles
+
+    r = np.random.default_rng(2).integers(1, 50, size=(7, 101))
+    for got, p in zip(rank_quantiles(r, (0.05, 0.5, 0.95)), (0.05, 0.5, 0.95)):
+        assert np.allclose(got, np.quantile(r, p, axis=1))
+    # equal composites (also equal only up to float noise) rank by column = code order
+    C = np.array([[0.5, 0.7, 0.5 + 1e-13, -1.0, 0.7]])
+    assert list(np.argsort(_tie_keys(C), axis=1)[0]) == [1, 4, 0, 2, 3]
