@@ -1,0 +1,319 @@
+"""The analysis pages (/urval, /kostnad, /statsbidrag, /trender) in a real headless Chromium
+against the embedded default warehouse: headings and content render, the selection has 30
+rows and downloads as CSV with 30 data rows, the PDF export produces a valid PDF, presentation
+mode works from the keyboard, URL state and swap validation.
+
+Self-contained fixtures (server on a free port, Chromium with a download folder), so the test
+does not depend on fixture names elsewhere."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1400,1000")
+
+RENDERED_JS = """
+const app = document.getElementById('react-entry-point');
+if (!app || !app.firstElementChild) return false;
+if (document.querySelector('._dash-loading, ._dash-loading-callback')) return false;
+if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+const h1 = document.querySelector('h1');
+return !!(h1 && h1.textContent.trim().length > 0);
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def f_server(built_db):
+    port = _free_port()
+    code = ("import sys; from dashboard.app import create_app; "
+            f"create_app(sys.argv[1]).run(host='127.0.0.1', port={port}, debug=False, threaded=True)")
+    env = dict(os.environ, BROWSER_PATH=os.environ.get("BROWSER_PATH", "/usr/bin/chromium"))
+    proc = subprocess.Popen([sys.executable, "-c", code, str(built_db)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/urval", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()[-2000:])
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def f_downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def f_browser(f_downloads):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in CHROME_FLAGS:
+        opts.add_argument(flag)
+    opts.add_experimental_option("prefs", {"download.default_directory": str(f_downloads),
+                                           "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(f_downloads)})
+    yield driver
+    driver.quit()
+
+
+def open_page(driver, url: str, timeout: float = 40.0) -> None:
+    driver.get(url)
+    deadline = time.monotonic() + timeout
+    stable = None
+    while time.monotonic() < deadline:
+        if driver.execute_script(RENDERED_JS):
+            stable = stable or time.monotonic()
+            if time.monotonic() - stable > 0.5:
+                return
+        else:
+            stable = None
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not render: {driver.execute_script('return document.body.innerText')[:400]!r}")
+
+
+def wait_for(fn, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_file(folder: Path, suffix: str, before: set, timeout: float = 60.0) -> Path:
+    def done():
+        new = [p for p in folder.iterdir() if p.name not in before and p.suffix == suffix]
+        return new[0] if new and new[0].stat().st_size > 0 else None
+    return wait_for(done, timeout, f"a {suffix} download")
+
+
+def text(driver) -> str:
+    return driver.execute_script("return document.body.innerText")
+
+
+def grid_rows(driver, wrap_id: str) -> int:
+    return driver.execute_script(
+        "const w = document.getElementById(arguments[0]); if (!w) return -1;"
+        "return w.querySelectorAll('.ag-center-cols-container [role=row]').length;", wrap_id)
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+def test_urval_renders_rankings_selection_and_runs(f_server, f_browser):
+    open_page(f_browser, f_server + "/urval")
+    body = text(f_browser)
+    assert f_browser.find_element("css selector", "h1").text == "Rangordning och urval"
+    for heading in ("Urvalet 15/15", "Tabell 1: rangplatser i urvalet", "Rangordning per storleksgrupp",
+                    "Sparade urvalskörningar"):
+        assert heading in body
+    assert wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 20, "30 selection rows")
+    # Table 1: the three size groups with 6/6, 6/6 and 3/3 municipalities
+    t1 = f_browser.execute_script(
+        "return [...document.querySelectorAll('#urval-table1-wrap .ag-center-cols-container [role=row]')]"
+        ".map(r => r.innerText.replace(/\\s+/g, ' '))")
+    assert len(t1) == 3
+    # labelled controls
+    for control in ("urval-year", "urval-maxcounty", "urval-swap-reason"):
+        assert f_browser.find_elements("css selector", f"label[for='{control}']"), control
+
+
+def test_urval_csv_download_has_30_rows(f_server, f_browser, f_downloads):
+    open_page(f_browser, f_server + "/urval")
+    wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 20, "30 selection rows")
+    before = {p.name for p in f_downloads.iterdir()}
+    button = f_browser.find_element("xpath", "//div[@id='urval-selection-wrap']//button[contains(., 'CSV')]")
+    f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
+    path = wait_file(f_downloads, ".csv", before)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert len(rows) == 1 + 30
+    header = rows[0]
+    assert "Kod" in header and "Rang" in header
+    codes = [r[header.index("Kod")] for r in rows[1:]]
+    assert len(set(codes)) == 30 and all(len(c) == 4 and c.isdigit() for c in codes)
+
+
+def test_urval_query_string_state_and_swap_validation(f_server, f_browser):
+    from dashboard.data import Warehouse  # noqa: F401 - import check only
+
+    open_page(f_browser, f_server + "/urval?max_per_county=1")
+    # county rule: at most one municipality per county in each of the high and low lists
+    rows = f_browser.execute_script(
+        "return [...document.querySelectorAll('#urval-selection-wrap .ag-center-cols-container [role=row]')]"
+        ".map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.innerText))")
+    assert len(rows) == 30
+    value = f_browser.find_element("id", "urval-maxcounty").get_attribute("value")
+    assert value == "1"
+    # adding a swap without choosing municipalities gives a clear message, nothing else changes
+    f_browser.find_element("id", "urval-swap-add").click()
+    msg = wait_for(lambda: f_browser.find_element("id", "urval-swap-msg").text, 15, "swap message")
+    assert "Välj både en kommun som ska ut och en som ska in" in msg
+
+
+def test_urval_swap_from_url_is_applied(f_server, f_browser, built_db):
+    import duckdb
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        year = con.execute("SELECT max(year) FROM composite_index WHERE is_default").fetchone()[0]
+        sel = con.execute(
+            "SELECT i.municipality_code, i.size_group FROM selection_items i JOIN selections s USING (selection_id) "
+            "WHERE s.is_default AND s.year = ? AND i.result = 'high' ORDER BY i.rank LIMIT 1", [year]).fetchone()
+        chosen = {r[0] for r in con.execute(
+            "SELECT i.municipality_code FROM selection_items i JOIN selections s USING (selection_id) "
+            "WHERE s.is_default AND s.year = ?", [year]).fetchall()}
+        cand = con.execute(
+            "SELECT municipality_code, m.name FROM composite_index c JOIN municipalities m USING (municipality_code) "
+            "WHERE c.is_default AND c.year = ? AND c.size_group = ? ORDER BY c.rank", [year, sel[1]]).fetchall()
+    finally:
+        con.close()
+    in_code, in_name = next((c, n) for c, n in cand if c not in chosen)
+    open_page(f_browser, f"{f_server}/urval?year={year}&swaps={sel[0]}:{in_code}:testskäl")
+    wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 20, "30 rows")
+    body = f_browser.find_element("id", "urval-selection-wrap").text
+    assert in_name in body and "testskäl" in body
+    # a swap whose IN is in another size group is refused with an explanation
+    other = {"small": "large", "medium": "small", "large": "small"}[sel[1]]
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        wrong = next(c for (c,) in con.execute(
+            "SELECT municipality_code FROM composite_index WHERE is_default AND year = ? "
+            "AND size_group = ? ORDER BY rank", [year, other]).fetchall() if c not in chosen)
+    finally:
+        con.close()
+    open_page(f_browser, f"{f_server}/urval?year={year}&swaps={sel[0]}:{wrong}:fel")
+    assert "ett byte måste ske inom storleksgruppen" in text(f_browser)
+
+
+def test_kostnad_renders_scatter_diagram1_model_and_tests(f_server, f_browser):
+    open_page(f_browser, f_server + "/kostnad")
+    body = text(f_browser)
+    assert f_browser.find_element("css selector", "h1").text == "Kvalitet och kostnad"
+    assert "Diagram 1" in body and "Kostnadsmodellen" in body and "Samband med struktur" in body
+    words = f_browser.find_element("id", "kostnad-words").text
+    assert "samband" in words and "r = " in words and "p" in words
+    # Diagram 1 has 20 bars with labels that carry the meaning in text
+    labels = f_browser.execute_script(
+        "return [...document.querySelectorAll('#kostnad-diagram1 .bartext')].map(t => t.textContent)")
+    assert len(labels) == 20
+    assert all(("över standardkostnad" in s) or ("under standardkostnad" in s) or ("lika med" in s) for s in labels)
+
+
+def test_kostnad_year_in_query_string(f_server, f_browser, built_db):
+    import duckdb
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        years = [r[0] for r in con.execute(
+            "SELECT DISTINCT c.year FROM composite_index c JOIN cost_deviation d USING (year) ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    assert years, "no year with both index and cost deviation"
+    open_page(f_browser, f"{f_server}/kostnad?year={years[0]}")
+    assert f"för de 20 kommunerna med bäst index {years[0]}" in text(f_browser)
+
+
+def test_statsbidrag_renders(f_server, f_browser):
+    open_page(f_browser, f_server + "/statsbidrag")
+    body = text(f_browser)
+    assert f_browser.find_element("css selector", "h1").text == "Statsbidrag till värdighetsgarantier"
+    assert "Tabell 2" in body and "Stockholms återbetalda stimulansbidrag" in body
+    assert "Uppgifter per kommun finns bara för 2013" in body
+
+
+def test_statsbidrag_in_english(f_server, f_browser):
+    open_page(f_browser, f_server + "/statsbidrag?lang=en")
+    assert f_browser.find_element("css selector", "h1").text == "State grants for dignity guarantees"
+
+
+def test_trender_presentation_mode_by_keyboard(f_server, f_browser):
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(f_browser, f_server + "/trender?code=1480")
+    assert f_browser.find_element("css selector", "h1").text == "Trender för nämnden"
+    cards = f_browser.find_elements("css selector", ".sk-trend-chart")
+    assert len(cards) >= 2
+    assert "Göteborg" in f_browser.find_element("id", "trender-code").text
+    f_browser.find_element("id", "trender-present").click()
+    deck = f_browser.find_element("id", "trender-deck")
+    wait_for(lambda: "sk-presenting" in deck.get_attribute("class"), 10, "presentation mode")
+    current = lambda: f_browser.execute_script(  # noqa: E731
+        "return [...document.querySelectorAll('.sk-trend-chart')].findIndex(c => c.classList.contains('sk-current'))")
+    wait_for(lambda: current() == 0, 10, "first chart")
+    assert f_browser.find_element("id", "trender-next").is_displayed()
+    f_browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    wait_for(lambda: current() == 1, 10, "second chart after ArrowRight")
+    f_browser.switch_to.active_element.send_keys(Keys.ARROW_LEFT)
+    wait_for(lambda: current() == 0, 10, "first chart after ArrowLeft")
+    f_browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait_for(lambda: "sk-presenting" not in deck.get_attribute("class"), 10, "presentation closed")
+
+
+def test_trender_pdf_export_is_a_valid_pdf(f_server, f_browser, f_downloads, built_db):
+    import duckdb
+    from pypdf import PdfReader
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        kpis = [r[0] for r in con.execute(
+            "SELECT kpi_id FROM kpis WHERE perspective IS NOT NULL ORDER BY kpi_id LIMIT 2").fetchall()]
+    finally:
+        con.close()
+    open_page(f_browser, f"{f_server}/trender?code=1480&kpis={','.join(kpis)}")
+    assert len(f_browser.find_elements("css selector", ".sk-trend-chart")) == 2
+    before = {p.name for p in f_downloads.iterdir()}
+    f_browser.find_element("id", "trender-pdf").click()
+    path = wait_file(f_downloads, ".pdf", before, timeout=120)
+    data = path.read_bytes()
+    assert data[:5] == b"%PDF-"
+    reader = PdfReader(io.BytesIO(data))
+    # cover, scorecard summary (one or more pages), one page per chart, sources
+    assert len(reader.pages) >= 5
+    assert "Göteborg" in reader.pages[0].extract_text()
+    assert "Källor" in reader.pages[-1].extract_text()
+    assert sum(1 for p in reader.pages if len(p.images) > 0) == 2
+    pdf_text = "\n".join(p.extract_text() for p in reader.pages)
+    for perspective in ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"):
+        assert perspective in pdf_text
+    wait_for(lambda: "klar" in f_browser.find_element("id", "trender-pdf-status").text, 20, "done message")
+
+
+def test_trender_png_export(f_server, f_browser, f_downloads):
+    open_page(f_browser, f_server + "/trender?code=0180")
+    before = {p.name for p in f_downloads.iterdir()}
+    button = f_browser.find_elements("xpath", "//button[contains(., 'Ladda ner PNG')]")[0]
+    f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
+    path = wait_file(f_downloads, ".png", before, timeout=90)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "0180" in path.name
