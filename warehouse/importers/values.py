@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from warehouse.importers.common import (
@@ -25,6 +26,16 @@ from warehouse.importers.common import (
 )
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
+# Problem codes per staged row (0 = good).
+P_AREA_EMPTY, P_KPI_EMPTY, P_YEAR, P_VALUE, P_GENDER, P_AREA_UNKNOWN, P_KPI_UNKNOWN, P_MISSING, P_BENCHMARK = range(1, 10)
+
+
+def _gender_sql(col: str) -> str:
+    """T/K/M (also Totalt/Kvinnor/Män as Kolada's web export writes them) -> 0/1/2, else NULL."""
+    return (f"CASE WHEN {col} IS NULL THEN 0 ELSE CASE upper(trim({col})) "
+            "WHEN '' THEN 0 WHEN 'T' THEN 0 WHEN 'TOTALT' THEN 0 WHEN 'TOTAL' THEN 0 "
+            "WHEN 'K' THEN 1 WHEN 'KVINNOR' THEN 1 WHEN 'KVINNA' THEN 1 "
+            "WHEN 'M' THEN 2 WHEN 'MÄN' THEN 2 WHEN 'MAN' THEN 2 END END")
 _POS_SHIFT = 1 << 40   # position = file_no * 2^40 + record: one sortable number for "first"
 
 
@@ -96,164 +107,180 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
                      f"{g} AS gender_raw FROM {sf.table}")
     con.execute(f"CREATE TEMP VIEW {union} AS " + " UNION ALL ".join(parts))
 
-    # 2. Distinct names -> Python resolvers -> mapping tables.
-    areas = [r[0] for r in con.execute(f"SELECT DISTINCT area_raw FROM {union} WHERE area_raw IS NOT NULL").fetchall()]
-    kpis = [r[0] for r in con.execute(f"SELECT DISTINCT kpi_raw FROM {union} WHERE kpi_raw IS NOT NULL").fetchall()]
+    # 2. Distinct names -> Python resolvers -> mapping tables. Numbers are given in order of
+    #    first appearance, so a file sorted by KPI, municipality, year has increasing keys.
+    areas = [r[0] for r in con.execute(
+        f"SELECT area_raw FROM {union} WHERE area_raw IS NOT NULL GROUP BY area_raw ORDER BY min(file_no * {_POS_SHIFT} + rec)").fetchall()]
+    kpis = [r[0] for r in con.execute(
+        f"SELECT kpi_raw FROM {union} WHERE kpi_raw IS NOT NULL GROUP BY kpi_raw ORDER BY min(file_no * {_POS_SHIFT} + rec)").fetchall()]
     area_t = resolve_areas(areas)
     kpi_t = resolve_kpis(kpis)
     area_keys: dict[tuple, int] = {}
     arows = []
     for raw in areas:
         t = area_t[raw]
-        no = None
-        if not t.unknown:
-            no = area_keys.setdefault((t.municipality_code, t.benchmark), len(area_keys))
-        arows.append((raw, t.municipality_code, t.benchmark, no, t.unknown))
+        if not str(raw).strip():
+            arows.append((raw, None, P_AREA_EMPTY))
+        elif t.unknown:
+            arows.append((raw, None, P_AREA_UNKNOWN))
+        else:
+            arows.append((raw, area_keys.setdefault((t.municipality_code, t.benchmark), len(area_keys)), 0))
     kpi_keys: dict[str, int] = {}
     krows = []
     for raw in kpis:
         t = kpi_t[raw]
-        no = None if t.kpi_id is None else kpi_keys.setdefault(t.kpi_id, len(kpi_keys))
-        krows.append((raw, t.kpi_id, no))
-    amap, kmap = tmp_name("amap"), tmp_name("kmap")
-    temps += [amap, kmap]
-    _frame_table(con, amap, pd.DataFrame(arows, columns=["area_raw", "municipality_code", "benchmark", "area_no", "unknown"]),
-                 {"area_raw": "VARCHAR", "municipality_code": "VARCHAR", "benchmark": "VARCHAR", "area_no": "BIGINT", "unknown": "BOOLEAN"})
-    _frame_table(con, kmap, pd.DataFrame(krows, columns=["kpi_raw", "kpi_id", "kpi_no"]),
-                 {"kpi_raw": "VARCHAR", "kpi_id": "VARCHAR", "kpi_no": "BIGINT"})
-    n_area = max(1, len(area_keys))
+        if not str(raw).strip():
+            krows.append((raw, None, P_KPI_EMPTY))
+        elif t.kpi_id is None:
+            krows.append((raw, None, P_KPI_UNKNOWN))
+        else:
+            krows.append((raw, kpi_keys.setdefault(t.kpi_id, len(kpi_keys)), 0))
+    amap, kmap, aid, kid = tmp_name("amap"), tmp_name("kmap"), tmp_name("aid"), tmp_name("kid")
+    temps += [amap, kmap, aid, kid]
+    _frame_table(con, amap, pd.DataFrame(arows, columns=["area_raw", "area_no", "state"]),
+                 {"area_raw": "VARCHAR", "area_no": "INTEGER", "state": "TINYINT"})
+    _frame_table(con, kmap, pd.DataFrame(krows, columns=["kpi_raw", "kpi_no", "state"]),
+                 {"kpi_raw": "VARCHAR", "kpi_no": "INTEGER", "state": "TINYINT"})
+    _frame_table(con, aid, pd.DataFrame([(no, c, b) for (c, b), no in area_keys.items()],
+                                        columns=["area_no", "municipality_code", "benchmark"]),
+                 {"area_no": "INTEGER", "municipality_code": "VARCHAR", "benchmark": "VARCHAR"})
+    _frame_table(con, kid, pd.DataFrame([(no, k) for k, no in kpi_keys.items()], columns=["kpi_no", "kpi_id"]),
+                 {"kpi_no": "INTEGER", "kpi_id": "VARCHAR"})
 
-    # 3. Typed rows: casts and joins in one pass.
+    # 3. Typed rows in one pass: casts, two joins on tiny maps, and a problem code per row
+    #    (0 = good; the cheap tests first, the string tests only for rows that fail them).
     markers = _sql_list(MISSING_MARKERS)
     typed = tmp_name("typed")
     temps.append(typed)
+    bench_areas = [no for (c, b), no in area_keys.items() if b is not None]
+    is_bench = f"a.area_no IN ({', '.join(map(str, bench_areas))})" if bench_areas else "false"
     con.execute(f"""
         CREATE TEMP TABLE {typed} AS
-        SELECT u.file_no, u.rec, u.file_no * {_POS_SHIFT} + u.rec AS pos,
-               k.kpi_id, k.kpi_no, a.municipality_code, a.benchmark, a.area_no,
-               (u.area_raw IS NULL OR trim(u.area_raw) = '') AS area_empty,
-               coalesce(a.unknown, false) AS area_unknown,
-               (u.kpi_raw IS NULL OR trim(u.kpi_raw) = '') AS kpi_empty,
-               (u.kpi_raw IS NOT NULL AND trim(u.kpi_raw) <> '' AND k.kpi_id IS NULL) AS kpi_unknown,
-               TRY_CAST(trim(u.year_raw) AS INTEGER) AS year,
-               CASE upper(trim(coalesce(u.gender_raw, '')))
-                    WHEN '' THEN 'T' WHEN 'T' THEN 'T' WHEN 'TOTALT' THEN 'T' WHEN 'TOTAL' THEN 'T'
-                    WHEN 'K' THEN 'K' WHEN 'KVINNOR' THEN 'K' WHEN 'KVINNA' THEN 'K'
-                    WHEN 'M' THEN 'M' WHEN 'MÄN' THEN 'M' WHEN 'MAN' THEN 'M' END AS gender,
-               (u.value_raw IS NULL OR trim(u.value_raw) IN ({markers})) AS is_missing,
-               coalesce(TRY_CAST(u.value_raw AS DOUBLE),
-                        TRY_CAST(replace(replace(replace(replace(trim(u.value_raw), ' ', ''), chr(160), ''), '%', ''), ',', '.') AS DOUBLE)
-               ) AS value
-        FROM {union} u
+        SELECT u.file_no, u.rec, k.kpi_no, a.area_no, {is_bench} AS is_bench, u.y AS year, u.g, u.v AS value,
+               CASE WHEN a.state IS NULL THEN {P_AREA_EMPTY} WHEN a.state <> 0 THEN a.state
+                    WHEN k.state IS NULL THEN {P_KPI_EMPTY} WHEN k.state <> 0 THEN k.state
+                    WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {YEAR_MAX} THEN {P_YEAR}
+                    WHEN u.g IS NULL THEN {P_GENDER}
+                    WHEN u.v IS NOT NULL THEN CASE WHEN isfinite(u.v) THEN 0 ELSE {P_VALUE} END
+                    WHEN u.value_raw IS NULL OR trim(u.value_raw) IN ({markers}) THEN {P_MISSING}
+                    ELSE {P_VALUE} END::TINYINT AS problem
+        FROM (SELECT file_no, rec, area_raw, kpi_raw, value_raw,
+                     TRY_CAST(year_raw AS INTEGER) AS y,
+                     {_gender_sql('gender_raw')} AS g,
+                     coalesce(TRY_CAST(value_raw AS DOUBLE),
+                              TRY_CAST(replace(replace(replace(replace(trim(value_raw), ' ', ''), chr(160), ''), '%', ''), ',', '.') AS DOUBLE)) AS v
+              FROM {union}) u
         LEFT JOIN {kmap} k ON u.kpi_raw = k.kpi_raw
         LEFT JOIN {amap} a ON u.area_raw = a.area_raw
     """)
 
-    # 4. Validation: the first offending row of each kind, then the earliest of those.
-    y0, y1 = YEAR_MIN, YEAR_MAX
-    checks = {
-        "area_empty": "area_empty",
-        "kpi_empty": "kpi_empty",
-        "year": f"(year IS NULL OR year NOT BETWEEN {y0} AND {y1})",
-        "value": "(NOT is_missing AND (value IS NULL OR NOT isfinite(value)))",
-        "gender": "gender IS NULL",
-    }
+    # 4. Validation: the first row of every problem kind; the earliest one stops the import.
+    firsts = {p: (pos, n) for p, pos, n in con.execute(
+        f"SELECT problem, min(file_no * {_POS_SHIFT} + rec), count(*) FROM {typed} WHERE problem <> 0 GROUP BY problem").fetchall()}
+    fatal = {P_AREA_EMPTY, P_KPI_EMPTY, P_YEAR, P_GENDER, P_VALUE}
     if not allow_unmapped:
-        checks["area_unknown"] = "area_unknown"
-        checks["kpi_unknown"] = "kpi_unknown"
-    if not allow_benchmarks:
-        checks["benchmark"] = "benchmark IS NOT NULL"
-    sel = ", ".join(f"min(pos) FILTER (WHERE {cond})" for cond in checks.values())
-    firsts = con.execute(f"SELECT {sel} FROM {typed}").fetchone()
-    bad = [(p, name) for p, name in zip(firsts, checks) if p is not None]
+        fatal |= {P_AREA_UNKNOWN, P_KPI_UNKNOWN}
+    bad = [(firsts[p][0], p) for p in fatal if p in firsts]
+    if not allow_benchmarks and bench_areas:
+        b = con.execute(f"SELECT min(file_no * {_POS_SHIFT} + rec) FROM {typed} WHERE problem = 0 AND is_bench").fetchone()[0]
+        if b is not None:
+            bad.append((b, P_BENCHMARK))
     if bad:
-        pos, name = min(bad)
-        _raise_row_problem(con, staged, union, pos, name)
+        pos, p = min(bad)
+        _raise_row_problem(con, staged, union, pos, p)
 
-    ok = (f"NOT area_empty AND NOT kpi_empty AND NOT area_unknown AND NOT kpi_unknown "
-          f"AND NOT is_missing")
-    counts = con.execute(f"""
-        SELECT count(*) FILTER (WHERE is_missing AND NOT area_unknown AND NOT kpi_unknown),
-               count(*) FILTER (WHERE area_unknown),
-               count(*) FILTER (WHERE kpi_unknown AND NOT area_unknown)
-        FROM {typed}""").fetchone()
-    summary.skip("tomt värde eller saknat-markör (empty value / missing marker)", counts[0])
-    summary.skip("okänd kommun, hoppades över (unmapped municipality, --allow-unmapped)", counts[1])
-    summary.skip("okänt nyckeltal, hoppades över (unmapped KPI, --allow-unmapped)", counts[2])
+    summary.skip("tomt värde eller saknat-markör (empty value / missing marker)", firsts.get(P_MISSING, (0, 0))[1])
+    summary.skip("okänd kommun, hoppades över (unmapped municipality, --allow-unmapped)", firsts.get(P_AREA_UNKNOWN, (0, 0))[1])
+    summary.skip("okänt nyckeltal, hoppades över (unmapped KPI, --allow-unmapped)", firsts.get(P_KPI_UNKNOWN, (0, 0))[1])
     per_file_skips = dict(con.execute(
-        f"SELECT file_no, count(*) FROM {typed} WHERE NOT ({ok}) GROUP BY file_no").fetchall())
-    if counts[1] or counts[2]:
-        unknown_names = [a for a in areas if area_t[a].unknown] + [k for k in kpis if kpi_t[k].kpi_id is None]
-        summary.unmapped.extend(sorted(set(unknown_names)))
-        summary.warnings.append("Okända namn hoppades över (unmapped, skipped): " + ", ".join(sorted(set(unknown_names))))
+        f"SELECT file_no, count(*) FROM {typed} WHERE problem <> 0 GROUP BY file_no").fetchall())
+    if P_AREA_UNKNOWN in firsts or P_KPI_UNKNOWN in firsts:
+        unknown_names = sorted({a for a, _, st in arows if st == P_AREA_UNKNOWN}
+                               | {k for k, _, st in krows if st == P_KPI_UNKNOWN})
+        summary.unmapped.extend(unknown_names)
+        summary.warnings.append("Okända namn hoppades över (unmapped, skipped): " + ", ".join(unknown_names))
 
-    # 5. Duplicates: one integer key per (KPI, area, year, gender); fast check first.
-    key = (f"((kpi_no * {n_area} + area_no) * {y1 - y0 + 1} + (year - {y0})) * 3 "
-           f"+ CASE gender WHEN 'T' THEN 0 WHEN 'K' THEN 1 ELSE 2 END")
-    good = tmp_name("good")
-    temps.append(good)
-    con.execute(f"CREATE TEMP VIEW {good} AS SELECT *, {key} AS k FROM {typed} WHERE {ok}")
-    n_dup_keys = con.execute(
-        f"SELECT count(*) FROM (SELECT k FROM {good} GROUP BY k HAVING count(*) > 1)").fetchone()[0]
-    rows_src = good
-    if n_dup_keys:
-        conflict = con.execute(f"""
-            SELECT list(pos ORDER BY pos), list(value ORDER BY pos) FROM {good} GROUP BY k
-            HAVING count(*) > 1 AND min(value) <> max(value) ORDER BY min(pos) LIMIT 1""").fetchone()
-        if conflict:
-            positions, values = conflict
-            second = next(p for p, v in zip(positions, values) if v != values[0])
-            _raise_duplicate(con, staged, union, positions[0], second)
-        n_copies = con.execute(
-            f"SELECT sum(n - 1) FROM (SELECT count(*) AS n FROM {good} GROUP BY k HAVING count(*) > 1)").fetchone()[0]
-        summary.skip("dubblett med samma värde (duplicate row, same value)", int(n_copies))
-        dedup = tmp_name("dedup")
-        temps.append(dedup)
-        con.execute(f"CREATE TEMP VIEW {dedup} AS SELECT * FROM {good} QUALIFY row_number() OVER (PARTITION BY k ORDER BY pos) = 1")
-        rows_src = dedup
-        dup_per_file = dict(con.execute(f"""
-            SELECT file_no, count(*) FROM (
-                SELECT file_no, row_number() OVER (PARTITION BY k ORDER BY pos) AS rn FROM {good})
-            WHERE rn > 1 GROUP BY file_no""").fetchall())
-        for f, n in dup_per_file.items():
-            per_file_skips[f] = per_file_skips.get(f, 0) + n
+    # 5. Duplicates. One integer key per (KPI, municipality/benchmark, year, gender). Fast path:
+    #    in a file sorted by KPI (or municipality) the keys strictly increase, which numpy checks
+    #    in one pass; otherwise an exact GROUP BY finds them.
+    ys = con.execute(f"SELECT min(year), max(year) FROM {typed} WHERE problem = 0").fetchone()
+    y0, n_year = (ys[0] or 0), ((ys[1] or 0) - (ys[0] or 0) + 1)
+    n_area, n_kpi = max(1, len(area_keys)), max(1, len(kpi_keys))
+    k_kpi = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {y0})) * 3 + g)"
+    k_area = f"(((area_no::BIGINT * {n_kpi} + kpi_no) * {n_year} + (year - {y0})) * 3 + g)"
+    unique = False
+    if len(staged) == 1:
+        for key in (k_kpi, k_area):
+            arr = con.execute(f"SELECT {key} AS k FROM {typed} WHERE problem = 0").fetchnumpy()["k"]
+            if len(arr) < 2 or bool(np.all(np.diff(arr) > 0)):
+                unique = True
+                break
+    rows_src = f"(SELECT * FROM {typed} WHERE problem = 0)"
+    if not unique:
+        good = tmp_name("good")
+        temps.append(good)
+        con.execute(f"CREATE TEMP VIEW {good} AS SELECT *, file_no * {_POS_SHIFT} + rec AS pos, {k_kpi} AS k "
+                    f"FROM {typed} WHERE problem = 0")
+        n_dup_keys = con.execute(
+            f"SELECT count(*) FROM (SELECT k FROM {good} GROUP BY k HAVING count(*) > 1)").fetchone()[0]
+        if n_dup_keys:
+            conflict = con.execute(f"""
+                SELECT list(pos ORDER BY pos), list(value ORDER BY pos) FROM {good} GROUP BY k
+                HAVING count(*) > 1 AND min(value) <> max(value) ORDER BY min(pos) LIMIT 1""").fetchone()
+            if conflict:
+                positions, values = conflict
+                second = next(p for p, v in zip(positions, values) if v != values[0])
+                _raise_duplicate(con, staged, union, positions[0], second)
+            dup_per_file = dict(con.execute(f"""
+                SELECT file_no, count(*) FROM (
+                    SELECT file_no, row_number() OVER (PARTITION BY k ORDER BY pos) AS rn FROM {good})
+                WHERE rn > 1 GROUP BY file_no""").fetchall())
+            summary.skip("dubblett med samma värde (duplicate row, same value)", sum(dup_per_file.values()))
+            for f, n in dup_per_file.items():
+                per_file_skips[f] = per_file_skips.get(f, 0) + n
+            rows_src = (f"(SELECT * EXCLUDE (pos, k) FROM {good} "
+                        f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY pos) = 1)")
 
     # Aggregate rows by gender: benchmark_value holds totals only.
-    n_bench_gender = con.execute(
-        f"SELECT count(*) FROM {rows_src} WHERE benchmark IS NOT NULL AND gender <> 'T'").fetchone()[0]
-    summary.skip("jämförelserad per kön (aggregate row by gender; benchmarks hold totals)", n_bench_gender)
+    bench_gender_per_file = dict(con.execute(
+        f"SELECT file_no, count(*) FROM {rows_src} WHERE is_bench AND g <> 0 GROUP BY file_no").fetchall())
+    summary.skip("jämförelserad per kön (aggregate row by gender; benchmarks hold totals)",
+                 sum(bench_gender_per_file.values()))
 
     # 6. New KPIs first, so every value has its KPI row.
-    used = [r[0] for r in con.execute(f"SELECT DISTINCT kpi_id FROM {rows_src}").fetchall()]
+    used = [r[0] for r in con.execute(
+        f"SELECT kid.kpi_id FROM (SELECT DISTINCT kpi_no FROM {rows_src}) JOIN {kid} kid USING (kpi_no)").fetchall()]
     existing = {r[0] for r in con.execute("SELECT kpi_id FROM kpi").fetchall()}
     targets = {t.kpi_id: t for t in kpi_t.values() if t.kpi_id}
-    for kid in sorted(set(used) - existing):
-        t = targets[kid]
+    for kpi_id in sorted(set(used) - existing):
+        t = targets[kpi_id]
         con.execute("INSERT INTO kpi (kpi_id, title, description, source, is_demo) VALUES (?, ?, ?, ?, false)",
-                    [kid, t.title or kid, t.description, kpi_source])
-        summary.new_kpis.append(kid)
+                    [kpi_id, t.title or kpi_id, t.description, kpi_source])
+        summary.new_kpis.append(kpi_id)
 
     # 7. Municipality values: diff against the warehouse, then insert and update.
-    src_case = "CASE file_no " + " ".join(
+    src_case = "CASE t.file_no " + " ".join(
         f"WHEN {i} THEN '{s.replace(chr(39), chr(39) * 2)}'" for i, s in enumerate(sources)) + " END"
-    muni = f"(SELECT * FROM {rows_src} WHERE municipality_code IS NOT NULL)"
-    kpi_ids = [r[0] for r in con.execute(f"SELECT kpi_id FROM {kmap} WHERE kpi_id IS NOT NULL").fetchall()]
-    has_existing = bool(kpi_ids) and con.execute(
-        f"SELECT EXISTS (SELECT 1 FROM kpi_value WHERE kpi_id IN (SELECT kpi_id FROM {kmap}))").fetchone()[0]
+    muni = (f"(SELECT t.file_no, kid.kpi_id, aid.municipality_code, t.year, "
+            f"CASE t.g WHEN 0 THEN 'T' WHEN 1 THEN 'K' ELSE 'M' END AS gender, t.value, {src_case} AS source "
+            f"FROM {rows_src} t JOIN {kid} kid USING (kpi_no) JOIN {aid} aid USING (area_no) "
+            f"WHERE aid.municipality_code IS NOT NULL)")
+    has_existing = bool(kpi_keys) and con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM kpi_value WHERE kpi_id IN (SELECT kpi_id FROM {kid}))").fetchone()[0]
     per_file = {i: [0, 0, 0] for i in range(len(staged))}   # inserted, updated, unchanged
     if not has_existing:
-        # Fast path (fresh KPIs): every row is new; no join against the big table.
-        for f, n in con.execute(f"SELECT file_no, count(*) FROM {muni} GROUP BY file_no").fetchall():
+        # Fast path (KPIs new to the warehouse): every row is an insert; no join with the big table.
+        for f, n in con.execute(
+                f"SELECT file_no, count(*) FROM {rows_src} WHERE NOT is_bench GROUP BY file_no").fetchall():
             per_file[f][0] += n
         con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo)
-                        SELECT kpi_id, municipality_code, year, gender, value, {src_case}, false FROM {muni}""")
+                        SELECT kpi_id, municipality_code, year, gender, value, source, false FROM {muni}""")
     else:
         diff = tmp_name("diff")
         temps.append(diff)
         con.execute(f"""
             CREATE TEMP TABLE {diff} AS
-            SELECT m.file_no, m.kpi_id, m.municipality_code, m.year, m.gender, m.value,
-                   {src_case.replace('file_no', 'm.file_no')} AS source, e.value AS old
+            SELECT m.*, e.value AS old
             FROM {muni} m LEFT JOIN kpi_value e
               ON e.kpi_id = m.kpi_id AND e.municipality_code = m.municipality_code
              AND e.year = m.year AND e.gender = m.gender""")
@@ -278,10 +305,10 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     temps.append(bench)
     con.execute(f"""
         CREATE TEMP TABLE {bench} AS
-        SELECT b.file_no, b.kpi_id, b.benchmark, b.year, b.value,
-               {src_case.replace('file_no', 'b.file_no')} AS source, e.value AS old
-        FROM (SELECT * FROM {rows_src} WHERE benchmark IS NOT NULL AND gender = 'T') b
-        LEFT JOIN benchmark_value e ON e.kpi_id = b.kpi_id AND e.benchmark = b.benchmark AND e.year = b.year""")
+        SELECT t.file_no, kid.kpi_id, aid.benchmark, t.year, t.value, {src_case} AS source, e.value AS old
+        FROM (SELECT * FROM {rows_src} WHERE is_bench AND g = 0) t
+        JOIN {kid} kid USING (kpi_no) JOIN {aid} aid USING (area_no)
+        LEFT JOIN benchmark_value e ON e.kpi_id = kid.kpi_id AND e.benchmark = aid.benchmark AND e.year = t.year""")
     bench_counts = {f: (n, ins, upd) for f, n, ins, upd in con.execute(f"""
         SELECT file_no, count(*), count(*) FILTER (WHERE old IS NULL), count(*) FILTER (WHERE old <> value)
         FROM {bench} GROUP BY file_no""").fetchall()}
@@ -291,8 +318,6 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
                     WHERE t.kpi_id = d.kpi_id AND t.benchmark = d.benchmark AND t.year = d.year""")
 
     # 9. Summary.
-    bench_gender_per_file = dict(con.execute(
-        f"SELECT file_no, count(*) FROM {rows_src} WHERE benchmark IS NOT NULL AND gender <> 'T' GROUP BY file_no").fetchall())
     for i, fr in enumerate(summary.files[-len(staged):]):
         ins, upd, same = per_file[i]
         n, bins, bupd = bench_counts.get(i, (0, 0, 0))
@@ -327,16 +352,16 @@ def _raw_row(con, staged, union, pos):
 
 
 _PROBLEMS = {
-    "area_empty": lambda r: "kommun saknas (missing municipality)",
-    "kpi_empty": lambda r: "nyckeltal saknas (missing KPI)",
-    "year": lambda r: f"året {r['year']!r} är inte ett årtal (invalid year)",
-    "value": lambda r: f"värdet {r['value']!r} är inte ett tal (non-numeric value)",
-    "gender": lambda r: f"könet {r['gender']!r} är inte T, K eller M (invalid gender)",
-    "area_unknown": lambda r: (f"okänd kommun {r['area']!r} (unknown municipality); använd kod eller "
+    P_AREA_EMPTY: lambda r: "kommun saknas (missing municipality)",
+    P_KPI_EMPTY: lambda r: "nyckeltal saknas (missing KPI)",
+    P_YEAR: lambda r: f"året {r['year']!r} är inte ett årtal (invalid year)",
+    P_VALUE: lambda r: f"värdet {r['value']!r} är inte ett tal (non-numeric value)",
+    P_GENDER: lambda r: f"könet {r['gender']!r} är inte T, K eller M (invalid gender)",
+    P_AREA_UNKNOWN: lambda r: (f"okänd kommun {r['area']!r} (unknown municipality); använd kod eller "
                                f"Koladas exakta namn, eller --allow-unmapped för att hoppa över"),
-    "kpi_unknown": lambda r: (f"okänt nyckeltal {r['kpi']!r} (unknown KPI); lägg till det med --kpis "
+    P_KPI_UNKNOWN: lambda r: (f"okänt nyckeltal {r['kpi']!r} (unknown KPI); lägg till det med --kpis "
                               f"META.csv, eller --allow-unmapped för att hoppa över"),
-    "benchmark": lambda r: f"{r['area']!r} är en jämförelserad, inte en kommun (aggregate row not allowed here)",
+    P_BENCHMARK: lambda r: f"{r['area']!r} är en jämförelserad, inte en kommun (aggregate row not allowed here)",
 }
 
 
