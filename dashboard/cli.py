@@ -1,8 +1,51 @@
-"""`styrkort serve`."""
+"""`styrkort serve [--db] [--port] [--host] [--prod] [--workers]`."""
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from styrkort.paths import DbOption, default_db
+
+console = Console(stderr=True)
+
+
+def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = False,
+          workers: int = 4, threads: int = 4) -> None:
+    db = Path(db)
+    if not db.exists():
+        # First start on a fresh clone: build the embedded default warehouse.
+        from styrkort.build import build
+
+        console.print(f"Lagret {db} saknas – bygger standardlagret först …")
+        build(db)
+    if prod:
+        env = dict(os.environ, STYRKORT_DB=str(db.resolve()))
+        argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                "--worker-class", "gthread", "--threads", str(threads),
+                "--bind", f"{host}:{port}", "--preload", "--access-logfile", "-",
+                "dashboard.app:create_server()"]
+        console.print(f"[green]styrkort[/green] (gunicorn, {workers} processer) på http://{host}:{port}/")
+        os.execve(sys.executable, argv, env)
+    from dashboard.app import create_app
+
+    app = create_app(db)
+    console.print(f"[green]styrkort[/green] på http://{host}:{port}/  (lager: {db})")
+    app.run(host=host, port=port, debug=False)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("serve")
+    def serve_cmd(
+        db: DbOption = default_db(),
+        port: int = typer.Option(8050, help="Port."),
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        prod: bool = typer.Option(False, "--prod", help="Run under gunicorn with several workers."),
+        workers: int = typer.Option(4, help="gunicorn worker processes (--prod)."),
+        threads: int = typer.Option(4, help="Threads per gunicorn worker (--prod)."),
+    ) -> None:
+        """Start the dashboard (reads the warehouse read-only)."""
+        serve(db, port=port, host=host, prod=prod, workers=workers, threads=threads)

@@ -1,0 +1,129 @@
+"""The Dash app: shell (header, main landmark, footer), shared callbacks, security headers.
+
+    create_app(db_path) -> dash.Dash      # tests, `styrkort serve`
+    create_server()     -> flask.Flask    # gunicorn 'dashboard.app:create_server()', STYRKORT_DB
+
+No global mutable state: the warehouse path lives in the Flask config of each app and the
+read-only connection is opened per process by dashboard.data.get_db.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dash
+from dash import ClientsideFunction, Input, Output, dcc, html
+
+from dashboard import components
+from dashboard.data import CONFIG_KEY
+from dashboard.i18n import get_lang, t
+
+HERE = Path(__file__).resolve().parent
+
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="sv">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        <a class="visually-hidden-focusable sk-skip" href="#main">Hoppa till innehållet / Skip to content</a>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def security_headers(app: dash.Dash):
+    """Flask after_request hook: CSP that Dash works under, nosniff and friends.
+
+    script-src is 'self' plus the hashes of Dash's own inline scripts (the renderer start-up
+    and any inline clientside callbacks, which Dash registers lazily on the first request, so
+    the hashes are computed per response - a few sha256 of short strings). No 'unsafe-eval':
+    tables avoid AG Grid function strings. style-src needs 'unsafe-inline' because Plotly and
+    AG Grid inject <style> elements."""
+
+    def add_headers(response):
+        hashes = " ".join(app.csp_hashes())
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; "
+            f"script-src 'self' {hashes}; "
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+            "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+            "frame-ancestors 'none'; form-action 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    return add_headers
+
+
+def shell():
+    """The layout around every page. The header is filled by a callback from the URL so the
+    language switch and the active menu item follow navigation."""
+    return html.Div([
+        html.Div(components.navbar("/", "", "sv"), id="sk-header"),
+        html.Main(dash.page_container, id="main", className="container-xxl pb-5", tabIndex="-1"),
+        html.Footer(id="sk-footer", className="container-xxl py-3 border-top small text-body-secondary"),
+        html.Div(id="sk-lang-sink", hidden=True),
+    ])
+
+
+def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
+    """A new app reading the warehouse at db_path (default: STYRKORT_DB or data/warehouse.duckdb)."""
+    from styrkort.paths import default_db
+
+    db_path = Path(db_path) if db_path else default_db()
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        suppress_callback_exceptions=True,
+        title="Styrkort",
+        update_title=None,
+        serve_locally=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.index_string = INDEX_STRING
+    app.server.config[CONFIG_KEY] = str(db_path)
+    app.layout = shell
+    components.register_callbacks(app)
+
+    @app.callback(
+        Output("sk-header", "children"),
+        Output("sk-footer", "children"),
+        Input("_pages_location", "pathname"),
+        Input("_pages_location", "search"),
+    )
+    def _header(pathname, search):
+        lang = get_lang(search)
+        footer = [t("app_title", lang), " · ",
+                  "Källor: SCB, SKL, Kolada (RKA), Socialstyrelsen. Kvalitetsindikatorer per kommun och enheter är demodata."
+                  if lang == "sv" else
+                  "Sources: Statistics Sweden, SALAR, Kolada (RKA), National Board of Health and Welfare. Quality indicators per municipality and units are demo data."]
+        return components.navbar(pathname, search, lang), footer
+
+    # <html lang> follows ?lang (asset function: no inline script, CSP-safe)
+    app.clientside_callback(
+        ClientsideFunction(namespace="styrkort", function_name="setLang"),
+        Output("sk-lang-sink", "children"),
+        Input("_pages_location", "search"),
+    )
+
+    app.server.after_request(security_headers(app))
+    return app
+
+
+def create_server():
+    """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB."""
+    return create_app(os.environ.get(CONFIG_KEY) or None).server

@@ -1,0 +1,25 @@
+/* AG Grid cell renderers referenced by name from Python (dashboard/components.py), so no
+   function strings are evaluated (CSP without 'unsafe-eval'). Values are rendered as text. */
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+
+/* Shows the sv-SE text precomputed by styrkort.formats in data[field + "__fmt"]; the raw value
+   stays in the cell for sorting, filtering and downloads. */
+dagcomponentfuncs.SkFormatted = function (props) {
+  var f = props.colDef && props.colDef.field;
+  var shown = props.data && f ? props.data[f + "__fmt"] : undefined;
+  if (shown === undefined || shown === null) {
+    shown = props.value === undefined || props.value === null ? "" : String(props.value);
+  }
+  return React.createElement("span", null, String(shown));
+};
+
+/* A relative link (href in data[field + "__href"], must start with "/" but not "//"). */
+dagcomponentfuncs.SkLink = function (props) {
+  var f = props.colDef && props.colDef.field;
+  var url = props.data && f ? props.data[f + "__href"] : null;
+  var text = props.value === undefined || props.value === null ? "" : String(props.value);
+  if (typeof url !== "string" || url.charAt(0) !== "/" || url.charAt(1) === "/") {
+    return React.createElement("span", null, text);
+  }
+  return React.createElement("a", { href: url }, text);
+};

@@ -1,0 +1,488 @@
+"""The dashboard's ONE connection layer to the warehouse: read-only, parametrised, per process.
+
+    from dashboard.data import get_db
+    db = get_db()                               # inside a request / callback
+    df = db.query("SELECT * FROM kpis WHERE kpi_id = ?", [kpi_id])
+    if db.has_view("cost_deviation"): ...
+
+Rules:
+- The file is opened with ``duckdb.connect(path, read_only=True)``: the web process can never
+  write the warehouse (a write raises ``duckdb.InvalidInputException``).
+- One connection per process (opened lazily, so it is opened after gunicorn forks) and a fresh
+  cursor per call, which makes concurrent callbacks in threads safe.
+- Only parametrised queries: values from URLs go in ``params``, never into the SQL text.
+  Validate them first with ``valid_code``/``parse_year``/``db.valid_kpi_id``.
+- Small lookups (municipalities, kpis, which views exist) are cached per connection; the
+  connection (and its caches) is reopened when the file is replaced (``styrkort build``).
+- Pages degrade gracefully: ``db.has_view(name)`` says whether a (mart) view exists and
+  ``db.query_view(...)`` returns ``None`` instead of raising when it does not.
+
+``scorecard_data(db, code, year, lang)`` is the plain data fetch behind /kommun/<code>
+(benchmarked by benchmarks/dashboard_*.py).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+CODE_RE = re.compile(r"^\d{4}$")
+KPI_ID_RE = re.compile(r"^[A-Za-z0-9_:\-.]{1,64}$")
+PERSPECTIVES = ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")
+
+# Config key on the Flask server / env var naming the warehouse file.
+CONFIG_KEY = "STYRKORT_DB"
+
+
+class Warehouse:
+    """A read-only DuckDB connection with per-call cursors and small cached lookups."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"Warehouse file not found: {self.path}")
+        self._con = duckdb.connect(str(self.path), read_only=True)
+        self._stamp = _file_stamp(self.path)
+        self._cache: dict = {}
+        self._lock = threading.Lock()
+
+    # -- raw access -----------------------------------------------------------------------
+    def query(self, sql: str, params: list | tuple | dict | None = None) -> pd.DataFrame:
+        """Run one parametrised query on a fresh cursor and return a DataFrame."""
+        cur = self._con.cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        finally:
+            cur.close()
+
+    def rows(self, sql: str, params=None) -> list[tuple]:
+        cur = self._con.cursor()
+        try:
+            return cur.execute(sql, params or []).fetchall()
+        finally:
+            cur.close()
+
+    def rows_view(self, view: str, sql: str, params=None) -> list[tuple] | None:
+        """``rows`` that returns None when `view` is missing or the query fails on it."""
+        if not self.has_view(view):
+            return None
+        try:
+            return self.rows(sql, params)
+        except duckdb.Error:
+            return None
+
+    def one(self, view: str, sql: str, params=None) -> dict | None:
+        """First row of a query on `view` as a dict, None if no row or no view."""
+        if not self.has_view(view):
+            return None
+        cur = self._con.cursor()
+        try:
+            cur.execute(sql, params or [])
+            row = cur.fetchone()
+            if row is None:
+                return None
+            return {d[0]: clean(v) for d, v in zip(cur.description, row)}
+        except duckdb.Error:
+            return None
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- cached lookups ---------------------------------------------------------------------
+    def _cached(self, key, fn):
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = fn()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def views(self) -> frozenset[str]:
+        """Names of all views and tables in the main schema (cached)."""
+        return self._cached("views", lambda: frozenset(
+            r[0] for r in self.rows(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")))
+
+    def has_view(self, name: str) -> bool:
+        return name in self.views()
+
+    def columns(self, view: str) -> tuple[str, ...]:
+        """Column names of a view ('' tuple if it does not exist), cached."""
+        def fetch():
+            return tuple(r[0] for r in self.rows(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [view]))
+        return self._cached(("columns", view), fetch)
+
+    def query_view(self, view: str, sql: str, params=None) -> pd.DataFrame | None:
+        """``query`` that returns None when `view` is missing or the query fails on it
+        (a mart not built yet, an older warehouse): pages show 'ej beräknat' instead."""
+        if not self.has_view(view):
+            return None
+        try:
+            return self.query(sql, params)
+        except duckdb.Error:
+            return None
+
+    def municipalities(self) -> pd.DataFrame:
+        """municipalities view, sorted by name (cached). Columns: municipality_code, name,
+        county_code, county_name, skl_group_2005."""
+        return self._cached("municipalities", lambda: self.query(
+            "SELECT municipality_code, name, county_code, county_name, skl_group_2005 "
+            "FROM municipalities ORDER BY name"))
+
+    def municipality(self, code: str) -> dict | None:
+        """One municipality as a dict, or None (also for invalid codes)."""
+        if not valid_code(code):
+            return None
+        names = self._cached("municipality_index", lambda: {
+            r["municipality_code"]: r for r in self.municipalities().to_dict("records")})
+        return names.get(code)
+
+    def municipality_name(self, code: str) -> str:
+        m = self.municipality(code)
+        return m["name"] if m else code
+
+    def kpis(self) -> pd.DataFrame:
+        """kpis view (cached), indexed by nothing; sorted by perspective then title."""
+        return self._cached("kpis", lambda: self.query(
+            "SELECT kpi_id, title, description, unit, higher_is_better, perspective, area, "
+            "source, is_demo FROM kpis ORDER BY perspective NULLS LAST, title"))
+
+    def kpi(self, kpi_id: str) -> dict | None:
+        index = self._cached("kpi_index", lambda: {
+            r["kpi_id"]: r for r in self.kpis().to_dict("records")})
+        return index.get(kpi_id) if isinstance(kpi_id, str) else None
+
+    def perspective_kpis(self) -> list[dict]:
+        """KPIs with a Balansen perspective as dicts, in display order (cached)."""
+        def fetch():
+            df = self.kpis()
+            return df[df["perspective"].isin(PERSPECTIVES)].to_dict("records")
+        return self._cached("perspective_kpis", fetch)
+
+    def valid_kpi_id(self, kpi_id) -> bool:
+        """True only for ids that exist in the kpis view."""
+        return isinstance(kpi_id, str) and bool(KPI_ID_RE.match(kpi_id)) and self.kpi(kpi_id) is not None
+
+    def years(self, view: str = "scorecard", column: str = "year") -> list[int]:
+        """Distinct years of a view (cached), ascending; [] if the view is missing."""
+        if column not in ("year",) or not self.has_view(view):
+            return []
+
+        def fetch():
+            try:
+                return [int(r[0]) for r in self.rows(
+                    f'SELECT DISTINCT "year" FROM "{view}" WHERE "year" IS NOT NULL ORDER BY 1')]
+            except duckdb.Error:
+                return []
+        # the view name is never user input; quoted anyway
+        return self._cached(("years", view), fetch)
+
+    def stale(self) -> bool:
+        """True if the file on disk was replaced since this connection was opened."""
+        return _file_stamp(self.path) != self._stamp
+
+
+def _file_stamp(path: Path):
+    try:
+        st = path.stat()
+        return (st.st_ino, st.st_mtime_ns)
+    except OSError:
+        return None
+
+
+# -- one connection per process ---------------------------------------------------------------
+_PROCESS: dict = {}          # (pid, path) -> Warehouse; rebuilt after fork or file swap
+_PROCESS_LOCK = threading.Lock()
+
+
+def db_path_from_context() -> Path:
+    """The warehouse path of the running app (Flask config), else env STYRKORT_DB, else default."""
+    try:
+        from flask import current_app
+        path = current_app.config.get(CONFIG_KEY)
+        if path:
+            return Path(path)
+    except RuntimeError:  # outside an app context
+        pass
+    from styrkort.paths import default_db
+    return default_db()
+
+
+def get_db(path: str | os.PathLike | None = None) -> Warehouse:
+    """The process's read-only Warehouse for `path` (default: the running app's)."""
+    path = Path(path) if path is not None else db_path_from_context()
+    key = (os.getpid(), str(path.resolve()))
+    with _PROCESS_LOCK:
+        wh = _PROCESS.get(key)
+        if wh is not None and wh.stale():
+            _PROCESS.pop(key, None)
+            try:
+                wh.close()
+            except duckdb.Error:
+                pass
+            wh = None
+        if wh is None:
+            wh = Warehouse(path)
+            _PROCESS[key] = wh
+        return wh
+
+
+# -- validation of URL parameters ---------------------------------------------------------------
+def first(value):
+    """Query parameters may arrive as a list when repeated; take the first."""
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else None
+    return value
+
+
+def valid_code(code) -> bool:
+    """A municipality code is exactly four digits ('0180')."""
+    code = first(code)
+    return isinstance(code, str) and bool(CODE_RE.match(code))
+
+
+def parse_year(value, allowed: list[int] | None = None) -> int | None:
+    """An int year from a URL parameter, or None if not an int (or not in `allowed`)."""
+    value = first(value)
+    if value is None:
+        return None
+    try:
+        year = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if not 1900 <= year <= 2100:
+        return None
+    if allowed is not None and year not in allowed:
+        return None
+    return year
+
+
+def is_missing(x) -> bool:
+    if x is None or x is pd.NA:
+        return True
+    try:
+        return isinstance(x, float) and math.isnan(x)
+    except TypeError:
+        return False
+
+
+def clean(x):
+    """NaN/NA -> None, numpy scalars -> Python (for JSON in Dash props)."""
+    if is_missing(x):
+        return None
+    if hasattr(x, "item"):
+        try:
+            return x.item()
+        except (ValueError, AttributeError):
+            return x
+    return x
+
+
+def records(df: pd.DataFrame | None) -> list[dict]:
+    """DataFrame -> JSON-safe records (NaN -> None, timestamps -> ISO text)."""
+    if df is None or df.empty:
+        return []
+    out = []
+    for row in df.to_dict("records"):
+        rec = {}
+        for k, v in row.items():
+            v = clean(v)
+            if hasattr(v, "isoformat"):
+                v = v.isoformat()
+            rec[k] = v
+        out.append(rec)
+    return out
+
+
+# -- the scorecard --------------------------------------------------------------------------------
+def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dict:
+    """Everything /kommun/<code> shows, as plain data (no Dash components).
+
+    Returns {"found": False, "code": code} for an invalid or unknown code. Otherwise a dict:
+      municipality (dict), years (list of ints), year (int|None), population (dict|None),
+      composite (dict|None), uncertainty (dict|None), cost (dict|None),
+      grants (list of dicts|None), kpis (DataFrame, one row per KPI with a perspective:
+      kpi_id, title, unit, perspective, higher_is_better, is_demo, value, year, group_mean,
+      national_mean, group_rank, group_n, size_group, status, source, trend, last_value,
+      last_year, spark_years, spark_values), units (list of dicts), missing (list of view
+      names that were not available).
+    One query on the scorecard mart filtered by municipality plus small lookups.
+    """
+    code = first(code)
+    if not valid_code(code):
+        return {"found": False, "code": code}
+    muni = db.municipality(code)
+    if muni is None:
+        return {"found": False, "code": code}
+    missing: list[str] = []
+
+    cols = ("kpi_id", "year", "value", "size_group", "group_mean", "national_mean",
+            "group_rank", "group_n", "status", "is_demo", "source")
+    sc = db.rows_view(
+        "scorecard",
+        "SELECT kpi_id, year, value, size_group, group_mean, national_mean, group_rank, "
+        "group_n, status, is_demo, source FROM scorecard WHERE municipality_code = ? "
+        "ORDER BY kpi_id, year",
+        [code],
+    )
+    if sc is None:
+        missing.append("scorecard")
+        # Fallback: raw values only (no references) so the page still shows what is stored.
+        sc = db.rows(
+            "SELECT v.kpi_id, v.year, v.value, NULL, NULL, NULL, NULL, NULL, NULL, "
+            "v.is_demo, v.source FROM kpi_values v JOIN kpis k USING (kpi_id) "
+            "WHERE v.municipality_code = ? AND v.gender = 'T' AND k.perspective IS NOT NULL "
+            "ORDER BY v.kpi_id, v.year",
+            [code],
+        )
+    by_kpi: dict[str, list[dict]] = {}
+    for r in sc:
+        if r[1] is None or is_missing(r[2]):
+            continue
+        by_kpi.setdefault(r[0], []).append(dict(zip(cols, r)))
+    years = sorted({int(r["year"]) for rs in by_kpi.values() for r in rs})
+    chosen = parse_year(year, years) if years else None
+    if chosen is None and years:
+        chosen = years[-1]
+
+    trends = _trends(db, code, missing)
+    rows = []
+    for k in db.perspective_kpis():
+        row = {
+            "kpi_id": k["kpi_id"], "title": k["title"], "unit": clean(k["unit"]),
+            "perspective": k["perspective"], "higher_is_better": clean(k["higher_is_better"]),
+            "area": clean(k["area"]), "is_demo": bool(k["is_demo"]), "kpi_source": k["source"],
+            "value": None, "year": chosen, "group_mean": None, "national_mean": None,
+            "group_rank": None, "group_n": None, "size_group": None, "status": None,
+            "source": k["source"], "trend": trends.get(k["kpi_id"]),
+            "last_value": None, "last_year": None, "spark_years": [], "spark_values": [],
+        }
+        g = by_kpi.get(k["kpi_id"])
+        if g:
+            row["spark_years"] = [int(r["year"]) for r in g]
+            row["spark_values"] = [float(r["value"]) for r in g]
+            row["last_value"], row["last_year"] = float(g[-1]["value"]), int(g[-1]["year"])
+            for r in g:
+                if r["year"] == chosen:
+                    for c in cols[2:]:
+                        if c == "is_demo":
+                            row["is_demo"] = bool(row["is_demo"] or r["is_demo"])
+                        else:
+                            row[c] = clean(r[c])
+        rows.append(row)
+    kpi_df = pd.DataFrame(rows)
+
+    return {
+        "found": True,
+        "code": code,
+        "municipality": muni,
+        "years": years,
+        "year": chosen,
+        "population": _population(db, code, chosen),
+        "composite": _composite(db, code, chosen, missing),
+        "uncertainty": _uncertainty(db, code, chosen, missing),
+        "cost": _cost(db, code, chosen, missing),
+        "grants": _grants(db, code, missing),
+        "kpis": kpi_df,
+        "units": [dict(zip(("unit_id", "name", "kind", "is_demo"), r)) for r in db.rows_view(
+            "org_units",
+            "SELECT unit_id, name, kind, is_demo FROM org_units WHERE municipality_code = ? "
+            "ORDER BY kind, name", [code]) or []],
+        "missing": missing,
+        "lang": lang,
+    }
+
+
+def _population(db: Warehouse, code: str, year: int | None) -> dict | None:
+    """Population at the chosen year, else the latest year before it, else the latest."""
+    return db.one(
+        "municipality_years",
+        "SELECT year, population, size_group, population_source FROM municipality_years "
+        "WHERE municipality_code = ? ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
+        [code, year])
+
+
+def _group_counts(db: Warehouse) -> dict:
+    """(year, size_group) -> count and (year, None) -> count in composite_index (cached)."""
+    def fetch():
+        out = {}
+        for y, g, n in db.rows("SELECT year, size_group, count(*) FROM composite_index "
+                               "GROUP BY ALL"):
+            out[(y, g)] = n
+            out[(y, None)] = out.get((y, None), 0) + n
+        return out
+    return db._cached("composite_counts", fetch)
+
+
+def _composite(db, code, year, missing) -> dict | None:
+    if not db.has_view("composite_index"):
+        missing.append("composite_index")
+        return None
+    row = db.one(
+        "composite_index",
+        "SELECT year, composite, rank, size_group, group_rank FROM composite_index "
+        "WHERE municipality_code = ? "
+        "ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
+        [code, year])
+    if row:
+        counts = _group_counts(db)
+        row["n"] = counts.get((row["year"], None))
+        row["group_n"] = counts.get((row["year"], row["size_group"]))
+    return row
+
+
+def _uncertainty(db, code, year, missing) -> dict | None:
+    if not db.has_view("rank_uncertainty"):
+        missing.append("rank_uncertainty")
+        return None
+    return db.one(
+        "rank_uncertainty",
+        "SELECT year, rank_median, rank_p05, rank_p95, p_top, p_bottom, draws "
+        "FROM rank_uncertainty WHERE municipality_code = ? "
+        "ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
+        [code, year])
+
+
+def _cost(db, code, year, missing) -> dict | None:
+    if not db.has_view("cost_deviation"):
+        missing.append("cost_deviation")
+        return None
+    return db.one(
+        "cost_deviation",
+        "SELECT year, net_cost, standard_cost, deviation_pct, method FROM cost_deviation "
+        "WHERE municipality_code = ? AND deviation_pct IS NOT NULL "
+        "ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
+        [code, year])
+
+
+def _grants(db, code, missing) -> list[dict] | None:
+    if not db.has_view("grant_uptake"):
+        missing.append("grant_uptake")
+        return None
+    cols = ("round", "pot", "frame_sek", "applied", "granted_sek", "paid_sek", "returned_sek",
+            "uptake_share")
+    rows = db.rows_view(
+        "grant_uptake",
+        "SELECT round, pot, frame_sek, applied, granted_sek, paid_sek, returned_sek, "
+        "uptake_share FROM grant_uptake WHERE municipality_code = ? ORDER BY round, pot",
+        [code])
+    return None if rows is None else [{c: clean(v) for c, v in zip(cols, r)} for r in rows]
+
+
+def _trends(db, code, missing) -> dict:
+    if not db.has_view("trends"):
+        missing.append("trends")
+        return {}
+    rows = db.rows_view(
+        "trends", "SELECT kpi_id, verdict FROM trends WHERE municipality_code = ?", [code])
+    return {r[0]: r[1] for r in rows or []}

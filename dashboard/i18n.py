@@ -1,0 +1,152 @@
+"""Swedish first, English on request: `?lang=en` in the query string, kept on every link.
+
+Usage in a page::
+
+    from dashboard.i18n import get_lang, t, href
+    lang = get_lang(query)              # 'sv' unless lang=en
+    t("missing", lang)                  # 'uppgift saknas' / 'no data'
+    href("/kommun/0180", lang, year=2012)   # '/kommun/0180?year=2012' or '...&lang=en'
+
+Unknown keys return the key itself (visible in the UI, never a crash). Helper F may add keys
+to STRINGS for their pages; keep both languages.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+LANGS = ("sv", "en")
+DEFAULT_LANG = "sv"
+
+# key -> (sv, en)
+STRINGS: dict[str, tuple[str, str]] = {
+    # shell / navigation
+    "app_title": ("Styrkort för äldreomsorgen", "Scorecards for elderly care"),
+    "app_subtitle": ("Öppna jämförelser, kostnad och statsbidrag per kommun",
+                     "Open comparisons, cost and state grants per municipality"),
+    "nav_home": ("Start", "Home"),
+    "nav_jamfor": ("Jämför", "Compare"),
+    "nav_urval": ("Rangordning och urval", "Rankings and selection"),
+    "nav_kostnad": ("Kostnad", "Cost"),
+    "nav_statsbidrag": ("Statsbidrag", "State grants"),
+    "nav_trender": ("Trender", "Trends"),
+    "nav_om": ("Om data", "About the data"),
+    "nav_label": ("Huvudmeny", "Main menu"),
+    "lang_switch": ("In English", "På svenska"),
+    "lang_switch_label": ("Byt språk till engelska", "Switch language to Swedish"),
+    "skip_to_content": ("Hoppa till innehållet", "Skip to content"),
+    # common states
+    "missing": ("uppgift saknas", "no data"),
+    "not_computed": ("ej beräknat", "not computed"),
+    "view_missing": ("Uppgiften finns inte i lagret (vyn {view} saknas eller är tom).",
+                     "Not available in the warehouse (view {view} is missing or empty)."),
+    "db_error": ("Lagret kunde inte läsas.", "The warehouse could not be read."),
+    "demo": ("demo", "demo"),
+    "demo_title": ("Demodata: påhittade värden som visar hur produkten fungerar, inte verkliga resultat.",
+                   "Demo data: generated values that show how the product works, not real results."),
+    "source": ("Källa", "Source"),
+    "year": ("År", "Year"),
+    "download_csv": ("Ladda ner CSV", "Download CSV"),
+    "download_xlsx": ("Ladda ner Excel", "Download Excel"),
+    "download_label": ("Ladda ner tabellen {name}", "Download table {name}"),
+    "table": ("Tabell", "Table"),
+    "no_rows": ("Inga rader att visa.", "No rows to show."),
+    "modelled": ("modellerad", "modelled"),
+    "official": ("officiell", "official"),
+    # status
+    "status_better": ("bättre än gruppen", "better than the group"),
+    "status_worse": ("sämre än gruppen", "worse than the group"),
+    "status_same": ("som gruppen", "same as the group"),
+    "status_no_direction": ("ingen riktning", "no direction"),
+    "status_missing": ("uppgift saknas", "no data"),
+    # trend verdicts (trends view writes Swedish verdicts)
+    "trend_improving": ("förbättras", "improving"),
+    "trend_worsening": ("försämras", "worsening"),
+    "trend_flat": ("ingen tydlig förändring", "no clear change"),
+    "trend": ("Trend", "Trend"),
+    # size groups
+    "size_small": ("små kommuner", "small municipalities"),
+    "size_medium": ("mellanstora kommuner", "medium-sized municipalities"),
+    "size_large": ("stora kommuner", "large municipalities"),
+    "size_group": ("Storleksgrupp", "Size group"),
+    # perspectives (Balansen)
+    "persp_omsorgstagare": ("Omsorgstagare", "Care recipients"),
+    "persp_ekonomi": ("Ekonomi", "Economy"),
+    "persp_medarbetare": ("Medarbetare och utveckling", "Staff and development"),
+    "persp_verksamhet": ("Verksamhet och processer", "Operations and processes"),
+    # 404
+    "not_found_title": ("Sidan finns inte", "Page not found"),
+    "not_found_text": ("Adressen {path} finns inte i styrkortet.",
+                       "The address {path} does not exist."),
+    "go_home": ("Till startsidan och sökningen", "Go to the start page and search"),
+}
+
+
+def get_lang(query=None) -> str:
+    """'en' if the query (dict of params, or a '?a=b' search string) says lang=en, else 'sv'."""
+    if query is None:
+        return DEFAULT_LANG
+    if isinstance(query, str):
+        query = dict(parse_qsl(query.lstrip("?")))
+    value = query.get("lang") if hasattr(query, "get") else None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return "en" if value == "en" else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fmt) -> str:
+    """Translate `key`; `fmt` fills {placeholders}. Unknown keys come back as the key."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        text = key
+    else:
+        text = pair[1] if lang == "en" else pair[0]
+    return text.format(**fmt) if fmt else text
+
+
+def href(path: str, lang: str = DEFAULT_LANG, **params) -> str:
+    """A link that keeps the language: href('/jamfor', 'en', a='0180') -> '/jamfor?a=0180&lang=en'.
+    Parameters that are None or '' are left out."""
+    items = [(k, str(v)) for k, v in params.items() if v is not None and v != ""]
+    if lang == "en":
+        items.append(("lang", "en"))
+    return f"{path}?{urlencode(items)}" if items else path
+
+
+def search_string(lang: str = DEFAULT_LANG, **params) -> str:
+    """Just the '?a=b&lang=en' part (for dcc.Location.search); '' when empty."""
+    url = href("", lang, **params)
+    return url
+
+
+def switch_lang_href(pathname: str, search: str | None) -> str:
+    """Same page and parameters in the other language."""
+    items = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=False)
+             if k != "lang"]
+    if get_lang(search) != "en":
+        items.append(("lang", "en"))
+    return f"{pathname or '/'}?{urlencode(items)}" if items else (pathname or "/")
+
+
+def perspective_label(perspective: str | None, lang: str = DEFAULT_LANG) -> str:
+    return t(f"persp_{perspective}", lang) if perspective else ""
+
+
+def size_group_label(size_group: str | None, lang: str = DEFAULT_LANG) -> str:
+    if not size_group:
+        return t("missing", lang)
+    return t(f"size_{size_group}", lang)
+
+
+_TREND_KEYS = {
+    "förbättras": "trend_improving", "improving": "trend_improving",
+    "försämras": "trend_worsening", "worsening": "trend_worsening",
+    "ingen tydlig förändring": "trend_flat", "no clear change": "trend_flat", "flat": "trend_flat",
+}
+
+
+def trend_label(verdict: str | None, lang: str = DEFAULT_LANG) -> str:
+    """The trends view's verdict in the UI language (unknown verdicts shown as stored)."""
+    if not verdict:
+        return t("not_computed", lang)
+    key = _TREND_KEYS.get(str(verdict).strip().lower())
+    return t(key, lang) if key else str(verdict)
