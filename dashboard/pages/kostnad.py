@@ -234,8 +234,7 @@ def _tests_block(db, year, lang):
             C.col("ci_high", "95 % KI, övre" if lang != "en" else "95% CI, upper", "number", 3),
             C.col("p_value", "p", "number", 3), C.col("n", "n", "int")]
     return html.Div([head, html.Ul([html.Li(w) for w in words], id="kostnad-tests-words"),
-                     C.table_with_downloads("kostnad-tests", qa, cols, lang,
-                                            caption=f"{_t('tests_h', lang)} {year}"),
+                     C.table_with_downloads("kostnad-tests", qa, cols, lang),
                      C.source_caption("styrkort (statsmodels, scipy) på index och kostnadsavvikelse"
                                       if lang != "en" else "styrkort (statsmodels, scipy) on index and cost deviation",
                                       year, lang)])

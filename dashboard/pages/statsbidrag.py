@@ -78,6 +78,19 @@ def alert(text, kind: str = "warning"):
                     role="alert" if kind in ("warning", "danger") else "status")
 
 
+def widen(table, fields: dict):
+    """Give long text columns of a table_with_downloads grid more room and wrapped rows.
+    fields: {field: flex}."""
+    import dash_ag_grid as dag
+
+    for child in table.children:
+        if isinstance(child, dag.AgGrid):
+            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True,
+                                     cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"})
+                                if c.get("field") in fields else c for c in child.columnDefs]
+    return table
+
+
 def _src(lang, which="000"):
     if which == "001":
         return SRC_001_EN if lang == "en" else SRC_001
@@ -126,6 +139,36 @@ def uptake_by_size(uptake: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
     return g.sort_values(["_k", "size_group"]).drop(columns="_k").reset_index(drop=True)
 
 
+def _num(x, lang):
+    """Amounts without decimals, ratios with three."""
+    if x is None or pd.isna(x):
+        return t("missing", lang)
+    return formats.number(x, 0 if abs(x) >= 100 or float(x).is_integer() else 3, lang)
+
+
+def agreement(expected, difference, lang: str) -> str:
+    """'ja' when equal, 'nästan' within 1 % (rounding in the printed source), else 'nej'.
+    The difference itself is always shown beside it."""
+    if difference is None or pd.isna(difference):
+        return t("missing", lang)
+    if abs(difference) < 1e-9:
+        return "ja" if lang != "en" else "yes"
+    base = abs(expected) if expected is not None and not pd.isna(expected) and expected != 0 else None
+    if base is not None and abs(difference) / base <= 0.01:
+        return "nästan" if lang != "en" else "nearly"
+    return "nej" if lang != "en" else "no"
+
+
+def reconciliation_display(d: pd.DataFrame, lang: str) -> pd.DataFrame:
+    d = d.copy()
+    d["expected_text"] = [_num(x, lang) for x in d["expected"]]
+    d["actual_text"] = [_num(x, lang) for x in d["actual"]]
+    d["difference_text"] = [(("+" if x > 0 else "") + _num(x, lang)) if x is not None and not pd.isna(x)
+                            else t("missing", lang) for x in d["difference"]]
+    d["agrees"] = [agreement(e, x, lang) for e, x in zip(d["expected"], d["difference"])]
+    return d
+
+
 def not_applied_2013(uptake: pd.DataFrame) -> pd.DataFrame:
     """Municipalities with rows for 2013 that applied from no pot."""
     d = uptake[uptake["round"].astype(str).str.startswith("2013") & uptake["applied"].notna()]
@@ -152,7 +195,7 @@ def _rounds_block(db, lang):
             C.col("paid_sek", "Utbetalt" if lang != "en" else "Paid", "kr"),
             C.col("paid_share", "Andel utbetald" if lang != "en" else "Share paid", "percent", 0),
             C.col("municipalities_granted", "Kommuner som beviljats" if lang != "en" else "Municipalities granted", "int")]
-    return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang, caption=_t("rounds_h", lang)),
+    return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang),
                             C.source_caption(_src(lang) + ", Tabell 2", "2011–2013", lang)])
 
 
@@ -186,7 +229,7 @@ def _size_block(uptake, sizes, lang):
                             C.source_caption(_src(lang) + ", Bilaga 1; ramar beräknade av styrkort" if lang != "en"
                                              else _src(lang) + ", Annex 1; frames computed by styrkort", 2013, lang,
                                              modelled=True),
-                            C.table_with_downloads("statsbidrag-size", agg, cols, lang, caption=_t("size_h", lang))])
+                            C.table_with_downloads("statsbidrag-size", agg, cols, lang)])
 
 
 def map_frame(uptake: pd.DataFrame, rnd: str) -> pd.DataFrame:
@@ -259,8 +302,7 @@ def _never_block(db, uptake, sizes, lang):
             C.col("county_name", "Län" if lang != "en" else "County"),
             C.col("size_group_label", t("size_group", lang))]
     return html.Div(head + [html.P(_t("never_lead", lang, n=len(d))),
-                            C.table_with_downloads("statsbidrag-never", d, cols, lang, page_size=15,
-                                                   caption=_t("never_h", lang)),
+                            C.table_with_downloads("statsbidrag-never", d, cols, lang, page_size=15),
                             C.source_caption(_src(lang) + ", Bilaga 1", 2013, lang)])
 
 
@@ -269,18 +311,15 @@ def _recon_block(db, lang):
     d = db.query_view("grant_reconciliation", 'SELECT "check", expected, actual, difference, note FROM grant_reconciliation')
     if d is None or d.empty:
         return html.Div(head + [alert(t("view_missing", lang, view="grant_reconciliation"), "secondary")])
-    d = d.copy()
-    d["agrees"] = [(t("missing", lang) if pd.isna(x) else
-                    (("ja" if abs(x) < 1e-9 else "nej – se skillnad") if lang != "en" else
-                     ("yes" if abs(x) < 1e-9 else "no – see difference"))) for x in d["difference"]]
+    d = reconciliation_display(d, lang)
     cols = [C.col("check", "Kontroll" if lang != "en" else "Check"),
-            C.col("expected", "Förväntat (tryckt)" if lang != "en" else "Expected (printed)", "number", 3),
-            C.col("actual", "Beräknat" if lang != "en" else "Computed", "number", 3),
-            C.col("difference", "Skillnad" if lang != "en" else "Difference", "number", 3),
-            C.col("agrees", "Stämmer" if lang != "en" else "Agrees"),
+            C.col("expected_text", "Förväntat (tryckt)" if lang != "en" else "Expected (printed)"),
+            C.col("actual_text", "Beräknat" if lang != "en" else "Computed"),
+            C.col("difference_text", "Skillnad" if lang != "en" else "Difference"),
+            C.col("agrees", "Stämmer (nästan = inom 1 %)" if lang != "en" else "Agrees (nearly = within 1%)"),
             C.col("note", "Förklaring" if lang != "en" else "Note")]
-    return html.Div(head + [C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25,
-                                                   caption=_t("recon_h", lang)),
+    table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25)
+    return html.Div(head + [widen(table, {"check": 3, "note": 4}),
                             C.source_caption(_src(lang) + ", Tabell 1–2 och Bilaga 1", 2013, lang)])
 
 
@@ -290,10 +329,12 @@ def _stockholm_block(db, lang):
                       "JOIN municipalities m USING (municipality_code) ORDER BY returned_date")
     if d is None or d.empty:
         return html.Div(head + [alert(t("view_missing", lang, view="stimulus_grant_returns"), "secondary")])
+    d = d.copy()
+    d["returned_date"] = [x.strftime("%Y-%m-%d") if hasattr(x, "strftime") else (str(x) if x else None)
+                          for x in d["returned_date"]]
     items = []
     for r in d.to_dict("records"):
-        date = r.get("returned_date")
-        date = date.isoformat() if hasattr(date, "isoformat") else str(date or t("missing", lang))
+        date = r.get("returned_date") or t("missing", lang)
         items.append(html.P(_t("sthlm_text", lang, name=r.get("name"), ret=formats.kr(r.get("returned_sek"), lang=lang),
                                rec=formats.kr(r.get("received_total_sek"), lang=lang),
                                years=r.get("grant_years"), date=date), className="fs-5"))
@@ -304,8 +345,7 @@ def _stockholm_block(db, lang):
             C.col("spent_sek", "Förbrukat" if lang != "en" else "Spent", "kr"),
             C.col("returned_sek", "Återbetalt" if lang != "en" else "Returned", "kr"),
             C.col("returned_date", "Datum" if lang != "en" else "Date")]
-    return html.Div(head + items + [C.table_with_downloads("statsbidrag-stimulus", d, cols, lang,
-                                                           caption=_t("sthlm_h", lang)),
+    return html.Div(head + items + [C.table_with_downloads("statsbidrag-stimulus", d, cols, lang),
                                     C.source_caption(_src(lang, "001"), "2012–2013", lang)])
 
 

@@ -43,7 +43,7 @@ TXT = {
     "pdf": ("Skapa nämndrapport (PDF)", "Create committee report (PDF)"),
     "pdf_busy": ("Skapar nämndrapporten – diagrammen ritas, det tar några sekunder …",
                  "Creating the committee report – drawing the charts takes a few seconds …"),
-    "pdf_done": ("Nämndrapporten är klar och laddas ner ({n} sidor med {k} diagram).",
+    "pdf_done": ("Nämndrapporten är klar och laddas ner ({k} diagram).",
                  "The committee report is ready and downloading ({k} charts)."),
     "pdf_fail": ("Rapporten kunde inte skapas: {e}", "The report could not be created: {e}"),
     "png_fail": ("Bilden kunde inte skapas: {e}", "The image could not be created: {e}"),
@@ -362,7 +362,7 @@ def _pdf(n, code, kpis, lang):
     except Exception as e:  # noqa: BLE001 - shown to the user
         return no_update, alert(_t("pdf_fail", lang, e=str(e)[:200]))
     return (dcc.send_bytes(pdf, f"namndrapport_{code}_{date.today().isoformat()}.pdf"),
-            alert(_t("pdf_done", lang, n="", k=len(figs)), "success"))
+            alert(_t("pdf_done", lang, k=len(figs)), "success"))
 
 
 # Presentation mode: pure client side (no server round trip per slide). A class on the deck

@@ -73,6 +73,19 @@ def alert(text, kind: str = "warning"):
                     role="alert" if kind in ("warning", "danger") else "status")
 
 
+def widen(table, fields: dict):
+    """Give long text columns of a table_with_downloads grid more room and wrapped rows.
+    fields: {field: flex}."""
+    import dash_ag_grid as dag
+
+    for child in table.children:
+        if isinstance(child, dag.AgGrid):
+            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True,
+                                     cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"})
+                                if c.get("field") in fields else c for c in child.columnDefs]
+    return table
+
+
 def _t(key, lang, **kw):
     sv, en = TXT[key]
     s = en if lang == "en" else sv
@@ -223,8 +236,11 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     items, msgs = compute_selection(ranked, max_per_county, swaps, lang)
     items = items.merge(unc[["municipality_code"] + [c for c in ("rank_p05", "rank_p95") if c in unc]],
                         on="municipality_code", how="left")
-    items["size_group_label"] = items["size_group"].map(lambda g: size_group_label(g, lang))
-    items["result_label"] = items["result"].map(lambda r: _t(r, lang))
+    from dashboard.figures import SIZE_GROUP_LABEL
+
+    items["size_group_label"] = items["size_group"].map(SIZE_GROUP_LABEL["en" if lang == "en" else "sv"])
+    items["result_label"] = items["result"].map(
+        {"high": "Hög" if lang != "en" else "High", "low": "Låg" if lang != "en" else "Low"})
     items["interval"] = [_interval(a, b, lang) for a, b in zip(items.get("rank_p05"), items.get("rank_p95"))] \
         if "rank_p05" in items else ""
     items["adjusted_text"] = items["adjusted"].map(lambda a: ("ja" if a else "nej") if lang != "en" else ("yes" if a else "no"))
@@ -253,8 +269,8 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
         children.append(alert(m))
     children += [
         C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=_t("t1_h", lang)),
-        C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
-                               caption=f"{_t('sel_h', lang)} {year}"),
+        widen(C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
+                                     caption=f"{_t('sel_h', lang)} {year}"), {"reason": 3, "name": 1.4}),
         C.source_caption(_t("source", lang, h=h), year, lang,
                          extra=("rangintervall: modellerad (Monte Carlo)" if lang != "en"
                                 else "rank interval: modelled (Monte Carlo)")),
@@ -306,8 +322,7 @@ def _runs_block(db, lang):
             C.col("created_at", "Skapad" if lang != "en" else "Created")]
     if "n_items" in runs:
         cols.insert(4, C.col("n_items", "Antal kommuner" if lang != "en" else "Municipalities", "int"))
-    return html.Div(head + [C.table_with_downloads("urval-runs", runs, cols, lang, page_size=10,
-                                                   caption=_t("runs_h", lang))])
+    return html.Div(head + [C.table_with_downloads("urval-runs", runs, cols, lang, page_size=10)])
 
 
 def _controls(years, year, max_per_county, swaps, ranked, lang):
