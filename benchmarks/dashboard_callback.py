@@ -10,9 +10,17 @@ one. Target (issue 4): p95 ≤ 50 ms, on the embedded default and on the Kolada-
 
     .venv/bin/python benchmarks/dashboard_callback.py [--db PATH] [--kolada PATH] [--reps 3]
 
---db defaults to /tmp/styrkort_bench.duckdb (built with `styrkort build` if missing);
---kolada defaults to benchmarks/out/kolada_scale.duckdb (left by the import benchmark) and is
-skipped with a message when absent."""
+--db defaults to /tmp/styrkort_bench.duckdb (built with `styrkort build` if missing).
+
+The Kolada-scale warehouse must hold the marts (the scorecard page reads the `scorecard` mart),
+so it is the embedded default plus a Kolada-scale import, refreshed:
+  --build-kolada N   copies --db to benchmarks/out/dashboard_kolada_scale.duckdb, imports the
+                     synthetic Kolada file of benchmarks/import_kolada_scale.py with N KPIs
+                     (N × 290 × 17 values; every 10th KPI has a Balansen perspective) through
+                     `import_kolada`, runs every pipeline (as `styrkort refresh`), then measures.
+--kolada PATH        measure an existing Kolada-scale warehouse (default: that file if present).
+A warehouse without the `scorecard` mart (e.g. benchmarks/out/kolada_scale.duckdb, which has no
+population, so no marts) is measured too but flagged: scorecard_data then takes its fallback."""
 from __future__ import annotations
 
 import argparse
@@ -62,6 +70,8 @@ def bench(db_path: Path, reps: int, label: str) -> dict:
     kpi_id = db.rows("SELECT kpi_id FROM scorecard LIMIT 1")[0][0]
     n_rows = db.rows("SELECT count(*) FROM scorecard")[0][0]
     n_values = db.rows("SELECT count(*) FROM kpi_values")[0][0]
+    if not db.has_view("scorecard"):
+        label += " (NO scorecard mart: scorecard_data uses its raw-values fallback)"
     print(f"\n== {label}: {db_path} ({db_path.stat().st_size / 1e6:.1f} MB, "
           f"{len(codes)} municipalities, {n_values:,} kpi_values, {n_rows:,} scorecard rows, "
           f"years {years[:1]}…{years[-1:]})")
@@ -117,19 +127,72 @@ def bench(db_path: Path, reps: int, label: str) -> dict:
     return result
 
 
+def build_kolada(base_db: Path, n_kpis: int, target: Path) -> Path:
+    """Embedded default + a synthetic Kolada-scale import + all pipelines, at `target`."""
+    import shutil
+
+    import duckdb
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from import_kolada_scale import generate  # helper B's file generator (same values)
+
+    from pipelines import run_all
+    from warehouse.importers.kolada import import_kolada
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv_path = OUT / f"kolada_scale_{n_kpis}.csv"
+    t0 = time.perf_counter()
+    if not csv_path.exists():
+        generate(csv_path, n_kpis)
+    for p in (target, Path(f"{target}.wal")):
+        p.unlink(missing_ok=True)
+    shutil.copy(base_db, target)
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"""
+            INSERT INTO kpi (kpi_id, title, unit, higher_is_better, perspective, area, source, is_demo)
+            SELECT printf('B%05d', k), printf('Benchmark-nyckeltal %d (syntetiskt)', k), '%',
+                   CASE WHEN k % 3 = 0 THEN NULL ELSE k % 2 = 0 END,
+                   CASE WHEN k % 10 = 0 THEN ['omsorgstagare','ekonomi','medarbetare','verksamhet'][(k // 10) % 4 + 1] END,
+                   CASE WHEN k % 10 = 0 THEN 'Benchmark' END,
+                   'styrkort benchmark (synthetic)', true
+            FROM range({n_kpis}) t(k)""")
+        con.execute("BEGIN")
+        import_kolada(con, [csv_path], source="styrkort benchmark (synthetic Kolada-scale file)")
+        con.execute("COMMIT")
+        con.execute("UPDATE kpi_value SET is_demo = true WHERE kpi_id LIKE 'B%'")
+        t1 = time.perf_counter()
+        run_all(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    print(f"built {target}: import {t1 - t0:.0f} s, pipelines {time.perf_counter() - t1:.0f} s")
+    return target
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=DEFAULT_BENCH_DB, help="embedded default warehouse")
-    ap.add_argument("--kolada", type=Path, default=OUT / "kolada_scale.duckdb",
-                    help="Kolada-scale warehouse from the import benchmark")
+    ap.add_argument("--kolada", type=Path, default=None,
+                    help="Kolada-scale warehouse (default: benchmarks/out/dashboard_kolada_scale.duckdb "
+                         "if present, else benchmarks/out/kolada_scale.duckdb if present)")
+    ap.add_argument("--build-kolada", type=int, metavar="N_KPIS", default=0,
+                    help="build the Kolada-scale warehouse first (e.g. 500 or 5100 KPIs)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions over all codes")
     args = ap.parse_args()
 
-    results = [bench(ensure_db(args.db), args.reps, "embedded default")]
-    if args.kolada.exists():
-        results.append(bench(args.kolada, args.reps, "Kolada-scale"))
+    db = ensure_db(args.db)
+    kolada = args.kolada
+    if args.build_kolada:
+        kolada = build_kolada(db, args.build_kolada, kolada or OUT / "dashboard_kolada_scale.duckdb")
+    elif kolada is None:
+        kolada = next((p for p in (OUT / "dashboard_kolada_scale.duckdb", OUT / "kolada_scale.duckdb")
+                       if p.exists()), OUT / "dashboard_kolada_scale.duckdb")
+    results = [bench(db, args.reps, "embedded default")]
+    if kolada.exists():
+        results.append(bench(kolada, args.reps, "Kolada-scale"))
     else:
-        print(f"\n== Kolada-scale: {args.kolada} is absent (run the import benchmark first); skipped")
+        print(f"\n== Kolada-scale: {kolada} is absent (use --build-kolada N); skipped")
     return 0 if all(r["ok"] for r in results) else 1
 
 
