@@ -174,7 +174,9 @@ def style_figure(fig: go.Figure, lang: str = "sv", height: int | None = None) ->
     return fig
 
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+# topojsonURL: Plotly's geo charts fetch a world base map from cdn.plot.ly even when only our
+# own GeoJSON is drawn; an empty topology served from /assets keeps them offline and CSP-clean.
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
@@ -286,7 +288,7 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             "domLayout": None if height else "autoHeight",
             "enableCellTextSelection": True,
             "ensureDomOrder": True,
-            "overlayNoRowsTemplate": t("no_rows", lang),
+            "localeText": {"noRowsToShow": t("no_rows", lang)},
         },
         style=grid_style,
         className="sk-grid",

@@ -486,3 +486,101 @@ def _trends(db, code, missing) -> dict:
     rows = db.rows_view(
         "trends", "SELECT kpi_id, verdict FROM trends WHERE municipality_code = ?", [code])
     return {r[0]: r[1] for r in rows or []}
+
+
+# -- measures for the map on / (and any page that colours municipalities) -----------------------
+def map_measures(db: Warehouse, lang: str = "sv") -> list[dict]:
+    """Measures that can colour the map, only those whose views exist:
+    [{"value": "composite"|"cost"|"grant"|"kpi:<id>", "label": ...}]."""
+    sv = lang != "en"
+    out = []
+    if db.has_view("composite_index"):
+        out.append({"value": "composite",
+                    "label": "Sammanvägt kvalitetsindex – rang (1 = bäst)" if sv
+                    else "Composite quality index – rank (1 = best)"})
+    if db.has_view("cost_deviation"):
+        out.append({"value": "cost",
+                    "label": "Kostnadsavvikelse från standardkostnad (%)" if sv
+                    else "Cost deviation from standard cost (%)"})
+    if db.has_view("grant_uptake"):
+        out.append({"value": "grant",
+                    "label": "Statsbidrag – nyttjad andel av ramen (%)" if sv
+                    else "State grant – share of the frame used (%)"})
+    for k in db.perspective_kpis():
+        out.append({"value": f"kpi:{k['kpi_id']}",
+                    "label": ("Nyckeltal: " if sv else "KPI: ") + str(k["title"])
+                    + (" (demo)" if k["is_demo"] else "")})
+    return out
+
+
+def valid_measure(db: Warehouse, measure) -> bool:
+    measure = first(measure)
+    if measure in ("composite", "cost", "grant"):
+        return any(m["value"] == measure for m in map_measures(db))
+    return (isinstance(measure, str) and measure.startswith("kpi:")
+            and db.valid_kpi_id(measure[4:]))
+
+
+def measure_years(db: Warehouse, measure: str) -> list[int]:
+    """Years for which `measure` has values (ascending), cached."""
+    def fetch():
+        if measure == "composite":
+            sql, params, view = "SELECT DISTINCT year FROM composite_index ORDER BY 1", [], "composite_index"
+        elif measure == "cost":
+            sql, params, view = ("SELECT DISTINCT year FROM cost_deviation WHERE deviation_pct "
+                                 "IS NOT NULL ORDER BY 1", [], "cost_deviation")
+        elif measure == "grant":
+            sql, params, view = ("SELECT DISTINCT CAST(left(round, 4) AS INTEGER) FROM grant_uptake "
+                                 "ORDER BY 1", [], "grant_uptake")
+        else:
+            sql, params, view = ("SELECT DISTINCT year FROM kpi_values WHERE kpi_id = ? AND gender = 'T' "
+                                 "ORDER BY 1", [measure[4:]], "kpi_values")
+        rows = db.rows_view(view, sql, params) or []
+        return [int(r[0]) for r in rows if r[0] is not None]
+    return db._cached(("measure_years", measure), fetch)
+
+
+def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[pd.DataFrame, dict]:
+    """(df, meta) for one measure and year. df: municipality_code, name, county_name, value
+    (all 290 municipalities, value None where missing). meta: label, unit ('rank'|'%'|KPI unit),
+    higher_is_better, source, modelled (bool), is_demo (bool), year."""
+    sv = lang != "en"
+    meta = {"year": year, "modelled": False, "is_demo": False, "higher_is_better": True}
+    label = next((m["label"] for m in map_measures(db, lang) if m["value"] == measure), measure)
+    meta["label"] = label
+    if measure == "composite":
+        rows = db.rows_view("composite_index",
+                            "SELECT municipality_code, rank FROM composite_index WHERE year = ?", [year])
+        meta.update(unit="rank", higher_is_better=False, is_demo=True,
+                    source="Sammanvägt index över demo-nyckeltal (pipelines/ranking.py)" if sv
+                    else "Composite index over demo KPIs (pipelines/ranking.py)")
+    elif measure == "cost":
+        rows = db.rows_view("cost_deviation",
+                            "SELECT municipality_code, deviation_pct, method FROM cost_deviation "
+                            "WHERE year = ?", [year])
+        methods = {r[2] for r in rows or []}
+        meta.update(unit="%", higher_is_better=False, modelled="modelled" in methods,
+                    source=("Kolada N20014 och standardkostnad " if sv else
+                            "Kolada N20014 and standard cost ")
+                    + ("(modellerad, pipelines/economy.py)" if "modelled" in methods
+                       else "(officiell, Kolada)"))
+        rows = [r[:2] for r in rows or []]
+    elif measure == "grant":
+        rows = db.rows_view(
+            "grant_uptake",
+            "SELECT municipality_code, 100 * sum(coalesce(granted_sek, 0)) / nullif(sum(frame_sek), 0) "
+            "FROM grant_uptake WHERE CAST(left(round, 4) AS INTEGER) = ? GROUP BY 1", [year])
+        meta.update(unit="%", source="Socialstyrelsen, prestationsbidrag värdighetsgarantier; "
+                    "ramar beräknade (pipelines/economy.py)" if sv else
+                    "National Board of Health and Welfare, performance grants; frames computed")
+    else:
+        k = db.kpi(measure[4:]) or {}
+        rows = db.rows_view("kpi_values",
+                            "SELECT municipality_code, value FROM kpi_values WHERE kpi_id = ? "
+                            "AND year = ? AND gender = 'T'", [measure[4:], year])
+        meta.update(unit=clean(k.get("unit")), higher_is_better=clean(k.get("higher_is_better")),
+                    source=k.get("source"), is_demo=bool(k.get("is_demo")))
+    values = {r[0]: clean(r[1]) for r in rows or []}
+    df = db.municipalities()[["municipality_code", "name", "county_name"]].copy()
+    df["value"] = df["municipality_code"].map(values)
+    return df, meta

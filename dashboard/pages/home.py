@@ -1,0 +1,211 @@
+"""/ – find a municipality (type-ahead by name or code) and a map of the 290 municipalities
+coloured by a chosen measure, with the same data as a downloadable table."""
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import components as C
+from dashboard.data import (first, get_db, map_data, map_measures, measure_years, parse_year,
+                            valid_code, valid_measure)
+from dashboard.i18n import get_lang, href, search_string, t
+
+dash.register_page(__name__, path="/", title="Styrkort – start", name="Start", order=0)
+
+
+@functools.lru_cache(maxsize=1)
+def municipalities_geojson() -> dict:
+    """The 290 municipality polygons (okfse/sweden-geojson), coordinates rounded to ~100 m to
+    keep the page light. Read-only file shipped in warehouse/sources."""
+    text = (resources.files("warehouse.sources") / "swedish_municipalities.geojson").read_text("utf-8")
+    gj = json.loads(text)
+
+    def area(ring):  # planar shoelace on lon/lat; > 0 = counter-clockwise
+        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1])) / 2
+
+    def polygon(rings):
+        # Plotly's geo (d3-geo) wants exterior rings clockwise and holes counter-clockwise, the
+        # opposite of RFC 7946; a ring the wrong way round fills the whole globe.
+        out = []
+        for i, ring in enumerate(rings):
+            ring = [[round(x, 3), round(y, 3)] for x, y in ring]
+            if (i == 0) == (area(ring) > 0):
+                ring = ring[::-1]
+            out.append(ring)
+        return out
+
+    feats = []
+    for f in gj["features"]:
+        geom = f["geometry"]
+        if geom["type"] == "Polygon":
+            coords = polygon(geom["coordinates"])
+        else:
+            coords = [polygon(p) for p in geom["coordinates"]]
+        feats.append({"type": "Feature", "id": f["properties"]["id"],
+                      "properties": {"id": f["properties"]["id"]},
+                      "geometry": {"type": geom["type"], "coordinates": coords}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _how_to_read(lang):
+    if lang == "en":
+        items = [
+            "Search for a municipality above, or click it on the map, to open its balanced scorecard.",
+            "Choose what colours the map. Darker blue is better for the chosen measure; grey means no data.",
+            "The composite index and the quality indicators are demo data until real Öppna jämförelser "
+            "values are imported; they are labelled 'demo'.",
+            "Cost deviation is the net cost's difference from a standard cost; 'modelled' means we "
+            "estimated the standard cost ourselves (see About the data).",
+            "The table below the map holds the same figures and can be downloaded.",
+        ]
+        title = "How to read"
+    else:
+        items = [
+            "Sök en kommun ovan, eller klicka på den i kartan, för att öppna dess balanserade styrkort.",
+            "Välj vad kartan ska färgas efter. Mörkare blått är bättre för det valda måttet; grått betyder "
+            "att uppgift saknas.",
+            "Det sammanvägda indexet och kvalitetsindikatorerna är demodata tills riktiga värden från "
+            "Öppna jämförelser importeras; de är märkta ”demo”.",
+            "Kostnadsavvikelsen är nettokostnadens skillnad mot en standardkostnad; ”modellerad” betyder "
+            "att vi själva har skattat standardkostnaden (se Om data).",
+            "Tabellen under kartan innehåller samma siffror och kan laddas ner.",
+        ]
+        title = "Så läser du"
+    return dbc.Card(dbc.CardBody([html.H2(title, className="h5"),
+                                  html.Ul([html.Li(i) for i in items], className="mb-0")]),
+                    className="mb-3 sk-howto")
+
+
+def _map_figure(df, meta, lang):
+    gj = municipalities_geojson()
+    reverse = meta.get("higher_is_better") is False  # low is good -> dark for low values
+    unit = meta.get("unit")
+    has = df[df["value"].notna()]
+    none = df[df["value"].isna()]
+    shown = [C.fmt_value(v, None if unit == "rank" else unit, lang) for v in has["value"]]
+    hover = [f"{n} ({c})<br>{s}" for n, c, s in zip(has["name"], has["municipality_code"], shown)]
+    fig = go.Figure()
+    if not none.empty:
+        fig.add_trace(go.Choropleth(
+            geojson=gj, locations=none["municipality_code"], z=[0] * len(none),
+            featureidkey="properties.id", colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
+            showscale=False, marker_line_color="white", marker_line_width=0.3,
+            text=[f"{n} ({c})<br>{t('missing', lang)}" for n, c in
+                  zip(none["name"], none["municipality_code"])],
+            hovertemplate="%{text}<extra></extra>", name=t("missing", lang)))
+    if not has.empty:
+        fig.add_trace(go.Choropleth(
+            geojson=gj, locations=has["municipality_code"], z=has["value"],
+            featureidkey="properties.id", colorscale="Blues", reversescale=reverse,
+            marker_line_color="white", marker_line_width=0.3, text=hover,
+            hovertemplate="%{text}<extra></extra>",
+            colorbar=dict(title=dict(text=("rang" if lang == "sv" else "rank") if unit == "rank"
+                                     else (unit or "")), thickness=14)))
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
+    C.style_figure(fig, lang, height=640)
+    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), dragmode=False)
+    return fig
+
+
+@C.safe_layout
+def layout(measure=None, year=None, lang=None, **_):
+    lang = get_lang({"lang": lang})
+    db = get_db()
+    munis = db.municipalities()
+    options = [{"label": f"{n} ({c})", "value": c}
+               for c, n in zip(munis["municipality_code"], munis["name"])]
+    measures = map_measures(db, lang)
+    measure = first(measure)
+    if not valid_measure(db, measure):
+        measure = measures[0]["value"] if measures else None
+
+    search_box = html.Div([
+        html.Label(t("search_label", lang), htmlFor="home-search", className="form-label fw-semibold"),
+        dcc.Dropdown(id="home-search", options=options, searchable=True, clearable=True,
+                     placeholder=t("search_placeholder", lang), className="sk-search"),
+        html.Div(t("search_help", lang), className="form-text"),
+    ], className="mb-4")
+
+    children = [
+        dcc.Location(id="home-url", refresh="callback-nav"),
+        dcc.Store(id="home-lang", data=lang),
+        C.page_heading(t("home_title", lang), t("home_lead", lang)),
+        search_box,
+    ]
+    if measure is None:
+        children.append(C.not_computed("composite_index / kpi_values", lang))
+        return html.Div(children)
+
+    years = measure_years(db, measure)
+    yr = parse_year(year, years) or (years[-1] if years else None)
+    controls = dbc.Row([
+        dbc.Col([html.Label(t("map_measure", lang), htmlFor="home-measure", className="form-label fw-semibold"),
+                 dcc.Dropdown(id="home-measure", options=measures, value=measure, clearable=False)], md=8),
+        dbc.Col([html.Label(t("year", lang), htmlFor="home-year", className="form-label fw-semibold"),
+                 dcc.Dropdown(id="home-year", options=[{"label": str(y), "value": y} for y in years],
+                              value=yr, clearable=False)], md=4),
+    ], className="mb-2 g-3")
+    children.append(html.H2(t("map_title", lang), className="h4 mt-2"))
+    children.append(controls)
+    if yr is None:
+        children.append(C.empty_state(t("missing", lang)))
+        return html.Div(children)
+
+    df, meta = map_data(db, measure, yr, lang)
+    n_with = int(df["value"].notna().sum())
+    fig = _map_figure(df, meta, lang)
+    label = f"{meta['label']}, {yr}"
+    badges = [C.demo_badge(lang)] if meta.get("is_demo") else []
+    children += [
+        dbc.Row([
+            dbc.Col([
+                html.Div([html.H3(label, className="h6 d-inline me-2"), *badges]),
+                C.graph("home-map", fig, t("map_alt", lang, label=label, n=n_with), lang),
+                C.source_caption(meta.get("source"), yr, lang, modelled=meta.get("modelled")),
+            ], lg=8),
+            dbc.Col(_how_to_read(lang), lg=4),
+        ], className="g-3"),
+        html.H2(t("map_table_title", lang), className="h5 mt-3"),
+        C.table_with_downloads(
+            "karta", df.assign(link=[href(f"/kommun/{c}", lang) for c in df["municipality_code"]]),
+            [C.col("name", t("municipality", lang), link_field="link"),
+             C.col("municipality_code", t("code", lang)),
+             C.col("county_name", t("county", lang)),
+             C.col("value", meta["label"], "int" if meta.get("unit") == "rank" else "number", 1)],
+            lang, caption=label, page_size=15),
+    ]
+    return html.Div(children)
+
+
+@callback(Output("home-url", "href"), Input("home-search", "value"), State("home-lang", "data"),
+          prevent_initial_call=True)
+def _go_to_municipality(code, lang):
+    if not valid_code(code):
+        return no_update
+    return href(f"/kommun/{code}", lang)
+
+
+@callback(Output("home-url", "href", allow_duplicate=True), Input("home-map", "clickData"),
+          State("home-lang", "data"), prevent_initial_call=True)
+def _map_click(click, lang):
+    try:
+        code = click["points"][0]["location"]
+    except (TypeError, KeyError, IndexError):
+        return no_update
+    return href(f"/kommun/{code}", lang) if valid_code(code) else no_update
+
+
+@callback(Output("home-url", "search"), Input("home-measure", "value"), Input("home-year", "value"),
+          State("home-lang", "data"), prevent_initial_call=True)
+def _controls_to_url(measure, year, lang):
+    # The year list depends on the measure: drop the year when the measure changes.
+    from dash import ctx
+    if ctx.triggered_id == "home-measure":
+        year = None
+    return search_string(lang, measure=measure, year=year)
