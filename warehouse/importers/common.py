@@ -256,13 +256,28 @@ def tmp_name(prefix: str) -> str:
 
 @dataclass
 class StagedFile:
-    """One input file staged as temp table `table` (VARCHAR role columns; rowid = record)."""
+    """One input file, ready for SQL: `relation` yields (rec, area_raw, kpi_raw, year_raw,
+    value_raw[, gender_raw]) with rec = 0-based record number. A CSV is not copied: the
+    relation is DuckDB's read_csv over the file itself (parsed again by each pass, which is
+    cheaper than materialising millions of strings); Excel and JSON are small temp tables."""
     path: Path
-    table: str
-    kind: str                       # csv | xlsx | xls | json
-    rows: int
-    locate: Callable[[int], int | str]   # rowid -> line number (int) or position label (str)
+    relation: str
+    kind: str                            # csv | xlsx | xls | json
+    locate: Callable[[int], int | str]   # rec -> line number (int) or position label (str)
     sha256: str = ""
+    columns: tuple[str, ...] = ()        # role columns present
+    table: str | None = None             # temp table to drop (Excel/JSON)
+    tmpdir: object = None                # transcoded copy of a non-UTF-8 CSV (kept until done)
+    read_csv_path: str | None = None
+
+    def close(self, con) -> None:
+        try:
+            if self.table:
+                drop_tables(con, [self.table])
+        finally:
+            if self.tmpdir is not None:
+                self.tmpdir.cleanup()
+                self.tmpdir = None
 
 
 def _sql_str(s: str) -> str:
@@ -303,7 +318,10 @@ def read_csv_header(path: Path, encoding: str) -> tuple[list[str], str]:
 
 
 def stage_csv(con, path: Path, roles: Roles, prefix: str) -> StagedFile:
-    """Stage a CSV with DuckDB's read_csv (explicit dialect, no sniffing, all VARCHAR)."""
+    """A CSV as a read_csv relation (explicit dialect, no sniffing, all VARCHAR). Any DuckDB
+    error aborts the caller's transaction, so the encoding is settled in Python first (a fast
+    pass: ASCII chunks are not decoded); structural errors surface in the first SQL pass and
+    are translated by `csv_failure`."""
     encoding = detect_encoding(path)
     header, delim = read_csv_header(path, encoding)
     if not header or all(h.strip() == "" for h in header):
@@ -311,16 +329,6 @@ def stage_csv(con, path: Path, roles: Roles, prefix: str) -> StagedFile:
     found, missing = roles.match(header)
     if missing:
         raise missing_columns_failure(path, 1, roles, missing, header)
-    table = tmp_name(prefix)
-    # Any DuckDB error aborts the caller's transaction, so the encoding is settled in Python
-    # beforehand (a fast pass: ASCII chunks are not decoded) and DuckDB is called once.
-    _read_csv_into(con, table, path, encoding, delim, len(header), found)
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return StagedFile(path, table, "csv", rows, _csv_line_locator(path, encoding, delim, 1))
-
-
-def _read_csv_into(con, table: str, path: Path, encoding: str, delim: str, ncol: int,
-                   found: dict[str, int]) -> None:
     tmpdir = None
     src = path
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -332,22 +340,17 @@ def _read_csv_into(con, table: str, path: Path, encoding: str, delim: str, ncol:
                 open(src, "w", encoding="utf-8", newline="") as fout:
             for chunk in iter(lambda: fin.read(1 << 20), ""):
                 fout.write(chunk)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncol)) + "}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     select = ", ".join(f"c{i} AS {role}" for role, i in found.items())
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM read_csv({_sql_str(str(src))}, "
-            f"auto_detect=false, header=false, skip=1, delim={_sql_str(delim)}, quote='\"', "
-            f"escape='\"', columns={columns}, strict_mode=true)"
-        )
-    except duckdb.Error as e:
-        raise _csv_failure(path, str(e)) from None
-    finally:
-        if tmpdir is not None:
-            tmpdir.cleanup()
+    # row_number() OVER () is a streaming window: it numbers records in file order.
+    relation = (f"(SELECT row_number() OVER () - 1 AS rec, {select} FROM read_csv({_sql_str(str(src))}, "
+                f"auto_detect=false, header=false, skip=1, delim={_sql_str(delim)}, quote='\"', "
+                f"escape='\"', columns={columns}, strict_mode=true))")
+    return StagedFile(path, relation, "csv", _csv_line_locator(path, encoding, delim, 1),
+                      columns=tuple(found), tmpdir=tmpdir, read_csv_path=str(src))
 
 
-def _csv_failure(path: Path, msg: str) -> ImportFailure:
+def csv_failure(path: Path, msg: str) -> ImportFailure:
     m = re.search(r"CSV Error on Line: (\d+)", msg)
     line = int(m.group(1)) if m else None
     cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", msg)
@@ -374,7 +377,11 @@ def stage_frame(con, path: Path, kind: str, df: pd.DataFrame, labels: list[int |
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM {view}")
     finally:
         con.unregister(view)
-    return StagedFile(path, table, kind, len(df), lambda rec: labels[rec])
+    # Inside a transaction DuckDB numbers new rows from a large offset (transaction-local row
+    # ids), in insertion order: the record number is the distance from the first.
+    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0]
+    relation = f"(SELECT rowid - {base} AS rec, * FROM {table})"
+    return StagedFile(path, relation, kind, lambda rec: labels[rec], columns=tuple(df.columns), table=table)
 
 
 def _cell_str(v) -> str | None:
@@ -462,16 +469,15 @@ def load_json(path: Path):
 
 
 def drop_tables(con, names: Iterable[str]) -> None:
-    """Drop our temp tables/views (views first: they depend on the tables). A DROP of the
-    wrong kind would abort the caller's transaction, so the kind is looked up."""
+    """Drop our temp tables/views, newest first (views depend on tables). A DROP of the wrong
+    kind would abort the caller's transaction, so each kind is looked up (one catalog query)."""
     names = list(names)
-    views = {r[0] for r in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE database_name = 'temp'").fetchall()}
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'temp'").fetchall()}
+    if not names:
+        return
+    kinds = dict(con.execute(
+        "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE database_name = 'temp' AND view_name LIKE '\\_imp\\_%' ESCAPE '\\' "
+        "UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE database_name = 'temp' "
+        "AND table_name LIKE '\\_imp\\_%' ESCAPE '\\'").fetchall())
     for n in names:
-        if n in views:
-            con.execute(f"DROP VIEW {n}")
-    for n in names:
-        if n in tables:
-            con.execute(f"DROP TABLE {n}")
+        if n in kinds:
+            con.execute(f"DROP {kinds[n]} {n}")

@@ -153,7 +153,8 @@ def import_indicators(con, paths, kpis_meta: Path | str | None = None, allow_unm
             write_import_log(con, summary)
         return summary
     finally:
-        try:
-            drop_tables(con, [sf.table for sf in staged])
-        except Exception:
-            pass
+        for sf in staged:
+            try:
+                sf.close(con)
+            except Exception:   # the transaction is already aborted; the rollback cleans up
+                pass

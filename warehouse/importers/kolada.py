@@ -274,7 +274,8 @@ def import_kolada(con, paths, allow_unmapped: bool = False, source: str | None =
             write_import_log(con, summary)
         return summary
     finally:
-        try:
-            drop_tables(con, [sf.table for sf in staged])
-        except Exception:
-            pass
+        for sf in staged:
+            try:
+                sf.close(con)
+            except Exception:   # the transaction is already aborted; the rollback cleans up
+                pass

@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from warehouse.importers.common import (
-    MISSING_MARKERS, FileResult, ImportFailure, ImportSummary, StagedFile, drop_tables, tmp_name,
+    MISSING_MARKERS, FileResult, ImportFailure, ImportSummary, StagedFile, csv_failure, drop_tables, tmp_name,
 )
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
@@ -88,31 +89,30 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
             kpi_source, allow_benchmarks, temps):
     for sf in staged:
         summary.files.append(FileResult(file=str(sf.path), sha256=sf.sha256))
-        if sf.rows == 0:
-            raise ImportFailure(sf.path, None, "filen har inga datarader (empty file: no data rows)")
 
-    # 1. One view over all staged files of this command.
+    # 1. One view over all files of this command.
     union = tmp_name("all")
     temps.append(union)
     parts = []
     for i, sf in enumerate(staged):
-        cols = {r for (r,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp'",
-            [sf.table]).fetchall()}
-        g = "gender_raw" if "gender_raw" in cols else "NULL::VARCHAR"
-        # Inside a transaction DuckDB numbers new rows from a large offset (transaction-local
-        # row ids), in insertion order: the record number is the distance from the first.
-        base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {sf.table}").fetchone()[0]
-        parts.append(f"SELECT {i} AS file_no, rowid - {base} AS rec, area_raw, kpi_raw, year_raw, value_raw, "
-                     f"{g} AS gender_raw FROM {sf.table}")
+        g = "gender_raw" if "gender_raw" in sf.columns else "NULL::VARCHAR"
+        parts.append(f"SELECT {i} AS file_no, rec, area_raw, kpi_raw, year_raw, value_raw, "
+                     f"{g} AS gender_raw FROM {sf.relation}")
     con.execute(f"CREATE TEMP VIEW {union} AS " + " UNION ALL ".join(parts))
 
     # 2. Distinct names -> Python resolvers -> mapping tables. Numbers are given in order of
     #    first appearance, so a file sorted by KPI, municipality, year has increasing keys.
-    areas = [r[0] for r in con.execute(
-        f"SELECT area_raw FROM {union} WHERE area_raw IS NOT NULL GROUP BY area_raw ORDER BY min(file_no * {_POS_SHIFT} + rec)").fetchall()]
-    kpis = [r[0] for r in con.execute(
-        f"SELECT kpi_raw FROM {union} WHERE kpi_raw IS NOT NULL GROUP BY kpi_raw ORDER BY min(file_no * {_POS_SHIFT} + rec)").fetchall()]
+    # (This first pass is where a malformed CSV shows up: translated to file/line/problem.)
+    try:
+        firsts_seen = con.execute(f"""
+            SELECT area_raw, kpi_raw, GROUPING(area_raw) AS ga, GROUPING(kpi_raw) AS gk, min(pos) AS first
+            FROM (SELECT area_raw, kpi_raw, file_no * {_POS_SHIFT} + rec AS pos FROM {union})
+            GROUP BY GROUPING SETS ((area_raw), (kpi_raw))
+            ORDER BY first""").fetchall()
+    except duckdb.Error as e:
+        raise _source_failure(staged, str(e)) from None
+    areas = [a for a, k, ga, gk, first in firsts_seen if ga == 0 and a is not None]
+    kpis = [k for a, k, ga, gk, first in firsts_seen if gk == 0 and k is not None]
     area_t = resolve_areas(areas)
     kpi_t = resolve_kpis(kpis)
     area_keys: dict[tuple, int] = {}
@@ -174,6 +174,12 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         LEFT JOIN {amap} a ON u.area_raw = a.area_raw
     """)
 
+    per_file_rows = {f: (n, mx) for f, n, mx in con.execute(
+        f"SELECT file_no, count(*), max(rec) FROM {typed} GROUP BY file_no").fetchall()}
+    for i, sf in enumerate(staged):
+        if i not in per_file_rows:
+            raise ImportFailure(sf.path, None, "filen har inga datarader (empty file: no data rows)")
+
     # 4. Validation: the first row of every problem kind; the earliest one stops the import.
     firsts = {p: (pos, n) for p, pos, n in con.execute(
         f"SELECT problem, min(file_no * {_POS_SHIFT} + rec), count(*) FROM {typed} WHERE problem <> 0 GROUP BY problem").fetchall()}
@@ -209,10 +215,17 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     k_kpi = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {y0})) * 3 + g)"
     k_area = f"(((area_no::BIGINT * {n_kpi} + kpi_no) * {n_year} + (year - {y0})) * 3 + g)"
     unique = False
-    if len(staged) == 1:
+    if len(staged) == 1 and per_file_rows[0][1] == per_file_rows[0][0] - 1:
+        n_rec = per_file_rows[0][0]
         for key in (k_kpi, k_area):
-            arr = con.execute(f"SELECT {key} AS k FROM {typed} WHERE problem = 0").fetchnumpy()["k"]
-            if len(arr) < 2 or bool(np.all(np.diff(arr) > 0)):
+            got = con.execute(f"SELECT rec, {key} AS k FROM {typed} WHERE problem = 0").fetchnumpy()
+            # The parallel join may have shuffled the rows: put them back in file order with
+            # one scatter (records are numbered 0..n-1), then look for a strict increase.
+            full = np.full(n_rec, -1, dtype=np.int64)
+            full[np.asarray(got["rec"], dtype=np.int64)] = np.asarray(got["k"], dtype=np.int64)
+            arr = full[full >= 0]
+            del full, got
+            if len(arr) < 2 or bool(np.all(arr[1:] > arr[:-1])):
                 unique = True
                 break
     rows_src = f"(SELECT * FROM {typed} WHERE problem = 0)"
@@ -341,6 +354,17 @@ def _frame_table(con, name: str, df: pd.DataFrame, types: dict[str, str]) -> Non
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
     finally:
         con.unregister(view)
+
+
+def _source_failure(staged, msg: str) -> ImportFailure:
+    """A DuckDB read error -> ImportFailure for the file it concerns."""
+    culprit = staged[0]
+    for sf in staged:
+        if sf.read_csv_path and sf.read_csv_path in msg:
+            culprit = sf
+    if culprit.kind != "csv":
+        return ImportFailure(culprit.path, None, f"filen går inte att läsa (unreadable file): {msg.splitlines()[0]}")
+    return csv_failure(culprit.path, msg)
 
 
 def _raw_row(con, staged, union, pos):
