@@ -145,17 +145,17 @@ def page_heading(title: str, lead=None):
 
 def not_computed(view: str, lang: str = "sv"):
     """The 'ej beräknat' state for a missing/empty mart view."""
-    return dbc.Alert([html.Strong(t("not_computed", lang).capitalize() + ". "),
-                      t("view_missing", lang, view=view)],
-                     color="secondary", className="sk-empty", role="status")
+    return html.Div(dbc.Alert([html.Strong(t("not_computed", lang).capitalize() + ". "),
+                               t("view_missing", lang, view=view)],
+                              color="secondary", className="sk-empty"), role="status")
 
 
 def empty_state(text: str):
-    return dbc.Alert(text, color="light", className="sk-empty border", role="status")
+    return html.Div(dbc.Alert(text, color="light", className="sk-empty border"), role="status")
 
 
 def error_state(text: str):
-    return dbc.Alert(text, color="warning", className="sk-error", role="alert")
+    return html.Div(dbc.Alert(text, color="warning", className="sk-error"), role="alert")
 
 
 # -- figures ----------------------------------------------------------------------------------------

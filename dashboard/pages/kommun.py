@@ -1,0 +1,380 @@
+"""/kommun/<code> – the Balansen scorecard of one municipality (seed 004's four perspectives).
+
+All data comes from dashboard.data.scorecard_data (one read of the scorecard mart plus small
+lookups); this module only turns it into components."""
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import components as C
+from dashboard.data import PERSPECTIVES, clean, first, get_db, scorecard_data, valid_code
+from dashboard.i18n import get_lang, href, perspective_label, search_string, size_group_label, t
+from styrkort import formats
+
+
+def _title(code=None, **_):
+    return f"Styrkort {code}" if valid_code(code) else "Styrkort – kommun"
+
+
+dash.register_page(__name__, path_template="/kommun/<code>", title=_title, name="Kommun",
+                   order=1)
+
+# Which of seed 003's eight success factors speak to a weak perspective (factor numbers).
+FACTORS_FOR = {
+    "omsorgstagare": (1, 6, 5),
+    "ekonomi": (3, 4, 8),
+    "medarbetare": (2, 6, 3),
+    "verksamhet": (5, 1, 7),
+}
+
+# The factors in our own words (what the high scorers did), Swedish and English.
+FACTOR_TEXT = {
+    1: ("Låt den enskildes behov och önskemål styra: genomförandeplanen används i det dagliga "
+        "arbetet och varje brukare har en kontaktman.",
+        "Let each person's needs and wishes steer the care: the care plan is used every day and "
+        "everyone has a named contact person."),
+    2: ("Satsa på personalen: kompetensutveckling för alla, synliga utvecklingsvägar och ett yrke "
+        "som marknadsförs mot unga.",
+        "Invest in staff: training for everyone, visible career paths and marketing the job to "
+        "young people."),
+    3: ("Styr med en vision som når ut, få mätbara mål och en rättvis resursfördelning – ofta med "
+        "ett balanserat styrkort som verktyg.",
+        "Steer with a vision that reaches everyone, a few measurable goals and a fair allocation "
+        "of resources – often with a balanced scorecard."),
+    4: ("Håll isär rollerna: politiken sätter mål och får goda beslutsunderlag tidigt, "
+        "tjänstepersonerna sköter genomförandet.",
+        "Keep roles apart: politicians set goals and get good decision material early, officials "
+        "run the operations."),
+    5: ("Arbeta systematiskt med kvalitet: ett ledningssystem, klagomål som tas om hand och "
+        "nationella resultat som leder till konkreta åtgärder.",
+        "Work systematically on quality: a management system, complaints that are acted on and "
+        "national results that lead to concrete action."),
+    6: ("Sätt brukaren i centrum av kulturen: det offentliga åtagandet är tydligt och behoven, "
+        "inte personalens rutiner, styr insatserna.",
+        "Put the care recipient at the centre of the culture: needs, not staff routines, decide "
+        "what is done."),
+    7: ("Samarbeta strukturerat med landstinget: tydliga överenskommelser och rutiner som gäller "
+        "oavsett huvudman.",
+        "Work with the county council in a structured way: clear agreements and routines that "
+        "hold whoever is responsible."),
+    8: ("Delta aktivt i nätverk med liknande kommuner för att dela kunskap, analysstöd och "
+        "tjänster.",
+        "Take part in networks with similar municipalities to share knowledge, analysis and "
+        "services."),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def success_factors() -> dict[int, str]:
+    """Factor number -> name, from warehouse/sources/success_factors.json (seed 003)."""
+    text = (resources.files("warehouse.sources") / "success_factors.json").read_text("utf-8")
+    return {f["n"]: f["name"] for f in json.loads(text)["factors"]}
+
+
+# -- small pieces -----------------------------------------------------------------------------------
+
+def not_found(code, lang):
+    shown = str(first(code) or "")[:40]
+    title = (f"Kommunkoden {shown} finns inte" if lang == "sv"
+             else f"The municipality code {shown} does not exist")
+    text = ("Det finns ingen kommun med den koden i lagret. Kommunkoder har fyra siffror, "
+            "t.ex. 0180 för Stockholm och 1480 för Göteborg." if lang == "sv" else
+            "There is no municipality with that code in the warehouse. Codes have four digits, "
+            "e.g. 0180 for Stockholm and 1480 for Göteborg.")
+    return html.Div([
+        html.H1(title, className="h2"),
+        html.P(text),
+        dcc.Link(t("kommun_search_link", lang), href=href("/", lang), className="btn btn-primary"),
+    ], className="sk-not-found py-4")
+
+
+def _rank_text(rank, n, lang):
+    if rank is None:
+        return t("missing", lang)
+    return (f"{int(rank)} av {int(n)}" if lang == "sv" else f"{int(rank)} of {int(n)}") if n \
+        else str(int(rank))
+
+
+def _header_figures(d, lang):
+    comp, unc, cost, pop = d["composite"], d["uncertainty"], d["cost"], d["population"]
+    items = []
+    # composite index
+    if comp:
+        comp_dd = [formats.number(comp.get("composite"), 2, lang), " ",
+                   C.demo_badge(lang)]
+        items += [html.Dt([t("kommun_composite", lang)]), html.Dd(comp_dd)]
+        rank_dd = [_rank_text(comp.get("rank"), comp.get("n"), lang)]
+        if comp.get("group_rank") is not None:
+            rank_dd.append(html.Div(
+                f"{_rank_text(comp.get('group_rank'), comp.get('group_n'), lang)} "
+                f"{t('kommun_in_group', lang)}", className="small"))
+        if unc and unc.get("rank_p05") is not None:
+            rank_dd.append(html.Div(t(
+                "kommun_rank_interval", lang,
+                lo=formats.number(unc["rank_p05"], 0, lang), hi=formats.number(unc["rank_p95"], 0, lang),
+                med=formats.number(unc["rank_median"], 0, lang)), className="small"))
+        elif "rank_uncertainty" in d["missing"]:
+            rank_dd.append(html.Div(t("kommun_interval_missing", lang), className="small sk-missing"))
+        items += [html.Dt(t("kommun_rank", lang, year=comp.get("year"))), html.Dd(rank_dd)]
+    else:
+        items += [html.Dt(t("kommun_composite", lang)),
+                  html.Dd(t("not_computed", lang), className="sk-missing")]
+    # cost deviation
+    if cost and cost.get("deviation_pct") is not None:
+        dev = cost["deviation_pct"]
+        sign = "+" if dev > 0 else ""
+        method = t("modelled", lang) if cost.get("method") == "modelled" else t("official", lang)
+        items += [html.Dt(t("kommun_cost", lang, year=cost.get("year"))),
+                  html.Dd([f"{sign}{formats.percent(dev, 1, lang)} ",
+                           html.Span(f"({method})", className="badge text-bg-light border"),
+                           html.Div(t("kommun_cost_detail", lang,
+                                      net=formats.kr(cost.get("net_cost"), 0, lang),
+                                      std=formats.kr(cost.get("standard_cost"), 0, lang)),
+                                    className="small")])]
+    else:
+        items += [html.Dt(t("kommun_cost", lang, year="")),
+                  html.Dd(t("not_computed", lang) if "cost_deviation" in d["missing"]
+                          else t("missing", lang), className="sk-missing")]
+    # grants
+    grants = d["grants"]
+    if grants:
+        rounds = sorted({g["round"] for g in grants})
+        applied = sorted({g["round"] for g in grants if g.get("applied")})
+        granted = sum(g.get("granted_sek") or 0 for g in grants)
+        frame = sum(g.get("frame_sek") or 0 for g in grants)
+        share = formats.percent(100 * granted / frame, 0, lang) if frame else t("missing", lang)
+        items += [html.Dt(t("kommun_grants", lang)),
+                  html.Dd([t("kommun_grants_summary", lang, applied=len(applied), rounds=len(rounds),
+                             granted=formats.kr(granted, 0, lang), share=share)])]
+    else:
+        items += [html.Dt(t("kommun_grants", lang)),
+                  html.Dd(t("not_computed", lang) if grants is None else t("missing", lang),
+                          className="sk-missing")]
+    return html.Dl(items, className="sk-header-figures row row-cols-1 row-cols-md-2 mb-0")
+
+
+def _kpi_row(k, lang):
+    unit = k["unit"]
+    title_cell = [html.Span(k["title"], className="fw-semibold")]
+    if k["is_demo"]:
+        title_cell += [" ", C.demo_badge(lang)]
+    title_cell.append(C.source_caption(k["source"], int(k["year"]) if k["value"] is not None else None,
+                                       lang))
+    if k["value"] is not None:
+        value_cell = [html.Span(C.fmt_value(k["value"], unit, lang), className="sk-kpi-value"),
+                      html.Div(str(int(k["year"])), className="small text-body-secondary")]
+    else:
+        value_cell = [html.Span(t("missing", lang), className="sk-missing")]
+        if k["last_value"] is not None:
+            value_cell.append(html.Div(t("kommun_latest", lang, value=C.fmt_value(k["last_value"], unit, lang),
+                                         year=int(k["last_year"])), className="small"))
+    group_n = k["group_n"]
+    return html.Tr([
+        html.Th(title_cell, scope="row", className="fw-normal"),
+        html.Td(value_cell),
+        html.Td(C.fmt_value(k["group_mean"], unit, lang) if k["group_mean"] is not None
+                else html.Span(t("missing", lang), className="sk-missing")),
+        html.Td(C.fmt_value(k["national_mean"], unit, lang) if k["national_mean"] is not None
+                else html.Span(t("missing", lang), className="sk-missing")),
+        html.Td(C.status_badge(k["status"] if k["value"] is not None else None, lang)),
+        html.Td(C.trend_badge(k["trend"], lang)),
+        html.Td(_rank_text(k["group_rank"], group_n, lang) if k["group_rank"] is not None
+                else html.Span(t("missing", lang), className="sk-missing")),
+        html.Td(C.sparkline(k["spark_years"], k["spark_values"], lang, label=k["title"], unit=unit)),
+    ])
+
+
+def _weak(rows) -> bool:
+    """A perspective is weak when at least half of its rated KPIs are worse than the group."""
+    rated = [r for r in rows if r["status"] in ("better", "worse", "same") and r["value"] is not None]
+    worse = [r for r in rated if r["status"] == "worse"]
+    return len(rated) >= 2 and len(worse) * 2 >= len(rated)
+
+
+def _success_factor_box(perspective, lang):
+    names = success_factors()
+    items = []
+    for n in FACTORS_FOR[perspective]:
+        sv, en = FACTOR_TEXT[n]
+        items.append(html.Li([html.Strong(f"{names.get(n, n)}: "), en if lang == "en" else sv]))
+    return dbc.Alert([
+        html.H3(t("kommun_weak_title", lang), className="h6"),
+        html.P(t("kommun_weak_text", lang), className="mb-1"),
+        html.Ul(items, className="mb-1"),
+        dcc.Link(t("kommun_weak_more", lang), href=href("/om", lang) + "#framgangsfaktorer"),
+    ], color="warning", className="mt-2 mb-0 sk-success-factors")
+
+
+def _panel(perspective, rows, lang):
+    head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
+            t("kommun_col_nation", lang), t("kommun_col_status", lang), t("trend", lang),
+            t("kommun_col_rank", lang), t("kommun_col_spark", lang)]
+    pid = f"persp-{perspective}"
+    body = [html.H2(perspective_label(perspective, lang), id=pid, className="card-title")]
+    if not rows:
+        body.append(C.empty_state(t("kommun_no_kpis", lang)))
+    else:
+        counts = {s: sum(1 for r in rows if r["status"] == s and r["value"] is not None)
+                  for s in ("better", "same", "worse")}
+        body.append(html.P(t("kommun_panel_summary", lang, better=counts["better"],
+                             same=counts["same"], worse=counts["worse"], n=len(rows)),
+                           className="small mb-2"))
+        body.append(html.Div(html.Table([
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+            html.Tbody([_kpi_row(r, lang) for r in rows]),
+        ], className="table table-sm sk-kpi-table mb-0"), className="table-responsive"))
+        if _weak(rows):
+            body.append(_success_factor_box(perspective, lang))
+    return html.Section(dbc.Card(dbc.CardBody(body), className="sk-perspective h-100"),
+                        className="mb-3", **{"aria-labelledby": pid})
+
+
+def _units_section(d, lang):
+    units = d["units"]
+    if not units:
+        return None
+    items = []
+    for u in units:
+        others = [o for o in units if o["unit_id"] != u["unit_id"] and o["kind"] == u["kind"]]
+        link = (dcc.Link(t("kommun_compare_unit", lang, other=others[0]["name"]),
+                         href=href("/jamfor", lang, unit_a=u["unit_id"], unit_b=others[0]["unit_id"]),
+                         className="ms-2") if others else None)
+        kind = t(f"kind_{u['kind']}", lang)
+        items.append(html.Li([html.Span(u["name"], className="fw-semibold"), f" ({kind}) ",
+                              C.demo_badge(lang) if u.get("is_demo") else None, link]))
+    return html.Section([html.H2(t("kommun_units", lang), className="h4"),
+                         html.P(t("kommun_units_text", lang)),
+                         html.Ul(items)], className="mb-4")
+
+
+def _grant_table(d, lang):
+    grants = d["grants"]
+    if not grants:
+        return None
+    df = pd.DataFrame(grants)
+    df["uptake_pct"] = df["uptake_share"].map(lambda v: None if v is None else 100 * v)
+    return html.Section([
+        html.H2(t("kommun_grant_history", lang), className="h4"),
+        C.table_with_downloads(
+            f"statsbidrag-{d['code']}", df,
+            [C.col("round", t("grant_round", lang)), C.col("pot", t("grant_pot", lang), "int"),
+             C.col("applied", t("grant_applied", lang), "bool"),
+             C.col("frame_sek", t("grant_frame", lang), "kr"),
+             C.col("granted_sek", t("grant_granted", lang), "kr"),
+             C.col("paid_sek", t("grant_paid", lang), "kr"),
+             C.col("returned_sek", t("grant_returned", lang), "kr"),
+             C.col("uptake_pct", t("grant_uptake", lang), "percent", 0)],
+            lang, caption=t("kommun_grant_history", lang)),
+        C.source_caption("Socialstyrelsen (prestationsbidrag 2011–2013), ramar beräknade i pipelines/economy.py"
+                         if lang == "sv" else "National Board of Health and Welfare; frames computed",
+                         None, lang),
+    ], className="mb-4")
+
+
+def _kpi_download_table(d, lang):
+    df = d["kpis"].copy()
+    if df.empty:
+        return None
+    df["perspective_label"] = df["perspective"].map(lambda p: perspective_label(p, lang))
+    df["status_label"] = [t(f"status_{s}", lang) if (isinstance(s, str) and v == v) else t("missing", lang)
+                          for s, v in zip(df["status"], df["value"])]
+    df["demo"] = df["is_demo"].map(lambda b: "demo" if b else "")
+    return html.Section([
+        html.H2(t("kommun_all_kpis", lang), className="h4"),
+        C.table_with_downloads(
+            f"styrkort-{d['code']}-{d['year']}", df,
+            [C.col("perspective_label", t("kommun_col_persp", lang)),
+             C.col("title", t("kommun_col_kpi", lang)), C.col("unit", t("unit", lang)),
+             C.col("year", t("year", lang)), C.col("value", t("kommun_col_value", lang), "number", 1),
+             C.col("group_mean", t("kommun_col_group", lang), "number", 1),
+             C.col("national_mean", t("kommun_col_nation", lang), "number", 1),
+             C.col("status_label", t("kommun_col_status", lang)),
+             C.col("group_rank", t("kommun_col_rank", lang), "int"),
+             C.col("group_n", t("kommun_col_group_n", lang), "int"),
+             C.col("demo", t("demo", lang)), C.col("source", t("source", lang))],
+            lang, caption=t("kommun_all_kpis", lang), page_size=40),
+    ], className="mb-4")
+
+
+# -- the page -----------------------------------------------------------------------------------------
+
+@C.safe_layout
+def layout(code=None, year=None, lang=None, **_):
+    lang = get_lang({"lang": lang})
+    db = get_db()
+    d = scorecard_data(db, code, year, lang)
+    if not d["found"]:
+        return not_found(code, lang)
+    return render(d, lang)
+
+
+def render(d, lang):
+    m, pop = d["municipality"], d["population"]
+    size = size_group_label((pop or {}).get("size_group"), lang)
+    facts = [m["county_name"], size]
+    if pop and pop.get("population") is not None:
+        facts.append(t("kommun_population", lang, pop=formats.number(pop["population"], 0, lang),
+                       year=pop["year"]))
+    years = d["years"]
+    year_select = html.Div([
+        html.Label(t("year", lang), htmlFor="kommun-year", className="form-label fw-semibold me-2"),
+        dcc.Dropdown(id="kommun-year", options=[{"label": str(y), "value": y} for y in years],
+                     value=d["year"], clearable=False, style={"minWidth": "8rem"}),
+    ], className="d-flex align-items-center") if years else None
+
+    kpis = d["kpis"]
+    rows_by = {p: [] for p in PERSPECTIVES}
+    for r in kpis.to_dict("records") if not kpis.empty else []:
+        r = {k: clean(v) for k, v in r.items()}  # NaN from the DataFrame -> None
+        rows_by.setdefault(r["perspective"], []).append(r)
+
+    compare = dcc.Link(t("kommun_compare", lang), href=href("/jamfor", lang, a=d["code"]),
+                       className="btn btn-outline-primary btn-sm")
+    trends = dcc.Link(t("kommun_trends", lang), href=href("/trender", lang, code=d["code"]),
+                      className="btn btn-outline-primary btn-sm")
+    header = dbc.Card(dbc.CardBody([
+        dbc.Row([
+            dbc.Col([
+                html.H1(m["name"], className="h2 mb-1"),
+                html.P(" · ".join(str(f) for f in facts), className="mb-1"),
+                html.P([t("code", lang), f": {d['code']}"], className="small text-body-secondary mb-2"),
+                html.Div([compare, " ", trends], className="d-flex gap-2 flex-wrap"),
+            ], md=5),
+            dbc.Col(_header_figures(d, lang), md=7),
+        ]),
+        C.source_caption(pop.get("population_source") if pop else None, pop.get("year") if pop else None,
+                         lang, extra=t("kommun_header_source", lang)) if pop else None,
+    ]), className="mb-3")
+
+    missing_note = None
+    not_built = [v for v in d["missing"] if v in ("scorecard", "trends")]
+    if not_built:
+        missing_note = C.not_computed(", ".join(not_built), lang)
+
+    return html.Div([
+        dcc.Location(id="kommun-url", refresh="callback-nav"),
+        dcc.Store(id="kommun-lang", data=lang),
+        header,
+        html.Div([html.P(t("kommun_lead", lang, year=d["year"] or ""), className="mb-0 me-3"),
+                  year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
+        missing_note,
+        html.Div([_panel(p, rows_by.get(p, []), lang) for p in PERSPECTIVES]),
+        _units_section(d, lang),
+        _grant_table(d, lang),
+        _kpi_download_table(d, lang),
+    ], className="sk-scorecard")
+
+
+@callback(Output("kommun-url", "search"), Input("kommun-year", "value"),
+          State("kommun-lang", "data"), prevent_initial_call=True)
+def _year_to_url(year, lang):
+    if year is None:
+        return no_update
+    return search_string(lang, year=year)
