@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import dash
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -254,8 +255,8 @@ def layout(year=None, lang=None, **_):
         dcc.Store(id="kostnad-lang", data=lang),
         dcc.Location(id="kostnad-loc", refresh="callback-nav"),
         html.Div([html.Label(_t("year", lang), htmlFor="kostnad-year", className="form-label"),
-                  dcc.Dropdown(id="kostnad-year", options=[{"label": str(y), "value": y} for y in years],
-                               value=year, clearable=False, style={"maxWidth": "12rem"})], className="mb-3"),
+                  dbc.Select(id="kostnad-year", options=[{"label": str(y), "value": str(y)} for y in years],
+                             value=str(year), style={"maxWidth": "12rem"})], className="mb-3"),
         dcc.Loading(html.Div(content(db, year, lang), id="kostnad-content")),
     ])
 
@@ -263,6 +264,8 @@ def layout(year=None, lang=None, **_):
 @callback(Output("kostnad-loc", "search"), Input("kostnad-year", "value"), State("kostnad-lang", "data"),
           prevent_initial_call=True)
 def _year(year, lang):
-    if year is None:
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
         return no_update
-    return f"?year={int(year)}" + ("&lang=en" if lang == "en" else "")
+    return f"?year={year}" + ("&lang=en" if lang == "en" else "")

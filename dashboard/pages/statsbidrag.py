@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import dash
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -372,14 +373,14 @@ def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query paramet
     out.append(_size_block(uptake, sizes, lang))
     out += [html.H2(_t("map_h", lang), className="h4 mt-4"),
             html.Label(_t("map_round", lang), htmlFor="statsbidrag-round", className="form-label"),
-            dcc.Dropdown(id="statsbidrag-round", options=[{"label": r, "value": r} for r in rounds_with_data],
-                         value=rnd, clearable=False, style={"maxWidth": "12rem"}),
+            dbc.Select(id="statsbidrag-round", options=[{"label": r, "value": r} for r in rounds_with_data],
+                       value=rnd, style={"maxWidth": "12rem"}),
             dcc.Loading(html.Div(_map_content(uptake, rnd, lang) if rnd else [], id="statsbidrag-map"))]
     out += [html.H2(_t("hist_h", lang), className="h4 mt-4"),
             html.Label(_t("hist_pick", lang), htmlFor="statsbidrag-code", className="form-label"),
-            dcc.Dropdown(id="statsbidrag-code", options=[{"label": f"{r.name} ({r.municipality_code})",
-                                                          "value": r.municipality_code} for r in muni.itertuples()],
-                         value=code, clearable=False, style={"maxWidth": "24rem"}),
+            dbc.Select(id="statsbidrag-code", options=[{"label": f"{r.name} ({r.municipality_code})",
+                                                        "value": r.municipality_code} for r in muni.itertuples()],
+                       value=code, style={"maxWidth": "24rem"}),
             html.Div(_history_content(uptake, code, lang), id="statsbidrag-history-box")]
     out += [_never_block(db, uptake, sizes, lang), _recon_block(db, lang), _stockholm_block(db, lang)]
     return html.Div(out)

@@ -207,11 +207,16 @@ def layout(code=None, kpis=None, lang=None, **_):
         dcc.Download(id="trender-download"),
         dbc.Row([
             dbc.Col([dbc.Label(_t("muni", lang), html_for="trender-code"),
-                     dcc.Dropdown(id="trender-code", clearable=False, value=code,
-                                  options=[{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
-                                           for r in muni.itertuples()])], md=4),
-            dbc.Col([dbc.Label(_t("kpis", lang), html_for="trender-kpis"),
-                     dcc.Dropdown(id="trender-kpis", multi=True, value=kpi_ids, options=kpi_opts)], md=8),
+                     dbc.Select(id="trender-code", value=code,
+                                options=[{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
+                                         for r in muni.itertuples()])], md=4),
+            dbc.Col(html.Fieldset([
+                html.Legend(_t("kpis", lang), className="form-label fs-6 mb-1"),
+                # checkboxes grouped in a scrolling box: labelled, keyboard operable, shareable
+                html.Div(dbc.Checklist(id="trender-kpis", value=kpi_ids, options=kpi_opts),
+                         className="border rounded p-2 sk-kpi-box",
+                         style={"maxHeight": "14rem", "overflowY": "auto"}),
+            ]), md=8),
         ], className="g-3 mb-3"),
         html.Div([
             dbc.Button(_t("present", lang), id="trender-present", color="dark", className="me-2"),

@@ -297,15 +297,16 @@ def _rank_tables(ranked, unc, year, lang):
             C.col("interval", _t("interval", lang)),
             C.col("p_top", "Andel dragningar i gruppens topp" if lang != "en" else "Share of draws in group top", "share", 0),
             C.col("county_name", "Län" if lang != "en" else "County")]
-    tabs = []
+    # Three stacked sections (not tabs: every table is reachable and printable).
+    sections = []
     for g in SIZE_GROUPS:
         part = df[df["size_group"] == g].sort_values("group_rank")
         label = f"{size_group_label(g, lang).capitalize()} ({len(part)})"
-        tabs.append(dbc.Tab(C.table_with_downloads(f"urval-rank-{g}", part, cols, lang, page_size=25,
-                                                   caption=f"{label}, {year}"),
-                            label=label, tab_id=f"tab-{g}"))
-    return html.Div([html.H2(_t("rank_h", lang), className="h4 mt-4"),
-                     dbc.Tabs(tabs, active_tab="tab-small")])
+        sections.append(html.Section([
+            html.H3(f"{label}, {year}", className="h5 mt-3", id=f"urval-rank-{g}-h"),
+            C.table_with_downloads(f"urval-rank-{g}", part, cols, lang, page_size=10)],
+            **{"aria-labelledby": f"urval-rank-{g}-h"}))
+    return html.Div([html.H2(_t("rank_h", lang), className="h4 mt-4"), *sections])
 
 
 def _runs_block(db, lang):
@@ -325,16 +326,22 @@ def _runs_block(db, lang):
     return html.Div(head + [C.table_with_downloads("urval-runs", runs, cols, lang, page_size=10)])
 
 
-def _controls(years, year, max_per_county, swaps, ranked, lang):
-    opts = [{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
-            for r in ranked.sort_values("name").itertuples()]
+def _controls(years, year, max_per_county, swaps, ranked, items, lang):
+    # Native <select> elements (dbc.Select): labelled and keyboard operable out of the box.
+    selected = set(items["municipality_code"])
+    out_opts = [{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
+                for r in items.sort_values("name").itertuples()]
+    in_opts = [{"label": f"{r.name} ({r.municipality_code}, {size_group_label(r.size_group, lang)})",
+                "value": r.municipality_code}
+               for r in ranked.sort_values("name").itertuples() if r.municipality_code not in selected]
+    pick = "Välj …" if lang != "en" else "Choose …"
     swap_list = html.Ul([html.Li(f"{o} → {i}: {r}") for o, i, r in swaps], id="urval-swap-list") if swaps \
         else html.P(_t("swap_none", lang), id="urval-swap-list", className="text-body-secondary")
     return dbc.Card(dbc.CardBody([
         dbc.Row([
             dbc.Col([dbc.Label(_t("year", lang), html_for="urval-year"),
-                     dcc.Dropdown(id="urval-year", options=[{"label": str(y), "value": y} for y in years],
-                                  value=year, clearable=False)], md=3),
+                     dbc.Select(id="urval-year", options=[{"label": str(y), "value": str(y)} for y in years],
+                                value=str(year))], md=3),
             dbc.Col([dbc.Label(_t("maxc", lang), html_for="urval-maxcounty"),
                      dbc.Input(id="urval-maxcounty", type="number", min=1, max=15, step=1,
                                value=max_per_county, debounce=True)], md=5),
@@ -343,9 +350,9 @@ def _controls(years, year, max_per_county, swaps, ranked, lang):
             html.Legend(_t("swaps", lang), className="h6 mt-3"),
             dbc.Row([
                 dbc.Col([dbc.Label(_t("swap_out", lang), html_for="urval-swap-out"),
-                         dcc.Dropdown(id="urval-swap-out", options=opts, placeholder="…")], md=4),
+                         dbc.Select(id="urval-swap-out", options=out_opts, placeholder=pick)], md=4),
                 dbc.Col([dbc.Label(_t("swap_in", lang), html_for="urval-swap-in"),
-                         dcc.Dropdown(id="urval-swap-in", options=opts, placeholder="…")], md=4),
+                         dbc.Select(id="urval-swap-in", options=in_opts, placeholder=pick)], md=4),
                 dbc.Col([dbc.Label(_t("swap_reason", lang), html_for="urval-swap-reason"),
                          dbc.Input(id="urval-swap-reason", type="text", maxLength=200)], md=4),
             ], className="g-2"),
@@ -375,13 +382,13 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     if ranked.empty:
         return html.Div([head, alert(_t("no_index", lang), "secondary")])
     unc = uncertainty(db, year)
-    block, _items = _selection_block(ranked, unc, year, k, swap_list, lang)
+    block, items = _selection_block(ranked, unc, year, k, swap_list, lang)
     state = {"year": year, "max_per_county": k, "swaps": swap_list, "lang": lang}
     return html.Div([
         head,
         dcc.Store(id="urval-state", data=state),
         dcc.Location(id="urval-loc", refresh="callback-nav"),
-        _controls(years, year, k, swap_list, ranked, lang),
+        _controls(years, year, k, swap_list, ranked, items, lang),
         dcc.Loading(html.Div(block, id="urval-content"), type="default"),
         _rank_tables(ranked, unc, year, lang),
         _runs_block(db, lang),
@@ -424,7 +431,10 @@ def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
     lang = state.get("lang", "sv")
     trig = ctx.triggered_id
     if trig == "urval-year":
-        state["year"] = year
+        try:
+            state["year"] = int(year)
+        except (TypeError, ValueError):
+            return no_update, no_update
         state["swaps"] = []           # swaps refer to one year's selection
     elif trig == "urval-maxcounty":
         if maxc in (None, ""):
