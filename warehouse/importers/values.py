@@ -154,25 +154,10 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     temps.append(typed)
     bench_areas = [no for (c, b), no in area_keys.items() if b is not None]
     is_bench = f"a.area_no IN ({', '.join(map(str, bench_areas))})" if bench_areas else "false"
-    con.execute(f"""
-        CREATE TEMP TABLE {typed} AS
-        SELECT u.file_no, u.rec, k.kpi_no, a.area_no, {is_bench} AS is_bench, u.y AS year, u.g, u.v AS value,
-               CASE WHEN a.state IS NULL THEN {P_AREA_EMPTY} WHEN a.state <> 0 THEN a.state
-                    WHEN k.state IS NULL THEN {P_KPI_EMPTY} WHEN k.state <> 0 THEN k.state
-                    WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {YEAR_MAX} THEN {P_YEAR}
-                    WHEN u.g IS NULL THEN {P_GENDER}
-                    WHEN u.v IS NOT NULL THEN CASE WHEN isfinite(u.v) THEN 0 ELSE {P_VALUE} END
-                    WHEN u.value_raw IS NULL OR trim(u.value_raw) IN ({markers}) THEN {P_MISSING}
-                    ELSE {P_VALUE} END::TINYINT AS problem
-        FROM (SELECT file_no, rec, area_raw, kpi_raw, value_raw,
-                     TRY_CAST(year_raw AS INTEGER) AS y,
-                     {_gender_sql('gender_raw')} AS g,
-                     coalesce(TRY_CAST(value_raw AS DOUBLE),
-                              TRY_CAST(replace(replace(replace(replace(trim(value_raw), ' ', ''), chr(160), ''), '%', ''), ',', '.') AS DOUBLE)) AS v
-              FROM {union}) u
-        LEFT JOIN {kmap} k ON u.kpi_raw = k.kpi_raw
-        LEFT JOIN {amap} a ON u.area_raw = a.area_raw
-    """)
+    # DuckDB cannot estimate a CSV's row count (it guesses ~40), so it would build the join's
+    # hash table on the file and probe it with the tiny maps; keep the maps as build side.
+    with _optimizer_disabled(con, "build_side_probe_side"):
+        _create_typed(con, typed, union, kmap, amap, is_bench, markers)
 
     per_file_rows = {f: (n, mx) for f, n, mx in con.execute(
         f"SELECT file_no, count(*), max(rec) FROM {typed} GROUP BY file_no").fetchall()}
@@ -345,6 +330,49 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         summary.benchmark_updated += bupd
     return summary
 
+
+
+def _create_typed(con, typed, union, kmap, amap, is_bench, markers) -> None:
+    con.execute(f"""
+        CREATE TEMP TABLE {typed} AS
+        SELECT u.file_no, u.rec, k.kpi_no, a.area_no, {is_bench} AS is_bench, u.y AS year, u.g, u.v AS value,
+               CASE WHEN a.state IS NULL THEN {P_AREA_EMPTY} WHEN a.state <> 0 THEN a.state
+                    WHEN k.state IS NULL THEN {P_KPI_EMPTY} WHEN k.state <> 0 THEN k.state
+                    WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {YEAR_MAX} THEN {P_YEAR}
+                    WHEN u.g IS NULL THEN {P_GENDER}
+                    WHEN u.v IS NOT NULL THEN CASE WHEN isfinite(u.v) THEN 0 ELSE {P_VALUE} END
+                    WHEN u.value_raw IS NULL OR trim(u.value_raw) IN ({markers}) THEN {P_MISSING}
+                    ELSE {P_VALUE} END::TINYINT AS problem
+        FROM (SELECT file_no, rec, area_raw, kpi_raw, value_raw,
+                     TRY_CAST(year_raw AS INTEGER) AS y,
+                     {_gender_sql('gender_raw')} AS g,
+                     coalesce(TRY_CAST(value_raw AS DOUBLE),
+                              TRY_CAST(replace(replace(replace(replace(trim(value_raw), ' ', ''), chr(160), ''), '%', ''), ',', '.') AS DOUBLE)) AS v
+              FROM {union}) u
+        LEFT JOIN {kmap} k ON u.kpi_raw = k.kpi_raw
+        LEFT JOIN {amap} a ON u.area_raw = a.area_raw
+    """)
+
+
+class _optimizer_disabled:
+    """Temporarily add an optimizer to `disabled_optimizers` on the caller's connection."""
+
+    def __init__(self, con, name: str):
+        self.con, self.name = con, name
+
+    def __enter__(self):
+        self.old = self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] or ""
+        names = [n for n in self.old.split(",") if n.strip()]
+        if self.name not in names:
+            names.append(self.name)
+        self.con.execute(f"SET disabled_optimizers = '{','.join(names)}'")
+
+    def __exit__(self, *exc):
+        try:
+            self.con.execute(f"SET disabled_optimizers = '{self.old}'")
+        except Exception:
+            pass
+        return False
 
 def _frame_table(con, name: str, df: pd.DataFrame, types: dict[str, str]) -> None:
     view = name + "_src"
