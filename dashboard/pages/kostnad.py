@@ -164,7 +164,7 @@ def content(db, year: int, lang: str):
     out = [
         html.H2(_t("scatter_h", lang), className="h4 mt-3"),
         html.P(html.Strong(words), id="kostnad-words"),
-        C.graph("kostnad-scatter", scatter, _t("scatter_alt", lang, w=words), lang),
+        C.graph("kostnad-scatter", F.for_screen(scatter), _t("scatter_alt", lang, w=words), lang),
         C.source_caption(src, year, lang, modelled=modelled),
         html.Span(C.demo_badge(lang), className="ms-2"),
         html.H2(_t("d1_h", lang, y=year), className="h4 mt-4"),

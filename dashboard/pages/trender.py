@@ -81,10 +81,23 @@ def parse_kpis(value, db) -> list[str]:
     return out[:MAX_KPIS]
 
 
-def default_kpis(db) -> list[str]:
-    """One indicator per perspective (the first with data), so the default report is balanced."""
+PERSPECTIVE_ORDER = {"omsorgstagare": 0, "ekonomi": 1, "medarbetare": 2, "verksamhet": 3}
+
+
+def municipal_kpis(db) -> pd.DataFrame:
+    """KPIs with a Balansen perspective that have municipality values (unit-level KPIs have
+    none), in the scorecard's perspective order."""
     k = db.kpis()
     k = k[k["perspective"].notna()]
+    have = db.query("SELECT DISTINCT kpi_id FROM kpi_values")
+    k = k[k["kpi_id"].isin(set(have["kpi_id"]))]
+    return (k.assign(_o=k["perspective"].map(PERSPECTIVE_ORDER)).sort_values(["_o", "title"], kind="stable")
+            .drop(columns="_o"))
+
+
+def default_kpis(db) -> list[str]:
+    """One indicator per perspective (the first with data), so the default report is balanced."""
+    k = municipal_kpis(db)
     chosen = []
     for p in ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet"):
         part = k[k["perspective"] == p]
@@ -195,8 +208,7 @@ def layout(code=None, kpis=None, lang=None, **_):
         asked = DEFAULT_CODE if db.municipality(DEFAULT_CODE) else muni["municipality_code"].iloc[0]
     code = asked
     kpi_ids = parse_kpis(kpis, db) if kpis else default_kpis(db)
-    kp = db.kpis()
-    kp = kp[kp["perspective"].notna()]
+    kp = municipal_kpis(db)
     kpi_opts = [{"label": f"{perspective_label(r.perspective, lang)}: {r.title}" + (" (demo)" if r.is_demo else ""),
                  "value": r.kpi_id} for r in kp.itertuples()]
     return html.Div([
