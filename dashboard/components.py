@@ -209,11 +209,12 @@ def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None
 # -- tables with downloads ---------------------------------------------------------------------------
 
 def col(field: str, header: str, kind: str = "text", decimals: int | None = None,
-        link_field: str | None = None) -> dict:
+        link_field: str | None = None, flex: int | None = None) -> dict:
     """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool.
-    link_field: a column holding a relative href ('/kommun/0180') to render the cell as a link."""
+    link_field: a column holding a relative href ('/kommun/0180') to render the cell as a link.
+    flex: relative column width (default 1; e.g. 3 for long titles)."""
     return {"field": field, "header": header, "kind": kind, "decimals": decimals,
-            "link_field": link_field}
+            "link_field": link_field, "flex": flex}
 
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
@@ -267,6 +268,8 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
     for s in specs:
         cd = {"field": s["field"], "headerName": s["header"], "sortable": True,
               "filter": True, "resizable": True}
+        if s.get("flex"):
+            cd["flex"] = s["flex"]
         if s.get("link_field"):
             cd["cellRenderer"] = "SkLink"
         elif s["kind"] != "text":

@@ -291,7 +291,7 @@ def _kpi_download_table(d, lang):
         C.table_with_downloads(
             f"styrkort-{d['code']}-{d['year']}", df,
             [C.col("perspective_label", t("kommun_col_persp", lang)),
-             C.col("title", t("kommun_col_kpi", lang)), C.col("unit", t("unit", lang)),
+             C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
              C.col("year", t("year", lang)), C.col("value", t("kommun_col_value", lang), "number", 1),
              C.col("group_mean", t("kommun_col_group", lang), "number", 1),
              C.col("national_mean", t("kommun_col_nation", lang), "number", 1),

@@ -1,0 +1,295 @@
+"""/jamfor?a=<code>&b=<code> – two municipalities side by side on the same KPIs (latest common
+year); /jamfor?unit_a=<id>&unit_b=<id> – two units (seed 004's Linnéstaden vs Bergsjön) with
+their monthly figures. All state is in the query string."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import components as C
+from dashboard.data import PERSPECTIVES, clean, first, get_db, parse_year, valid_code
+from dashboard.i18n import get_lang, href, perspective_label, search_string, t
+
+dash.register_page(__name__, path="/jamfor", title="Styrkort – jämför", name="Jämför", order=2)
+
+UNIT_ID_MAX = 64
+
+
+def _valid_unit(db, unit_id) -> dict | None:
+    """The org unit with this id, or None (ids are checked against org_units, never in SQL text)."""
+    unit_id = first(unit_id)
+    if not isinstance(unit_id, str) or not unit_id or len(unit_id) > UNIT_ID_MAX:
+        return None
+    units = db._cached("units_index", lambda: {
+        r[0]: {"unit_id": r[0], "municipality_code": r[1], "name": r[2], "kind": r[3],
+               "is_demo": bool(r[4])}
+        for r in (db.rows_view("org_units", "SELECT unit_id, municipality_code, name, kind, "
+                                            "is_demo FROM org_units") or [])})
+    return units.get(unit_id)
+
+
+def compare_municipalities(db, a: str, b: str, year=None) -> dict:
+    """Values of both municipalities on every perspective KPI in one year: the requested year
+    if both have values then, else the latest year where both have at least one value.
+    Returns {"year", "years", "rows": DataFrame(kpi_id, title, unit, perspective,
+    higher_is_better, is_demo, value_a, value_b, source, better)}."""
+    sql_sc = ("SELECT kpi_id, municipality_code, year, value, source, is_demo FROM scorecard "
+              "WHERE municipality_code IN (?, ?) AND value IS NOT NULL")
+    rows = db.rows_view("scorecard", sql_sc, [a, b])
+    if rows is None:
+        rows = db.rows("SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.source, v.is_demo "
+                       "FROM kpi_values v JOIN kpis k USING (kpi_id) WHERE v.gender = 'T' AND "
+                       "k.perspective IS NOT NULL AND v.municipality_code IN (?, ?)", [a, b])
+    years_a = {r[2] for r in rows if r[1] == a}
+    years_b = {r[2] for r in rows if r[1] == b}
+    common = sorted(years_a & years_b)
+    chosen = parse_year(year, common) or (common[-1] if common else None)
+    vals = {(r[0], r[1]): (r[3], r[4], r[5]) for r in rows if r[2] == chosen}
+    out = []
+    for k in db.perspective_kpis():
+        va = vals.get((k["kpi_id"], a))
+        vb = vals.get((k["kpi_id"], b))
+        if va is None and vb is None:
+            continue
+        value_a = va[0] if va else None
+        value_b = vb[0] if vb else None
+        hib = clean(k["higher_is_better"])
+        if value_a is None or value_b is None or hib is None:
+            better = None
+        elif abs(value_a - value_b) <= 1e-9 * max(1.0, abs(value_a)):
+            better = "same"
+        else:
+            better = "a" if (value_a > value_b) == bool(hib) else "b"
+        out.append({"kpi_id": k["kpi_id"], "title": k["title"], "unit": clean(k["unit"]),
+                    "perspective": k["perspective"], "higher_is_better": hib,
+                    "is_demo": bool(k["is_demo"]) or bool(va and va[2]) or bool(vb and vb[2]),
+                    "value_a": value_a, "value_b": value_b,
+                    "diff": None if value_a is None or value_b is None else value_a - value_b,
+                    "source": (va or vb)[1], "better": better})
+    return {"year": chosen, "years": common, "rows": pd.DataFrame(out)}
+
+
+def _better_text(better, name_a, name_b, lang):
+    if better == "a":
+        return f"◀ {name_a} {'bättre' if lang == 'sv' else 'better'}"
+    if better == "b":
+        return f"{name_b} {'bättre' if lang == 'sv' else 'better'} ▶"
+    if better == "same":
+        return "= " + ("lika" if lang == "sv" else "equal")
+    return "– " + ("ingen riktning / uppgift saknas" if lang == "sv" else "no direction / no data")
+
+
+def _muni_selectors(db, a, b, lang):
+    munis = db.municipalities()
+    options = [{"label": f"{n} ({c})", "value": c}
+               for c, n in zip(munis["municipality_code"], munis["name"])]
+    return dbc.Row([
+        dbc.Col([html.Label(t("jamfor_a", lang), htmlFor="jamfor-a", className="form-label fw-semibold"),
+                 dcc.Dropdown(id="jamfor-a", options=options, value=a, searchable=True,
+                              placeholder=t("search_placeholder", lang))], md=6),
+        dbc.Col([html.Label(t("jamfor_b", lang), htmlFor="jamfor-b", className="form-label fw-semibold"),
+                 dcc.Dropdown(id="jamfor-b", options=options, value=b, searchable=True,
+                              placeholder=t("search_placeholder", lang))], md=6),
+    ], className="g-3 mb-3")
+
+
+def _municipality_mode(db, a, b, year, lang):
+    a = first(a) if valid_code(a) and db.municipality(first(a)) else None
+    b = first(b) if valid_code(b) and db.municipality(first(b)) else None
+    children = [
+        html.P([t("jamfor_lead", lang), " ",
+                dcc.Link(t("jamfor_to_units", lang), href=href("/jamfor", lang, mode="units"))]),
+        _muni_selectors(db, a, b, lang),
+    ]
+    if not (a and b):
+        children.append(C.empty_state(t("jamfor_pick_two", lang)))
+        return children
+    name_a, name_b = db.municipality_name(a), db.municipality_name(b)
+    cmp = compare_municipalities(db, a, b, year)
+    if cmp["year"] is None or cmp["rows"].empty:
+        children.append(C.empty_state(t("jamfor_no_common", lang)))
+        return children
+    df = cmp["rows"]
+    df["better_text"] = [_better_text(x, name_a, name_b, lang) for x in df["better"]]
+    df["perspective_label"] = df["perspective"].map(lambda p: perspective_label(p, lang))
+    df["demo"] = df["is_demo"].map(lambda v: "demo" if v else "")
+    n_a, n_b = int((df["better"] == "a").sum()), int((df["better"] == "b").sum())
+    years = cmp["years"]
+    children += [
+        dbc.Row([
+            dbc.Col(html.H2(f"{name_a} – {name_b}, {cmp['year']}", className="h4"), md=8),
+            dbc.Col(html.Div([
+                html.Label(t("year", lang), htmlFor="jamfor-year", className="form-label fw-semibold me-2"),
+                dcc.Dropdown(id="jamfor-year", options=[{"label": str(y), "value": y} for y in years],
+                             value=cmp["year"], clearable=False, style={"minWidth": "8rem"}),
+            ], className="d-flex align-items-center justify-content-md-end"), md=4),
+        ], className="align-items-center mb-2"),
+        html.P(t("jamfor_summary", lang, a=name_a, b=name_b, na=n_a, nb=n_b, n=len(df))),
+        html.P([dcc.Link(t("jamfor_open", lang, name=name_a), href=href(f"/kommun/{a}", lang)), " · ",
+                dcc.Link(t("jamfor_open", lang, name=name_b), href=href(f"/kommun/{b}", lang))]),
+    ]
+    for p in PERSPECTIVES:
+        part = df[df["perspective"] == p]
+        if part.empty:
+            continue
+        children.append(html.H3(perspective_label(p, lang), className="h5 mt-3"))
+        children.append(_comparison_table(part, name_a, name_b, lang))
+    children.append(C.table_with_downloads(
+        f"jamfor-{a}-{b}-{cmp['year']}", df,
+        [C.col("perspective_label", t("kommun_col_persp", lang)),
+         C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
+         C.col("value_a", name_a, "number", 1), C.col("value_b", name_b, "number", 1),
+         C.col("diff", t("jamfor_diff", lang, a=name_a, b=name_b), "number", 1),
+         C.col("better_text", t("jamfor_better", lang)), C.col("demo", t("demo", lang)),
+         C.col("source", t("source", lang))],
+        lang, caption=t("jamfor_table", lang), page_size=40))
+    children.append(C.source_caption(", ".join(sorted({str(s) for s in df["source"] if s})),
+                                     cmp["year"], lang))
+    return children
+
+
+def _comparison_table(part, name_a, name_b, lang):
+    head = [t("kommun_col_kpi", lang), name_a, name_b, t("jamfor_better", lang)]
+    body = []
+    for r in part.to_dict("records"):
+        r = {k: clean(v) for k, v in r.items()}
+        cls = {"a": "sk-diff-better", "b": "sk-diff-better"}.get(r["better"], "")
+        title = [r["title"]] + ([" ", C.demo_badge(lang)] if r["is_demo"] else [])
+        body.append(html.Tr([
+            html.Th(title, scope="row", className="fw-normal"),
+            html.Td(C.fmt_value(r["value_a"], r["unit"], lang),
+                    className="fw-bold" if r["better"] == "a" else None),
+            html.Td(C.fmt_value(r["value_b"], r["unit"], lang),
+                    className="fw-bold" if r["better"] == "b" else None),
+            html.Td(r["better_text"], className=cls),
+        ]))
+    return html.Div(html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+                                html.Tbody(body)], className="table table-sm sk-kpi-table"),
+                    className="table-responsive")
+
+
+# -- units -----------------------------------------------------------------------------------------
+
+def unit_series(db, unit_a: str, unit_b: str) -> pd.DataFrame:
+    """Monthly values of both units: kpi_id, title, unit, unit_id, period, value, source, is_demo."""
+    df = db.query_view(
+        "unit_values",
+        "SELECT u.kpi_id, coalesce(k.title, u.kpi_id) AS title, k.unit, k.perspective, u.unit_id, "
+        "u.period, u.value, u.source, u.is_demo FROM unit_values u LEFT JOIN kpis k USING (kpi_id) "
+        "WHERE u.unit_id IN (?, ?) ORDER BY k.perspective NULLS LAST, title, u.period",
+        [unit_a, unit_b])
+    return df if df is not None else pd.DataFrame()
+
+
+def _unit_mode(db, unit_a, unit_b, lang):
+    ua, ub = _valid_unit(db, unit_a), _valid_unit(db, unit_b)
+    units = db.rows_view("org_units", "SELECT unit_id, name, municipality_code, kind FROM org_units "
+                                      "ORDER BY municipality_code, name") or []
+    options = [{"label": f"{n} ({db.municipality_name(m)}, {t('kind_' + k, lang)})", "value": u}
+               for u, n, m, k in units]
+    children = [
+        html.P([t("jamfor_units_lead", lang), " ",
+                dcc.Link(t("jamfor_to_munis", lang), href=href("/jamfor", lang))]),
+        dbc.Row([
+            dbc.Col([html.Label(t("jamfor_unit_a", lang), htmlFor="jamfor-unit-a", className="form-label fw-semibold"),
+                     dcc.Dropdown(id="jamfor-unit-a", options=options, value=ua and ua["unit_id"])], md=6),
+            dbc.Col([html.Label(t("jamfor_unit_b", lang), htmlFor="jamfor-unit-b", className="form-label fw-semibold"),
+                     dcc.Dropdown(id="jamfor-unit-b", options=options, value=ub and ub["unit_id"])], md=6),
+        ], className="g-3 mb-3"),
+    ]
+    if not units:
+        children.append(C.not_computed("org_units", lang))
+        return children
+    if not (ua and ub):
+        bad = [str(first(x))[:40] for x, u in ((unit_a, ua), (unit_b, ub)) if x and not u]
+        if bad:
+            children.append(C.error_state(t("jamfor_unknown_unit", lang, ids=", ".join(bad))))
+        children.append(C.empty_state(t("jamfor_pick_two_units", lang)))
+        return children
+    df = unit_series(db, ua["unit_id"], ub["unit_id"])
+    if df.empty:
+        children.append(C.empty_state(t("missing", lang)))
+        return children
+    demo = bool(df["is_demo"].any()) or ua["is_demo"] or ub["is_demo"]
+    names = {ua["unit_id"]: ua["name"], ub["unit_id"]: ub["name"]}
+    children.append(html.H2([f"{ua['name']} – {ub['name']} ", C.demo_badge(lang) if demo else None],
+                            className="h4"))
+    if demo:
+        children.append(html.P(t("jamfor_units_demo", lang), className="small"))
+    graphs = []
+    for i, (kpi_id, g) in enumerate(df.groupby("kpi_id", sort=False)):
+        title = str(g["title"].iloc[0])
+        unit = clean(g["unit"].iloc[0])
+        fig = go.Figure()
+        for uid, dash_style, colour in ((ua["unit_id"], "solid", "#1f4e79"), (ub["unit_id"], "dash", "#b35806")):
+            s = g[g["unit_id"] == uid]
+            fig.add_trace(go.Scatter(
+                x=s["period"], y=s["value"], mode="lines+markers", name=names[uid],
+                line=dict(dash=dash_style, color=colour, width=2),
+                marker=dict(symbol="circle" if dash_style == "solid" else "square", size=5),
+                hovertemplate="%{x|%Y-%m}: %{y:,.1f}<extra>" + names[uid] + "</extra>"))
+        C.style_figure(fig, lang, height=300)
+        fig.update_layout(title=dict(text=title, font=dict(size=15)), legend=dict(orientation="h", y=-0.2),
+                          yaxis_title=unit or None, xaxis=dict(tickformat="%Y-%m"))
+        years = sorted({p.year for p in pd.to_datetime(g["period"])})
+        graphs.append(dbc.Col([
+            C.graph(f"jamfor-unit-graph-{i}", fig, t("jamfor_unit_graph_alt", lang, kpi=title,
+                                                       a=ua["name"], b=ub["name"]), lang),
+            C.source_caption(g["source"].iloc[0], f"{years[0]}–{years[-1]}" if years else None, lang),
+        ], lg=6, className="mb-3"))
+    children.append(dbc.Row(graphs))
+    df = df.assign(unit=df["unit"].fillna(""))
+    wide = df.pivot_table(index=["title", "unit", "period"], columns="unit_id", values="value",
+                          aggfunc="first").reset_index()
+    wide = wide.rename(columns={ua["unit_id"]: "value_a", ub["unit_id"]: "value_b"})
+    for c in ("value_a", "value_b"):
+        if c not in wide:
+            wide[c] = None
+    wide["period"] = pd.to_datetime(wide["period"]).dt.strftime("%Y-%m")
+    wide = wide.dropna(subset=["value_a", "value_b"], how="all")
+    children.append(C.table_with_downloads(
+        f"enheter-{ua['unit_id']}-{ub['unit_id']}", wide,
+        [C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
+         C.col("period", t("jamfor_month", lang)),
+         C.col("value_a", ua["name"], "number", 1), C.col("value_b", ub["name"], "number", 1)],
+        lang, caption=t("jamfor_units_table", lang), page_size=24))
+    return children
+
+
+@C.safe_layout
+def layout(a=None, b=None, unit_a=None, unit_b=None, year=None, mode=None, lang=None, **_):
+    lang = get_lang({"lang": lang})
+    db = get_db()
+    units_mode = first(mode) == "units" or unit_a is not None or unit_b is not None
+    body = _unit_mode(db, unit_a, unit_b, lang) if units_mode else _municipality_mode(db, a, b, year, lang)
+    return html.Div([
+        dcc.Location(id="jamfor-url", refresh="callback-nav"),
+        dcc.Store(id="jamfor-lang", data=lang),
+        C.page_heading(t("jamfor_title_units" if units_mode else "jamfor_title", lang)),
+        *body,
+    ])
+
+
+@callback(Output("jamfor-url", "search"), Input("jamfor-a", "value"), Input("jamfor-b", "value"),
+          State("jamfor-lang", "data"), prevent_initial_call=True)
+def _munis_to_url(a, b, lang):
+    # a new pair gets its own latest common year
+    return search_string(lang, a=a if valid_code(a) else None, b=b if valid_code(b) else None)
+
+
+@callback(Output("jamfor-url", "search", allow_duplicate=True), Input("jamfor-year", "value"),
+          State("jamfor-a", "value"), State("jamfor-b", "value"), State("jamfor-lang", "data"),
+          prevent_initial_call=True)
+def _year_to_url(year, a, b, lang):
+    if year is None:
+        return no_update
+    return search_string(lang, a=a, b=b, year=year)
+
+
+@callback(Output("jamfor-url", "search", allow_duplicate=True), Input("jamfor-unit-a", "value"),
+          Input("jamfor-unit-b", "value"), State("jamfor-lang", "data"), prevent_initial_call=True)
+def _units_to_url(ua, ub, lang):
+    return search_string(lang, mode="units", unit_a=ua, unit_b=ub)
