@@ -37,7 +37,8 @@ def _gender_sql(col: str) -> str:
             "WHEN '' THEN 0 WHEN 'T' THEN 0 WHEN 'TOTALT' THEN 0 WHEN 'TOTAL' THEN 0 "
             "WHEN 'K' THEN 1 WHEN 'KVINNOR' THEN 1 WHEN 'KVINNA' THEN 1 "
             "WHEN 'M' THEN 2 WHEN 'MÄN' THEN 2 WHEN 'MAN' THEN 2 END END")
-_POS_SHIFT = 1 << 40   # position = file_no * 2^40 + record: one sortable number for "first"
+_POS_SHIFT = 1 << 40
+BITMAP_MAX = 400_000_000   # bytes of the duplicate bitmap (5 100 KPIs x 290 x 17 years x 3 = 75 M)   # position = file_no * 2^40 + record: one sortable number for "first"
 
 
 @dataclass
@@ -100,19 +101,15 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
                      f"{g} AS gender_raw FROM {sf.relation}")
     con.execute(f"CREATE TEMP VIEW {union} AS " + " UNION ALL ".join(parts))
 
-    # 2. Distinct names -> Python resolvers -> mapping tables. Numbers are given in order of
-    #    first appearance, so a file sorted by KPI, municipality, year has increasing keys.
+    # 2. Distinct names -> Python resolvers -> small mapping tables.
     # (This first pass is where a malformed CSV shows up: translated to file/line/problem.)
     try:
-        firsts_seen = con.execute(f"""
-            SELECT area_raw, kpi_raw, GROUPING(area_raw) AS ga, GROUPING(kpi_raw) AS gk, min(pos) AS first
-            FROM (SELECT area_raw, kpi_raw, file_no * {_POS_SHIFT} + rec AS pos FROM {union})
-            GROUP BY GROUPING SETS ((area_raw), (kpi_raw))
-            ORDER BY first""").fetchall()
+        distinct = con.execute(
+            f"SELECT list(DISTINCT area_raw), list(DISTINCT kpi_raw) FROM {union}").fetchall()[0]
     except duckdb.Error as e:
         raise _source_failure(staged, str(e)) from None
-    areas = [a for a, k, ga, gk, first in firsts_seen if ga == 0 and a is not None]
-    kpis = [k for a, k, ga, gk, first in firsts_seen if gk == 0 and k is not None]
+    areas = sorted(a for a in (distinct[0] or []) if a is not None)
+    kpis = sorted(k for k in (distinct[1] or []) if k is not None)
     area_t = resolve_areas(areas)
     kpi_t = resolve_kpis(kpis)
     area_keys: dict[tuple, int] = {}
@@ -191,28 +188,21 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         summary.unmapped.extend(unknown_names)
         summary.warnings.append("Okända namn hoppades över (unmapped, skipped): " + ", ".join(unknown_names))
 
-    # 5. Duplicates. One integer key per (KPI, municipality/benchmark, year, gender). Fast path:
-    #    in a file sorted by KPI (or municipality) the keys strictly increase, which numpy checks
-    #    in one pass; otherwise an exact GROUP BY finds them.
-    ys = con.execute(f"SELECT min(year), max(year) FROM {typed} WHERE problem = 0").fetchone()
-    y0, n_year = (ys[0] or 0), ((ys[1] or 0) - (ys[0] or 0) + 1)
+    # 5. Duplicates. One dense integer key per (KPI, municipality/benchmark, year, gender).
+    #    Fast path: a bitmap over the key range (numpy, one scatter): as many distinct keys as
+    #    rows means no duplicates. Otherwise (or if the range is too large) an exact GROUP BY.
+    ys = con.execute(f"SELECT min(year), max(year), count(*) FROM {typed} WHERE problem = 0").fetchone()
+    y0, n_year, n_good = (ys[0] or 0), ((ys[1] or 0) - (ys[0] or 0) + 1), ys[2]
     n_area, n_kpi = max(1, len(area_keys)), max(1, len(kpi_keys))
     k_kpi = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {y0})) * 3 + g)"
-    k_area = f"(((area_no::BIGINT * {n_kpi} + kpi_no) * {n_year} + (year - {y0})) * 3 + g)"
-    unique = False
-    if len(staged) == 1 and per_file_rows[0][1] == per_file_rows[0][0] - 1:
-        n_rec = per_file_rows[0][0]
-        for key in (k_kpi, k_area):
-            got = con.execute(f"SELECT rec, {key} AS k FROM {typed} WHERE problem = 0").fetchnumpy()
-            # The parallel join may have shuffled the rows: put them back in file order with
-            # one scatter (records are numbered 0..n-1), then look for a strict increase.
-            full = np.full(n_rec, -1, dtype=np.int64)
-            full[np.asarray(got["rec"], dtype=np.int64)] = np.asarray(got["k"], dtype=np.int64)
-            arr = full[full >= 0]
-            del full, got
-            if len(arr) < 2 or bool(np.all(arr[1:] > arr[:-1])):
-                unique = True
-                break
+    key_range = n_kpi * n_area * n_year * 3
+    unique = n_good < 2
+    if not unique and key_range <= BITMAP_MAX:
+        keys = con.execute(f"SELECT {k_kpi} AS k FROM {typed} WHERE problem = 0").fetchnumpy()["k"]
+        seen = np.zeros(key_range, dtype=np.bool_)
+        seen[np.asarray(keys, dtype=np.int64)] = True
+        unique = int(np.count_nonzero(seen)) == len(keys)
+        del seen, keys
     rows_src = f"(SELECT * FROM {typed} WHERE problem = 0)"
     if not unique:
         good = tmp_name("good")
