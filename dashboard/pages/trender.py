@@ -235,10 +235,11 @@ def layout(code=None, kpis=None, lang=None, **_):
             dbc.Button(_t("pdf", lang), id="trender-pdf", color="primary", className="me-2"),
             html.Small(_t("present_help", lang), className="text-body-secondary"),
         ], className="mb-2"),
-        dcc.Loading(html.Div(id="trender-pdf-status", role="status", **{"aria-live": "polite"}),
-                    type="circle", overlay_style={"visibility": "visible"},
-                    custom_spinner=html.Div([dbc.Spinner(size="sm"), " ", _t("pdf_busy", lang)],
-                                            className="alert alert-info", role="status")),
+        # Progress while the PDF is built: shown by the callback's `running` argument.
+        html.Div([dbc.Spinner(size="sm", spinner_class_name="me-2"), _t("pdf_busy", lang)],
+                 id="trender-pdf-busy", className="alert alert-info", role="status",
+                 style={"display": "none"}),
+        html.Div(id="trender-pdf-status", role="status", **{"aria-live": "polite"}),
         html.Div(id="trender-msg", role="status", **{"aria-live": "polite"}),
         # The deck: in presentation mode it fills the screen and shows one chart at a time.
         html.Div([
@@ -365,7 +366,8 @@ def _sources(db, kpi_ids, lang):
 @callback(Output("trender-download", "data", allow_duplicate=True), Output("trender-pdf-status", "children"),
           Input("trender-pdf", "n_clicks"), State("trender-code", "value"), State("trender-kpis", "value"),
           State("trender-lang", "data"), prevent_initial_call=True,
-          running=[(Output("trender-pdf", "disabled"), True, False)])
+          running=[(Output("trender-pdf", "disabled"), True, False),
+                   (Output("trender-pdf-busy", "style"), {"display": "block"}, {"display": "none"})])
 def _pdf(n, code, kpis, lang):
     if not n:
         return no_update, no_update

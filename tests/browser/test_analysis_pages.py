@@ -295,6 +295,8 @@ def test_trender_pdf_export_is_a_valid_pdf(f_server, f_browser, f_downloads, bui
     assert len(f_browser.find_elements("css selector", ".sk-trend-chart")) == 2
     before = {p.name for p in f_downloads.iterdir()}
     f_browser.find_element("id", "trender-pdf").click()
+    # long work shows progress: a visible status while the charts are rendered
+    wait_for(lambda: f_browser.find_element("id", "trender-pdf-busy").is_displayed(), 10, "progress message")
     path = wait_file(f_downloads, ".pdf", before, timeout=120)
     data = path.read_bytes()
     assert data[:5] == b"%PDF-"
