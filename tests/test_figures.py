@@ -117,3 +117,114 @@ def test_uptake_bar_groups_in_size_order():
     fig = F.uptake_by_group_bar(df)
     assert [t.name for t in fig.data] == ["Små", "Mellanstora", "Stora"]
     assert [t.text[0] for t in fig.data] == ["10\u00a0%", "20\u00a0%", "30\u00a0%"]
+
+
+# ------------------------------------------------------------------ page transforms
+# The page modules register themselves with Dash, so they are imported through an app
+# (create_app imports every page as `pages.<name>`).
+
+
+@pytest.fixture(scope="module")
+def pages(built_db):
+    import sys
+
+    from dashboard.app import create_app
+
+    create_app(built_db)
+    return {name: sys.modules[f"pages.{name}"] for name in ("urval", "kostnad", "statsbidrag", "trender")}
+
+
+def test_swaps_round_trip_through_the_query_string(pages):
+    U = pages["urval"]
+    swaps = [("0180", "0114", "bättre länsspridning"), ("1480", "1401", "a|b")]
+    text = U.swaps_text(swaps)
+    assert U.parse_swaps(text) == [("0180", "0114", "bättre länsspridning"), ("1480", "1401", "a/b")]
+    # malformed parts are dropped, never passed on
+    assert U.parse_swaps("0180:0114:|18:0114:x|0180:0114:ok|DROP TABLE") == [("0180", "0114", "ok")]
+    assert U.parse_max("3") == 3 and U.parse_max("0") is None and U.parse_max("x") is None
+    assert U.state_search({"year": 2012, "max_per_county": 2, "swaps": swaps[:1], "lang": "en"}) == \
+        "?year=2012&max_per_county=2&swaps=0180%3A0114%3Ab%C3%A4ttre+l%C3%A4nsspridning&lang=en"
+
+
+def _ranked():
+    # 8 small, 8 medium, 4 large municipalities; composite falls with the code
+    rows = []
+    for i, g in enumerate(["small"] * 8 + ["medium"] * 8 + ["large"] * 4):
+        rows.append({"municipality_code": f"{1000 + i:04d}", "name": f"K{i}", "county_code": f"{i % 3:02d}",
+                     "county_name": f"L{i % 3}", "size_group": g, "composite": 1.0 - i / 10})
+    df = pd.DataFrame(rows)
+    df["rank"] = df["composite"].rank(ascending=False).astype(int)
+    df["group_rank"] = df.groupby("size_group")["composite"].rank(ascending=False).astype(int)
+    return df
+
+
+def test_selection_table1_and_swap_validation(pages):
+    U = pages["urval"]
+    ranked = _ranked()
+    items, msgs = U.compute_selection(ranked, None, [], "sv")
+    assert msgs == [] and len(items) == 8 + 8 + 4         # all of a small test group
+    t1 = U.table1_frame(items, "sv")
+    assert t1["high_n"].tolist() == [6, 6, 3] and t1["low_n"].tolist() == [2, 2, 1]
+    assert t1.loc[0, "high"] == "1, 2, 3, 4, 5, 6"
+    # a swap needs a reason, an OUT in the selection, an IN outside it and the same size group
+    assert U.validate_swap(items, ranked, "1000", "1001", " ", "sv") == "Ange ett skäl för bytet."
+    assert "finns redan i urvalet" in U.validate_swap(items, ranked, "1000", "1001", "x", "sv")
+    smaller = ranked[ranked["municipality_code"] != "1007"]      # make room: 1007 not selected
+    items2, _ = U.compute_selection(smaller, None, [], "sv")
+    assert "kan därför inte bytas ut" in U.validate_swap(items2, ranked, "1007", "1000", "x", "sv")
+
+
+def test_reconciliation_agreement_words(pages):
+    S = pages["statsbidrag"]
+    assert S.agreement(88, 0, "sv") == "ja"
+    assert S.agreement(20149061, -2, "sv") == "nästan"        # printed sum vs rows: 2 kr in 20 mn
+    assert S.agreement(0, 3, "sv") == "nej"
+    assert S.agreement(100, 5, "en") == "no"
+
+
+def test_rounds_table_total_from_the_real_source(pages):
+    S = pages["statsbidrag"]
+    src = pd.read_csv(SOURCES / "grant_rounds_2011_2013.csv")
+    rounds = pd.DataFrame({"round": src["round"], "pot": [1, 1, 1, 1, 2],
+                           "announced_sek": (src["announced_mnkr"] * 1e6).round(),
+                           "paid_sek": (src["paid_mnkr"] * 1e6).round(),
+                           "municipalities_granted": src["municipalities_granted"],
+                           "performance_required": src["performance_required"]})
+    table = S.rounds_table(rounds.iloc[::-1])           # order restored from the round ids
+    assert table["round"].tolist()[:5] == ["2011:1", "2011:2", "2012", "2013:1", "2013:2"]
+    total = table.iloc[-1]
+    # grant_facts.csv: 295 mnkr announced, 158,1 mnkr paid 2011-2013 (000 Tabell 2)
+    assert total["announced_sek"] == pytest.approx(295e6)
+    assert total["paid_sek"] == pytest.approx(158.1e6)
+    assert total["paid_share"] == pytest.approx(158.1 / 295 * 100)
+
+
+def test_uptake_by_size_and_not_applied(pages):
+    S = pages["statsbidrag"]
+    uptake = pd.DataFrame({
+        "municipality_code": ["a", "b", "c", "a", "b", "c"],
+        "round": ["2013:1"] * 3 + ["2012"] * 3,
+        "frame_sek": [100.0, 300.0, 50.0, 10.0, 10.0, 10.0],
+        "granted_sek": [100.0, 0.0, 25.0, None, None, None],      # 2012: totals only
+        "applied": [True, False, True, None, None, None]})
+    sizes = pd.DataFrame({"municipality_code": ["a", "b", "c"], "size_group": ["small", "small", "large"]})
+    agg = S.uptake_by_size(uptake, sizes)
+    assert agg["round"].unique().tolist() == ["2013:1"]      # no invented 2012 figures
+    small = agg[agg["size_group"] == "small"].iloc[0]
+    assert (small["frame_sek"], small["granted_sek"], small["applied"]) == (400.0, 100.0, 1)
+    assert small["uptake_pct"] == pytest.approx(25.0)
+    pot2 = pd.DataFrame({"municipality_code": ["a", "b", "c"], "round": "2013:2", "frame_sek": 1.0,
+                         "granted_sek": 0.0, "applied": [False, True, False]})
+    never = S.not_applied_2013(pd.concat([uptake, pot2]))
+    assert never["municipality_code"].tolist() == []          # b applied in pot 2
+    pot2["applied"] = False
+    assert S.not_applied_2013(pd.concat([uptake, pot2]))["municipality_code"].tolist() == ["b"]
+
+
+def test_structure_test_in_words(pages):
+    K = pages["kostnad"]
+    anova = {"test": "anova_size_group", "statistic": "F", "estimate": 1.234, "p_value": 0.29}
+    assert K.test_in_words(anova, "sv") == \
+        "Index mellan storleksgrupper (ANOVA): Ingen tydlig skillnad mellan storleksgrupperna (F = 1,23; p = 0,29)"
+    pearson = {"test": "pearson_cost_deviation", "statistic": "r", "estimate": 0.04, "p_value": 0.52}
+    assert K.test_in_words(pearson, "sv").endswith("Inget tydligt samband (r = 0,04; p = 0,52)")
