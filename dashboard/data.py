@@ -327,20 +327,14 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     missing: list[str] = []
 
     cols = ("kpi_id", "year", "value", "size_group", "group_mean", "national_mean",
-            "group_rank", "group_n", "status", "is_demo", "source")
-    sc = db.rows_view(
-        "scorecard",
-        "SELECT kpi_id, year, value, size_group, group_mean, national_mean, group_rank, "
-        "group_n, status, is_demo, source FROM scorecard WHERE municipality_code = ? "
-        "ORDER BY kpi_id, year",
-        [code],
-    )
+            "group_rank", "group_n", "status", "is_demo", "source", "trend")
+    sc = db.rows_view("scorecard", _scorecard_sql(db), [code])
     if sc is None:
         missing.append("scorecard")
         # Fallback: raw values only (no references) so the page still shows what is stored.
         sc = db.rows(
             "SELECT v.kpi_id, v.year, v.value, NULL, NULL, NULL, NULL, NULL, NULL, "
-            "v.is_demo, v.source FROM kpi_values v JOIN kpis k USING (kpi_id) "
+            "v.is_demo, v.source, NULL FROM kpi_values v JOIN kpis k USING (kpi_id) "
             "WHERE v.municipality_code = ? AND v.gender = 'T' AND k.perspective IS NOT NULL "
             "ORDER BY v.kpi_id, v.year",
             [code],
@@ -355,9 +349,17 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     if chosen is None and years:
         chosen = years[-1]
 
-    trends = _trends(db, code, missing)
+    trends = {}
+    for r in sc:
+        if r[11] is not None:
+            trends[r[0]] = r[11]
+    if not db.has_view("trends"):
+        missing.append("trends")
     rows = []
+    in_mart = _scorecard_kpis(db)
     for k in db.perspective_kpis():
+        if in_mart is not None and k["kpi_id"] not in in_mart:
+            continue  # e.g. unit-level KPIs: never a municipality value
         row = {
             "kpi_id": k["kpi_id"], "title": k["title"], "unit": clean(k["unit"]),
             "perspective": k["perspective"], "higher_is_better": clean(k["higher_is_better"]),
@@ -388,28 +390,17 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         "municipality": muni,
         "years": years,
         "year": chosen,
-        "population": _population(db, code, chosen),
-        "composite": _composite(db, code, chosen, missing),
-        "uncertainty": _uncertainty(db, code, chosen, missing),
-        "cost": _cost(db, code, chosen, missing),
-        "grants": _grants(db, code, missing),
+        **_header(db, code, chosen, missing),
         "kpis": kpi_df,
-        "units": [dict(zip(("unit_id", "name", "kind", "is_demo"), r)) for r in db.rows_view(
-            "org_units",
-            "SELECT unit_id, name, kind, is_demo FROM org_units WHERE municipality_code = ? "
-            "ORDER BY kind, name", [code]) or []],
         "missing": missing,
         "lang": lang,
     }
 
 
-def _population(db: Warehouse, code: str, year: int | None) -> dict | None:
-    """Population at the chosen year, else the latest year before it, else the latest."""
-    return db.one(
-        "municipality_years",
-        "SELECT year, population, size_group, population_source FROM municipality_years "
-        "WHERE municipality_code = ? ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
-        [code, year])
+def default_only(db: Warehouse, view: str) -> str:
+    """' AND is_default' when the mart keeps several configurations (user runs) and marks the
+    default one; '' for marts without that column."""
+    return " AND is_default" if "is_default" in db.columns(view) else ""
 
 
 def _group_counts(db: Warehouse) -> dict:
@@ -417,75 +408,102 @@ def _group_counts(db: Warehouse) -> dict:
     def fetch():
         out = {}
         for y, g, n in db.rows("SELECT year, size_group, count(*) FROM composite_index "
-                               "GROUP BY ALL"):
+                               "WHERE true" + default_only(db, "composite_index") + " GROUP BY ALL"):
             out[(y, g)] = n
             out[(y, None)] = out.get((y, None), 0) + n
         return out
     return db._cached("composite_counts", fetch)
 
 
-def _composite(db, code, year, missing) -> dict | None:
-    if not db.has_view("composite_index"):
-        missing.append("composite_index")
+def _scorecard_kpis(db: Warehouse) -> frozenset | None:
+    """KPI ids that occur in the scorecard mart (cached); None without the mart."""
+    if not db.has_view("scorecard"):
         return None
-    row = db.one(
-        "composite_index",
-        "SELECT year, composite, rank, size_group, group_rank FROM composite_index "
-        "WHERE municipality_code = ? "
-        "ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
-        [code, year])
-    if row:
-        counts = _group_counts(db)
-        row["n"] = counts.get((row["year"], None))
-        row["group_n"] = counts.get((row["year"], row["size_group"]))
-    return row
+    return db._cached("scorecard_kpis", lambda: frozenset(
+        r[0] for r in db.rows("SELECT DISTINCT kpi_id FROM scorecard")))
 
 
-def _uncertainty(db, code, year, missing) -> dict | None:
-    if not db.has_view("rank_uncertainty"):
-        missing.append("rank_uncertainty")
-        return None
-    return db.one(
-        "rank_uncertainty",
-        "SELECT year, rank_median, rank_p05, rank_p95, p_top, p_bottom, draws "
-        "FROM rank_uncertainty WHERE municipality_code = ? "
-        "ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
-        [code, year])
-
-
-def _cost(db, code, year, missing) -> dict | None:
-    if not db.has_view("cost_deviation"):
-        missing.append("cost_deviation")
-        return None
-    return db.one(
-        "cost_deviation",
-        "SELECT year, net_cost, standard_cost, deviation_pct, method FROM cost_deviation "
-        "WHERE municipality_code = ? AND deviation_pct IS NOT NULL "
-        "ORDER BY (year <= coalesce(?, 9999)) DESC, year DESC LIMIT 1",
-        [code, year])
-
-
-def _grants(db, code, missing) -> list[dict] | None:
-    if not db.has_view("grant_uptake"):
-        missing.append("grant_uptake")
-        return None
-    cols = ("round", "pot", "frame_sek", "applied", "granted_sek", "paid_sek", "returned_sek",
-            "uptake_share")
-    rows = db.rows_view(
-        "grant_uptake",
-        "SELECT round, pot, frame_sek, applied, granted_sek, paid_sek, returned_sek, "
-        "uptake_share FROM grant_uptake WHERE municipality_code = ? ORDER BY round, pot",
-        [code])
-    return None if rows is None else [{c: clean(v) for c, v in zip(cols, r)} for r in rows]
-
-
-def _trends(db, code, missing) -> dict:
+def _scorecard_sql(db: Warehouse) -> str:
+    """The one scorecard read: all years of one municipality, with the trend verdict joined."""
+    cols = ("s.kpi_id, s.year, s.value, s.size_group, s.group_mean, s.national_mean, "
+            "s.group_rank, s.group_n, s.status, s.is_demo, s.source")
     if not db.has_view("trends"):
-        missing.append("trends")
-        return {}
-    rows = db.rows_view(
-        "trends", "SELECT kpi_id, verdict FROM trends WHERE municipality_code = ?", [code])
-    return {r[0]: r[1] for r in rows or []}
+        return (f"SELECT {cols}, NULL AS trend FROM scorecard s WHERE s.municipality_code = $1 "
+                "ORDER BY s.kpi_id, s.year")
+    return (f"SELECT {cols}, t.verdict AS trend "
+            "FROM (SELECT * FROM scorecard WHERE municipality_code = $1) s LEFT JOIN "
+            "(SELECT kpi_id, any_value(verdict) AS verdict FROM trends WHERE municipality_code = $1 "
+            "GROUP BY kpi_id) t USING (kpi_id) ORDER BY s.kpi_id, s.year")
+
+
+# Small per-municipality marts (290 × a few years): read once per process into dicts keyed by
+# municipality code, so a scorecard request needs only its one scorecard query.
+# (view, key, SELECT list, extra WHERE, "latest" = pick the row for the year else the latest before)
+_HEADER_PARTS = (
+    ("municipality_years", "population", "year, population, size_group, population_source", "", True),
+    ("composite_index", "composite", "year, composite, rank, size_group, group_rank", "{default}", True),
+    ("rank_uncertainty", "uncertainty",
+     "year, rank_median, rank_p05, rank_p95, p_top, p_bottom, draws", "{default}", True),
+    ("cost_deviation", "cost", "year, net_cost, standard_cost, deviation_pct, method, {source} AS source",
+     " AND deviation_pct IS NOT NULL", True),
+    ("grant_uptake", "grants", "round, pot, frame_sek, applied, granted_sek, paid_sek, returned_sek, "
+     "uptake_share, {source} AS source", "", False),
+    ("org_units", "units", "unit_id, name, kind, is_demo", "", False),
+)
+_ORDER = {"grants": "round, pot", "units": "kind, name"}
+
+
+def _per_municipality(db: Warehouse, view: str, key: str, select: str, where: str) -> dict:
+    def fetch():
+        sel = select.replace("{source}", "source" if "source" in db.columns(view) else "NULL")
+        cond = where.replace("{default}", default_only(db, view))
+        order = _ORDER.get(key, "year")
+        cur = db._con.cursor()
+        try:
+            cur.execute(f"SELECT municipality_code, {sel} FROM {view} WHERE true{cond} "
+                        f"ORDER BY municipality_code, {order}")
+            names = [d[0] for d in cur.description][1:]
+            out: dict[str, list[dict]] = {}
+            for row in cur.fetchall():
+                out.setdefault(row[0], []).append({n: clean(v) for n, v in zip(names, row[1:])})
+            return out
+        finally:
+            cur.close()
+    return db._cached(("per_municipality", key), fetch)
+
+
+def _pick_year(rows: list[dict], year: int | None) -> dict | None:
+    """The row for `year`, else the latest before it, else the latest (rows sorted by year)."""
+    if not rows:
+        return None
+    if year is None:
+        return dict(rows[-1])
+    before = [r for r in rows if r["year"] is not None and r["year"] <= year]
+    return dict(before[-1] if before else rows[-1])
+
+
+def _header(db: Warehouse, code: str, year: int | None, missing: list) -> dict:
+    """Population, composite, rank uncertainty, cost, grants and units of one municipality."""
+    out = {"population": None, "composite": None, "uncertainty": None, "cost": None,
+           "grants": None, "units": []}
+    for view, key, select, where, latest in _HEADER_PARTS:
+        if not db.has_view(view):
+            if view not in ("municipality_years", "org_units"):
+                missing.append(view)
+            continue
+        try:
+            rows = _per_municipality(db, view, key, select, where).get(code, [])
+        except duckdb.Error:
+            missing.append(view)
+            continue
+        out[key] = _pick_year(rows, year) if latest else [dict(r) for r in rows]
+    comp = out["composite"]
+    if comp:
+        counts = _group_counts(db)
+        comp["n"] = counts.get((comp["year"], None))
+        comp["group_n"] = counts.get((comp["year"], comp["size_group"]))
+    out["units"] = out["units"] or []
+    return out
 
 
 # -- measures for the map on / (and any page that colours municipalities) -----------------------
@@ -525,13 +543,15 @@ def measure_years(db: Warehouse, measure: str) -> list[int]:
     """Years for which `measure` has values (ascending), cached."""
     def fetch():
         if measure == "composite":
-            sql, params, view = "SELECT DISTINCT year FROM composite_index ORDER BY 1", [], "composite_index"
+            sql, params, view = ("SELECT DISTINCT year FROM composite_index WHERE true"
+                                 + default_only(db, "composite_index") + " ORDER BY 1", [], "composite_index")
         elif measure == "cost":
             sql, params, view = ("SELECT DISTINCT year FROM cost_deviation WHERE deviation_pct "
                                  "IS NOT NULL ORDER BY 1", [], "cost_deviation")
         elif measure == "grant":
+            # only rounds with per-municipality outcomes (applied known)
             sql, params, view = ("SELECT DISTINCT CAST(left(round, 4) AS INTEGER) FROM grant_uptake "
-                                 "ORDER BY 1", [], "grant_uptake")
+                                 "WHERE applied IS NOT NULL ORDER BY 1", [], "grant_uptake")
         else:
             sql, params, view = ("SELECT DISTINCT year FROM kpi_values WHERE kpi_id = ? AND gender = 'T' "
                                  "ORDER BY 1", [measure[4:]], "kpi_values")
@@ -550,7 +570,8 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
     meta["label"] = label
     if measure == "composite":
         rows = db.rows_view("composite_index",
-                            "SELECT municipality_code, rank FROM composite_index WHERE year = ?", [year])
+                            "SELECT municipality_code, rank FROM composite_index WHERE year = ?"
+                            + default_only(db, "composite_index"), [year])
         meta.update(unit="rank", higher_is_better=False, is_demo=True,
                     source="Sammanvägt index över demo-nyckeltal (pipelines/ranking.py)" if sv
                     else "Composite index over demo KPIs (pipelines/ranking.py)")
@@ -569,7 +590,8 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
         rows = db.rows_view(
             "grant_uptake",
             "SELECT municipality_code, 100 * sum(coalesce(granted_sek, 0)) / nullif(sum(frame_sek), 0) "
-            "FROM grant_uptake WHERE CAST(left(round, 4) AS INTEGER) = ? GROUP BY 1", [year])
+            "FROM grant_uptake WHERE CAST(left(round, 4) AS INTEGER) = ? AND applied IS NOT NULL "
+            "GROUP BY 1", [year])
         meta.update(unit="%", source="Socialstyrelsen, prestationsbidrag värdighetsgarantier; "
                     "ramar beräknade (pipelines/economy.py)" if sv else
                     "National Board of Health and Welfare, performance grants; frames computed")

@@ -133,7 +133,8 @@ def _header_figures(d, lang):
         method = t("modelled", lang) if cost.get("method") == "modelled" else t("official", lang)
         items += [html.Dt(t("kommun_cost", lang, year=cost.get("year"))),
                   html.Dd([f"{sign}{formats.percent(dev, 1, lang)} ",
-                           html.Span(f"({method})", className="badge text-bg-light border"),
+                           html.Span(f"({method})", className="badge text-bg-light border",
+                                     title=cost.get("source") or None),
                            html.Div(t("kommun_cost_detail", lang,
                                       net=formats.kr(cost.get("net_cost"), 0, lang),
                                       std=formats.kr(cost.get("standard_cost"), 0, lang)),
@@ -144,15 +145,20 @@ def _header_figures(d, lang):
                           else t("missing", lang), className="sk-missing")]
     # grants
     grants = d["grants"]
-    if grants:
-        rounds = sorted({g["round"] for g in grants})
-        applied = sorted({g["round"] for g in grants if g.get("applied")})
-        granted = sum(g.get("granted_sek") or 0 for g in grants)
-        frame = sum(g.get("frame_sek") or 0 for g in grants)
+    known = [g for g in grants or [] if g.get("applied") is not None]
+    unknown_years = sorted({str(g["round"])[:4] for g in grants or [] if g.get("applied") is None})
+    if known:
+        applied = [g for g in known if g.get("applied")]
+        granted = sum(g.get("granted_sek") or 0 for g in known)
+        frame = sum(g.get("frame_sek") or 0 for g in known)
         share = formats.percent(100 * granted / frame, 0, lang) if frame else t("missing", lang)
-        items += [html.Dt(t("kommun_grants", lang)),
-                  html.Dd([t("kommun_grants_summary", lang, applied=len(applied), rounds=len(rounds),
-                             granted=formats.kr(granted, 0, lang), share=share)])]
+        years = "–".join(sorted({str(g["round"])[:4] for g in known}))
+        dd = [t("kommun_grants_summary", lang, years=years, applied=len(applied), rounds=len(known),
+                granted=formats.kr(granted, 0, lang), share=share)]
+        if unknown_years:
+            dd.append(html.Div(t("kommun_grants_unknown", lang, years=", ".join(unknown_years)),
+                               className="small"))
+        items += [html.Dt(t("kommun_grants", lang)), html.Dd(dd)]
     else:
         items += [html.Dt(t("kommun_grants", lang)),
                   html.Dd(t("not_computed", lang) if grants is None else t("missing", lang),
@@ -272,9 +278,8 @@ def _grant_table(d, lang):
              C.col("returned_sek", t("grant_returned", lang), "kr"),
              C.col("uptake_pct", t("grant_uptake", lang), "percent", 0)],
             lang, caption=t("kommun_grant_history", lang)),
-        C.source_caption("Socialstyrelsen (prestationsbidrag 2011–2013), ramar beräknade i pipelines/economy.py"
-                         if lang == "sv" else "National Board of Health and Welfare; frames computed",
-                         None, lang),
+        C.source_caption("; ".join(sorted({str(s) for s in df.get("source", pd.Series(dtype=object)).dropna()}))
+                         or "Socialstyrelsen (prestationsbidrag 2011–2013)", None, lang),
     ], className="mb-4")
 
 
