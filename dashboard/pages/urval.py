@@ -216,6 +216,17 @@ def validate_swap(items: pd.DataFrame, ranked: pd.DataFrame, out_code, in_code, 
     return None
 
 
+def study_table1(lang: str) -> pd.DataFrame | None:
+    """The study's own Table 1 (ÖJ 2009 ranks, seed 003) in the same shape, for comparison."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "oj2009_sample_ranks.csv"
+    try:
+        return table1_frame(pd.read_csv(path), lang)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def table1_frame(items: pd.DataFrame, lang: str) -> pd.DataFrame:
     rows = []
     for g in SIZE_GROUPS:
@@ -267,10 +278,26 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     ]
     for m in msgs:
         children.append(alert(m))
+    study = study_table1(lang)
+    study_block = []
+    if study is not None:
+        study_block.append(html.Details([
+            html.Summary("Jämför med studiens tabell 1 (ÖJ 2009)" if lang != "en"
+                         else "Compare with the study's Table 1 (ÖJ 2009)"),
+            html.P("Studien justerade urvalet för geografisk spridning, därför följer det inte strikt "
+                   "rangordningen (t.ex. rang 23 bland små och 66 bland stora)." if lang != "en" else
+                   "The study adjusted its selection for geographic spread, so it does not strictly follow "
+                   "the ranking (e.g. rank 23 among small and 66 among large).", className="mt-2"),
+            C.table_with_downloads("urval-study-table1", study, t1cols, lang),
+            C.source_caption("SKL 2010, Öppna jämförelser analys – framgångsfaktorer inom äldreomsorgen, tabell 1"
+                             if lang != "en" else "SALAR 2010, Open comparisons analysis – success factors in elderly care, Table 1",
+                             2009, lang),
+        ], className="mb-3"))
     children += [
-        C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=_t("t1_h", lang)),
+        C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=f"{_t('t1_h', lang)} {year}"),
+        *study_block,
         widen(C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
-                                     caption=f"{_t('sel_h', lang)} {year}"), {"reason": 3, "name": 1.4}),
+                                     caption=f"{_t('sel_h', lang)} {year}"), {"reason": 2.2, "name": 1.4}),
         C.source_caption(_t("source", lang, h=h), year, lang,
                          extra=("rangintervall: modellerad (Monte Carlo)" if lang != "en"
                                 else "rank interval: modelled (Monte Carlo)")),
