@@ -283,7 +283,8 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         id={"type": "sk-grid", "index": tid},
         rowData=row_data,
         columnDefs=col_defs,
-        defaultColDef={"minWidth": 90, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True},
+        defaultColDef={"minWidth": 90, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True,
+                       "wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}},
         dashGridOptions={
             "pagination": len(row_data) > page_size,
             "paginationPageSize": page_size,

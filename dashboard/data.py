@@ -22,10 +22,13 @@ Rules:
 """
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
 import re
 import threading
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -504,6 +507,26 @@ def _header(db: Warehouse, code: str, year: int | None, missing: list) -> dict:
         comp["group_n"] = counts.get((comp["year"], comp["size_group"]))
     out["units"] = out["units"] or []
     return out
+
+
+# -- seed 003's success factors (shown where a perspective is weak, and on /om) ----------------------
+# Which of seed 003's eight success factors speak to a weak perspective (factor numbers).
+FACTORS_FOR = {
+    "omsorgstagare": (1, 6, 5),
+    "ekonomi": (3, 4, 8),
+    "medarbetare": (2, 6, 3),
+    "verksamhet": (5, 1, 7),
+}
+
+
+
+@functools.lru_cache(maxsize=1)
+def success_factors() -> dict[int, str]:
+    """Factor number -> name, from warehouse/sources/success_factors.json (seed 003)."""
+    text = (resources.files("warehouse.sources") / "success_factors.json").read_text("utf-8")
+    return {f["n"]: f["name"] for f in json.loads(text)["factors"]}
+
+
 
 
 # -- measures for the map on / (and any page that colours municipalities) -----------------------

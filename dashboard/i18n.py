@@ -176,6 +176,27 @@ STRINGS: dict[str, tuple[str, str]] = {
                               "Line chart: {kpi} per month for {a} (solid line) and {b} (dashed line). The values are in the table below."),
     "jamfor_month": ("Månad", "Month"),
     "jamfor_units_table": ("Månadsvärden som tabell", "Monthly values as a table"),
+    # about /om
+    "om_title": ("Om data och metoder", "About the data and methods"),
+    "om_lead": ("Varifrån siffrorna kommer, vilka som är demodata och hur de räknas – i klartext.",
+                "Where the figures come from, which are demo data and how they are computed – in plain words."),
+    "om_datasets": ("Datakällor i lagret", "Datasets in the warehouse"),
+    "om_datasets_text": ("Lagret innehåller {n} datamängder, varav {demo} är demodata. Varje rad anger källa, fil, när den lästes in och en kontrollsumma.",
+                         "The warehouse holds {n} datasets, {demo} of them demo data. Each row gives the source, file, load time and a checksum."),
+    "om_col_dataset": ("Datamängd", "Dataset"),
+    "om_col_description": ("Beskrivning", "Description"),
+    "om_col_file": ("Fil", "File"),
+    "om_col_loaded": ("Inläst", "Loaded"),
+    "om_methods": ("Metoder", "Methods"),
+    "om_factors": ("Åtta framgångsfaktorer (SKL 2010)", "Eight success factors (SALAR 2010)"),
+    "om_factors_text": ("SKL jämförde 15 kommuner med höga och 15 med låga resultat i Öppna jämförelser 2009. Det här är vad de höga hade gemensamt, med våra ord:",
+                        "SALAR compared 15 high- and 15 low-scoring municipalities in Öppna jämförelser 2009. This is what the high scorers shared, in our words:"),
+    "om_runs": ("Beräkningskörningar", "Pipeline runs"),
+    "om_runs_text": ("Varje beräkning sparas med sin konfiguration och en kontrollsumma (hash) av den, så att ett resultat kan spåras och upprepas.",
+                     "Every computation is stored with its configuration and a hash of it, so a result can be traced and repeated."),
+    "om_col_step": ("Steg", "Step"),
+    "om_col_hash": ("Konfigurationens hash", "Config hash"),
+    "om_col_started": ("Startad", "Started"),
     # 404
     "not_found_title": ("Sidan finns inte", "Page not found"),
     "not_found_text": ("Adressen {path} finns inte i styrkortet.",
@@ -253,3 +274,40 @@ def trend_label(verdict: str | None, lang: str = DEFAULT_LANG) -> str:
         return t("not_computed", lang)
     key = _TREND_KEYS.get(str(verdict).strip().lower())
     return t(key, lang) if key else str(verdict)
+
+
+# The factors in our own words (what the high scorers did), Swedish and English.
+FACTOR_TEXT = {
+    1: ("Låt den enskildes behov och önskemål styra: genomförandeplanen används i det dagliga "
+        "arbetet och varje brukare har en kontaktman.",
+        "Let each person's needs and wishes steer the care: the care plan is used every day and "
+        "everyone has a named contact person."),
+    2: ("Satsa på personalen: kompetensutveckling för alla, synliga utvecklingsvägar och ett yrke "
+        "som marknadsförs mot unga.",
+        "Invest in staff: training for everyone, visible career paths and marketing the job to "
+        "young people."),
+    3: ("Styr med en vision som når ut, få mätbara mål och en rättvis resursfördelning – ofta med "
+        "ett balanserat styrkort som verktyg.",
+        "Steer with a vision that reaches everyone, a few measurable goals and a fair allocation "
+        "of resources – often with a balanced scorecard."),
+    4: ("Håll isär rollerna: politiken sätter mål och får goda beslutsunderlag tidigt, "
+        "tjänstepersonerna sköter genomförandet.",
+        "Keep roles apart: politicians set goals and get good decision material early, officials "
+        "run the operations."),
+    5: ("Arbeta systematiskt med kvalitet: ett ledningssystem, klagomål som tas om hand och "
+        "nationella resultat som leder till konkreta åtgärder.",
+        "Work systematically on quality: a management system, complaints that are acted on and "
+        "national results that lead to concrete action."),
+    6: ("Sätt brukaren i centrum av kulturen: det offentliga åtagandet är tydligt och behoven, "
+        "inte personalens rutiner, styr insatserna.",
+        "Put the care recipient at the centre of the culture: needs, not staff routines, decide "
+        "what is done."),
+    7: ("Samarbeta strukturerat med landstinget: tydliga överenskommelser och rutiner som gäller "
+        "oavsett huvudman.",
+        "Work with the county council in a structured way: clear agreements and routines that "
+        "hold whoever is responsible."),
+    8: ("Delta aktivt i nätverk med liknande kommuner för att dela kunskap, analysstöd och "
+        "tjänster.",
+        "Take part in networks with similar municipalities to share knowledge, analysis and "
+        "services."),
+}

@@ -4,10 +4,6 @@ All data comes from dashboard.data.scorecard_data (one read of the scorecard mar
 lookups); this module only turns it into components."""
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
-
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -15,7 +11,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, clean, first, get_db, scorecard_data, valid_code
-from dashboard.i18n import get_lang, href, perspective_label, search_string, size_group_label, t
+from dashboard.data import FACTORS_FOR, success_factors
+from dashboard.i18n import FACTOR_TEXT, get_lang, href, perspective_label, search_string, size_group_label, t
 from styrkort import formats
 
 
@@ -25,58 +22,6 @@ def _title(code=None, **_):
 
 dash.register_page(__name__, path_template="/kommun/<code>", title=_title, name="Kommun",
                    order=1)
-
-# Which of seed 003's eight success factors speak to a weak perspective (factor numbers).
-FACTORS_FOR = {
-    "omsorgstagare": (1, 6, 5),
-    "ekonomi": (3, 4, 8),
-    "medarbetare": (2, 6, 3),
-    "verksamhet": (5, 1, 7),
-}
-
-# The factors in our own words (what the high scorers did), Swedish and English.
-FACTOR_TEXT = {
-    1: ("Låt den enskildes behov och önskemål styra: genomförandeplanen används i det dagliga "
-        "arbetet och varje brukare har en kontaktman.",
-        "Let each person's needs and wishes steer the care: the care plan is used every day and "
-        "everyone has a named contact person."),
-    2: ("Satsa på personalen: kompetensutveckling för alla, synliga utvecklingsvägar och ett yrke "
-        "som marknadsförs mot unga.",
-        "Invest in staff: training for everyone, visible career paths and marketing the job to "
-        "young people."),
-    3: ("Styr med en vision som når ut, få mätbara mål och en rättvis resursfördelning – ofta med "
-        "ett balanserat styrkort som verktyg.",
-        "Steer with a vision that reaches everyone, a few measurable goals and a fair allocation "
-        "of resources – often with a balanced scorecard."),
-    4: ("Håll isär rollerna: politiken sätter mål och får goda beslutsunderlag tidigt, "
-        "tjänstepersonerna sköter genomförandet.",
-        "Keep roles apart: politicians set goals and get good decision material early, officials "
-        "run the operations."),
-    5: ("Arbeta systematiskt med kvalitet: ett ledningssystem, klagomål som tas om hand och "
-        "nationella resultat som leder till konkreta åtgärder.",
-        "Work systematically on quality: a management system, complaints that are acted on and "
-        "national results that lead to concrete action."),
-    6: ("Sätt brukaren i centrum av kulturen: det offentliga åtagandet är tydligt och behoven, "
-        "inte personalens rutiner, styr insatserna.",
-        "Put the care recipient at the centre of the culture: needs, not staff routines, decide "
-        "what is done."),
-    7: ("Samarbeta strukturerat med landstinget: tydliga överenskommelser och rutiner som gäller "
-        "oavsett huvudman.",
-        "Work with the county council in a structured way: clear agreements and routines that "
-        "hold whoever is responsible."),
-    8: ("Delta aktivt i nätverk med liknande kommuner för att dela kunskap, analysstöd och "
-        "tjänster.",
-        "Take part in networks with similar municipalities to share knowledge, analysis and "
-        "services."),
-}
-
-
-@functools.lru_cache(maxsize=1)
-def success_factors() -> dict[int, str]:
-    """Factor number -> name, from warehouse/sources/success_factors.json (seed 003)."""
-    text = (resources.files("warehouse.sources") / "success_factors.json").read_text("utf-8")
-    return {f["n"]: f["name"] for f in json.loads(text)["factors"]}
-
 
 # -- small pieces -----------------------------------------------------------------------------------
 
