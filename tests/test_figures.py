@@ -228,3 +228,63 @@ def test_structure_test_in_words(pages):
         "Index mellan storleksgrupper (ANOVA): Ingen tydlig skillnad mellan storleksgrupperna (F = 1,23; p = 0,29)"
     pearson = {"test": "pearson_cost_deviation", "statistic": "r", "estimate": 0.04, "p_value": 0.52}
     assert K.test_in_words(pearson, "sv").endswith("Inget tydligt samband (r = 0,04; p = 0,52)")
+
+
+# ------------------------------------------------------------------ empty and missing views
+
+
+def _render(app, page, **query) -> str:
+    """A page layout rendered inside a request of `app`, as JSON text."""
+    import json as _json
+
+    import plotly
+
+    with app.server.test_request_context("/"):
+        return _json.dumps(page.layout(**query), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+
+
+@pytest.fixture()
+def degraded_app(db_copy, pages):
+    """The built warehouse with every mart view the analysis pages read dropped."""
+    import duckdb
+
+    from dashboard.app import create_app
+
+    con = duckdb.connect(str(db_copy))
+    for view in ("composite_index", "rank_uncertainty", "selections", "selection_items", "cost_deviation",
+                 "cost_model", "quality_associations", "scorecard", "trends", "grant_uptake",
+                 "grant_reconciliation", "grant_not_applied_2013", "grant_uptake_by_size_group"):
+        con.execute(f'DROP VIEW IF EXISTS "{view}"')
+    con.close()
+    return create_app(db_copy)
+
+
+def test_pages_degrade_when_mart_views_are_missing(degraded_app, pages):
+    error = "Lagret kunde inte läsas"
+    urval = _render(degraded_app, pages["urval"])
+    assert error not in urval and "composite_index" in urval and "saknas" in urval
+    kostnad = _render(degraded_app, pages["kostnad"])
+    assert error not in kostnad and "Det finns inget år med både sammanvägt index och kostnadsavvikelse" in kostnad
+    bidrag = _render(degraded_app, pages["statsbidrag"])
+    # the real tables (grant_rounds, stimulus_grant_returns) still show; the missing mart is named
+    assert error not in bidrag and "grant_uptake" in bidrag and "3\u00a0569\u00a0733\u00a0kr" in bidrag
+    trender = _render(degraded_app, pages["trender"], code="0180")
+    # without the scorecard mart the references are computed from kpi_values
+    assert error not in trender and "Stockholm" in trender and "trender-graph" in trender
+
+
+def test_pages_on_an_empty_warehouse(tmp_path, pages):
+    import duckdb
+
+    from dashboard.app import create_app
+    from warehouse.db import apply_schema
+
+    path = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(path))
+    apply_schema(con)
+    con.close()
+    app = create_app(path)
+    for name in ("urval", "kostnad", "statsbidrag", "trender"):
+        out = _render(app, pages[name], year="abc", code="9999", kpis="<script>", max_per_county="-1")
+        assert "Lagret kunde inte läsas" not in out, name
+        assert "<script>" not in out, name
