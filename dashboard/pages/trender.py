@@ -137,7 +137,14 @@ def trend_row(db, code: str, kpi_id: str) -> dict | None:
 def verdict_text(tr: dict | None, lang: str) -> str:
     if not tr or not tr.get("verdict"):
         return _t("no_verdict", lang)
-    return _t("verdict", lang, y0=tr.get("first_year"), y1=tr.get("last_year"), v=trend_label(tr["verdict"], lang))
+    v = str(tr["verdict"])
+    extra = {"ingen riktning": ("ingen riktning (bakgrundsuppgift)", "no direction (background figure)"),
+             "för få år": ("för få år", "too few years")}
+    if v.strip().lower() in extra:
+        words = extra[v.strip().lower()][1 if lang == "en" else 0]
+    else:
+        words = trend_label(v, lang)
+    return _t("verdict", lang, y0=tr.get("first_year"), y1=tr.get("last_year"), v=words)
 
 
 def chart_caption(kpi: dict, df: pd.DataFrame, lang: str) -> str:
@@ -319,15 +326,17 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
         size_group = sc["size_group"].dropna().iloc[0] if sc["size_group"].notna().any() else None
         has_demo = bool(sc["is_demo"].fillna(False).astype(bool).any())
     headline = []
-    comp = db.query_view("composite_index", "SELECT year, composite, rank, group_rank, size_group FROM composite_index "
-                         "WHERE municipality_code = ?" + (" AND is_default" if "is_default" in db.columns("composite_index") else "")
+    default = " AND is_default" if "is_default" in db.columns("composite_index") else ""
+    comp = db.query_view("composite_index", "SELECT year, composite, rank, group_rank, size_group, "
+                         "(SELECT count(*) FROM composite_index c2 WHERE c2.year = c.year" + default.replace("is_default", "c2.is_default")
+                         + ") AS n FROM composite_index c WHERE municipality_code = ?" + default
                          + " ORDER BY year DESC LIMIT 1", [code])
     if comp is not None and not comp.empty:
         c0 = comp.iloc[0]
         headline.append(("Sammanvägt index (demo)" if lang != "en" else "Composite index (demo)",
-                         f"{formats.number(c0['composite'], 2, lang)} · rang {int(c0['rank'])} av 290, "
+                         f"{formats.number(c0['composite'], 2, lang)} · rang {int(c0['rank'])} av {int(c0['n'])}, "
                          f"{int(c0['group_rank'])} i gruppen ({int(c0['year'])})" if lang != "en" else
-                         f"{formats.number(c0['composite'], 2, lang)} · rank {int(c0['rank'])} of 290, "
+                         f"{formats.number(c0['composite'], 2, lang)} · rank {int(c0['rank'])} of {int(c0['n'])}, "
                          f"{int(c0['group_rank'])} in group ({int(c0['year'])})"))
         size_group = size_group or c0["size_group"]
     cost = db.query_view("cost_deviation", "SELECT year, deviation_pct, method FROM cost_deviation WHERE municipality_code = ? "
