@@ -434,3 +434,16 @@ def safe_layout(fn):
             lang = get_lang(kwargs)
             return html.Div(error_state(t("db_error", lang)), className="container")
     return wrapper
+
+
+def labelled_select(id: str, label: str, options: list, value=None, placeholder: str | None = None,
+                    **col_kwargs):
+    """A native <select> (dbc.Select) with a visible <label for=...>: keyboard operable and named
+    for screen readers. options: [{"label", "value"}]; values are strings in the browser."""
+    opts = [{"label": str(o["label"]), "value": str(o["value"])} for o in options]
+    if placeholder:
+        opts = [{"label": placeholder, "value": ""}] + opts
+    return html.Div([
+        html.Label(label, htmlFor=id, className="form-label fw-semibold"),
+        dbc.Select(id=id, options=opts, value="" if value is None else str(value)),
+    ], **col_kwargs)

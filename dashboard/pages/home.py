@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from importlib import resources
 
 import dash
@@ -125,11 +126,21 @@ def layout(measure=None, year=None, lang=None, **_):
     if not valid_measure(db, measure):
         measure = measures[0]["value"] if measures else None
 
+    # A native input with a datalist: type-ahead by name or code in every browser, keyboard
+    # and screen-reader friendly. Picking a suggestion ("Göteborg (1480)") opens the scorecard;
+    # a typed name or code opens it on Enter or with the button.
     search_box = html.Div([
         html.Label(t("search_label", lang), htmlFor="home-search", className="form-label fw-semibold"),
-        dcc.Dropdown(id="home-search", options=options, searchable=True, clearable=True,
-                     placeholder=t("search_placeholder", lang), className="sk-search"),
-        html.Div(t("search_help", lang), className="form-text"),
+        html.Div([
+            dcc.Input(id="home-search", type="text", list="home-municipalities", autoComplete="off",
+                      placeholder=t("search_placeholder", lang), debounce=False,
+                      className="form-control", spellCheck=False),
+            html.Button(t("search_button", lang), id="home-search-go", n_clicks=0,
+                        className="btn btn-primary"),
+        ], className="input-group"),
+        html.Datalist([html.Option(value=o["label"]) for o in options], id="home-municipalities"),
+        html.Div(t("search_help", lang), className="form-text", id="home-search-help"),
+        html.Div(id="home-search-msg", role="status", className="mt-1"),
     ], className="mb-4")
 
     children = [
@@ -145,11 +156,9 @@ def layout(measure=None, year=None, lang=None, **_):
     years = measure_years(db, measure)
     yr = parse_year(year, years) or (years[-1] if years else None)
     controls = dbc.Row([
-        dbc.Col([html.Label(t("map_measure", lang), htmlFor="home-measure", className="form-label fw-semibold"),
-                 dcc.Dropdown(id="home-measure", options=measures, value=measure, clearable=False)], md=8),
-        dbc.Col([html.Label(t("year", lang), htmlFor="home-year", className="form-label fw-semibold"),
-                 dcc.Dropdown(id="home-year", options=[{"label": str(y), "value": y} for y in years],
-                              value=yr, clearable=False)], md=4),
+        dbc.Col(C.labelled_select("home-measure", t("map_measure", lang), measures, measure), md=8),
+        dbc.Col(C.labelled_select("home-year", t("year", lang),
+                                  [{"label": str(y), "value": y} for y in years], yr), md=4),
     ], className="mb-2 g-3")
     children.append(html.H2(t("map_title", lang), className="h4 mt-2"))
     children.append(controls)
@@ -183,12 +192,36 @@ def layout(measure=None, year=None, lang=None, **_):
     return html.Div(children)
 
 
-@callback(Output("home-url", "href"), Input("home-search", "value"), State("home-lang", "data"),
+def resolve_municipality(db, text: str | None) -> str | None:
+    """A municipality code from what the user typed: 'Göteborg (1480)', '1480' or 'göteborg'."""
+    if not text:
+        return None
+    text = str(text).strip()
+    m = re.search(r"\((\d{4})\)\s*$", text)
+    code = m.group(1) if m else (text if valid_code(text) else None)
+    if code:
+        return code if db.municipality(code) else None
+    munis = db.municipalities()
+    hit = munis[munis["name"].str.casefold() == text.casefold()]
+    return hit["municipality_code"].iloc[0] if len(hit) == 1 else None
+
+
+@callback(Output("home-url", "href"), Output("home-search-msg", "children"),
+          Input("home-search", "value"), Input("home-search", "n_submit"),
+          Input("home-search-go", "n_clicks"), State("home-lang", "data"),
           prevent_initial_call=True)
-def _go_to_municipality(code, lang):
-    if not valid_code(code):
-        return no_update
-    return href(f"/kommun/{code}", lang)
+def _go_to_municipality(text, _submit, _clicks, lang):
+    from dash import ctx
+    typed = ctx.triggered_id == "home-search" and ctx.triggered[0]["prop_id"].endswith(".value")
+    code = resolve_municipality(get_db(), text)
+    if typed:
+        # while typing, only a picked suggestion "Name (1234)" navigates
+        if code and re.search(r"\(\d{4}\)\s*$", str(text or "")):
+            return href(f"/kommun/{code}", lang), ""
+        return no_update, no_update
+    if code:
+        return href(f"/kommun/{code}", lang), ""
+    return no_update, C.error_state(t("search_none", lang, text=str(text or "")[:60]))
 
 
 @callback(Output("home-url", "href", allow_duplicate=True), Input("home-map", "clickData"),

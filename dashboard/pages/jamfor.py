@@ -86,13 +86,10 @@ def _muni_selectors(db, a, b, lang):
     munis = db.municipalities()
     options = [{"label": f"{n} ({c})", "value": c}
                for c, n in zip(munis["municipality_code"], munis["name"])]
+    pick = t("jamfor_pick", lang)
     return dbc.Row([
-        dbc.Col([html.Label(t("jamfor_a", lang), htmlFor="jamfor-a", className="form-label fw-semibold"),
-                 dcc.Dropdown(id="jamfor-a", options=options, value=a, searchable=True,
-                              placeholder=t("search_placeholder", lang))], md=6),
-        dbc.Col([html.Label(t("jamfor_b", lang), htmlFor="jamfor-b", className="form-label fw-semibold"),
-                 dcc.Dropdown(id="jamfor-b", options=options, value=b, searchable=True,
-                              placeholder=t("search_placeholder", lang))], md=6),
+        dbc.Col(C.labelled_select("jamfor-a", t("jamfor_a", lang), options, a, placeholder=pick), md=6),
+        dbc.Col(C.labelled_select("jamfor-b", t("jamfor_b", lang), options, b, placeholder=pick), md=6),
     ], className="g-3 mb-3")
 
 
@@ -121,11 +118,8 @@ def _municipality_mode(db, a, b, year, lang):
     children += [
         dbc.Row([
             dbc.Col(html.H2(f"{name_a} – {name_b}, {cmp['year']}", className="h4"), md=8),
-            dbc.Col(html.Div([
-                html.Label(t("year", lang), htmlFor="jamfor-year", className="form-label fw-semibold me-2"),
-                dcc.Dropdown(id="jamfor-year", options=[{"label": str(y), "value": y} for y in years],
-                             value=cmp["year"], clearable=False, style={"minWidth": "8rem"}),
-            ], className="d-flex align-items-center justify-content-md-end"), md=4),
+            dbc.Col(C.labelled_select("jamfor-year", t("year", lang),
+                                      [{"label": str(y), "value": y} for y in years], cmp["year"]), md=4),
         ], className="align-items-center mb-2"),
         html.P(t("jamfor_summary", lang, a=name_a, b=name_b, na=n_a, nb=n_b, n=len(df))),
         html.P([dcc.Link(t("jamfor_open", lang, name=name_a), href=href(f"/kommun/{a}", lang)), " · ",
@@ -194,10 +188,10 @@ def _unit_mode(db, unit_a, unit_b, lang):
         html.P([t("jamfor_units_lead", lang), " ",
                 dcc.Link(t("jamfor_to_munis", lang), href=href("/jamfor", lang))]),
         dbc.Row([
-            dbc.Col([html.Label(t("jamfor_unit_a", lang), htmlFor="jamfor-unit-a", className="form-label fw-semibold"),
-                     dcc.Dropdown(id="jamfor-unit-a", options=options, value=ua and ua["unit_id"])], md=6),
-            dbc.Col([html.Label(t("jamfor_unit_b", lang), htmlFor="jamfor-unit-b", className="form-label fw-semibold"),
-                     dcc.Dropdown(id="jamfor-unit-b", options=options, value=ub and ub["unit_id"])], md=6),
+            dbc.Col(C.labelled_select("jamfor-unit-a", t("jamfor_unit_a", lang), options,
+                                      ua and ua["unit_id"], placeholder=t("jamfor_pick_unit", lang)), md=6),
+            dbc.Col(C.labelled_select("jamfor-unit-b", t("jamfor_unit_b", lang), options,
+                                      ub and ub["unit_id"], placeholder=t("jamfor_pick_unit", lang)), md=6),
         ], className="g-3 mb-3"),
     ]
     if not units:
@@ -284,7 +278,7 @@ def _munis_to_url(a, b, lang):
           State("jamfor-a", "value"), State("jamfor-b", "value"), State("jamfor-lang", "data"),
           prevent_initial_call=True)
 def _year_to_url(year, a, b, lang):
-    if year is None:
+    if not year:
         return no_update
     return search_string(lang, a=a, b=b, year=year)
 
@@ -292,4 +286,4 @@ def _year_to_url(year, a, b, lang):
 @callback(Output("jamfor-url", "search", allow_duplicate=True), Input("jamfor-unit-a", "value"),
           Input("jamfor-unit-b", "value"), State("jamfor-lang", "data"), prevent_initial_call=True)
 def _units_to_url(ua, ub, lang):
-    return search_string(lang, mode="units", unit_a=ua, unit_b=ub)
+    return search_string(lang, mode="units", unit_a=ua or None, unit_b=ub or None)

@@ -273,11 +273,9 @@ def render(d, lang):
         facts.append(t("kommun_population", lang, pop=formats.number(pop["population"], 0, lang),
                        year=pop["year"]))
     years = d["years"]
-    year_select = html.Div([
-        html.Label(t("year", lang), htmlFor="kommun-year", className="form-label fw-semibold me-2"),
-        dcc.Dropdown(id="kommun-year", options=[{"label": str(y), "value": y} for y in years],
-                     value=d["year"], clearable=False, style={"minWidth": "8rem"}),
-    ], className="d-flex align-items-center") if years else None
+    year_select = C.labelled_select(
+        "kommun-year", t("year", lang), [{"label": str(y), "value": y} for y in years], d["year"],
+        className="sk-year-select") if years else None
 
     kpis = d["kpis"]
     rows_by = {p: [] for p in PERSPECTIVES}
@@ -325,6 +323,6 @@ def render(d, lang):
 @callback(Output("kommun-url", "search"), Input("kommun-year", "value"),
           State("kommun-lang", "data"), prevent_initial_call=True)
 def _year_to_url(year, lang):
-    if year is None:
+    if not year:
         return no_update
     return search_string(lang, year=year)
