@@ -1,0 +1,154 @@
+"""Benchmark: `styrkort import kolada` at Kolada scale, against a bare DuckDB read_csv of the
+same file in the same run.
+
+    .venv/bin/python benchmarks/import_kolada_scale.py              # 5 100 KPIs: 25 143 000 values
+    .venv/bin/python benchmarks/import_kolada_scale.py --kpis 200   # quick check (~1 M values)
+
+1. Generates a long Kolada extract ``Variabelkod,Kommun,År,Värde`` (municipalities by their
+   Kolada/SCB *name*, 17 years 1998–2014, 0.5 % empty values) under benchmarks/out/ (gitignored).
+2. Baseline: ``CREATE TABLE t AS SELECT * FROM read_csv(file)`` into a fresh DuckDB file
+   (parse + type + store; no validation, no mapping, no keys).
+3. Importer: a fresh warehouse (schema, the 290 municipalities and aliases, one `kpi` row per
+   KPI — every 10th with a Balansen perspective), then ``import_kolada`` in one transaction:
+   encoding check, staging, validation, name/id mapping, duplicate check, insert, commit.
+4. Prints rows/s for both and the ratio importer ÷ baseline (target ≥ 0.5), and leaves the
+   warehouse at benchmarks/out/kolada_scale.duckdb (used by the dashboard benchmarks).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+OUT = REPO / "benchmarks" / "out"
+YEARS = range(1998, 2015)
+PERSPECTIVES = ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")
+
+
+def kpi_id(k: int) -> str:
+    return f"B{k:05d}"
+
+
+def generate(path: Path, n_kpis: int) -> int:
+    """Write the CSV with DuckDB (deterministic values). Returns the number of data rows."""
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE m AS SELECT row_number() OVER (ORDER BY municip_code) - 1 AS i, municip_name AS name
+                   FROM (SELECT DISTINCT municip_code, municip_name FROM read_csv(?, all_varchar=true))""",
+                [str(REPO / "warehouse" / "sources" / "scb_municipality_panel.csv")])
+    n_m = con.execute("SELECT count(*) FROM m").fetchone()[0]
+    con.execute(f"""
+        COPY (
+          SELECT printf('B%05d', k) AS "Variabelkod", m.name AS "Kommun", y AS "År",
+                 CASE WHEN hash(k, m.i, y) % 200 = 0 THEN NULL
+                      ELSE round((hash(k, m.i, y) % 1000000) / 100.0, 2) END AS "Värde"
+          FROM range({n_kpis}) t1(k), m, range({YEARS.start}, {YEARS.stop}) t3(y)
+          ORDER BY k, m.i, y
+        ) TO '{path}' (HEADER, DELIMITER ',')""")
+    con.close()
+    return n_kpis * n_m * len(YEARS)
+
+
+PK_LINE = "    PRIMARY KEY (kpi_id, municipality_code, year, gender),\n"
+
+
+def fresh_warehouse(path: Path, n_kpis: int, variant: str = "schema"):
+    """variant 'schema': warehouse/schema as it is. 'no-pk': kpi_value without its PRIMARY KEY
+    (the ART index), to measure what that index costs a bulk load."""
+    from warehouse.db import apply_schema, schema_sql
+    from warehouse.loaders import load_aliases, load_municipalities
+
+    for p in (path, Path(f"{path}.wal")):
+        p.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    if variant == "no-pk":
+        tables = schema_sql("01_tables.sql")
+        if PK_LINE not in tables:
+            raise SystemExit("kpi_value's PRIMARY KEY line not found in 01_tables.sql; update the benchmark")
+        con.execute(tables.replace(PK_LINE, ""))
+    apply_schema(con)
+    load_municipalities(con)
+    load_aliases(con)
+    con.execute(f"""
+        INSERT INTO kpi (kpi_id, title, unit, higher_is_better, perspective, area, source, is_demo)
+        SELECT printf('B%05d', k), printf('Benchmark-nyckeltal %d (syntetiskt)', k), '%',
+               CASE WHEN k % 3 = 0 THEN NULL ELSE k % 2 = 0 END,
+               CASE WHEN k % 10 = 0 THEN ['omsorgstagare','ekonomi','medarbetare','verksamhet'][(k // 10) % 4 + 1] END,
+               CASE WHEN k % 10 = 0 THEN 'Benchmark' END,
+               'styrkort benchmark (synthetic)', true
+        FROM range({n_kpis}) t(k)""")
+    con.execute("CHECKPOINT")
+    return con
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kpis", type=int, default=5100, help="number of KPIs (× 290 municipalities × 17 years)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--regenerate", action="store_true", help="write the CSV even if it exists")
+    ap.add_argument("--variants", nargs="+", default=["schema", "no-pk"], choices=["schema", "no-pk"],
+                    help="schema: the warehouse schema as is; no-pk: kpi_value without its PRIMARY KEY")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path = args.out / f"kolada_scale_{args.kpis}.csv"
+    wh_path = args.out / "kolada_scale.duckdb"
+    bare_path = args.out / "bare_read_csv.duckdb"
+
+    t = time.perf_counter()
+    if args.regenerate or not csv_path.exists():
+        generate(csv_path, args.kpis)
+        print(f"generated {csv_path} in {time.perf_counter() - t:.1f} s")
+    size_mb = csv_path.stat().st_size / 1e6
+
+    # Baseline: bare read_csv into a table of a fresh file.
+    for p in (bare_path, Path(f"{bare_path}.wal")):
+        p.unlink(missing_ok=True)
+    con = duckdb.connect(str(bare_path))
+    t = time.perf_counter()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv_path}')")
+    bare_s = time.perf_counter() - t
+    n_rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    con.close()
+    for p in (bare_path, Path(f"{bare_path}.wal")):
+        p.unlink(missing_ok=True)
+
+    # Importer, one transaction, on a fresh warehouse.
+    from warehouse.importers.kolada import import_kolada
+
+    bare_rps = n_rows / bare_s
+    print(f"file: {csv_path.name}, {n_rows:,} rows, {size_mb:,.0f} MB, {os.cpu_count()} cores")
+    print(f"bare DuckDB read_csv -> table           : {bare_s:7.2f} s  {bare_rps:12,.0f} rows/s")
+    for variant in args.variants:
+        path = wh_path if variant == "schema" else args.out / f"kolada_scale_{variant}.duckdb"
+        con = fresh_warehouse(path, args.kpis, variant)
+        t = time.perf_counter()
+        con.execute("BEGIN")
+        summary = import_kolada(con, [csv_path], source="styrkort benchmark (synthetic Kolada-scale file)")
+        con.execute("COMMIT")
+        imp_s = time.perf_counter() - t
+        if variant == "schema":
+            # Synthetic values: flag them so no screen mistakes them for real data (not timed).
+            con.execute("UPDATE kpi_value SET is_demo = true")
+            con.execute("CHECKPOINT")
+        con.close()
+        imp_rps = n_rows / imp_s
+        label = "styrkort import kolada" + (" (kpi_value no PK)" if variant == "no-pk" else "")
+        print(f"{label:40s}: {imp_s:7.2f} s  {imp_rps:12,.0f} rows/s  ratio {imp_rps / bare_rps:.2f} "
+              f"(target >= 0.5; inserted {summary.inserted:,}, skipped {summary.skipped:,}, "
+              f"file {path.stat().st_size / 1e6:,.0f} MB)")
+        if variant != "schema":
+            for p in (path, Path(f"{path}.wal")):
+                p.unlink(missing_ok=True)
+    if "schema" in args.variants:
+        print(f"warehouse left at {wh_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
