@@ -19,11 +19,12 @@ so it is the embedded default plus a Kolada-scale import, refreshed:
                      (N × 290 × 17 values; every 10th KPI has a Balansen perspective) through
                      `import_kolada`, runs every pipeline (as `styrkort refresh`), then measures.
 --kolada PATH        measure an existing Kolada-scale warehouse (default: that file if present).
-A warehouse without the `scorecard` mart (e.g. benchmarks/out/kolada_scale.duckdb, which has no
-population, so no marts) is measured too but flagged: scorecard_data then takes its fallback."""
+A warehouse without the `scorecard` mart (e.g. benchmarks/out/kolada_scale.duckdb of the import
+benchmark, which has no population and so no marts) is skipped with a message."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -51,18 +52,40 @@ def _page_renderer(db_path: Path):
         print("  (page layout not measured: no /kommun/<code> page registered)")
         return None
     layout = page["layout"]
+    errors = _ErrorCounter()
+    logging.getLogger("dashboard").addHandler(errors)   # also keeps tracebacks off the screen
 
     def render(code, year, lang):
         with app.server.test_request_context(f"/kommun/{code}"):
             return layout(code=code, year=None if year is None else str(year), lang=lang)
 
+    render.errors = errors
     return render
 
 
-def bench(db_path: Path, reps: int, label: str) -> dict:
+class _ErrorCounter(logging.Handler):
+    """Counts errors the pages log (dashboard.components.safe_layout turns a failing layout
+    into an error box and logs it): a timing of error boxes is not a timing of the page."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.last = ""
+
+    def emit(self, record):
+        self.count += 1
+        self.last = record.getMessage() + (f": {record.exc_info[1]!r}" if record.exc_info else "")
+
+
+def bench(db_path: Path, reps: int, label: str, page_codes: int = 60) -> dict:
     from dashboard.data import Warehouse, scorecard_data
 
     db = Warehouse(db_path)
+    if not db.has_view("scorecard"):
+        print(f"\n== {label}: {db_path} has no `scorecard` mart (no pipelines run on it): skipped; "
+              f"use --build-kolada N for a Kolada-scale warehouse with marts")
+        db.close()
+        return {"label": label, "ok": True, "skipped": True}
     codes = [r[0] for r in db.rows("SELECT municipality_code FROM municipalities ORDER BY 1")]
     years = db.years("scorecard")
     latest = years[-1] if years else None
@@ -70,8 +93,6 @@ def bench(db_path: Path, reps: int, label: str) -> dict:
     kpi_id = db.rows("SELECT kpi_id FROM scorecard LIMIT 1")[0][0]
     n_rows = db.rows("SELECT count(*) FROM scorecard")[0][0]
     n_values = db.rows("SELECT count(*) FROM kpi_values")[0][0]
-    if not db.has_view("scorecard"):
-        label += " (NO scorecard mart: scorecard_data uses its raw-values fallback)"
     print(f"\n== {label}: {db_path} ({db_path.stat().st_size / 1e6:.1f} MB, "
           f"{len(codes)} municipalities, {n_values:,} kpi_values, {n_rows:,} scorecard rows, "
           f"years {years[:1]}…{years[-1:]})")
@@ -97,30 +118,37 @@ def bench(db_path: Path, reps: int, label: str) -> dict:
             if not out["found"]:
                 raise SystemExit(f"scorecard_data did not find {code}")
     result = {"label": label, "baseline": summary(base), "data": summary(data), "cold_ms": cold_ms}
-
-    render = _page_renderer(db_path)
-    if render is not None:
-        page = []
-        render(codes[0], None, "sv")  # warm
-        for rep in range(max(1, reps - 1)):
-            year = latest if rep % 2 == 0 else earlier
-            for code in codes:
-                t0 = time.perf_counter()
-                render(code, year, "sv")
-                page.append((time.perf_counter() - t0) * 1000)
-        result["page"] = summary(page)
-    db.close()
-
     b = result["baseline"]
     print(f"  cold first scorecard_data: {cold_ms:.1f} ms")
-    print(f"  {'what':<34}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p95/baseline':>14}")
-    rows = [("baseline: bare point query", b), ("scorecard_data (callback data)", result["data"])]
-    if "page" in result:
-        rows.append(("kommun page layout (data + UI)", result["page"]))
-    for name, s in rows:
-        print(f"  {name:<34}{s['n']:>6}{s['p50']:>9.2f}{s['p95']:>9.2f}{s['max']:>9.2f}"
-              f"{s['p95'] / b['p95']:>13.1f}x")
-    worst = max(s["p95"] for _, s in rows[1:])
+    print(f"  {'what':<36}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p95/baseline':>14}", flush=True)
+
+    def line(name, s):
+        print(f"  {name:<36}{s['n']:>6}{s['p50']:>9.2f}{s['p95']:>9.2f}{s['max']:>9.2f}"
+              f"{s['p95'] / b['p95']:>13.1f}x", flush=True)
+
+    line("baseline: bare point query", b)
+    line("scorecard_data (callback data)", result["data"])
+    worst = result["data"]["p95"]
+
+    render = _page_renderer(db_path) if page_codes else None
+    if render is not None:
+        # every k-th code, so the sample spans the alphabet (and sizes) but stays bounded
+        sample = codes[:: max(1, len(codes) // page_codes)][:page_codes]
+        render(sample[0], None, "sv")  # warm
+        page = []
+        for code in sample:
+            t0 = time.perf_counter()
+            render(code, latest, "sv")
+            page.append((time.perf_counter() - t0) * 1000)
+        result["page"] = summary(page)
+        line("kommun page layout (data + UI)", result["page"])
+        if render.errors.count:
+            print(f"  !! the page layout failed {render.errors.count} time(s) ({render.errors.last}); "
+                  f"its figures time the error box, not the page")
+            render.errors.count = 0
+        else:
+            worst = max(worst, result["page"]["p95"])
+    db.close()
     verdict = "OK" if worst <= TARGET_P95_MS else "OVER TARGET"
     print(f"  target p95 ≤ {TARGET_P95_MS:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
     result["ok"] = worst <= TARGET_P95_MS
@@ -179,6 +207,8 @@ def main() -> int:
     ap.add_argument("--build-kolada", type=int, metavar="N_KPIS", default=0,
                     help="build the Kolada-scale warehouse first (e.g. 500 or 5100 KPIs)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions over all codes")
+    ap.add_argument("--page-codes", type=int, default=60,
+                    help="codes sampled for the full page layout (0 = skip it)")
     args = ap.parse_args()
 
     db = ensure_db(args.db)
@@ -188,9 +218,9 @@ def main() -> int:
     elif kolada is None:
         kolada = next((p for p in (OUT / "dashboard_kolada_scale.duckdb", OUT / "kolada_scale.duckdb")
                        if p.exists()), OUT / "dashboard_kolada_scale.duckdb")
-    results = [bench(db, args.reps, "embedded default")]
+    results = [bench(db, args.reps, "embedded default", args.page_codes)]
     if kolada.exists():
-        results.append(bench(kolada, args.reps, "Kolada-scale"))
+        results.append(bench(kolada, args.reps, "Kolada-scale", args.page_codes))
     else:
         print(f"\n== Kolada-scale: {kolada} is absent (use --build-kolada N); skipped")
     return 0 if all(r["ok"] for r in results) else 1
