@@ -163,6 +163,17 @@ def test_urval_csv_download_has_30_rows(f_server, f_browser, f_downloads):
     assert "Kod" in header and "Rang" in header
     codes = [r[header.index("Kod")] for r in rows[1:]]
     assert len(set(codes)) == 30 and all(len(c) == 4 and c.isdigit() for c in codes)
+    # the same table as Excel
+    from openpyxl import load_workbook
+
+    before = {p.name for p in f_downloads.iterdir()}
+    button = f_browser.find_element("xpath", "//div[@id='urval-selection-wrap']//button[contains(., 'Excel')]")
+    f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
+    xlsx = wait_file(f_downloads, ".xlsx", before)
+    sheet = load_workbook(xlsx, read_only=True).active
+    xrows = list(sheet.iter_rows(values_only=True))
+    assert len(xrows) == 1 + 30
+    assert sorted(str(r[list(xrows[0]).index("Kod")]) for r in xrows[1:]) == sorted(codes)
 
 
 def test_urval_query_string_state_and_swap_validation(f_server, f_browser):
