@@ -30,6 +30,8 @@ import pandas as pd
 
 # Kolada writes these where a value is missing or secret; they are skipped and counted.
 MISSING_MARKERS = ("", "..", "-", "x", "X", "NA", "N/A", "n/a", "na")
+# Leading bytes checked in Python to tell UTF-8 from Windows-1252 before DuckDB parses a CSV.
+UTF8_PROBE = 16 << 20
 
 
 class ImportFailure(Exception):
@@ -82,6 +84,28 @@ class ImportSummary:
         if n:
             self.skipped += n
             self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + n
+
+
+class BackgroundHash:
+    """sha256 of a file computed in a thread (hashlib releases the GIL on large blocks), so a
+    700 MB file is hashed while DuckDB works."""
+
+    def __init__(self, path: Path):
+        import threading
+
+        self._result: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(Path(path),), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._result = sha256_file(path)
+        except OSError:
+            self._result = ""
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._result or ""
 
 
 def sha256_file(path: Path) -> str:
@@ -139,9 +163,12 @@ def sniff_kind(path: Path) -> str:
     return "csv"
 
 
-def detect_encoding(path: Path) -> str:
-    """Python codec name for a text file: utf-8-sig / utf-16 (by BOM), utf-8 if the whole file
-    decodes, else cp1252. Raises ImportFailure naming the line of the first undecodable byte."""
+def detect_encoding(path: Path, utf8_probe: int | None = None) -> str:
+    """Python codec name for a text file: utf-8-sig / utf-16 (by BOM), utf-8 if the file
+    decodes, else cp1252. Raises ImportFailure naming the line of the first undecodable byte.
+
+    utf8_probe: check only that many leading bytes for UTF-8 (for the bulk CSV path: DuckDB
+    validates UTF-8 itself while parsing and reports a later bad byte with its line)."""
     with open(path, "rb") as f:
         head = f.read(4)
     if head.startswith(codecs.BOM_UTF8):
@@ -150,7 +177,7 @@ def detect_encoding(path: Path) -> str:
         enc = "utf-16"
     else:
         enc = "utf-8"
-    bad = _first_decode_error(path, enc)
+    bad = _first_decode_error(path, enc, limit=utf8_probe if enc != "utf-16" else None)
     if bad is None:
         return enc
     if enc != "utf-8":
@@ -161,13 +188,16 @@ def detect_encoding(path: Path) -> str:
     raise _encoding_failure(path, bad1252, "utf-8 eller windows-1252")
 
 
-def _first_decode_error(path: Path, enc: str) -> int | None:
-    """Byte offset of the first byte that does not decode (None if the file decodes)."""
+def _first_decode_error(path: Path, enc: str, limit: int | None = None) -> int | None:
+    """Byte offset of the first byte that does not decode (None if the file decodes, or if
+    the first `limit` bytes decode)."""
     dec = codecs.getincrementaldecoder(enc)()
     ascii_safe = enc in ("utf-8", "utf-8-sig", "cp1252")
     offset = 0
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
+            if limit is not None and offset >= limit:
+                return None
             # Pure-ASCII chunks decode in every ASCII-compatible codec: skip the work
             # (a 700 MB Kolada-scale file is checked in well under a second).
             if ascii_safe and offset > 0 and not dec.getstate()[0] and chunk.isascii():
@@ -264,7 +294,7 @@ class StagedFile:
     relation: str
     kind: str                            # csv | xlsx | xls | json
     locate: Callable[[int], int | str]   # rec -> line number (int) or position label (str)
-    sha256: str = ""
+    sha256: object = ""                  # str, or a BackgroundHash until it is read
     columns: tuple[str, ...] = ()        # role columns present
     table: str | None = None             # temp table to drop (Excel/JSON)
     tmpdir: object = None                # transcoded copy of a non-UTF-8 CSV (kept until done)
@@ -322,7 +352,7 @@ def stage_csv(con, path: Path, roles: Roles, prefix: str) -> StagedFile:
     error aborts the caller's transaction, so the encoding is settled in Python first (a fast
     pass: ASCII chunks are not decoded); structural errors surface in the first SQL pass and
     are translated by `csv_failure`."""
-    encoding = detect_encoding(path)
+    encoding = detect_encoding(path, utf8_probe=UTF8_PROBE)
     header, delim = read_csv_header(path, encoding)
     if not header or all(h.strip() == "" for h in header):
         raise ImportFailure(path, 1, "rubrikraden saknas (missing header)")

@@ -48,7 +48,7 @@ from pathlib import Path
 import pandas as pd
 
 from warehouse.importers.common import (
-    ImportFailure, ImportSummary, Roles, StagedFile, drop_tables, load_json, sha256_file,
+    BackgroundHash, ImportFailure, ImportSummary, Roles, StagedFile, load_json,
     sniff_kind, stage_csv, stage_excel, stage_frame, write_import_log,
 )
 from warehouse.importers.values import AreaTarget, KpiTarget, import_values
@@ -240,7 +240,7 @@ def stage_kolada_file(con, path: Path, roles: Roles = KOLADA_ROLES, prefix: str 
     else:
         df, labels = parse_kolada_json(path, load_json(path))
         sf = stage_frame(con, path, kind, df, labels, prefix)
-    sf.sha256 = sha256_file(path)
+    sf.sha256 = BackgroundHash(path)
     return sf
 
 

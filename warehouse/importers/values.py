@@ -89,7 +89,7 @@ def import_values(
 def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, sources,
             kpi_source, allow_benchmarks, temps):
     for sf in staged:
-        summary.files.append(FileResult(file=str(sf.path), sha256=sf.sha256))
+        summary.files.append(FileResult(file=str(sf.path), sha256=""))
 
     # 1. One view over all files of this command.
     union = tmp_name("all")
@@ -247,8 +247,11 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         summary.new_kpis.append(kpi_id)
 
     # 7. Municipality values: diff against the warehouse, then insert and update.
-    src_case = "CASE t.file_no " + " ".join(
-        f"WHEN {i} THEN '{s.replace(chr(39), chr(39) * 2)}'" for i, s in enumerate(sources)) + " END"
+    # One file (the bulk case): a literal, which DuckDB keeps as a constant vector instead of
+    # 25 million copies of the same string.
+    quoted = ["'" + s.replace("'", "''") + "'" for s in sources]
+    src_case = quoted[0] if len(set(sources)) == 1 else (
+        "CASE t.file_no " + " ".join(f"WHEN {i} THEN {q}" for i, q in enumerate(quoted)) + " END")
     muni = (f"(SELECT t.file_no, kid.kpi_id, aid.municipality_code, t.year, "
             f"CASE t.g WHEN 0 THEN 'T' WHEN 1 THEN 'K' ELSE 'M' END AS gender, t.value, {src_case} AS source "
             f"FROM {rows_src} t JOIN {kid} kid USING (kpi_no) JOIN {aid} aid USING (area_no) "
@@ -261,8 +264,10 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         for f, n in con.execute(
                 f"SELECT file_no, count(*) FROM {rows_src} WHERE NOT is_bench GROUP BY file_no").fetchall():
             per_file[f][0] += n
-        con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo)
-                        SELECT kpi_id, municipality_code, year, gender, value, source, false FROM {muni}""")
+        # Row order in the table does not matter here: let DuckDB write in parallel.
+        with _setting(con, "preserve_insertion_order", "false"):
+            con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo)
+                            SELECT kpi_id, municipality_code, year, gender, value, source, false FROM {muni}""")
     else:
         diff = tmp_name("diff")
         temps.append(diff)
@@ -306,6 +311,8 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
                     WHERE t.kpi_id = d.kpi_id AND t.benchmark = d.benchmark AND t.year = d.year""")
 
     # 9. Summary.
+    for sf, fr in zip(staged, summary.files[-len(staged):]):
+        fr.sha256 = sf.sha256.result() if hasattr(sf.sha256, "result") else sf.sha256
     for i, fr in enumerate(summary.files[-len(staged):]):
         ins, upd, same = per_file[i]
         n, bins, bupd = bench_counts.get(i, (0, 0, 0))
@@ -342,6 +349,24 @@ def _create_typed(con, typed, union, kmap, amap, is_bench, markers) -> None:
         LEFT JOIN {kmap} k ON u.kpi_raw = k.kpi_raw
         LEFT JOIN {amap} a ON u.area_raw = a.area_raw
     """)
+
+
+class _setting:
+    """Temporarily change a DuckDB setting on the caller's connection."""
+
+    def __init__(self, con, name: str, value: str):
+        self.con, self.name, self.value = con, name, value
+
+    def __enter__(self):
+        self.old = self.con.execute(f"SELECT current_setting('{self.name}')").fetchall()[0][0]
+        self.con.execute(f"SET {self.name} = {self.value}")
+
+    def __exit__(self, *exc):
+        try:
+            self.con.execute(f"SET {self.name} = {str(self.old).lower() if isinstance(self.old, bool) else repr(self.old)}")
+        except Exception:
+            pass
+        return False
 
 
 class _optimizer_disabled:
