@@ -34,8 +34,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-CODE_RE = re.compile(r"^\d{4}$")
-KPI_ID_RE = re.compile(r"^[A-Za-z0-9_:\-.]{1,64}$")
+# ASCII digits only (\d would accept "١٢٣٤"), and fullmatch so "0180\n" is rejected too.
+CODE_RE = re.compile(r"[0-9]{4}")
+KPI_ID_RE = re.compile(r"[A-Za-z0-9_:\-.]{1,64}")
 PERSPECTIVES = ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")
 
 # Config key on the Flask server / env var naming the warehouse file.
@@ -174,7 +175,7 @@ class Warehouse:
 
     def valid_kpi_id(self, kpi_id) -> bool:
         """True only for ids that exist in the kpis view."""
-        return isinstance(kpi_id, str) and bool(KPI_ID_RE.match(kpi_id)) and self.kpi(kpi_id) is not None
+        return isinstance(kpi_id, str) and KPI_ID_RE.fullmatch(kpi_id) is not None and self.kpi(kpi_id) is not None
 
     def years(self, view: str = "scorecard", column: str = "year") -> list[int]:
         """Distinct years of a view (cached), ascending; [] if the view is missing."""
@@ -251,7 +252,7 @@ def first(value):
 def valid_code(code) -> bool:
     """A municipality code is exactly four digits ('0180')."""
     code = first(code)
-    return isinstance(code, str) and bool(CODE_RE.match(code))
+    return isinstance(code, str) and CODE_RE.fullmatch(code) is not None
 
 
 def parse_year(value, allowed: list[int] | None = None) -> int | None:
@@ -527,6 +528,41 @@ def success_factors() -> dict[int, str]:
     return {f["n"]: f["name"] for f in json.loads(text)["factors"]}
 
 
+
+
+# -- the map's polygons ------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def municipalities_geojson() -> dict:
+    """The 290 municipality polygons (okfse/sweden-geojson), coordinates rounded to ~100 m to
+    keep the page light. Read-only file shipped in warehouse/sources."""
+    text = (resources.files("warehouse.sources") / "swedish_municipalities.geojson").read_text("utf-8")
+    gj = json.loads(text)
+
+    def area(ring):  # planar shoelace on lon/lat; > 0 = counter-clockwise
+        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1])) / 2
+
+    def polygon(rings):
+        # Plotly's geo (d3-geo) wants exterior rings clockwise and holes counter-clockwise, the
+        # opposite of RFC 7946; a ring the wrong way round fills the whole globe.
+        out = []
+        for i, ring in enumerate(rings):
+            ring = [[round(x, 3), round(y, 3)] for x, y in ring]
+            if (i == 0) == (area(ring) > 0):
+                ring = ring[::-1]
+            out.append(ring)
+        return out
+
+    feats = []
+    for f in gj["features"]:
+        geom = f["geometry"]
+        if geom["type"] == "Polygon":
+            coords = polygon(geom["coordinates"])
+        else:
+            coords = [polygon(p) for p in geom["coordinates"]]
+        feats.append({"type": "Feature", "id": f["properties"]["id"],
+                      "properties": {"id": f["properties"]["id"]},
+                      "geometry": {"type": geom["type"], "coordinates": coords}})
+    return {"type": "FeatureCollection", "features": feats}
 
 
 # -- measures for the map on / (and any page that colours municipalities) -----------------------

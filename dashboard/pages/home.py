@@ -2,10 +2,7 @@
 coloured by a chosen measure, with the same data as a downloadable table."""
 from __future__ import annotations
 
-import functools
-import json
 import re
-from importlib import resources
 
 import dash
 import dash_bootstrap_components as dbc
@@ -13,45 +10,11 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import (first, get_db, map_data, map_measures, measure_years, parse_year,
+from dashboard.data import (first, get_db, municipalities_geojson, map_data, map_measures, measure_years, parse_year,
                             valid_code, valid_measure)
 from dashboard.i18n import get_lang, href, search_string, t
 
 dash.register_page(__name__, path="/", title="Styrkort – start", name="Start", order=0)
-
-
-@functools.lru_cache(maxsize=1)
-def municipalities_geojson() -> dict:
-    """The 290 municipality polygons (okfse/sweden-geojson), coordinates rounded to ~100 m to
-    keep the page light. Read-only file shipped in warehouse/sources."""
-    text = (resources.files("warehouse.sources") / "swedish_municipalities.geojson").read_text("utf-8")
-    gj = json.loads(text)
-
-    def area(ring):  # planar shoelace on lon/lat; > 0 = counter-clockwise
-        return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1])) / 2
-
-    def polygon(rings):
-        # Plotly's geo (d3-geo) wants exterior rings clockwise and holes counter-clockwise, the
-        # opposite of RFC 7946; a ring the wrong way round fills the whole globe.
-        out = []
-        for i, ring in enumerate(rings):
-            ring = [[round(x, 3), round(y, 3)] for x, y in ring]
-            if (i == 0) == (area(ring) > 0):
-                ring = ring[::-1]
-            out.append(ring)
-        return out
-
-    feats = []
-    for f in gj["features"]:
-        geom = f["geometry"]
-        if geom["type"] == "Polygon":
-            coords = polygon(geom["coordinates"])
-        else:
-            coords = [polygon(p) for p in geom["coordinates"]]
-        feats.append({"type": "Feature", "id": f["properties"]["id"],
-                      "properties": {"id": f["properties"]["id"]},
-                      "geometry": {"type": geom["type"], "coordinates": coords}})
-    return {"type": "FeatureCollection", "features": feats}
 
 
 def _how_to_read(lang):
@@ -197,7 +160,7 @@ def resolve_municipality(db, text: str | None) -> str | None:
     if not text:
         return None
     text = str(text).strip()
-    m = re.search(r"\((\d{4})\)\s*$", text)
+    m = re.search(r"\(([0-9]{4})\)\s*$", text)
     code = m.group(1) if m else (text if valid_code(text) else None)
     if code:
         return code if db.municipality(code) else None
@@ -216,7 +179,7 @@ def _go_to_municipality(text, _submit, _clicks, lang):
     code = resolve_municipality(get_db(), text)
     if typed:
         # while typing, only a picked suggestion "Name (1234)" navigates
-        if code and re.search(r"\(\d{4}\)\s*$", str(text or "")):
+        if code and re.search(r"\([0-9]{4}\)\s*$", str(text or "")):
             return href(f"/kommun/{code}", lang), ""
         return no_update, no_update
     if code:

@@ -1,0 +1,226 @@
+"""Shared browser-test fixtures: the dashboard on the embedded default warehouse, served by the
+real `styrkort serve` in a subprocess on 127.0.0.1, and a real headless Debian Chromium.
+
+Fixtures
+    server_url        session: 'http://127.0.0.1:PORT' of a server on `built_db` (tests/conftest.py)
+    start_dashboard   session: factory start_dashboard(db_path, prod=False) -> url; stopped at the end
+    download_dir      session: the folder Chromium saves downloads into (emptied per test by
+                      `clean_downloads`)
+    browser           session: selenium Chrome (headless, downloads allowed into download_dir)
+    open_page         function: open_page(path) -> driver, loads server_url+path, waits for <h1>
+
+Helpers (import from conftest): wait_for_text(driver, text, timeout), wait_for(fn, timeout, what),
+wait_rendered(driver), wait_for_download(folder, suffix, timeout), free_port(), http_get(url).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run")
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 10.0):
+    """(status, headers, body text) without raising on 4xx/5xx."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+
+
+def wait_for(fn, timeout: float = 20.0, what: str = "condition", interval: float = 0.1):
+    """Poll fn() until it returns something truthy; return it, or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            value = fn()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - stale elements while Dash re-renders
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}"
+                         + (f" (last error: {last_exc!r})" if last_exc else ""))
+
+
+def body_text(driver) -> str:
+    return driver.execute_script("return document.body ? document.body.innerText : ''") or ""
+
+
+def wait_for_text(driver, text: str, timeout: float = 20.0) -> str:
+    """Wait until `text` is visible in the page body; returns the body text."""
+    return wait_for(lambda: (lambda b: b if text in b else None)(body_text(driver)), timeout,
+                    f"text {text!r} on {driver.current_url}")
+
+
+RENDERED_JS = """
+const app = document.getElementById('react-entry-point');
+if (!app || !app.firstElementChild) return false;
+if (document.querySelector('._dash-loading, ._dash-loading-callback')) return false;
+if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+const h1 = document.querySelector('h1');
+return !!(h1 && h1.textContent.trim().length > 0);
+"""
+
+
+def wait_rendered(driver, timeout: float = 25.0) -> None:
+    """Wait until Dash has rendered the page (an <h1> with text, nothing loading) twice 0.3 s
+    apart (chained callbacks fire after the first render)."""
+    stable = [None]
+
+    def ok():
+        if driver.execute_script(RENDERED_JS):
+            stable[0] = stable[0] or time.monotonic()
+            return time.monotonic() - stable[0] >= 0.3
+        stable[0] = None
+        return False
+    wait_for(ok, timeout, f"{driver.current_url} to render")
+
+
+def wait_for_download(folder: Path, suffix: str, timeout: float = 20.0) -> Path:
+    """A finished download (no .crdownload) with this suffix in folder."""
+    def done():
+        files = [p for p in Path(folder).iterdir() if p.name.endswith(suffix)]
+        partial = list(Path(folder).glob("*.crdownload"))
+        return files[0] if files and not partial and files[0].stat().st_size > 0 else None
+    return wait_for(done, timeout, f"a {suffix} download in {folder}")
+
+
+def _start(db: Path, port: int, prod: bool, log_path: Path) -> subprocess.Popen:
+    exe = REPO / ".venv" / "bin" / "styrkort"
+    cmd = ([str(exe)] if exe.exists() else [sys.executable, "-m", "styrkort.cli"])
+    cmd += ["serve", "--db", str(db), "--port", str(port), "--host", "127.0.0.1"]
+    if prod:
+        cmd += ["--prod", "--workers", "2"]
+    env = dict(os.environ)
+    env.pop("STYRKORT_DB", None)
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.close()
+            raise RuntimeError(f"dashboard exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/", timeout=5) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.25)
+    _stop(proc)
+    raise RuntimeError(f"dashboard did not answer on {url}:\n{log_path.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()  # gunicorn: the master stops its workers on TERM
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# -- fixtures ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def start_dashboard(tmp_path_factory):
+    """Factory: start_dashboard(db_path, prod=False) -> base URL; all stopped at session end."""
+    procs = []
+
+    def start(db: Path, prod: bool = False) -> str:
+        port = free_port()
+        log = tmp_path_factory.mktemp("serve") / "serve.log"
+        procs.append(_start(Path(db), port, prod, log))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for p in procs:
+        _stop(p)
+
+
+@pytest.fixture(scope="session")
+def server_url(built_db, start_dashboard) -> str:
+    """The dashboard on the embedded default warehouse (`styrkort serve --db built_db`)."""
+    return start_dashboard(built_db)
+
+
+@pytest.fixture(scope="session")
+def download_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+def make_browser(download_dir: Path | None = None, width: int = 1400, height: int = 1000):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--window-size={width},{height}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if download_dir is not None:
+        opts.add_experimental_option("prefs", {
+            "download.default_directory": str(download_dir),
+            "download.prompt_for_download": False,
+            "download.directory_upgrade": True,
+            "safebrowsing.enabled": False,
+        })
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    if download_dir is not None:
+        # headless Chromium needs the download behaviour set explicitly
+        driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                               {"behavior": "allow", "downloadPath": str(download_dir)})
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser(download_dir):
+    driver = make_browser(download_dir)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def clean_downloads(download_dir) -> Path:
+    for p in download_dir.iterdir():
+        p.unlink()
+    return download_dir
+
+
+@pytest.fixture
+def open_page(browser, server_url):
+    """open_page(path) loads server_url + path in the shared browser and waits for the render."""
+    def _open(path: str):
+        browser.get(server_url + path)
+        wait_rendered(browser)
+        return browser
+    return _open
