@@ -175,7 +175,8 @@ def resolve_municipality(db, text: str | None) -> str | None:
           prevent_initial_call=True)
 def _go_to_municipality(text, _submit, _clicks, lang):
     from dash import ctx
-    typed = ctx.triggered_id == "home-search" and ctx.triggered[0]["prop_id"].endswith(".value")
+    # value, n_submit and the button can arrive together (Enter right after typing)
+    typed = all(tr["prop_id"] == "home-search.value" for tr in ctx.triggered)
     code = resolve_municipality(get_db(), text)
     if typed:
         # while typing, only a picked suggestion "Name (1234)" navigates

@@ -4,6 +4,8 @@ All data comes from dashboard.data.scorecard_data (one read of the scorecard mar
 lookups); this module only turns it into components."""
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -26,7 +28,8 @@ dash.register_page(__name__, path_template="/kommun/<code>", title=_title, name=
 # -- small pieces -----------------------------------------------------------------------------------
 
 def not_found(code, lang):
-    shown = str(first(code) or "")[:40]
+    # the pathname arrives percent-encoded; show what the user typed (as text, never HTML)
+    shown = unquote(str(first(code) or ""))[:40]
     title = (f"Kommunkoden {shown} finns inte" if lang == "sv"
              else f"The municipality code {shown} does not exist")
     text = ("Det finns ingen kommun med den koden i lagret. Kommunkoder har fyra siffror, "
@@ -259,6 +262,7 @@ def _kpi_download_table(d, lang):
 def layout(code=None, year=None, lang=None, **_):
     lang = get_lang({"lang": lang})
     db = get_db()
+    code = unquote(str(first(code))) if code is not None else None
     d = scorecard_data(db, code, year, lang)
     if not d["found"]:
         return not_found(code, lang)
