@@ -232,3 +232,19 @@ def test_import_kolada_in_callers_transaction(tiny_wh, tmp_path):
     assert con.execute("SELECT count(*) FROM kpi_value").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp'").fetchone()[0] == 0
     con.close()
+
+
+def test_several_files_of_different_kinds_in_one_command(wh):
+    """JSON v2 + JSON v3 page + an xlsx in ONE command: one batch, one transaction."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["Kommun", "Nyckeltal", "År", "Värde"])
+    wb.active.append(["Arvika", "N20014", 2010, 1.5])
+    x = wh.parent / "one.xlsx"
+    wb.save(x)
+    r = cli("import", "kolada", FIXTURES / "kolada_v2_data.json", FIXTURES / "kolada_v3_page2.json", x, "--db", wh)
+    assert r.exit_code == 0, r.output
+    assert sorted(query(wh, "SELECT municipality_code, kpi_id, value FROM kpi_values")) == [
+        ("0180", "N20014", 9876.25), ("1440", "N20014", 7123.5), ("1784", "N20014", 1.5), ("2023", "N01960", 26.1)]
+    assert [row[0] for row in query(wh, "SELECT file FROM import_log ORDER BY file")] == sorted(
+        [str(FIXTURES / "kolada_v2_data.json"), str(FIXTURES / "kolada_v3_page2.json"), str(x)])

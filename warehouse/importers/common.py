@@ -409,7 +409,7 @@ def stage_frame(con, path: Path, kind: str, df: pd.DataFrame, labels: list[int |
         con.unregister(view)
     # Inside a transaction DuckDB numbers new rows from a large offset (transaction-local row
     # ids), in insertion order: the record number is the distance from the first.
-    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0]
+    base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchall()[0][0]
     relation = f"(SELECT rowid - {base} AS rec, * FROM {table})"
     return StagedFile(path, relation, kind, lambda rec: labels[rec], columns=tuple(df.columns), table=table)
 

@@ -93,7 +93,7 @@ def _amount(path, line, col, s: str) -> int | None:
 
 def _round_for(con, year: int, pot: int) -> str:
     for cand in (f"{year}:{pot}", str(year)):
-        if con.execute("SELECT 1 FROM grant_round WHERE round = ? AND pot = ?", [cand, pot]).fetchone():
+        if con.execute("SELECT 1 FROM grant_round WHERE round = ? AND pot = ?", [cand, pot]).fetchall():
             return cand
     return f"{year}:{pot}"
 
@@ -176,7 +176,8 @@ def import_grants(con, paths, source: str | None = None, allow_unmapped: bool = 
     # Write: diff against what is there (re-import of the same file changes nothing).
     for code, rnd, pot, applied, granted, src, fr in awards:
         old = con.execute("SELECT applied, granted_sek FROM grant_award WHERE municipality_code = ? AND round = ? AND pot = ?",
-                          [code, rnd, pot]).fetchone()
+                          [code, rnd, pot]).fetchall()
+        old = old[0] if old else None
         if old is None:
             con.execute("INSERT INTO grant_award (municipality_code, round, pot, applied, granted_sek, source) VALUES (?, ?, ?, ?, ?, ?)",
                         [code, rnd, pot, applied, granted, src])
@@ -189,7 +190,8 @@ def import_grants(con, paths, source: str | None = None, allow_unmapped: bool = 
             fr.unchanged += 1
     for code, year, total, src in totals:
         old = con.execute("SELECT total_granted_sek FROM grant_award_printed_total WHERE municipality_code = ? AND year = ?",
-                          [code, year]).fetchone()
+                          [code, year]).fetchall()
+        old = old[0] if old else None
         if old is None:
             con.execute("INSERT INTO grant_award_printed_total VALUES (?, ?, ?, ?)", [code, year, total, src])
         elif old[0] != total:

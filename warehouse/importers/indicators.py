@@ -107,7 +107,8 @@ def apply_meta(con, meta: list[dict], source: str) -> tuple[int, int]:
     ins = upd = 0
     cols = ("title", "higher_is_better", "area", "perspective", "unit", "description")
     for m in meta:
-        old = con.execute(f"SELECT {', '.join(cols)} FROM kpi WHERE kpi_id = ?", [m["kpi_id"]]).fetchone()
+        old = con.execute(f"SELECT {', '.join(cols)} FROM kpi WHERE kpi_id = ?", [m["kpi_id"]]).fetchall()
+        old = old[0] if old else None
         if old is None:
             con.execute("INSERT INTO kpi (kpi_id, title, description, unit, higher_is_better, perspective, area, source, is_demo) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, false)",

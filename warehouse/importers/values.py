@@ -170,7 +170,7 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         fatal |= {P_AREA_UNKNOWN, P_KPI_UNKNOWN}
     bad = [(firsts[p][0], p) for p in fatal if p in firsts]
     if not allow_benchmarks and bench_areas:
-        b = con.execute(f"SELECT min(file_no * {_POS_SHIFT} + rec) FROM {typed} WHERE problem = 0 AND is_bench").fetchone()[0]
+        b = con.execute(f"SELECT min(file_no * {_POS_SHIFT} + rec) FROM {typed} WHERE problem = 0 AND is_bench").fetchall()[0][0]
         if b is not None:
             bad.append((b, P_BENCHMARK))
     if bad:
@@ -191,7 +191,7 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     # 5. Duplicates. One dense integer key per (KPI, municipality/benchmark, year, gender).
     #    Fast path: a bitmap over the key range (numpy, one scatter): as many distinct keys as
     #    rows means no duplicates. Otherwise (or if the range is too large) an exact GROUP BY.
-    ys = con.execute(f"SELECT min(year), max(year), count(*) FROM {typed} WHERE problem = 0").fetchone()
+    ys = con.execute(f"SELECT min(year), max(year), count(*) FROM {typed} WHERE problem = 0").fetchall()[0]
     y0, n_year, n_good = (ys[0] or 0), ((ys[1] or 0) - (ys[0] or 0) + 1), ys[2]
     n_area, n_kpi = max(1, len(area_keys)), max(1, len(kpi_keys))
     k_kpi = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {y0})) * 3 + g)"
@@ -210,11 +210,12 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         con.execute(f"CREATE TEMP VIEW {good} AS SELECT *, file_no * {_POS_SHIFT} + rec AS pos, {k_kpi} AS k "
                     f"FROM {typed} WHERE problem = 0")
         n_dup_keys = con.execute(
-            f"SELECT count(*) FROM (SELECT k FROM {good} GROUP BY k HAVING count(*) > 1)").fetchone()[0]
+            f"SELECT count(*) FROM (SELECT k FROM {good} GROUP BY k HAVING count(*) > 1)").fetchall()[0][0]
         if n_dup_keys:
             conflict = con.execute(f"""
                 SELECT list(pos ORDER BY pos), list(value ORDER BY pos) FROM {good} GROUP BY k
-                HAVING count(*) > 1 AND min(value) <> max(value) ORDER BY min(pos) LIMIT 1""").fetchone()
+                HAVING count(*) > 1 AND min(value) <> max(value) ORDER BY min(pos) LIMIT 1""").fetchall()
+            conflict = conflict[0] if conflict else None
             if conflict:
                 positions, values = conflict
                 second = next(p for p, v in zip(positions, values) if v != values[0])
@@ -257,7 +258,7 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
             f"FROM {rows_src} t JOIN {kid} kid USING (kpi_no) JOIN {aid} aid USING (area_no) "
             f"WHERE aid.municipality_code IS NOT NULL)")
     has_existing = bool(kpi_keys) and con.execute(
-        f"SELECT EXISTS (SELECT 1 FROM kpi_value WHERE kpi_id IN (SELECT kpi_id FROM {kid}))").fetchone()[0]
+        f"SELECT EXISTS (SELECT 1 FROM kpi_value WHERE kpi_id IN (SELECT kpi_id FROM {kid}))").fetchall()[0][0]
     per_file = {i: [0, 0, 0] for i in range(len(staged))}   # inserted, updated, unchanged
     if not has_existing:
         # Fast path (KPIs new to the warehouse): every row is an insert; no join with the big table.
@@ -376,7 +377,7 @@ class _optimizer_disabled:
         self.con, self.name = con, name
 
     def __enter__(self):
-        self.old = self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] or ""
+        self.old = self.con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0] or ""
         names = [n for n in self.old.split(",") if n.strip()]
         if self.name not in names:
             names.append(self.name)
@@ -414,7 +415,7 @@ def _raw_row(con, staged, union, pos):
     file_no, rec = divmod(pos, _POS_SHIFT)
     row = con.execute(
         f"SELECT area_raw, kpi_raw, year_raw, value_raw, gender_raw FROM {union} WHERE file_no = ? AND rec = ?",
-        [file_no, rec]).fetchone()
+        [file_no, rec]).fetchall()[0]
     return staged[file_no], rec, dict(zip(("area", "kpi", "year", "value", "gender"), row))
 
 
