@@ -1,29 +1,19 @@
-"""Helper G's browser support for the accessibility and keyboard tests.
+"""Support for the accessibility and keyboard tests (test_a11y.py, test_keyboard.py).
 
-Shared fixtures (server on a free port, headless Chromium) live in tests/browser/conftest.py
-(helper E). This module holds only what the a11y/keyboard tests need on top: waiting until a
-Dash page has rendered, axe-core injection, and fall-back fixtures used only while the shared
-conftest does not provide `browser` / a server URL."""
+The server and browser fixtures are the shared ones in tests/browser/conftest.py. This module
+holds what the a11y/keyboard tests need on top: waiting until a Dash page has rendered and
+settled, and axe-core injection and reporting."""
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
-CHROME_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run",
-)
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 
@@ -103,121 +93,3 @@ def format_violations(url: str, violations: list[dict]) -> str:
         if len(v.get("nodes", [])) > 8:
             lines.append(f"    ... and {len(v['nodes']) - 8} more node(s)")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------
-# Fall-back fixtures, used only until the shared conftest provides them.
-
-def make_driver(width: int = 1280, height: int = 900):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--window-size={width},{height}")
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-def start_server(db: Path, port: int, prod: bool = False, log=None) -> subprocess.Popen:
-    cmd = [str(REPO / ".venv" / "bin" / "styrkort"), "serve", "--db", str(db), "--port", str(port)]
-    if prod:
-        cmd.append("--prod")
-    if not Path(cmd[0]).exists():
-        cmd[0:1] = [sys.executable, "-m", "styrkort.cli"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log or subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", proc)
-    except Exception:
-        stop_server(proc)
-        raise
-    return proc
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-# Names the shared conftest may give its fixtures; the first one found is used.
-SERVER_FIXTURES = ("server_url", "base_url", "dash_server", "live_server", "app_url", "server")
-BROWSER_FIXTURES = ("browser",)
-
-
-def _shared(request, names):
-    from _pytest.fixtures import FixtureLookupError
-
-    for name in names:
-        try:
-            return request.getfixturevalue(name)
-        except FixtureLookupError:
-            continue
-    return None
-
-
-def _as_url(value) -> str:
-    if isinstance(value, str):
-        return value.rstrip("/")
-    for attr in ("url", "base_url", "server_url"):
-        if hasattr(value, attr):
-            return str(getattr(value, attr)).rstrip("/")
-    raise TypeError(f"cannot read a URL from the shared server fixture: {value!r}")
-
-
-@pytest.fixture(scope="module")
-def g_url(request, built_db, tmp_path_factory):
-    """Base URL of a running dashboard (the shared fixture's, else one started here)."""
-    shared = _shared(request, SERVER_FIXTURES)
-    if shared is not None:
-        yield _as_url(shared)
-        return
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("g_server") / "server.log", "w")
-    proc = start_server(built_db, port, log=log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(proc)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def g_driver(request):
-    """Headless Chromium (the shared `browser` fixture, else one started here)."""
-    shared = _shared(request, BROWSER_FIXTURES)
-    if shared is not None:
-        yield shared
-        return
-    driver = make_driver()
-    try:
-        yield driver
-    finally:
-        driver.quit()

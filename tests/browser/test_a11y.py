@@ -1,5 +1,8 @@
 """axe-core (npm, node_modules/axe-core) run in real headless Chromium on every page of the
-dashboard contract: no serious or critical WCAG 2.1 A/AA violation is allowed."""
+dashboard contract: no serious or critical WCAG 2.1 A/AA violation is allowed.
+
+Uses the shared fixtures of tests/browser/conftest.py: `server_url` (styrkort serve on the
+embedded default warehouse) and `browser` (headless Chromium)."""
 from __future__ import annotations
 
 import sys
@@ -8,12 +11,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _g_support import (  # noqa: E402, F401  (fixtures)
+from _g_support import (  # noqa: E402
     BLOCKING_IMPACTS,
     axe_source,
     format_violations,
-    g_driver,
-    g_url,
     run_axe,
     wait_rendered,
 )
@@ -68,29 +69,29 @@ def unit_pair_path(built_db) -> str:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_no_serious_wcag_violations(path, axe, g_url, g_driver, request):
+def test_no_serious_wcag_violations(path, axe, server_url, browser, request):
     if path == "UNITS":
         path = request.getfixturevalue("unit_pair_path")
-    g_driver.get(g_url + path)
-    wait_rendered(g_driver)
-    result = run_axe(g_driver, axe)
+    browser.get(server_url + path)
+    wait_rendered(browser)
+    result = run_axe(browser, axe)
     blocking = [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
     assert not blocking, format_violations(path, blocking)
 
 
-def test_axe_detects_a_known_violation(axe, g_url, g_driver):
+def test_axe_detects_a_known_violation(axe, server_url, browser):
     """The harness can fail: an unlabelled input and an image without alt text injected into a
     real page must be reported (otherwise a broken injection would pass every page)."""
-    g_driver.get(g_url + "/om")
-    wait_rendered(g_driver)
-    g_driver.execute_script(
+    browser.get(server_url + "/om")
+    wait_rendered(browser)
+    browser.execute_script(
         """
         const box = document.createElement('div');
         box.innerHTML = '<input type="text" id="g-unlabelled"><img src="x.png" id="g-noalt">';
         document.body.appendChild(box);
         """
     )
-    result = run_axe(g_driver, axe)
+    result = run_axe(browser, axe)
     found = {v["id"]: v for v in result["violations"]}
     assert "label" in found and "image-alt" in found, sorted(found)
     targets = [t for n in found["label"]["nodes"] for t in n["target"]]

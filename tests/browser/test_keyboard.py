@@ -1,7 +1,10 @@
 """Keyboard navigation through the scorecard (/kommun/0180) in real headless Chromium:
 Tab reaches the language switch, the main navigation, the year selector and the controls in
 each of the four Balansen perspective panels; every focused element shows a visible focus
-indicator; Enter on a navigation link navigates."""
+indicator (an outline, or a box-shadow/border that differs from the element's unfocused look);
+Enter on a navigation link navigates.
+
+Uses the shared fixtures `server_url` and `browser` of tests/browser/conftest.py."""
 from __future__ import annotations
 
 import sys
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _g_support import g_driver, g_url, wait_rendered  # noqa: E402, F401  (fixtures)
+from _g_support import wait_rendered  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,15 +21,16 @@ PAGE = "/kommun/0180"
 MAX_TABS = 400
 # Swedish headings of the four panels (issue 4, page 2)
 PERSPECTIVES = ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer")
+# [tabindex] includes -1: widgets such as AG Grid move focus to such cells themselves
 FOCUSABLE = ('a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), '
-             'select:not([disabled]), textarea:not([disabled]), summary, '
-             '[tabindex]:not([tabindex="-1"])')
+             'select:not([disabled]), textarea:not([disabled]), summary, [tabindex]')
 
 # Remember how every focusable element (and its two ancestors, for :focus-within styles)
 # looks unfocused, so a focus indicator is a real change and not a permanent card shadow.
 SNAPSHOT_JS = """
 const snap = e => e ? (s => ({outline: s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor,
-                               shadow: s.boxShadow}))(getComputedStyle(e)) : null;
+                               shadow: s.boxShadow,
+                               border: s.borderTopStyle + ' ' + s.borderTopWidth + ' ' + s.borderTopColor}))(getComputedStyle(e)) : null;
 window.__gSnap = new Map();
 for (const el of document.querySelectorAll(arguments[0])) {
   const p = el.parentElement, g = p && p.parentElement;
@@ -57,7 +61,8 @@ const outlineVisible = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >
                        && s.outlineColor !== 'rgba(0, 0, 0, 0)';
 const before = (window.__gSnap && window.__gSnap.get(a)) || [null, null, null];
 const snap = e => e ? (st => ({outline: st.outlineStyle + ' ' + st.outlineWidth + ' ' + st.outlineColor,
-                                 shadow: st.boxShadow}))(getComputedStyle(e)) : null;
+                                 shadow: st.boxShadow,
+                                 border: st.borderTopStyle + ' ' + st.borderTopWidth + ' ' + st.borderTopColor}))(getComputedStyle(e)) : null;
 const now = [a, a.parentElement, a.parentElement && a.parentElement.parentElement].map(snap);
 let shadowVisible = false;
 for (let i = 0; i < 3; i++) {
@@ -65,6 +70,10 @@ for (let i = 0; i < 3; i++) {
   // the element itself: any box-shadow counts when not snapshotted (rendered later)
   if (!before[i] ? i === 0 : before[i].shadow !== now[i].shadow) shadowVisible = true;
 }
+// a border that appears or changes colour on focus (AG Grid's focused cell) also counts,
+// but only when the unfocused look is known
+const borderVisible = !!before[0] && before[0].border !== now[0].border
+                      && s.borderTopStyle !== 'none' && parseFloat(s.borderTopWidth) > 0;
 const yearBox = a.closest('[id*="year" i], [aria-label*="år" i], [aria-label*="year" i]');
 const ownLabel = a.labels && a.labels.length ? a.labels[0].textContent : '';
 return {
@@ -74,8 +83,9 @@ return {
   lang: /[?&]lang=(en|sv)/.test(href) || /språk|language|english|svenska/i.test(label),
   year: !!yearBox || /^(år|year)\\b/i.test(ownLabel.trim()) || /^(år|year)\\b/i.test(a.getAttribute('aria-label') || ''),
   panel: panel,
-  focusVisible: outlineVisible || shadowVisible,
-  style: 'outline: ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor + '; box-shadow: ' + s.boxShadow,
+  focusVisible: outlineVisible || shadowVisible || borderVisible,
+  style: 'outline: ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor + '; box-shadow: ' + s.boxShadow
+         + '; border-top: ' + s.borderTopStyle + ' ' + s.borderTopWidth + ' ' + s.borderTopColor,
   key: a.id || (a.tagName + '|' + href + '|' + label.slice(0, 40)),
 };
 """
@@ -118,11 +128,11 @@ def _walk(driver, stop=None) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def scorecard(g_driver, g_url):
-    g_driver.get(g_url + PAGE)
-    wait_rendered(g_driver)
-    g_driver.execute_script(SNAPSHOT_JS, FOCUSABLE)
-    return _walk(g_driver)
+def scorecard(browser, server_url):
+    browser.get(server_url + PAGE)
+    wait_rendered(browser)
+    browser.execute_script(SNAPSHOT_JS, FOCUSABLE)
+    return _walk(browser)
 
 
 def _fmt(seen):
@@ -131,11 +141,11 @@ def _fmt(seen):
                      for i, s in enumerate(seen))
 
 
-def test_tab_reaches_language_switch_nav_and_year(scorecard, g_driver):
+def test_tab_reaches_language_switch_nav_and_year(scorecard, browser):
     assert scorecard, "Tab never focused anything on the scorecard page"
     assert any(s["lang"] for s in scorecard), "language switch not reachable by Tab:\n" + _fmt(scorecard)
     assert any(s["year"] for s in scorecard), "year selector not reachable by Tab:\n" + _fmt(scorecard)
-    nav_paths = set(g_driver.execute_script(NAV_PATHS_JS))
+    nav_paths = set(browser.execute_script(NAV_PATHS_JS))
     for expected in ("/", "/urval", "/kostnad", "/statsbidrag", "/trender", "/om"):
         assert expected in nav_paths, f"main navigation (<nav>) has no link to {expected}: {nav_paths}"
     reached = {s["navPath"] for s in scorecard if s["nav"]}
@@ -156,18 +166,18 @@ def test_focus_is_visible_on_every_focused_element(scorecard):
         for s in invisible)
 
 
-def test_enter_on_nav_link_navigates(g_driver, g_url):
+def test_enter_on_nav_link_navigates(browser, server_url):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    g_driver.get(g_url + PAGE)
-    wait_rendered(g_driver)
-    h1_before = g_driver.execute_script("return document.querySelector('h1').textContent")
-    seen = _walk(g_driver, stop=lambda s: s["nav"] and s["navPath"] == "/om")
+    browser.get(server_url + PAGE)
+    wait_rendered(browser)
+    h1_before = browser.execute_script("return document.querySelector('h1').textContent")
+    seen = _walk(browser, stop=lambda s: s["nav"] and s["navPath"] == "/om")
     assert seen and seen[-1]["navPath"] == "/om", "Tab never reached the /om nav link:\n" + _fmt(seen)
-    ActionChains(g_driver).send_keys(Keys.ENTER).perform()
-    WebDriverWait(g_driver, 15).until(lambda d: d.execute_script("return location.pathname") == "/om")
-    wait_rendered(g_driver)
-    h1_after = g_driver.execute_script("return document.querySelector('h1').textContent")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    WebDriverWait(browser, 15).until(lambda d: d.execute_script("return location.pathname") == "/om")
+    wait_rendered(browser)
+    h1_after = browser.execute_script("return document.querySelector('h1').textContent")
     assert h1_after != h1_before, f"URL changed to /om but the heading stayed {h1_after!r}"
