@@ -150,6 +150,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "index and rank: pipelines/ranking.py (demo indicators); cost: pipelines/economy.py"),
     "kommun_compare": ("Jämför med en annan kommun", "Compare with another municipality"),
     "kommun_trends": ("Trender för nämnden", "Trends for the committee"),
+    "kommun_panel_trends": ("Visa trenddiagram för {perspective}", "Show trend charts for {perspective}"),
     "kommun_lead": ("Balanserat styrkort för {year} i fyra perspektiv. Status jämför med kommunens storleksgrupp.",
                     "Balanced scorecard for {year} in four perspectives. Status compares with the municipality's size group."),
     # compare /jamfor

@@ -166,7 +166,7 @@ def _success_factor_box(perspective, lang):
     ], color="warning", className="mt-2 mb-0 sk-success-factors")
 
 
-def _panel(perspective, rows, lang):
+def _panel(perspective, rows, lang, code=None):
     head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
             t("kommun_col_nation", lang), t("kommun_col_status", lang), t("trend", lang),
             t("kommun_col_rank", lang), t("kommun_col_spark", lang)]
@@ -186,6 +186,12 @@ def _panel(perspective, rows, lang):
         ], className="table table-sm sk-kpi-table mb-0"), className="table-responsive"))
         if _weak(rows):
             body.append(_success_factor_box(perspective, lang))
+        with_values = [r["kpi_id"] for r in rows if r["spark_values"]]
+        if code and with_values:
+            body.append(html.P(dcc.Link(
+                t("kommun_panel_trends", lang, perspective=perspective_label(perspective, lang).lower()),
+                href=href("/trender", lang, code=code, kpis=",".join(with_values[:8]))),
+                className="mt-2 mb-0"))
     return html.Section(dbc.Card(dbc.CardBody(body), className="sk-perspective h-100"),
                         className="mb-3", **{"aria-labelledby": pid})
 
@@ -317,7 +323,7 @@ def render(d, lang):
         html.Div([html.P(t("kommun_lead", lang, year=d["year"] or ""), className="mb-0 me-3"),
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
-        html.Div([_panel(p, rows_by.get(p, []), lang) for p in PERSPECTIVES]),
+        html.Div([_panel(p, rows_by.get(p, []), lang, d["code"]) for p in PERSPECTIVES]),
         _units_section(d, lang),
         _grant_table(d, lang),
         _kpi_download_table(d, lang),
