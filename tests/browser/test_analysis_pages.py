@@ -123,6 +123,12 @@ def text(driver) -> str:
     return driver.execute_script("return document.body.innerText")
 
 
+def inner_text(driver, element_id: str) -> str:
+    """innerText read in one script call (no stale element when Dash re-renders meanwhile)."""
+    return driver.execute_script("const e = document.getElementById(arguments[0]); return e ? e.innerText : ''",
+                                 element_id)
+
+
 def grid_rows(driver, wrap_id: str) -> int:
     return driver.execute_script(
         "const w = document.getElementById(arguments[0]); if (!w) return -1;"
@@ -189,7 +195,7 @@ def test_urval_query_string_state_and_swap_validation(f_server, f_browser):
     assert value == "1"
     # adding a swap without choosing municipalities gives a clear message, nothing else changes
     f_browser.find_element("id", "urval-swap-add").click()
-    msg = wait_for(lambda: f_browser.find_element("id", "urval-swap-msg").text, 15, "swap message")
+    msg = wait_for(lambda: inner_text(f_browser, "urval-swap-msg"), 15, "swap message")
     assert "Välj både en kommun som ska ut och en som ska in" in msg
 
 
@@ -213,7 +219,7 @@ def test_urval_swap_from_url_is_applied(f_server, f_browser, built_db):
     in_code, in_name = next((c, n) for c, n in cand if c not in chosen)
     open_page(f_browser, f"{f_server}/urval?year={year}&swaps={sel[0]}:{in_code}:testskäl")
     wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 20, "30 rows")
-    body = f_browser.find_element("id", "urval-selection-wrap").text
+    body = inner_text(f_browser, "urval-selection-wrap")
     assert in_name in body and "testskäl" in body
     # a swap whose IN is in another size group is refused with an explanation
     other = {"small": "large", "medium": "small", "large": "small"}[sel[1]]
@@ -233,7 +239,7 @@ def test_kostnad_renders_scatter_diagram1_model_and_tests(f_server, f_browser):
     body = text(f_browser)
     assert f_browser.find_element("css selector", "h1").text == "Kvalitet och kostnad"
     assert "Diagram 1" in body and "Kostnadsmodellen" in body and "Samband med struktur" in body
-    words = f_browser.find_element("id", "kostnad-words").text
+    words = inner_text(f_browser, "kostnad-words")
     assert "samband" in words and "r = " in words and "p" in words
     # Diagram 1 has 20 bars with labels that carry the meaning in text
     labels = f_browser.execute_script(
@@ -320,7 +326,7 @@ def test_trender_pdf_export_is_a_valid_pdf(f_server, f_browser, f_downloads, bui
     pdf_text = "\n".join(p.extract_text() for p in reader.pages)
     for perspective in ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"):
         assert perspective in pdf_text
-    wait_for(lambda: "klar" in f_browser.find_element("id", "trender-pdf-status").text, 20, "done message")
+    wait_for(lambda: "klar" in inner_text(f_browser, "trender-pdf-status"), 20, "done message")
 
 
 def test_trender_png_export(f_server, f_browser, f_downloads):
@@ -330,3 +336,36 @@ def test_trender_png_export(f_server, f_browser, f_downloads):
     f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
     path = wait_file(f_downloads, ".png", before, timeout=90)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "0180" in path.name
+
+
+def test_urval_year_change_updates_url_and_back_button_restores(f_server, f_browser, built_db):
+    import duckdb
+    from selenium.webdriver.support.ui import Select
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        years = [r[0] for r in con.execute(
+            "SELECT DISTINCT year FROM composite_index WHERE is_default ORDER BY year").fetchall()]
+    finally:
+        con.close()
+    first_year, other = years[-1], years[0]
+    open_page(f_browser, f"{f_server}/urval?year={first_year}")
+    caption = lambda: f_browser.execute_script(  # noqa: E731 - one atomic read (the page re-renders)
+        "const w = document.getElementById('urval-selection-wrap'); return w ? w.innerText.split('\\n')[0] : ''")
+    assert caption() == f"Urvalet 15/15 {first_year}"
+    Select(f_browser.find_element("id", "urval-year")).select_by_value(str(other))
+    wait_for(lambda: f"year={other}" in f_browser.current_url, 15, "year in the URL")
+    wait_for(lambda: caption() == f"Urvalet 15/15 {other}", 20, "selection of the other year")
+    f_browser.back()
+    wait_for(lambda: f"year={first_year}" in f_browser.current_url, 15, "previous URL")
+    wait_for(lambda: caption() == f"Urvalet 15/15 {first_year}", 20, "selection restored by the back button")
+
+
+def test_statsbidrag_history_follows_the_url(f_server, f_browser):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(f_browser, f_server + "/statsbidrag?code=1480")
+    assert f_browser.find_element("id", "statsbidrag-code").get_attribute("value") == "1480"
+    Select(f_browser.find_element("id", "statsbidrag-code")).select_by_value("0180")
+    wait_for(lambda: "code=0180" in f_browser.current_url, 15, "code in the URL")
+    wait_for(lambda: "Stockholm" in inner_text(f_browser, "statsbidrag-history-box"), 15, "history")
