@@ -228,6 +228,10 @@ def test_structure_test_in_words(pages):
         "Index mellan storleksgrupper (ANOVA): Ingen tydlig skillnad mellan storleksgrupperna (F = 1,23; p = 0,29)"
     pearson = {"test": "pearson_cost_deviation", "statistic": "r", "estimate": 0.04, "p_value": 0.52}
     assert K.test_in_words(pearson, "sv").endswith("Inget tydligt samband (r = 0,04; p = 0,52)")
+    spearman = {"test": "spearman_cost_deviation", "statistic": "rho", "estimate": 0.03, "p_value": 0.65}
+    assert K.test_in_words(spearman, "sv").endswith("Inget tydligt samband (rho = 0,03; p = 0,65)")
+    assert K.p_text(0.0004, "sv") == "< 0,001" and K.p_text(0.0412, "sv") == "0,041"
+    assert K.num_or_dash(float("nan"), 3, "sv") == "–"
 
 
 # ------------------------------------------------------------------ empty and missing views

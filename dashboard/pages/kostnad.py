@@ -112,7 +112,10 @@ def test_in_words(row: dict, lang: str) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return f"{label}: {t('missing', lang)}"
     if str(test).startswith(("pearson", "spearman")):
-        return f"{label}: {F.association_in_words(est, p, lang)}"
+        words = F.association_in_words(est, p, lang)
+        if str(test).startswith("spearman"):
+            words = words.replace("(r = ", "(rho = ")
+        return f"{label}: {words}"
     ptxt = ("p < " + formats.number(0.001, 3, lang)) if p < 0.001 else "p = " + formats.number(p, 2, lang)
     if str(test).startswith("anova"):
         groups = "storleksgrupperna" if test == "anova_size_group" else "kommungrupperna"
@@ -129,6 +132,17 @@ def test_in_words(row: dict, lang: str) -> str:
     clear = ("ingen tydlig lutning" if p >= 0.05 else "tydlig lutning") if lang != "en" else \
         ("no clear slope" if p >= 0.05 else "clear slope")
     return f"{label}: {clear} ({stat or 'b'} = {formats.number(est, 3, lang)}{ci}; {ptxt})"
+
+
+def p_text(p, lang: str) -> str:
+    if _nan(p):
+        return "–"
+    return ("< " + formats.number(0.001, 3, lang)) if p < 0.001 else formats.number(p, 3, lang)
+
+
+def num_or_dash(x, decimals: int, lang: str) -> str:
+    """'–' where a statistic has no such value (e.g. no CI for an F test)."""
+    return "–" if _nan(x) else formats.number(x, decimals, lang)
 
 
 def _nan(x):
@@ -205,10 +219,11 @@ def _model_block(db, year, modelled, lang):
     formula = cm["formula"].dropna().iloc[0] if "formula" in cm and cm["formula"].notna().any() else ""
     cm = cm.copy()
     cm["modelled"] = t("modelled", lang)
+    cm["p_text"] = [p_text(x, lang) for x in cm["p_value"]]
     cols = [C.col("term", "Term"), C.col("coef", "Koefficient" if lang != "en" else "Coefficient", "number", 2),
             C.col("ci_low", "95 % KI, nedre" if lang != "en" else "95% CI, lower", "number", 2),
             C.col("ci_high", "95 % KI, övre" if lang != "en" else "95% CI, upper", "number", 2),
-            C.col("p_value", "p", "number", 3), C.col("modelled", "Status")]
+            C.col("p_text", "p"), C.col("modelled", "Status")]
     return html.Div([head,
                      html.P(_t("model_lead", lang, r2=formats.number(r2, 2, lang), n=formats.number(n, 0, lang),
                                f=formula)),
@@ -229,11 +244,14 @@ def _tests_block(db, year, lang):
     qa["label"] = qa["test"].map(lambda x: TEST_LABEL.get(x, (x, x))[1 if lang == "en" else 0])
     words = [test_in_words(r, lang) for r in qa.to_dict("records")]
     qa["words"] = words
+    qa["ci_low_text"] = [num_or_dash(x, 3, lang) for x in qa["ci_low"]]
+    qa["ci_high_text"] = [num_or_dash(x, 3, lang) for x in qa["ci_high"]]
+    qa["p_text"] = [p_text(x, lang) for x in qa["p_value"]]
     cols = [C.col("label", "Test"), C.col("statistic", "Mått" if lang != "en" else "Statistic"),
             C.col("estimate", "Skattning" if lang != "en" else "Estimate", "number", 3),
-            C.col("ci_low", "95 % KI, nedre" if lang != "en" else "95% CI, lower", "number", 3),
-            C.col("ci_high", "95 % KI, övre" if lang != "en" else "95% CI, upper", "number", 3),
-            C.col("p_value", "p", "number", 3), C.col("n", "n", "int")]
+            C.col("ci_low_text", "95 % KI, nedre" if lang != "en" else "95% CI, lower"),
+            C.col("ci_high_text", "95 % KI, övre" if lang != "en" else "95% CI, upper"),
+            C.col("p_text", "p"), C.col("n", "n", "int")]
     return html.Div([head, html.Ul([html.Li(w) for w in words], id="kostnad-tests-words"),
                      C.table_with_downloads("kostnad-tests", qa, cols, lang),
                      C.source_caption("styrkort (statsmodels, scipy) på index och kostnadsavvikelse"
