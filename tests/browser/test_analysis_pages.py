@@ -369,3 +369,36 @@ def test_statsbidrag_history_follows_the_url(f_server, f_browser):
     Select(f_browser.find_element("id", "statsbidrag-code")).select_by_value("0180")
     wait_for(lambda: "code=0180" in f_browser.current_url, 15, "code in the URL")
     wait_for(lambda: "Stockholm" in inner_text(f_browser, "statsbidrag-history-box"), 15, "history")
+
+
+def test_urval_swap_added_from_the_controls(f_server, f_browser, built_db):
+    import duckdb
+    from selenium.webdriver.support.ui import Select
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        year = con.execute("SELECT max(year) FROM composite_index WHERE is_default").fetchone()[0]
+        chosen = dict(con.execute(
+            "SELECT i.municipality_code, i.size_group FROM selection_items i JOIN selections s USING (selection_id) "
+            "WHERE s.is_default AND s.year = ? AND i.result = 'low'", [year]).fetchall())
+        out_code, group = sorted(chosen.items())[0]
+        in_code, in_name = next((c, n) for c, n in con.execute(
+            "SELECT c.municipality_code, m.name FROM composite_index c JOIN municipalities m USING (municipality_code) "
+            "WHERE c.is_default AND c.year = ? AND c.size_group = ? ORDER BY c.rank DESC", [year, group]).fetchall()
+            if c not in chosen and c not in {r[0] for r in con.execute(
+                "SELECT i.municipality_code FROM selection_items i JOIN selections s USING (selection_id) "
+                "WHERE s.is_default AND s.year = ?", [year]).fetchall()})
+    finally:
+        con.close()
+    open_page(f_browser, f"{f_server}/urval?year={year}")
+    Select(f_browser.find_element("id", "urval-swap-out")).select_by_value(out_code)
+    Select(f_browser.find_element("id", "urval-swap-in")).select_by_value(in_code)
+    f_browser.find_element("id", "urval-swap-reason").send_keys("bättre matchning av kommuntyp")
+    f_browser.execute_script("document.getElementById('urval-swap-add').click()")
+    wait_for(lambda: "swaps=" in f_browser.current_url, 15, "swap in the URL")
+    wait_for(lambda: "bättre matchning av kommuntyp" in inner_text(f_browser, "urval-selection-wrap"), 20,
+             "the swap in the selection table")
+    body = inner_text(f_browser, "urval-selection-wrap")
+    assert in_name in body
+    assert f"{out_code} → {in_code}: bättre matchning av kommuntyp" in inner_text(f_browser, "urval-swap-list")
+    assert wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 10, "still 30 rows")
