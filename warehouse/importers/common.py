@@ -295,6 +295,7 @@ class StagedFile:
     kind: str                            # csv | xlsx | xls | json
     locate: Callable[[int], int | str]   # rec -> line number (int) or position label (str)
     sha256: object = ""                  # str, or a BackgroundHash until it is read
+    relation_fast: str | None = None     # the same rows without record numbers (bulk path)
     columns: tuple[str, ...] = ()        # role columns present
     table: str | None = None             # temp table to drop (Excel/JSON)
     tmpdir: object = None                # transcoded copy of a non-UTF-8 CSV (kept until done)
@@ -372,12 +373,14 @@ def stage_csv(con, path: Path, roles: Roles, prefix: str) -> StagedFile:
                 fout.write(chunk)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     select = ", ".join(f"c{i} AS {role}" for role, i in found.items())
-    # row_number() OVER () is a streaming window: it numbers records in file order.
-    relation = (f"(SELECT row_number() OVER () - 1 AS rec, {select} FROM read_csv({_sql_str(str(src))}, "
-                f"auto_detect=false, header=false, skip=1, delim={_sql_str(delim)}, quote='\"', "
-                f"escape='\"', columns={columns}, strict_mode=true))")
+    reader = (f"read_csv({_sql_str(str(src))}, auto_detect=false, header=false, skip=1, "
+              f"delim={_sql_str(delim)}, quote='\"', escape='\"', columns={columns}, strict_mode=true)")
+    # row_number() OVER () (a streaming window) numbers records in file order; it is only
+    # needed to point at a bad row, so the bulk path reads without it.
+    relation = f"(SELECT row_number() OVER () - 1 AS rec, {select} FROM {reader})"
     return StagedFile(path, relation, "csv", _csv_line_locator(path, encoding, delim, 1),
-                      columns=tuple(found), tmpdir=tmpdir, read_csv_path=str(src))
+                      columns=tuple(found), tmpdir=tmpdir, read_csv_path=str(src),
+                      relation_fast=f"(SELECT {select} FROM {reader})")
 
 
 def csv_failure(path: Path, msg: str) -> ImportFailure:

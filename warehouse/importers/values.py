@@ -91,21 +91,25 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     for sf in staged:
         summary.files.append(FileResult(file=str(sf.path), sha256=""))
 
-    # 1. One view over all files of this command.
-    union = tmp_name("all")
-    temps.append(union)
-    parts = []
-    for i, sf in enumerate(staged):
-        g = "gender_raw" if "gender_raw" in sf.columns else "NULL::VARCHAR"
-        parts.append(f"SELECT {i} AS file_no, rec, area_raw, kpi_raw, year_raw, value_raw, "
-                     f"{g} AS gender_raw FROM {sf.relation}")
-    con.execute(f"CREATE TEMP VIEW {union} AS " + " UNION ALL ".join(parts))
+    # 1. Views over all files of this command: `fast` without record numbers (the bulk path),
+    #    `union` with them (used only to locate a problem, i.e. on the error path).
+    union, fast = tmp_name("all"), tmp_name("fast")
+    temps += [union, fast]
+    for view, numbered in ((union, True), (fast, False)):
+        parts = []
+        for i, sf in enumerate(staged):
+            g = "gender_raw" if "gender_raw" in sf.columns else "NULL::VARCHAR"
+            rel = sf.relation if numbered else (sf.relation_fast or sf.relation)
+            rec = "rec" if numbered else "NULL::BIGINT AS rec"
+            parts.append(f"SELECT {i} AS file_no, {rec}, area_raw, kpi_raw, year_raw, value_raw, "
+                         f"{g} AS gender_raw FROM {rel}")
+        con.execute(f"CREATE TEMP VIEW {view} AS " + " UNION ALL ".join(parts))
 
     # 2. Distinct names -> Python resolvers -> small mapping tables.
     # (This first pass is where a malformed CSV shows up: translated to file/line/problem.)
     try:
         distinct = con.execute(
-            f"SELECT list(DISTINCT area_raw), list(DISTINCT kpi_raw) FROM {union}").fetchall()[0]
+            f"SELECT list(DISTINCT area_raw), list(DISTINCT kpi_raw) FROM {fast}").fetchall()[0]
     except duckdb.Error as e:
         raise _source_failure(staged, str(e)) from None
     areas = sorted(a for a in (distinct[0] or []) if a is not None)
@@ -154,26 +158,41 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
     # DuckDB cannot estimate a CSV's row count (it guesses ~40), so it would build the join's
     # hash table on the file and probe it with the tiny maps; keep the maps as build side.
     with _optimizer_disabled(con, "build_side_probe_side"):
-        _create_typed(con, typed, union, kmap, amap, is_bench, markers)
+        _create_typed(con, typed, fast, kmap, amap, is_bench, markers)
+    numbered_cache: list[str] = []
 
-    per_file_rows = {f: (n, mx) for f, n, mx in con.execute(
-        f"SELECT file_no, count(*), max(rec) FROM {typed} GROUP BY file_no").fetchall()}
+    def numbered() -> str:
+        """The typed rows again, with record numbers (error and duplicate paths only)."""
+        if not numbered_cache:
+            t = tmp_name("typed_n")
+            temps.append(t)
+            with _optimizer_disabled(con, "build_side_probe_side"):
+                _create_typed(con, t, union, kmap, amap, is_bench, markers)
+            numbered_cache.append(t)
+        return numbered_cache[0]
+
+    per_file_rows = {f: n for f, n in con.execute(
+        f"SELECT file_no, count(*) FROM {typed} GROUP BY file_no").fetchall()}
     for i, sf in enumerate(staged):
         if i not in per_file_rows:
             raise ImportFailure(sf.path, None, "filen har inga datarader (empty file: no data rows)")
 
     # 4. Validation: the first row of every problem kind; the earliest one stops the import.
-    firsts = {p: (pos, n) for p, pos, n in con.execute(
-        f"SELECT problem, min(file_no * {_POS_SHIFT} + rec), count(*) FROM {typed} WHERE problem <> 0 GROUP BY problem").fetchall()}
+    firsts = {p: (None, n) for p, n in con.execute(
+        f"SELECT problem, count(*) FROM {typed} WHERE problem <> 0 GROUP BY problem").fetchall()}
     fatal = {P_AREA_EMPTY, P_KPI_EMPTY, P_YEAR, P_GENDER, P_VALUE}
     if not allow_unmapped:
         fatal |= {P_AREA_UNKNOWN, P_KPI_UNKNOWN}
-    bad = [(firsts[p][0], p) for p in fatal if p in firsts]
-    if not allow_benchmarks and bench_areas:
-        b = con.execute(f"SELECT min(file_no * {_POS_SHIFT} + rec) FROM {typed} WHERE problem = 0 AND is_bench").fetchall()[0][0]
-        if b is not None:
+    has_bench_rows = not allow_benchmarks and bench_areas and con.execute(
+        f"SELECT count(*) FROM {typed} WHERE problem = 0 AND is_bench").fetchall()[0][0] > 0
+    if fatal & set(firsts) or has_bench_rows:
+        tn = numbered()
+        bad = [(pos, p) for p, pos in con.execute(
+            f"SELECT problem, min(file_no * {_POS_SHIFT} + rec) FROM {tn} WHERE problem IN "
+            f"({', '.join(str(x) for x in fatal)}) GROUP BY problem").fetchall()]
+        if has_bench_rows:
+            b = con.execute(f"SELECT min(file_no * {_POS_SHIFT} + rec) FROM {tn} WHERE problem = 0 AND is_bench").fetchall()[0][0]
             bad.append((b, P_BENCHMARK))
-    if bad:
         pos, p = min(bad)
         _raise_row_problem(con, staged, union, pos, p)
 
@@ -208,7 +227,7 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
         good = tmp_name("good")
         temps.append(good)
         con.execute(f"CREATE TEMP VIEW {good} AS SELECT *, file_no * {_POS_SHIFT} + rec AS pos, {k_kpi} AS k "
-                    f"FROM {typed} WHERE problem = 0")
+                    f"FROM {numbered()} WHERE problem = 0")
         n_dup_keys = con.execute(
             f"SELECT count(*) FROM (SELECT k FROM {good} GROUP BY k HAVING count(*) > 1)").fetchall()[0][0]
         if n_dup_keys:
