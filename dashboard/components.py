@@ -186,24 +186,35 @@ def graph(id, fig: go.Figure, label: str, lang: str = "sv", **kwargs):
                     role="figure", **{"aria-label": label}, className="sk-graph")
 
 
-def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None = None):
-    """A tiny static line chart of a KPI over the years, with a text alternative."""
-    years = list(years or [])
-    values = list(values or [])
-    if len(values) < 2:
-        return html.Span(t("missing", lang) if not values else "", className="sk-spark-empty")
-    fig = go.Figure(go.Scatter(x=years, y=values, mode="lines+markers",
-                               line=dict(color="#1f4e79", width=2), marker=dict(size=3),
-                               hoverinfo="skip"))
-    fig.update_layout(separators=formats.PLOTLY_SEPARATORS.get(lang, ", "),
-                      margin=dict(l=0, r=0, t=0, b=0), height=36, width=120,
-                      xaxis=dict(visible=False), yaxis=dict(visible=False),
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      showlegend=False)
-    alt = f"{label}: " + ", ".join(f"{y} {fmt_value(v, unit, lang)}" for y, v in zip(years, values))
-    return html.Div(dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False},
-                              style={"height": "36px", "width": "120px"}),
-                    role="img", **{"aria-label": alt}, title=alt, className="sk-spark")
+def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None = None,
+              width: int = 120, height: int = 36):
+    """A tiny line chart of a KPI over the years as an inline SVG image (no JavaScript, so a
+    scorecard with 40 of them renders at once), with the values as its text alternative."""
+    from urllib.parse import quote
+
+    pts = [(y, v) for y, v in zip(years or [], values or []) if v is not None and v == v]
+    if len(pts) < 2:
+        return html.Span(t("missing", lang) if not pts else "", className="sk-spark-empty")
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    pad = 3
+
+    def sx(x):
+        return pad + (width - 2 * pad) * ((x - x0) / (x1 - x0) if x1 != x0 else 0.5)
+
+    def sy(y):
+        return height - pad - (height - 2 * pad) * ((y - y0) / (y1 - y0) if y1 != y0 else 0.5)
+    line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
+    lx, ly = sx(xs[-1]), sy(ys[-1])
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}"><polyline fill="none" stroke="#1f4e79" stroke-width="2" '
+           f'stroke-linejoin="round" points="{line}"/><circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.5" '
+           f'fill="#1f4e79"/></svg>')
+    alt = f"{label}: " + ", ".join(f"{y} {fmt_value(v, unit, lang)}" for y, v in pts)
+    return html.Img(src="data:image/svg+xml;charset=utf-8," + quote(svg), alt=alt, title=alt,
+                    width=width, height=height, className="sk-spark")
 
 
 # -- tables with downloads ---------------------------------------------------------------------------
