@@ -24,6 +24,9 @@ Quick reference:
     col(field, header, kind='text', decimals=None, link_field=None)   -> column spec dict
     not_computed(view, lang) / empty_state(text) / error_state(text)
     page_heading(title, lead=None)
+    labelled_select(id, label, options, value=None, placeholder=None)  -> native <select> + <label>
+    safe_layout(fn)                                -> decorator: a failing layout shows an error box
+    navbar(pathname, search, lang)                 -> the header (used by dashboard.app)
 """
 from __future__ import annotations
 

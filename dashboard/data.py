@@ -18,7 +18,13 @@ Rules:
   ``db.query_view(...)`` returns ``None`` instead of raising when it does not.
 
 ``scorecard_data(db, code, year, lang)`` is the plain data fetch behind /kommun/<code>
-(benchmarked by benchmarks/dashboard_*.py).
+(benchmarked by benchmarks/dashboard_*.py): one query on the scorecard mart (trend verdicts
+joined) plus per-process cached lookups of the small marts.
+
+Also here: ``map_measures``/``measure_years``/``map_data`` (what can colour the map on /),
+``municipalities_geojson()`` (polygons wound for Plotly), ``success_factors()`` and
+``FACTORS_FOR`` (seed 003), ``default_only(db, view)`` (' AND is_default' where a mart keeps
+several configurations).
 """
 from __future__ import annotations
 
