@@ -101,6 +101,23 @@ class KpiResolver:
     def __call__(self, raws: list[str]) -> dict[str, KpiTarget]:
         return {raw: self.one(raw) for raw in raws}
 
+    def exact(self) -> dict[str, KpiTarget]:
+        """Strings that map without judgement (no warning): KPI ids the warehouse or the
+        catalogue knows, catalogue titles with one id, the warehouse's own titles."""
+        out: dict[str, KpiTarget] = {}
+        titles_seen: dict[str, set] = {}
+        for kid, (t, _) in self.cat.items():
+            titles_seen.setdefault(t, set()).add(kid)
+        for kid, t in self.kpi_titles.items():
+            if t not in titles_seen:
+                titles_seen.setdefault(t, set()).add(kid)
+        for t, ids in titles_seen.items():
+            if len(ids) == 1 and t == _norm_title(t) and len(self.cat_by_title.get(t.casefold(), [])) <= 1:
+                out[t] = self._target(next(iter(ids)))
+        for kid in list(self.cat) + list(self.kpi_titles):
+            out[kid] = self._target(kid)
+        return out
+
     def _target(self, kid: str) -> KpiTarget:
         if kid in self.cat:
             t, d = self.cat[kid]
@@ -152,10 +169,21 @@ class AreaResolver:
         from warehouse.names import build_name_index
 
         self.index = build_name_index(con)
+        self.names = con.execute("SELECT municipality_code, name FROM municipality").fetchall()
+        self.aliases = con.execute("SELECT alias, municipality_code FROM municipality_alias").fetchall()
         self.counties = dict(con.execute("SELECT DISTINCT county_code, county_name FROM municipality").fetchall())
 
     def __call__(self, raws: list[str]) -> dict[str, AreaTarget]:
         return {raw: self.one(raw) for raw in raws}
+
+    def exact(self) -> dict[str, AreaTarget]:
+        """Codes, SCB names and aliases exactly as written."""
+        out = {}
+        for code, name in self.names:
+            out[code] = out[name] = AreaTarget(municipality_code=code)
+        for alias, code in self.aliases:
+            out.setdefault(alias, AreaTarget(municipality_code=code))
+        return out
 
     def one(self, raw: str) -> AreaTarget:
         from warehouse.names import is_aggregate, resolve

@@ -105,60 +105,70 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
                          f"{g} AS gender_raw FROM {rel}")
         con.execute(f"CREATE TEMP VIEW {view} AS " + " UNION ALL ".join(parts))
 
-    # 2. Distinct names -> Python resolvers -> small mapping tables.
-    # (This first pass is where a malformed CSV shows up: translated to file/line/problem.)
-    try:
-        distinct = con.execute(
-            f"SELECT list(DISTINCT area_raw), list(DISTINCT kpi_raw) FROM {fast}").fetchall()[0]
-    except duckdb.Error as e:
-        raise _source_failure(staged, str(e)) from None
-    areas = sorted(a for a in (distinct[0] or []) if a is not None)
-    kpis = sorted(k for k in (distinct[1] or []) if k is not None)
-    area_t = resolve_areas(areas)
-    kpi_t = resolve_kpis(kpis)
+    # 2. Names -> numbers. The resolvers' exact keys (codes, SCB names, aliases, KPI ids,
+    #    unambiguous catalogue titles) go in as small mapping tables up front; only raw strings
+    #    the first pass could not map (other spellings, aggregate rows, unknown or ambiguous
+    #    titles) go through the Python resolvers, and then the typed pass is run again.
+    area_t: dict[str, AreaTarget] = dict(getattr(resolve_areas, "exact", dict)())
+    kpi_t: dict[str, KpiTarget] = dict(getattr(resolve_kpis, "exact", dict)())
     area_keys: dict[tuple, int] = {}
-    arows = []
-    for raw in areas:
-        t = area_t[raw]
-        if not str(raw).strip():
-            arows.append((raw, None, P_AREA_EMPTY))
-        elif t.unknown:
-            arows.append((raw, None, P_AREA_UNKNOWN))
-        else:
-            arows.append((raw, area_keys.setdefault((t.municipality_code, t.benchmark), len(area_keys)), 0))
     kpi_keys: dict[str, int] = {}
-    krows = []
-    for raw in kpis:
-        t = kpi_t[raw]
-        if not str(raw).strip():
-            krows.append((raw, None, P_KPI_EMPTY))
-        elif t.kpi_id is None:
-            krows.append((raw, None, P_KPI_UNKNOWN))
-        else:
-            krows.append((raw, kpi_keys.setdefault(t.kpi_id, len(kpi_keys)), 0))
     amap, kmap, aid, kid = tmp_name("amap"), tmp_name("kmap"), tmp_name("aid"), tmp_name("kid")
     temps += [amap, kmap, aid, kid]
-    _frame_table(con, amap, pd.DataFrame(arows, columns=["area_raw", "area_no", "state"]),
-                 {"area_raw": "VARCHAR", "area_no": "INTEGER", "state": "TINYINT"})
-    _frame_table(con, kmap, pd.DataFrame(krows, columns=["kpi_raw", "kpi_no", "state"]),
-                 {"kpi_raw": "VARCHAR", "kpi_no": "INTEGER", "state": "TINYINT"})
-    _frame_table(con, aid, pd.DataFrame([(no, c, b) for (c, b), no in area_keys.items()],
-                                        columns=["area_no", "municipality_code", "benchmark"]),
-                 {"area_no": "INTEGER", "municipality_code": "VARCHAR", "benchmark": "VARCHAR"})
-    _frame_table(con, kid, pd.DataFrame([(no, k) for k, no in kpi_keys.items()], columns=["kpi_no", "kpi_id"]),
-                 {"kpi_no": "INTEGER", "kpi_id": "VARCHAR"})
-
-    # 3. Typed rows in one pass: casts, two joins on tiny maps, and a problem code per row
-    #    (0 = good; the cheap tests first, the string tests only for rows that fail them).
     markers = _sql_list(MISSING_MARKERS)
     typed = tmp_name("typed")
     temps.append(typed)
-    bench_areas = [no for (c, b), no in area_keys.items() if b is not None]
-    is_bench = f"a.area_no IN ({', '.join(map(str, bench_areas))})" if bench_areas else "false"
-    # DuckDB cannot estimate a CSV's row count (it guesses ~40), so it would build the join's
-    # hash table on the file and probe it with the tiny maps; keep the maps as build side.
-    with _optimizer_disabled(con, "build_side_probe_side"):
-        _create_typed(con, typed, fast, kmap, amap, is_bench, markers)
+
+    def build_maps():
+        arows, krows = [], []
+        for raw, t in area_t.items():
+            if not str(raw).strip():
+                arows.append((raw, None, P_AREA_EMPTY))
+            elif t.unknown:
+                arows.append((raw, None, P_AREA_UNKNOWN))
+            else:
+                arows.append((raw, area_keys.setdefault((t.municipality_code, t.benchmark), len(area_keys)), 0))
+        for raw, t in kpi_t.items():
+            if not str(raw).strip():
+                krows.append((raw, None, P_KPI_EMPTY))
+            elif t.kpi_id is None:
+                krows.append((raw, None, P_KPI_UNKNOWN))
+            else:
+                krows.append((raw, kpi_keys.setdefault(t.kpi_id, len(kpi_keys)), 0))
+        _frame_table(con, amap, pd.DataFrame(arows, columns=["area_raw", "area_no", "state"]),
+                     {"area_raw": "VARCHAR", "area_no": "INTEGER", "state": "TINYINT"})
+        _frame_table(con, kmap, pd.DataFrame(krows, columns=["kpi_raw", "kpi_no", "state"]),
+                     {"kpi_raw": "VARCHAR", "kpi_no": "INTEGER", "state": "TINYINT"})
+        _frame_table(con, aid, pd.DataFrame([(no, c, b) for (c, b), no in area_keys.items()],
+                                            columns=["area_no", "municipality_code", "benchmark"]),
+                     {"area_no": "INTEGER", "municipality_code": "VARCHAR", "benchmark": "VARCHAR"})
+        _frame_table(con, kid, pd.DataFrame([(no, k) for k, no in kpi_keys.items()], columns=["kpi_no", "kpi_id"]),
+                     {"kpi_no": "INTEGER", "kpi_id": "VARCHAR"})
+        return arows, krows
+
+    def typed_pass():
+        bench = [no for (c, b), no in area_keys.items() if b is not None]
+        is_b = f"a.area_no IN ({', '.join(map(str, bench))})" if bench else "false"
+        # DuckDB cannot estimate a CSV's row count (it guesses ~40), so it would build the
+        # join's hash table on the file and probe it with the tiny maps; keep the maps as the
+        # build side. (A malformed CSV shows up here: translated to file/line/problem.)
+        try:
+            with _optimizer_disabled(con, "build_side_probe_side"):
+                _create_typed(con, typed, fast, kmap, amap, is_b, markers, misses=True)
+        except duckdb.Error as e:
+            raise _source_failure(staged, str(e)) from None
+        return bench, is_b
+
+    arows, krows = build_maps()
+    bench_areas, is_bench = typed_pass()
+    missed = con.execute(f"SELECT list(DISTINCT area_miss) FILTER (WHERE area_miss IS NOT NULL), "
+                         f"list(DISTINCT kpi_miss) FILTER (WHERE kpi_miss IS NOT NULL) FROM {typed}").fetchall()[0]
+    miss_areas, miss_kpis = sorted(missed[0] or []), sorted(missed[1] or [])
+    if miss_areas or miss_kpis:
+        area_t.update(resolve_areas(miss_areas))
+        kpi_t.update(resolve_kpis(miss_kpis))
+        arows, krows = build_maps()
+        bench_areas, is_bench = typed_pass()
     numbered_cache: list[str] = []
 
     def numbered() -> str:
@@ -349,10 +359,13 @@ def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, s
 
 
 
-def _create_typed(con, typed, union, kmap, amap, is_bench, markers) -> None:
+def _create_typed(con, typed, union, kmap, amap, is_bench, markers, misses: bool = False) -> None:
+    # area_miss/kpi_miss keep a raw string only where the maps had no entry (mostly NULL).
+    miss = ("CASE WHEN a.state IS NULL THEN u.area_raw END AS area_miss, "
+            "CASE WHEN k.state IS NULL THEN u.kpi_raw END AS kpi_miss," if misses else "")
     con.execute(f"""
-        CREATE TEMP TABLE {typed} AS
-        SELECT u.file_no, u.rec, k.kpi_no, a.area_no, {is_bench} AS is_bench, u.y AS year, u.g, u.v AS value,
+        CREATE OR REPLACE TEMP TABLE {typed} AS
+        SELECT u.file_no, u.rec, k.kpi_no, a.area_no, {is_bench} AS is_bench, u.y AS year, u.g, u.v AS value, {miss}
                CASE WHEN a.state IS NULL THEN {P_AREA_EMPTY} WHEN a.state <> 0 THEN a.state
                     WHEN k.state IS NULL THEN {P_KPI_EMPTY} WHEN k.state <> 0 THEN k.state
                     WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {YEAR_MAX} THEN {P_YEAR}
@@ -414,7 +427,7 @@ def _frame_table(con, name: str, df: pd.DataFrame, types: dict[str, str]) -> Non
     con.register(view, df)
     try:
         cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in types.items())
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
     finally:
         con.unregister(view)
 
