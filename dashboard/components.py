@@ -347,9 +347,23 @@ def _download_frame(row_data, col_defs) -> pd.DataFrame:
     return df
 
 
+def _whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns holding only whole numbers (ints that became float next to a missing
+    value) are written as integers: '4644248', not '4644248,0'."""
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_float_dtype(col):
+            vals = col.dropna()
+            if len(vals) and (vals == vals.round()).all() and vals.abs().max() < 2**53:
+                out[c] = col.astype("Int64")
+    return out
+
+
 def csv_bytes(df: pd.DataFrame, lang: str = "sv") -> bytes:
     """CSV as Swedish Excel reads it: ';' separated, decimal comma, UTF-8 with BOM (sv);
     ',' and '.' for English."""
+    df = _whole_numbers(df)
     buf = io.StringIO()
     if lang == "en":
         df.to_csv(buf, index=False)
@@ -360,13 +374,68 @@ def csv_bytes(df: pd.DataFrame, lang: str = "sv") -> bytes:
 
 def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
     buf = io.BytesIO()
+    df = _whole_numbers(df)
     with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
         df.to_excel(xw, sheet_name=sheet[:31] or "data", index=False)
     return buf.getvalue()
 
 
+# -- downloads generated on the server (for tables drawn as plain HTML, no grid) -------------------
+# kind -> fn(args: list[str], lang) -> (DataFrame with display headers, file stem) or None.
+# Filled at import time by page modules (static code, not per-user state); the functions must
+# validate their args, which come from the browser.
+SERVER_DOWNLOADS: dict = {}
+
+
+def server_download(kind: str):
+    """Decorator registering a server-side table for download_buttons(kind, args, ...)."""
+    def deco(fn):
+        SERVER_DOWNLOADS[kind] = fn
+        return fn
+    return deco
+
+
+def download_buttons(kind: str, args: list, lang: str = "sv", name: str = ""):
+    """CSV and Excel buttons for a table the server rebuilds from (kind, args) on click."""
+    index = "|".join([kind] + [str(a) for a in args])
+    label = t("download_label", lang, name=name or kind)
+    return html.Div([
+        dbc.Button(t("download_csv", lang), id={"type": "sk-srv-csv", "index": index},
+                   color="primary", outline=True, size="sm", className="me-2", title=label),
+        dbc.Button(t("download_xlsx", lang), id={"type": "sk-srv-xlsx", "index": index},
+                   color="primary", outline=True, size="sm", title=label),
+        dcc.Download(id={"type": "sk-srv-download", "index": index}),
+    ], className="sk-downloads mt-2", role="group", **{"aria-label": label})
+
+
 def register_callbacks(app) -> None:
     """Callbacks shared by all pages (called once per app by dashboard.app.create_app)."""
+
+    @app.callback(
+        Output({"type": "sk-srv-download", "index": MATCH}, "data"),
+        Input({"type": "sk-srv-csv", "index": MATCH}, "n_clicks"),
+        Input({"type": "sk-srv-xlsx", "index": MATCH}, "n_clicks"),
+        State("_pages_location", "search"),
+        prevent_initial_call=True,
+    )
+    def _server_download(n_csv, n_xlsx, search):
+        from dash import ctx
+        from dashboard.i18n import get_lang
+
+        trig = ctx.triggered_id
+        if not trig or not (n_csv or n_xlsx):
+            return no_update
+        kind, *args = str(trig.get("index", "")).split("|")
+        fn = SERVER_DOWNLOADS.get(kind)
+        lang = get_lang(search)
+        made = fn(args, lang) if fn else None
+        if made is None:
+            return no_update
+        df, stem = made
+        stem = _SAFE_ID.sub("-", stem)
+        if trig.get("type") == "sk-srv-xlsx":
+            return dcc.send_bytes(xlsx_bytes(df, stem), f"{stem}.xlsx")
+        return dcc.send_bytes(csv_bytes(df, lang), f"{stem}.csv")
 
     @app.callback(
         Output({"type": "sk-download", "index": MATCH}, "data"),

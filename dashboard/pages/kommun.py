@@ -214,52 +214,84 @@ def _units_section(d, lang):
                          html.Ul(items)], className="mb-4")
 
 
+GRANT_COLS = [("round", "grant_round", "text"), ("pot", "grant_pot", "int"),
+              ("applied", "grant_applied", "bool"), ("frame_sek", "grant_frame", "kr"),
+              ("granted_sek", "grant_granted", "kr"), ("paid_sek", "grant_paid", "kr"),
+              ("returned_sek", "grant_returned", "kr"), ("uptake_pct", "grant_uptake", "percent")]
+
+
+def grant_frame(grants: list[dict], lang: str) -> pd.DataFrame:
+    """Grant rows with display headers (raw values), for the table and its downloads."""
+    df = pd.DataFrame(grants)
+    df["uptake_pct"] = df["uptake_share"].map(lambda v: None if v is None or v != v else 100 * v)
+    out = df[[c for c, _, _ in GRANT_COLS] + ["source"]].copy()
+    out.columns = [t(k, lang) for _, k, _ in GRANT_COLS] + [t("source", lang)]
+    return out
+
+
 def _grant_table(d, lang):
     grants = d["grants"]
     if not grants:
         return None
-    df = pd.DataFrame(grants)
-    df["uptake_pct"] = df["uptake_share"].map(lambda v: None if v is None else 100 * v)
+    head = [t(k, lang) for _, k, _ in GRANT_COLS]
+    body = []
+    for g in grants:
+        g = dict(g, uptake_pct=None if g.get("uptake_share") is None else 100 * g["uptake_share"])
+        cells = []
+        for col, _, kind in GRANT_COLS:
+            v = g.get(col)
+            if v is None and col != "round":
+                cells.append(html.Td(t("missing", lang), className="sk-missing"))
+            else:
+                cells.append(html.Td(C.fmt_kind(v, kind, lang, 0)))
+        body.append(html.Tr(cells))
+    sources = sorted({str(g.get("source")) for g in grants if g.get("source")})
     return html.Section([
-        html.H2(t("kommun_grant_history", lang), className="h4"),
-        C.table_with_downloads(
-            f"statsbidrag-{d['code']}", df,
-            [C.col("round", t("grant_round", lang)), C.col("pot", t("grant_pot", lang), "int"),
-             C.col("applied", t("grant_applied", lang), "bool"),
-             C.col("frame_sek", t("grant_frame", lang), "kr"),
-             C.col("granted_sek", t("grant_granted", lang), "kr"),
-             C.col("paid_sek", t("grant_paid", lang), "kr"),
-             C.col("returned_sek", t("grant_returned", lang), "kr"),
-             C.col("uptake_pct", t("grant_uptake", lang), "percent", 0)],
-            lang, caption=t("kommun_grant_history", lang)),
-        C.source_caption("; ".join(sorted({str(s) for s in df.get("source", pd.Series(dtype=object)).dropna()}))
-                         or "Socialstyrelsen (prestationsbidrag 2011–2013)", None, lang),
-    ], className="mb-4")
+        html.H2(t("kommun_grant_history", lang), className="h4", id="kommun-grants"),
+        html.Div(html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+                             html.Tbody(body)], className="table table-sm"),
+                 className="table-responsive"),
+        C.download_buttons("kommun-bidrag", [d["code"]], lang, t("kommun_grant_history", lang)),
+        C.source_caption("; ".join(sources) or "Socialstyrelsen (prestationsbidrag 2011–2013)",
+                         None, lang),
+    ], className="mb-4", **{"aria-labelledby": "kommun-grants"})
 
 
-def _kpi_download_table(d, lang):
-    df = d["kpis"].copy()
-    if df.empty:
+def scorecard_frame(d: dict, lang: str) -> pd.DataFrame:
+    """All KPIs of the scorecard with display headers and raw values (the download)."""
+    rows = []
+    for r in d["kpis"].to_dict("records"):
+        r = {k: clean(v) for k, v in r.items()}
+        has = r["value"] is not None
+        rows.append({
+            t("kommun_col_persp", lang): perspective_label(r["perspective"], lang),
+            t("kommun_col_kpi", lang): r["title"], t("unit", lang): r["unit"],
+            t("year", lang): d["year"], t("kommun_col_value", lang): r["value"],
+            t("kommun_col_group", lang): r["group_mean"], t("kommun_col_nation", lang): r["national_mean"],
+            t("kommun_col_status", lang): t(f"status_{r['status']}", lang) if has and r["status"]
+            else t("missing", lang),
+            t("trend", lang): r["trend"],
+            t("kommun_col_rank", lang): r["group_rank"], t("kommun_col_group_n", lang): r["group_n"],
+            t("demo", lang): "demo" if r["is_demo"] else "", t("source", lang): r["source"],
+        })
+    return pd.DataFrame(rows)
+
+
+@C.server_download("kommun-styrkort")
+def _download_scorecard(args, lang):
+    code, year = (args + [None, None])[:2]
+    d = scorecard_data(get_db(), code, year, lang)   # validates code and year again
+    if not d["found"]:
         return None
-    df["perspective_label"] = df["perspective"].map(lambda p: perspective_label(p, lang))
-    df["status_label"] = [t(f"status_{s}", lang) if (isinstance(s, str) and v == v) else t("missing", lang)
-                          for s, v in zip(df["status"], df["value"])]
-    df["demo"] = df["is_demo"].map(lambda b: "demo" if b else "")
-    return html.Section([
-        html.H2(t("kommun_all_kpis", lang), className="h4"),
-        C.table_with_downloads(
-            f"styrkort-{d['code']}-{d['year']}", df,
-            [C.col("perspective_label", t("kommun_col_persp", lang)),
-             C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
-             C.col("year", t("year", lang)), C.col("value", t("kommun_col_value", lang), "number", 1),
-             C.col("group_mean", t("kommun_col_group", lang), "number", 1),
-             C.col("national_mean", t("kommun_col_nation", lang), "number", 1),
-             C.col("status_label", t("kommun_col_status", lang)),
-             C.col("group_rank", t("kommun_col_rank", lang), "int"),
-             C.col("group_n", t("kommun_col_group_n", lang), "int"),
-             C.col("demo", t("demo", lang)), C.col("source", t("source", lang))],
-            lang, caption=t("kommun_all_kpis", lang), page_size=40),
-    ], className="mb-4")
+    return scorecard_frame(d, lang), f"styrkort-{d['code']}-{d['year']}"
+
+
+@C.server_download("kommun-bidrag")
+def _download_grants(args, lang):
+    d = scorecard_data(get_db(), (args or [None])[0], None, lang)
+    if not d["found"] or not d["grants"]:
+        return None
+    return grant_frame(d["grants"], lang), f"statsbidrag-{d['code']}"
 
 
 # -- the page -----------------------------------------------------------------------------------------
@@ -324,9 +356,12 @@ def render(d, lang):
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
         html.Div([_panel(p, rows_by.get(p, []), lang, d["code"]) for p in PERSPECTIVES]),
+        html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
+                  C.download_buttons("kommun-styrkort", [d["code"], d["year"]], lang,
+                                     t("kommun_all_kpis", lang))],
+                 className="d-flex flex-wrap align-items-center gap-2 mb-4", id=f"styrkort-{d['code']}-download"),
         _units_section(d, lang),
         _grant_table(d, lang),
-        _kpi_download_table(d, lang),
     ], className="sk-scorecard")
 
 

@@ -245,6 +245,21 @@ def test_om_lists_datasets_with_demo_flags(open_page, built_db):
 
 # -- downloads -------------------------------------------------------------------------------------------
 
+def test_csv_download_of_grants_on_the_scorecard(open_page, built_db, clean_downloads):
+    d = open_page("/kommun/0180")
+    section = d.find_element("css selector", "section[aria-labelledby='kommun-grants']")
+    click(d, section.find_element("xpath", ".//button[contains(., 'CSV')]"))
+    path = wait_for_download(clean_downloads, ".csv")
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:2] == ["Omgång", "Pott"]
+    expected = sql(built_db, "SELECT round, pot, granted_sek FROM grant_uptake WHERE "
+                             "municipality_code = '0180' ORDER BY round, pot")
+    assert [(r[0], int(r[1])) for r in rows[1:]] == [(e[0], e[1]) for e in expected]
+    granted = {r[0] + "/" + r[1]: r[4] for r in rows[1:]}
+    for rnd, pot, g in expected:
+        assert granted[f"{rnd}/{pot}"] == ("" if g is None else str(g).replace(".", ","))
+
+
 def test_csv_download_of_datasets(open_page, built_db, clean_downloads):
     d = open_page("/om")
     wait_for(lambda: d.find_elements("css selector", "#datakallor-wrap .ag-row"), 20, "grid rows")
@@ -261,8 +276,7 @@ def test_excel_download_of_the_scorecard(open_page, built_db, clean_downloads):
     import openpyxl
 
     d = open_page("/kommun/1480")
-    wrap = wait_for(lambda: d.find_elements("css selector", "[id^='styrkort-1480-'][id$='-wrap']"),
-                    20, "scorecard table")[0]
+    wrap = d.find_element("id", "styrkort-1480-download")
     click(d, wrap.find_element("xpath", ".//button[contains(., 'Excel')]"))
     path = wait_for_download(clean_downloads, ".xlsx")
     ws = openpyxl.load_workbook(path).active
