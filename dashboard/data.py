@@ -179,6 +179,22 @@ class Warehouse:
             return df[df["perspective"].isin(PERSPECTIVES)].to_dict("records")
         return self._cached("perspective_kpis", fetch)
 
+    def perspective_kpis_clean(self) -> list[dict]:
+        """perspective_kpis as JSON-safe row templates for the scorecard (cached)."""
+        def fetch():
+            out = []
+            for k in self.perspective_kpis():
+                out.append({
+                    "kpi_id": k["kpi_id"], "title": k["title"], "unit": clean(k["unit"]),
+                    "perspective": k["perspective"], "higher_is_better": clean(k["higher_is_better"]),
+                    "area": clean(k["area"]), "is_demo": bool(k["is_demo"]), "kpi_source": k["source"],
+                    "value": None, "year": None, "group_mean": None, "national_mean": None,
+                    "group_rank": None, "group_n": None, "size_group": None, "status": None,
+                    "source": k["source"], "trend": None, "last_value": None, "last_year": None,
+                    "spark_years": [], "spark_values": []})
+            return out
+        return self._cached("perspective_kpis_clean", fetch)
+
     def valid_kpi_id(self, kpi_id) -> bool:
         """True only for ids that exist in the kpis view."""
         return isinstance(kpi_id, str) and KPI_ID_RE.fullmatch(kpi_id) is not None and self.kpi(kpi_id) is not None
@@ -336,63 +352,44 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         return {"found": False, "code": code}
     missing: list[str] = []
 
-    cols = ("kpi_id", "year", "value", "size_group", "group_mean", "national_mean",
-            "group_rank", "group_n", "status", "is_demo", "source", "trend")
-    sc = db.rows_view("scorecard", _scorecard_sql(db), [code])
-    if sc is None:
+    asked = parse_year(year)
+    sql = _scorecard_sql(db, "scorecard" if db.has_view("scorecard") else None)
+    try:
+        sc = db.rows(sql, {"code": code, "year": asked})
+    except duckdb.Error:
+        sc = None
+    if sc is None or not db.has_view("scorecard"):
         missing.append("scorecard")
         # Fallback: raw values only (no references) so the page still shows what is stored.
-        sc = db.rows(
-            "SELECT v.kpi_id, v.year, v.value, NULL, NULL, NULL, NULL, NULL, NULL, "
-            "v.is_demo, v.source, NULL FROM kpi_values v JOIN kpis k USING (kpi_id) "
-            "WHERE v.municipality_code = ? AND v.gender = 'T' AND k.perspective IS NOT NULL "
-            "ORDER BY v.kpi_id, v.year",
-            [code],
-        )
-    by_kpi: dict[str, list[dict]] = {}
-    for r in sc:
-        if r[1] is None or is_missing(r[2]):
-            continue
-        by_kpi.setdefault(r[0], []).append(dict(zip(cols, r)))
-    years = sorted({int(r["year"]) for rs in by_kpi.values() for r in rs})
-    chosen = parse_year(year, years) if years else None
-    if chosen is None and years:
-        chosen = years[-1]
-
-    trends = {}
-    for r in sc:
-        if r[11] is not None:
-            trends[r[0]] = r[11]
+        sc = db.rows(_scorecard_sql(db, None), {"code": code, "year": asked})
+    # one row per KPI: kpi_id, years, values, chosen-year struct, trend, all years, chosen year
+    by_kpi = {r[0]: r for r in sc}
+    years = [int(y) for y in (sc[0][5] or [])] if sc else []
+    chosen = int(sc[0][6]) if sc and sc[0][6] is not None else None
+    trends = {r[0]: r[4] for r in sc if r[4] is not None}
     if not db.has_view("trends"):
         missing.append("trends")
-    rows = []
     in_mart = _scorecard_kpis(db)
-    for k in db.perspective_kpis():
+    cols: dict[str, list] = {c: [] for c in _KPI_COLUMNS}
+    for k in db.perspective_kpis_clean():
         if in_mart is not None and k["kpi_id"] not in in_mart:
             continue  # e.g. unit-level KPIs: never a municipality value
-        row = {
-            "kpi_id": k["kpi_id"], "title": k["title"], "unit": clean(k["unit"]),
-            "perspective": k["perspective"], "higher_is_better": clean(k["higher_is_better"]),
-            "area": clean(k["area"]), "is_demo": bool(k["is_demo"]), "kpi_source": k["source"],
-            "value": None, "year": chosen, "group_mean": None, "national_mean": None,
-            "group_rank": None, "group_n": None, "size_group": None, "status": None,
-            "source": k["source"], "trend": trends.get(k["kpi_id"]),
-            "last_value": None, "last_year": None, "spark_years": [], "spark_values": [],
-        }
+        row = dict(k, year=chosen, trend=trends.get(k["kpi_id"]))
         g = by_kpi.get(k["kpi_id"])
-        if g:
-            row["spark_years"] = [int(r["year"]) for r in g]
-            row["spark_values"] = [float(r["value"]) for r in g]
-            row["last_value"], row["last_year"] = float(g[-1]["value"]), int(g[-1]["year"])
-            for r in g:
-                if r["year"] == chosen:
-                    for c in cols[2:]:
-                        if c == "is_demo":
-                            row["is_demo"] = bool(row["is_demo"] or r["is_demo"])
-                        else:
-                            row[c] = clean(r[c])
-        rows.append(row)
-    kpi_df = pd.DataFrame(rows)
+        if g and g[1]:
+            sy, sv = g[1], g[2]
+            row["spark_years"], row["spark_values"] = sy, sv
+            row["last_value"], row["last_year"] = sv[-1], sy[-1]
+            cur = g[3]
+            if cur:
+                for c, v in cur.items():
+                    if c == "is_demo":
+                        row["is_demo"] = bool(row["is_demo"] or v)
+                    else:
+                        row[c] = None if v is None or v != v else v
+        for c in _KPI_COLUMNS:
+            cols[c].append(row[c])
+    kpi_df = pd.DataFrame(cols)
 
     return {
         "found": True,
@@ -425,6 +422,12 @@ def _group_counts(db: Warehouse) -> dict:
     return db._cached("composite_counts", fetch)
 
 
+_KPI_COLUMNS = ("kpi_id", "title", "unit", "perspective", "higher_is_better", "area", "is_demo",
+                "kpi_source", "value", "year", "group_mean", "national_mean", "group_rank",
+                "group_n", "size_group", "status", "source", "trend", "last_value", "last_year",
+                "spark_years", "spark_values")
+
+
 def _scorecard_kpis(db: Warehouse) -> frozenset | None:
     """KPI ids that occur in the scorecard mart (cached); None without the mart."""
     if not db.has_view("scorecard"):
@@ -433,17 +436,37 @@ def _scorecard_kpis(db: Warehouse) -> frozenset | None:
         r[0] for r in db.rows("SELECT DISTINCT kpi_id FROM scorecard")))
 
 
-def _scorecard_sql(db: Warehouse) -> str:
-    """The one scorecard read: all years of one municipality, with the trend verdict joined."""
-    cols = ("s.kpi_id, s.year, s.value, s.size_group, s.group_mean, s.national_mean, "
-            "s.group_rank, s.group_n, s.status, s.is_demo, s.source")
-    if not db.has_view("trends"):
-        return (f"SELECT {cols}, NULL AS trend FROM scorecard s WHERE s.municipality_code = $1 "
-                "ORDER BY s.kpi_id, s.year")
-    return (f"SELECT {cols}, t.verdict AS trend "
-            "FROM (SELECT * FROM scorecard WHERE municipality_code = $1) s LEFT JOIN "
-            "(SELECT kpi_id, any_value(verdict) AS verdict FROM trends WHERE municipality_code = $1 "
-            "GROUP BY kpi_id) t USING (kpi_id) ORDER BY s.kpi_id, s.year")
+def _scorecard_sql(db: Warehouse, view: str | None) -> str:
+    """The one scorecard read, aggregated in DuckDB to one row per KPI: its years and values
+    (sparkline), the chosen year's row as a struct, the trend verdict, and (repeated) all years
+    of the municipality and the chosen year (the asked one if it has data, else the latest).
+    view=None reads raw kpi_values instead (no mart)."""
+    if view is not None:
+        src = ("SELECT kpi_id, year, value, size_group, group_mean, national_mean, group_rank, "
+               "group_n, status, is_demo, source FROM scorecard WHERE municipality_code = $code "
+               "AND value IS NOT NULL AND year IS NOT NULL")
+    else:
+        src = ("SELECT v.kpi_id, v.year, v.value, NULL::VARCHAR AS size_group, NULL::DOUBLE AS group_mean, "
+               "NULL::DOUBLE AS national_mean, NULL::BIGINT AS group_rank, NULL::BIGINT AS group_n, "
+               "NULL::VARCHAR AS status, v.is_demo, v.source FROM kpi_values v JOIN kpis k USING (kpi_id) "
+               "WHERE v.municipality_code = $code AND v.gender = 'T' AND k.perspective IS NOT NULL")
+    trend = ("(SELECT kpi_id, any_value(verdict) AS verdict FROM trends WHERE municipality_code = $code "
+             "GROUP BY kpi_id)" if db.has_view("trends") and view is not None
+             else "(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS verdict WHERE false)")
+    return f"""
+        WITH s AS MATERIALIZED ({src}),
+        y AS (SELECT coalesce(max(year) FILTER (WHERE year = $year), max(year)) AS y,
+                     list_sort(list_distinct(list(year))) AS years FROM s),
+        t AS {trend}
+        SELECT s.kpi_id,
+               list(s.year ORDER BY s.year), list(s.value ORDER BY s.year),
+               any_value(struct_pack(value := s.value, size_group := s.size_group,
+                   group_mean := s.group_mean, national_mean := s.national_mean,
+                   group_rank := s.group_rank, group_n := s.group_n, status := s.status,
+                   is_demo := s.is_demo, source := s.source)) FILTER (WHERE s.year = y.y),
+               any_value(t.verdict), any_value(y.years), any_value(y.y)
+        FROM s CROSS JOIN y LEFT JOIN t ON t.kpi_id = s.kpi_id
+        GROUP BY s.kpi_id"""
 
 
 # Small per-municipality marts (290 × a few years): read once per process into dicts keyed by
