@@ -145,6 +145,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grant_returned": ("Återbetalt", "Returned"),
     "grant_uptake": ("Andel av ramen", "Share of frame"),
     "kommun_all_kpis": ("Alla nyckeltal som tabell", "All indicators as a table"),
+    "kommun_shown": ("Visar {shown} av {n} nyckeltal (de med värde först).", "Showing {shown} of {n} indicators (those with a value first)."),
+    "kommun_show_all": ("Visa alla", "Show all"),
     "kommun_download_all": ("Hela styrkortet som fil:", "The whole scorecard as a file:"),
     "kommun_population": ("{pop} invånare ({year})", "{pop} inhabitants ({year})"),
     "kommun_header_source": ("index och rang: pipelines/ranking.py (demo-nyckeltal); kostnad: pipelines/economy.py",

@@ -166,7 +166,10 @@ def _success_factor_box(perspective, lang):
     ], color="warning", className="mt-2 mb-0 sk-success-factors")
 
 
-def _panel(perspective, rows, lang, code=None):
+MAX_ROWS = 30  # per perspective unless ?alla=1: an imported Kolada catalogue can hold hundreds
+
+
+def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
     head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
             t("kommun_col_nation", lang), t("kommun_col_status", lang), t("trend", lang),
             t("kommun_col_rank", lang), t("kommun_col_spark", lang)]
@@ -180,10 +183,18 @@ def _panel(perspective, rows, lang, code=None):
         body.append(html.P(t("kommun_panel_summary", lang, better=counts["better"],
                              same=counts["same"], worse=counts["worse"], n=len(rows)),
                            className="small mb-2"))
+        # KPIs with a value this year first; long lists are cut (the download has them all)
+        ordered = [r for r in rows if r["value"] is not None] + [r for r in rows if r["value"] is None]
+        shown = ordered if show_all or len(ordered) <= MAX_ROWS else ordered[:MAX_ROWS]
         body.append(html.Div(html.Table([
             html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
-            html.Tbody([_kpi_row(r, lang) for r in rows]),
+            html.Tbody([_kpi_row(r, lang) for r in shown]),
         ], className="table table-sm sk-kpi-table mb-0"), className="table-responsive"))
+        if len(shown) < len(ordered) and code:
+            body.append(html.P([t("kommun_shown", lang, shown=len(shown), n=len(ordered)), " ",
+                                dcc.Link(t("kommun_show_all", lang),
+                                         href=href(f"/kommun/{code}", lang, year=year, alla=1))],
+                               className="mt-2 mb-0 small"))
         if _weak(rows):
             body.append(_success_factor_box(perspective, lang))
         with_values = [r["kpi_id"] for r in rows if r["spark_values"]]
@@ -297,17 +308,17 @@ def _download_grants(args, lang):
 # -- the page -----------------------------------------------------------------------------------------
 
 @C.safe_layout
-def layout(code=None, year=None, lang=None, **_):
+def layout(code=None, year=None, lang=None, alla=None, **_):
     lang = get_lang({"lang": lang})
     db = get_db()
     code = unquote(str(first(code))) if code is not None else None
     d = scorecard_data(db, code, year, lang)
     if not d["found"]:
         return not_found(code, lang)
-    return render(d, lang)
+    return render(d, lang, show_all=first(alla) == "1")
 
 
-def render(d, lang):
+def render(d, lang, show_all=False):
     m, pop = d["municipality"], d["population"]
     size = size_group_label((pop or {}).get("size_group"), lang)
     facts = [m["county_name"], size]
@@ -351,11 +362,13 @@ def render(d, lang):
     return html.Div([
         dcc.Location(id="kommun-url", refresh="callback-nav"),
         dcc.Store(id="kommun-lang", data=lang),
+        dcc.Store(id="kommun-all", data="1" if show_all else None),
         header,
         html.Div([html.P(t("kommun_lead", lang, year=d["year"] or ""), className="mb-0 me-3"),
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
-        html.Div([_panel(p, rows_by.get(p, []), lang, d["code"]) for p in PERSPECTIVES]),
+        html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"])
+                  for p in PERSPECTIVES]),
         html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
                   C.download_buttons("kommun-styrkort", [d["code"], d["year"]], lang,
                                      t("kommun_all_kpis", lang))],
@@ -366,8 +379,8 @@ def render(d, lang):
 
 
 @callback(Output("kommun-url", "search"), Input("kommun-year", "value"),
-          State("kommun-lang", "data"), prevent_initial_call=True)
-def _year_to_url(year, lang):
+          State("kommun-lang", "data"), State("kommun-all", "data"), prevent_initial_call=True)
+def _year_to_url(year, lang, alla):
     if not year:
         return no_update
-    return search_string(lang, year=year)
+    return search_string(lang, year=year, alla=first(alla) if alla else None)
