@@ -71,6 +71,10 @@ def print_summary(summary) -> None:
         out.print(f"[yellow]Ej mappade namn (unmapped):[/yellow] {', '.join(summary.unmapped)}", highlight=False)
     for w in summary.warnings:
         out.print(f"[yellow]Varning (warning):[/yellow] {w}", highlight=False)
+    if summary.inserted or summary.updated:
+        # Imports only store; the marts (index, cost, scorecard, ...) are computed downstream.
+        out.print("Kör `styrkort refresh` för att räkna om index, kostnad, trender och styrkort "
+                  "(run `styrkort refresh` to recompute the marts).", highlight=False)
 
 
 FilesArg = typer.Argument(..., help="En eller flera filer (one or more files).", show_default=False)
