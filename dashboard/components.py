@@ -530,3 +530,32 @@ def labelled_select(id: str, label: str, options: list, value=None, placeholder:
         html.Label(label, htmlFor=id, className="form-label fw-semibold"),
         dbc.Select(id=id, options=opts, value="" if value is None else str(value)),
     ], **col_kwargs)
+
+
+# ---------------------------------------------------------------- page helpers shared by the analysis pages
+
+
+def translator(texts: dict):
+    """Page-local texts {key: (sv, en)} -> t(key, lang, **fmt)."""
+    def _t(key, lang, **kw):
+        sv, en = texts[key]
+        s = en if lang == "en" else sv
+        return s.format(**kw) if kw else s
+    return _t
+
+
+def alert(text, kind: str = "warning", **kw):
+    """Message box; role=alert for problems (announced by screen readers), status otherwise."""
+    return html.Div(text, className=f"alert alert-{kind} mb-2",
+                    role="alert" if kind in ("warning", "danger") else "status", **kw)
+
+
+def widen(table, fields: dict):
+    """Give long text columns of a table_with_downloads grid more room and wrapped rows.
+    fields: {field: flex}."""
+    for child in table.children:
+        if isinstance(child, dag.AgGrid):
+            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True,
+                                     cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"})
+                                if c.get("field") in fields else c for c in child.columnDefs]
+    return table

@@ -53,6 +53,9 @@ TXT = {
     "table_h": ("Kostnadsavvikelse och index per kommun {y}", "Cost deviation and index per municipality {y}"),
 }
 
+_t = C.translator(TXT)
+alert = C.alert
+
 TEST_LABEL = {
     "pearson_cost_deviation": ("Index och kostnadsavvikelse (Pearson)", "Composite and cost deviation (Pearson)"),
     "spearman_cost_deviation": ("Index och kostnadsavvikelse (Spearman)", "Composite and cost deviation (Spearman)"),
@@ -61,17 +64,6 @@ TEST_LABEL = {
     "anova_skl_group": ("Index mellan SKL:s kommungrupper (ANOVA)", "Composite between SALAR municipality groups (ANOVA)"),
     "pearson_share_80_plus": ("Index och andel 80+ (Pearson)", "Composite and share aged 80+ (Pearson)"),
 }
-
-
-def _t(key, lang, **kw):
-    sv, en = TXT[key]
-    s = en if lang == "en" else sv
-    return s.format(**kw) if kw else s
-
-
-def alert(text, kind: str = "warning"):
-    return html.Div(text, className=f"alert alert-{kind} mb-2",
-                    role="alert" if kind in ("warning", "danger") else "status")
 
 
 # ---------------------------------------------------------------- data

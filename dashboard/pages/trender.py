@@ -54,16 +54,8 @@ TXT = {
     "bad_code": ("Kommunkoden {c} finns inte; visar {n} i stället.", "Municipality code {c} not found; showing {n} instead."),
 }
 
-
-def _t(key, lang, **kw):
-    sv, en = TXT[key]
-    s = en if lang == "en" else sv
-    return s.format(**kw) if kw else s
-
-
-def alert(text, kind: str = "warning", **kw):
-    return html.Div(text, className=f"alert alert-{kind} mb-2",
-                    role="alert" if kind in ("warning", "danger") else "status", **kw)
+_t = C.translator(TXT)
+alert = C.alert
 
 
 # ---------------------------------------------------------------- data

@@ -66,30 +66,9 @@ TXT = {
     "adjusted": ("Justerad", "Adjusted"),
 }
 
-
-def alert(text, kind: str = "warning"):
-    """Message box; role=alert for problems (announced), status otherwise."""
-    return html.Div(text, className=f"alert alert-{kind} mb-2",
-                    role="alert" if kind in ("warning", "danger") else "status")
-
-
-def widen(table, fields: dict):
-    """Give long text columns of a table_with_downloads grid more room and wrapped rows.
-    fields: {field: flex}."""
-    import dash_ag_grid as dag
-
-    for child in table.children:
-        if isinstance(child, dag.AgGrid):
-            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True,
-                                     cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"})
-                                if c.get("field") in fields else c for c in child.columnDefs]
-    return table
-
-
-def _t(key, lang, **kw):
-    sv, en = TXT[key]
-    s = en if lang == "en" else sv
-    return s.format(**kw) if kw else s
+_t = C.translator(TXT)
+alert = C.alert
+widen = C.widen
 
 
 # ---------------------------------------------------------------- data
