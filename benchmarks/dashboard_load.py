@@ -46,11 +46,23 @@ def capture_callbacks(base: str, path: str) -> list[str]:
     driver = make_driver(capabilities={"goog:loggingPrefs": {"performance": "ALL"}})
     try:
         driver.execute_cdp_cmd("Network.enable", {})
-        driver.get(base + path)
-        # wait until the app rendered and no callback is pending
-        WebDriverWait(driver, 30).until(lambda d: d.execute_script(
-            "return !!document.querySelector('h1') && !document.querySelector("
-            "'._dash-loading, ._dash-loading-callback, [data-dash-is-loading=\"true\"]')"))
+        rendered = "return !!document.querySelector('h1') && !document.querySelector(" \
+                   "'._dash-loading, ._dash-loading-callback, [data-dash-is-loading=\"true\"]')"
+        for attempt in range(3):   # a page that never leaves "Loading..." is retried, then reported
+            driver.get_log("performance")  # drop the log of a failed attempt
+            driver.get(base + path)
+            try:
+                WebDriverWait(driver, 30).until(lambda d: d.execute_script(rendered))
+                break
+            except Exception as exc:
+                if attempt == 2:
+                    failed = [(m["params"]["response"]["status"], m["params"]["response"]["url"])
+                              for m in (json.loads(e["message"])["message"] for e in driver.get_log("performance"))
+                              if m.get("method") == "Network.responseReceived"
+                              and m["params"]["response"]["status"] >= 400]
+                    raise SystemExit(f"{path} did not render in the capture browser (3 tries); page "
+                                     f"says: {driver.execute_script('return document.body.innerText')[:300]!r}; "
+                                     f"failed responses: {failed}") from exc
         time.sleep(1.0)
         bodies = []
         for entry in driver.get_log("performance"):
