@@ -109,8 +109,17 @@ def main() -> int:
             driver.get("about:blank")
             driver.get(base + ASSET)
             asset.append(_nav_timing(driver)["load"])
-        cold = [_load(driver, base + PAGE, cold=True) for _ in range(args.n)]
-        warm = [_load(driver, base + PAGE, cold=False) for _ in range(args.n)]
+        failures: list[str] = []
+
+        def measured(cold: bool):
+            try:
+                return _load(driver, base + PAGE, cold=cold)
+            except RuntimeError as exc:   # counted and reported, not hidden
+                failures.append(str(exc))
+                return None
+
+        cold = [r for r in (measured(True) for _ in range(args.n)) if r]
+        warm = [r for r in (measured(False) for _ in range(args.n)) if r]
     finally:
         driver.quit()
         stop_server(proc)
@@ -132,7 +141,10 @@ def main() -> int:
                 ok = ok and s["p95"] <= TARGET_MS
         print(f"  {name}: {runs[-1]['requests']} requests, {runs[-1]['transfer'] / 1024:,.0f} KiB "
               f"transferred until the panels showed")
-    print(f"  target: four panels visible ≤ {TARGET_MS:.0f} ms (p95): {'OK' if ok else 'OVER TARGET'}")
+    for f in failures:
+        print(f"  !! a load never showed the panels: {f[:400]}")
+    ok = ok and not failures
+    print(f"  target: four panels visible ≤ {TARGET_MS:.0f} ms (p95), every load: {'OK' if ok else 'NOT MET'}")
     return 0 if ok else 1
 
 
