@@ -1,0 +1,144 @@
+"""scorecard_series mart (one row per municipality and KPI: sparkline lists + trend verdict) and
+the scorecard page's read of it. Expectations are hand-made (toy warehouse) or plain SQL on the
+scorecard/trends marts, never the functions under test."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from dashboard.data import Warehouse, scorecard_data
+from pipelines.runs import RUNS_DDL
+from pipelines.scorecard import run_scorecard
+from warehouse.db import apply_schema
+
+
+def _toy(path, with_trends: bool):
+    con = duckdb.connect(str(path))
+    apply_schema(con)
+    con.execute(RUNS_DDL)
+    for code, pop in (("0001", 5000), ("0002", 6000)):
+        con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', NULL)", [code, f"M{code}"])
+        con.execute("INSERT INTO population VALUES (?, 2012, ?, 'toy')", [code, pop])
+    for kpi, persp in (("UP", "omsorgstagare"), ("BACKGROUND", None)):
+        con.execute("INSERT INTO kpi (kpi_id, title, higher_is_better, perspective, source, is_demo) "
+                    "VALUES (?, ?, true, ?, 's', true)", [kpi, kpi, persp])
+    # UP for 0001: 2013 before 2011 on purpose (the lists must come out in year order), no 2012,
+    # and a 'K' row that must be ignored
+    for kpi, code, year, gender, value in (
+            ("UP", "0001", 2013, "T", 30.0), ("UP", "0001", 2011, "T", 10.0),
+            ("UP", "0001", 2011, "K", 99.0),
+            ("UP", "0002", 2011, "T", 5.0), ("BACKGROUND", "0001", 2011, "T", 1.0)):
+        con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, ?, ?, 'src', true)",
+                    [kpi, code, year, gender, value])
+    if with_trends:
+        con.execute("CREATE TABLE mart_trends AS SELECT 'UP' AS kpi_id, '0001' AS municipality_code, "
+                    "'förbättras' AS verdict")
+        con.execute("CREATE VIEW trends AS SELECT * FROM mart_trends")
+        con.execute("INSERT INTO pipeline_run VALUES ('run-old', 'trends', NULL, '{}', 'h', "
+                    "TIMESTAMP '2020-01-01')")
+        con.execute("INSERT INTO pipeline_run VALUES ('run-new', 'trends', NULL, '{}', 'h', "
+                    "TIMESTAMP '2021-01-01')")
+    run_scorecard(con)
+    return con
+
+
+def _series(con):
+    return {(r[0], r[1]): r[2:] for r in con.execute(
+        "SELECT municipality_code, kpi_id, spark_years, spark_values, trend, trends_run_id "
+        "FROM scorecard_series").fetchall()}
+
+
+def test_series_lists_in_year_order_without_nulls_or_background(tmp_path):
+    con = _toy(tmp_path / "a.duckdb", with_trends=False)
+    try:
+        rows = _series(con)
+    finally:
+        con.close()
+    assert rows == {("0001", "UP"): ([2011, 2013], [10.0, 30.0], None, None),
+                    ("0002", "UP"): ([2011], [5.0], None, None)}
+
+
+def test_series_carries_the_latest_trends_run(tmp_path):
+    con = _toy(tmp_path / "b.duckdb", with_trends=True)
+    try:
+        rows = _series(con)
+    finally:
+        con.close()
+    assert rows[("0001", "UP")][2:] == ("förbättras", "run-new")
+    assert rows[("0002", "UP")][2:] == (None, "run-new")
+
+
+def test_page_reads_series_and_chosen_year(tmp_path):
+    path = tmp_path / "c.duckdb"
+    _toy(path, with_trends=True).close()
+    db = Warehouse(path)
+    try:
+        d = scorecard_data(db, "0001", "2011")
+        (row,) = d["kpi_rows"]                         # BACKGROUND has no perspective
+        assert d["years"] == [2011, 2013] and d["year"] == 2011
+        assert (row["value"], row["year"], row["trend"]) == (10.0, 2011, "förbättras")
+        assert (row["spark_years"], row["spark_values"]) == ([2011, 2013], [10.0, 30.0])
+        assert (row["last_value"], row["last_year"]) == (30.0, 2013)
+        # 2011: 0001 = 10, 0002 = 5, both 'small' -> mean 7.5, 0001 ranks first (higher is better)
+        assert (row["group_mean"], row["group_rank"], row["group_n"]) == (7.5, 1, 2)
+        # a year without data falls back to the latest (2013; 0001 alone that year)
+        d = scorecard_data(db, "0001", "2012")
+        assert d["year"] == 2013 and d["kpi_rows"][0]["value"] == 30.0
+        assert d["kpi_rows"][0]["group_mean"] == 30.0
+        # the DataFrame holds the same rows
+        assert d["kpis"]["value"].tolist() == [30.0]
+    finally:
+        db.close()
+
+
+def test_stale_trend_verdicts_are_read_live(tmp_path):
+    """After a later trends run (e.g. `styrkort trends --years N`) the stored verdicts are not
+    used: the page shows what the trends mart says now."""
+    path = tmp_path / "d.duckdb"
+    con = _toy(path, with_trends=True)
+    con.execute("UPDATE mart_trends SET verdict = 'försämras'")
+    con.execute("INSERT INTO pipeline_run VALUES ('run-later', 'trends', NULL, '{}', 'h2', "
+                "TIMESTAMP '2022-01-01')")
+    con.close()
+    db = Warehouse(path)
+    try:
+        assert scorecard_data(db, "0001", None)["kpi_rows"][0]["trend"] == "försämras"
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("code,year", [("1480", None), ("0180", "2010"), ("2584", None)])
+def test_series_read_matches_plain_sql(built_db, code, year):
+    """On the embedded default: every KPI's chosen-year value, status, sparkline and trend as
+    plain SQL on the scorecard and trends marts gives them."""
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM scorecard_series").fetchone()[0] > 0
+        years = [r[0] for r in con.execute(
+            "SELECT DISTINCT year FROM scorecard WHERE municipality_code = ? AND value IS NOT NULL "
+            "ORDER BY 1", [code]).fetchall()]
+        chosen = int(year) if year and int(year) in years else years[-1]
+        now = {r[0]: r[1:] for r in con.execute(
+            "SELECT kpi_id, value, status, group_mean FROM scorecard WHERE municipality_code = ? "
+            "AND year = ? AND value IS NOT NULL", [code, chosen]).fetchall()}
+        spark = {r[0]: (r[1], r[2]) for r in con.execute(
+            "SELECT kpi_id, list(year ORDER BY year), list(value ORDER BY year) FROM scorecard "
+            "WHERE municipality_code = ? AND value IS NOT NULL GROUP BY kpi_id", [code]).fetchall()}
+        trend = dict(con.execute("SELECT kpi_id, verdict FROM trends WHERE municipality_code = ? "
+                                 "AND verdict IS NOT NULL", [code]).fetchall())
+    finally:
+        con.close()
+    db = Warehouse(built_db)
+    try:
+        d = scorecard_data(db, code, year)
+    finally:
+        db.close()
+    assert d["years"] == years and d["year"] == chosen
+    got = {r["kpi_id"]: r for r in d["kpi_rows"]}
+    assert {k for k, r in got.items() if r["value"] is not None} == set(now)
+    for k, (value, status, group_mean) in now.items():
+        assert (got[k]["value"], got[k]["status"]) == (pytest.approx(value), status)
+        assert got[k]["group_mean"] == pytest.approx(group_mean)
+    for k, r in got.items():
+        assert (r["spark_years"], r["spark_values"]) == spark.get(k, ([], []))
+        assert r["trend"] == trend.get(k)
