@@ -126,4 +126,19 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
 
 def create_server():
     """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB."""
-    return create_app(os.environ.get(CONFIG_KEY) or None).server
+    app = create_app(os.environ.get(CONFIG_KEY) or None)
+    warm_up(app)
+    return app.server
+
+
+def warm_up(app) -> None:
+    """Run Dash's one-time set-up now, in the master before gunicorn forks (--preload).
+
+    Dash 4.4 sets itself up (component libraries, the pages router) on the first request and
+    marks that done *before* it has finished, so concurrent first requests in a fresh worker
+    could get HTTP 500 ("dash is not a registered library") and a page stuck on "Loading".
+    /_dash-dependencies touches no warehouse data, so no DuckDB connection crosses the fork."""
+    with app.server.test_client() as client:
+        response = client.get("/_dash-dependencies")
+    if response.status_code != 200:
+        raise RuntimeError(f"Dashboard warm-up failed: HTTP {response.status_code}")

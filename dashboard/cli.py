@@ -30,9 +30,10 @@ def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = Fals
                 "dashboard.app:create_server()"]
         console.print(f"[green]styrkort[/green] (gunicorn, {workers} processer) på http://{host}:{port}/")
         os.execve(sys.executable, argv, env)
-    from dashboard.app import create_app
+    from dashboard.app import create_app, warm_up
 
     app = create_app(db)
+    warm_up(app)  # the dev server is threaded too
     console.print(f"[green]styrkort[/green] på http://{host}:{port}/  (lager: {db})")
     app.run(host=host, port=port, debug=False)
 
