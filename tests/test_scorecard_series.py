@@ -142,3 +142,53 @@ def test_series_read_matches_plain_sql(built_db, code, year):
     for k, r in got.items():
         assert (r["spark_years"], r["spark_values"]) == spark.get(k, ([], []))
         assert r["trend"] == trend.get(k)
+
+
+# -- how many KPI rows a perspective panel renders (bounds the callback at Kolada scale) ----------
+
+def _fake_rows(n):
+    return [{"kpi_id": f"K{i:03d}", "title": f"Nyckeltal {i}", "unit": "%", "perspective": "ekonomi",
+             "is_demo": False, "source": "s", "year": 2014, "value": None if i % 2 else float(i),
+             "last_value": None, "last_year": None, "group_mean": None, "national_mean": None,
+             "status": None, "trend": None, "group_rank": None, "group_n": None,
+             "spark_years": [2013, 2014], "spark_values": [1.0, 2.0]} for i in range(n)]
+
+
+def _body_rows(component):
+    """Number of html.Tr inside any html.Tbody of a component tree."""
+    from dash import html
+
+    def walk(c, in_body):
+        n = 0
+        if isinstance(c, (list, tuple)):
+            return sum(walk(x, in_body) for x in c)
+        if isinstance(c, html.Tr) and in_body:
+            n += 1
+        children = getattr(c, "children", None)
+        if children is not None and not isinstance(children, str):
+            n += walk(children, in_body or isinstance(c, html.Tbody))
+        return n
+    return walk(component, False)
+
+
+@pytest.fixture(scope="module")
+def kommun_page(built_db):
+    import sys
+
+    from dashboard.app import create_app
+
+    create_app(built_db)
+    return sys.modules["pages.kommun"]
+
+
+def test_panel_shows_all_up_to_20_then_first_10_values_first(kommun_page):
+    K = kommun_page
+    assert _body_rows(K._panel("ekonomi", _fake_rows(17), "sv", "0180")) == 17
+    assert _body_rows(K._panel("ekonomi", _fake_rows(20), "sv", "0180")) == 20
+    panel = K._panel("ekonomi", _fake_rows(138), "sv", "0180")
+    assert _body_rows(panel) == 10
+    text = str(panel.to_plotly_json())
+    # the ten shown are KPIs with a value (even i), and the 'show all' link keeps the code
+    assert "Nyckeltal 0'" in text and "Nyckeltal 18'" in text and "Nyckeltal 1'" not in text
+    assert "alla=1" in text
+    assert _body_rows(K._panel("ekonomi", _fake_rows(138), "sv", "0180", show_all=True)) == 138
