@@ -18,8 +18,9 @@ Rules:
   ``db.query_view(...)`` returns ``None`` instead of raising when it does not.
 
 ``scorecard_data(db, code, year, lang)`` is the plain data fetch behind /kommun/<code>
-(benchmarked by benchmarks/dashboard_*.py): one query on the scorecard mart (trend verdicts
-joined) plus per-process cached lookups of the small marts.
+(benchmarked by benchmarks/dashboard_*.py): two point reads (the scorecard_series mart for the
+sparklines and trend verdicts, the scorecard mart for the chosen year) plus per-process cached
+lookups of the small marts.
 
 Also here: ``map_measures``/``measure_years``/``map_data`` (what can colour the map on /),
 ``municipalities_geojson()`` (polygons wound for Plotly), ``success_factors()`` and
@@ -446,8 +447,10 @@ def _scorecard_kpis(db: Warehouse) -> frozenset | None:
     """KPI ids that occur in the scorecard mart (cached); None without the mart."""
     if not db.has_view("scorecard"):
         return None
+    # the series mart has the same KPIs in ~1/17 of the rows (a cold page is ~0.1 s faster)
+    view = "scorecard_series" if db.has_view("scorecard_series") else "scorecard"
     return db._cached("scorecard_kpis", lambda: frozenset(
-        r[0] for r in db.rows("SELECT DISTINCT kpi_id FROM scorecard")))
+        r[0] for r in db.rows(f"SELECT DISTINCT kpi_id FROM {view}")))
 
 
 _CHOSEN_COLUMNS = ("value", "size_group", "group_mean", "national_mean", "group_rank", "group_n",
@@ -500,8 +503,8 @@ def _series_years(db: Warehouse) -> dict[str, list[int]]:
     """Municipality code -> its years with a scorecard value, ascending (cached per process)."""
     return db._cached("series_years", lambda: {
         c: [int(y) for y in ys] for c, ys in db.rows(
-            "SELECT municipality_code, list_sort(list_distinct(flatten(list(spark_years)))) "
-            "FROM scorecard_series GROUP BY municipality_code")})
+            "SELECT municipality_code, list(DISTINCT year ORDER BY year) FROM scorecard "
+            "WHERE value IS NOT NULL AND year IS NOT NULL GROUP BY municipality_code")})
 
 
 def _series_trends_current(db: Warehouse) -> bool:

@@ -1,6 +1,6 @@
 """/kommun/<code> – the Balansen scorecard of one municipality (seed 004's four perspectives).
 
-All data comes from dashboard.data.scorecard_data (one read of the scorecard mart plus small
+All data comes from dashboard.data.scorecard_data (two point reads of the scorecard marts plus small
 lookups); this module only turns it into components."""
 from __future__ import annotations
 
@@ -116,8 +116,8 @@ def _header_figures(d, lang):
 
 
 # Badges depend only on (status/verdict, lang): built once per process and shared by every row
-# and page (a component is only read when the layout is serialised). At ~120 rows a page this
-# spares ~900 component constructions per request.
+# and page (a component is only read when the layout is serialised): at 40–80 rows a page this
+# spares hundreds of component constructions per request.
 @functools.lru_cache(maxsize=64)
 def _status_badge(status, lang):
     return C.status_badge(status, lang)
