@@ -3,18 +3,12 @@ against the embedded default warehouse: headings and content render, the selecti
 rows and downloads as CSV with 30 data rows, the PDF export produces a valid PDF, presentation
 mode works from the keyboard, URL state and swap validation.
 
-Self-contained fixtures (server on a free port, Chromium with a download folder), so the test
-does not depend on fixture names elsewhere."""
+Server, browser and download folder come from tests/browser/conftest.py."""
 from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,9 +16,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1400,1000")
 
 RENDERED_JS = """
 const app = document.getElementById('react-entry-point');
@@ -36,55 +27,21 @@ return !!(h1 && h1.textContent.trim().length > 0);
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The shared server, browser and download folder of tests/browser/conftest.py, under the
+# names these tests use.
+@pytest.fixture
+def f_server(server_url) -> str:
+    return server_url
 
 
-@pytest.fixture(scope="module")
-def f_server(built_db):
-    port = _free_port()
-    code = ("import sys; from dashboard.app import create_app; "
-            f"create_app(sys.argv[1]).run(host='127.0.0.1', port={port}, debug=False, threaded=True)")
-    env = dict(os.environ, BROWSER_PATH=os.environ.get("BROWSER_PATH", "/usr/bin/chromium"))
-    proc = subprocess.Popen([sys.executable, "-c", code, str(built_db)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/urval", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()[-2000:])
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+@pytest.fixture
+def f_browser(browser):
+    return browser
 
 
-@pytest.fixture(scope="module")
-def f_downloads(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def f_browser(f_downloads):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
-        opts.add_argument(flag)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(f_downloads),
-                                           "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(f_downloads)})
-    yield driver
-    driver.quit()
+@pytest.fixture
+def f_downloads(download_dir) -> Path:
+    return download_dir
 
 
 def open_page(driver, url: str, timeout: float = 40.0) -> None:
