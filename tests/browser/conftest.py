@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import wait_rendered  # shared with the test modules (re-exported as before)
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -76,28 +77,8 @@ def wait_for_text(driver, text: str, timeout: float = 20.0) -> str:
                     f"text {text!r} on {driver.current_url}")
 
 
-RENDERED_JS = """
-const app = document.getElementById('react-entry-point');
-if (!app || !app.firstElementChild) return false;
-if (document.querySelector('._dash-loading, ._dash-loading-callback')) return false;
-if (document.querySelector('[data-dash-is-loading="true"]')) return false;
-const h1 = document.querySelector('h1');
-return !!(h1 && h1.textContent.trim().length > 0);
-"""
 
 
-def wait_rendered(driver, timeout: float = 25.0) -> None:
-    """Wait until Dash has rendered the page (an <h1> with text, nothing loading) twice 0.3 s
-    apart (chained callbacks fire after the first render)."""
-    stable = [None]
-
-    def ok():
-        if driver.execute_script(RENDERED_JS):
-            stable[0] = stable[0] or time.monotonic()
-            return time.monotonic() - stable[0] >= 0.3
-        stable[0] = None
-        return False
-    wait_for(ok, timeout, f"{driver.current_url} to render")
 
 
 def wait_for_download(folder: Path, suffix: str, timeout: float = 20.0) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _g_support import (  # noqa: E402
+from browser_support import (  # noqa: E402
     BLOCKING_IMPACTS,
     axe_source,
     format_violations,

@@ -12,19 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from browser_support import wait_rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 
-RENDERED_JS = """
-const app = document.getElementById('react-entry-point');
-if (!app || !app.firstElementChild) return false;
-if (document.querySelector('._dash-loading, ._dash-loading-callback')) return false;
-if (document.querySelector('[data-dash-is-loading="true"]')) return false;
-const h1 = document.querySelector('h1');
-return !!(h1 && h1.textContent.trim().length > 0);
-"""
 
 
 # The shared server, browser and download folder of tests/browser/conftest.py, under the
@@ -46,17 +39,7 @@ def f_downloads(download_dir) -> Path:
 
 def open_page(driver, url: str, timeout: float = 40.0) -> None:
     driver.get(url)
-    deadline = time.monotonic() + timeout
-    stable = None
-    while time.monotonic() < deadline:
-        if driver.execute_script(RENDERED_JS):
-            stable = stable or time.monotonic()
-            if time.monotonic() - stable > 0.5:
-                return
-        else:
-            stable = None
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not render: {driver.execute_script('return document.body.innerText')[:400]!r}")
+    wait_rendered(driver, timeout=timeout, settle=0.5)
 
 
 def wait_for(fn, timeout: float = 30.0, what: str = "condition"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _g_support import wait_rendered  # noqa: E402
+from browser_support import wait_rendered  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,8 +1,5 @@
-"""Support for the accessibility and keyboard tests (test_a11y.py, test_keyboard.py).
-
-The server and browser fixtures are the shared ones in tests/browser/conftest.py. This module
-holds what the a11y/keyboard tests need on top: waiting until a Dash page has rendered and
-settled, and axe-core injection and reporting."""
+"""Helpers shared by the browser tests (importable; fixtures live in tests/browser/conftest.py):
+waiting until a Dash page has rendered and settled, and axe-core injection and reporting."""
 from __future__ import annotations
 
 import json
