@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import json
 import re
 import tempfile
@@ -25,7 +24,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-import duckdb
 import pandas as pd
 
 # Kolada writes these where a value is missing or secret; they are skipped and counted.

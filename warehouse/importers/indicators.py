@@ -23,11 +23,11 @@ import csv
 from pathlib import Path
 
 from warehouse.importers.common import (
-    ImportFailure, ImportSummary, Roles, detect_encoding, drop_tables, missing_columns_failure,
-    read_csv_header, sha256_file, sniff_kind, write_import_log,
+    ImportFailure, ImportSummary, Roles, detect_encoding, missing_columns_failure,
+    read_csv_header, sniff_kind, write_import_log,
 )
 from warehouse.importers.kolada import AreaResolver, KpiResolver, stage_kolada_file
-from warehouse.importers.values import import_values
+from warehouse.importers.values import close_staged, import_values
 
 INDICATOR_ROLES = Roles(
     required={
@@ -154,8 +154,4 @@ def import_indicators(con, paths, kpis_meta: Path | str | None = None, allow_unm
             write_import_log(con, summary)
         return summary
     finally:
-        for sf in staged:
-            try:
-                sf.close(con)
-            except Exception:   # the transaction is already aborted; the rollback cleans up
-                pass
+        close_staged(con, staged)

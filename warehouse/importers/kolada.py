@@ -51,7 +51,7 @@ from warehouse.importers.common import (
     BackgroundHash, ImportFailure, ImportSummary, Roles, StagedFile, load_json,
     sniff_kind, stage_csv, stage_excel, stage_frame, write_import_log,
 )
-from warehouse.importers.values import AreaTarget, KpiTarget, import_values
+from warehouse.importers.values import AreaTarget, KpiTarget, close_staged, import_values
 
 KOLADA_ROLES = Roles(
     required={
@@ -302,8 +302,4 @@ def import_kolada(con, paths, allow_unmapped: bool = False, source: str | None =
             write_import_log(con, summary)
         return summary
     finally:
-        for sf in staged:
-            try:
-                sf.close(con)
-            except Exception:   # the transaction is already aborted; the rollback cleans up
-                pass
+        close_staged(con, staged)

@@ -86,6 +86,16 @@ def import_values(
             pass
 
 
+def close_staged(con, staged) -> None:
+    """Drop the staged files' temporary tables; after a failure the transaction is already
+    aborted and its rollback cleans up, so errors here are ignored."""
+    for sf in staged:
+        try:
+            sf.close(con)
+        except Exception:
+            pass
+
+
 def _import(con, staged, summary, resolve_areas, resolve_kpis, allow_unmapped, sources,
             kpi_source, allow_benchmarks, temps):
     for sf in staged:
