@@ -38,7 +38,10 @@ def open_warehouse(db: Path | None):
     """The given warehouse, or a synthetic one (290 × 7 years) in memory if there is none."""
     if db is not None and db.exists():
         return duckdb.connect(str(db), read_only=True), str(db)
-    from pipelines.ranking_fixtures import synthetic_warehouse
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # test fixtures
+    from ranking_fixtures import synthetic_warehouse
 
     con = duckdb.connect()
     synthetic_warehouse(con, n=290, years=range(2007, 2014))
@@ -46,10 +49,10 @@ def open_warehouse(db: Path | None):
 
 
 def bench_index(db: Path | None, repeat: int) -> None:
-    from pipelines.ranking import index_years, load_inputs
-    from pipelines.ranking_config import load_config
-    from pipelines.ranking_index import compute_index
-    from pipelines.ranking_selection import select
+    from pipelines.ranking.pipeline import index_years, load_inputs
+    from pipelines.ranking.config import load_config
+    from pipelines.ranking.index import compute_index
+    from pipelines.ranking.selection import select
 
     con, label = open_warehouse(db)
     config = load_config()
@@ -79,7 +82,7 @@ def bench_index(db: Path | None, repeat: int) -> None:
 
     if db is not None and db.exists():
         con.close()
-        from pipelines.ranking import run_index, run_select
+        from pipelines.ranking.pipeline import run_index, run_select
 
         with tempfile.TemporaryDirectory() as tmp:
             scratch = Path(tmp) / "w.duckdb"
@@ -100,7 +103,7 @@ def bench_index(db: Path | None, repeat: int) -> None:
 
 
 def bench_uncertainty(repeat: int, draws: int = 1000, n: int = 290, k: int = 40, years: int = 15) -> None:
-    from pipelines.ranking_uncertainty import simulate, summarise
+    from pipelines.ranking.uncertainty import simulate, summarise
 
     rng = np.random.default_rng(0)
     data = [rng.normal(50, 10, size=(n, k)) for _ in range(years)]

@@ -30,11 +30,11 @@ import duckdb
 import pandas as pd
 
 from styrkort.paths import REPO_ROOT, default_db
-from pipelines.ranking import load_inputs, default_config_hash
-from pipelines.ranking_config import load_config
-from pipelines.ranking_index import compute_index
-from pipelines.ranking_selection import Swap, apply_swaps, select, table1
-from pipelines.ranking_uncertainty import simulate, summarise
+from pipelines.ranking.pipeline import load_inputs, default_config_hash
+from pipelines.ranking.config import load_config
+from pipelines.ranking.index import compute_index
+from pipelines.ranking.selection import Swap, apply_swaps, select, table1
+from pipelines.ranking.uncertainty import simulate, summarise
 
 db = default_db()                       # STYRKORT_DB, else data/warehouse.duckdb
 if not db.is_absolute():

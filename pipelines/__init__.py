@@ -6,7 +6,7 @@ from __future__ import annotations
 
 def run_all(con) -> None:
     """Run every pipeline with its default configuration for all years (used by `build`)."""
-    from pipelines.ranking import run_default as run_ranking
+    from pipelines.ranking.pipeline import run_default as run_ranking
     from pipelines.economy import run_default as run_economy
 
     run_ranking(con)

@@ -36,7 +36,7 @@ def _connect(db: Path, write: bool):
 
 
 def _has(con, view: str) -> bool:
-    from pipelines.economy import relation_exists
+    from pipelines.core import relation_exists
 
     return relation_exists(con, view)
 

@@ -57,9 +57,9 @@ def _open(db: Path):
 
 def _in_transaction(db: Path, fn):
     """Run fn(con) in one transaction; a clear message and exit code 1 on a known error."""
-    from pipelines.ranking_config import ConfigError
-    from pipelines.ranking_index import IndexComputationError
-    from pipelines.ranking_selection import SelectionError
+    from pipelines.ranking.config import ConfigError
+    from pipelines.ranking.index import IndexComputationError
+    from pipelines.ranking.selection import SelectionError
 
     con = _open(db)
     try:
@@ -112,8 +112,8 @@ def register(app: typer.Typer) -> None:
         """Composite index for a year: which KPIs are used and why not, ranks and group ranks."""
         import pandas as pd
 
-        from pipelines.ranking import run_index
-        from pipelines.ranking_config import load_config
+        from pipelines.ranking.pipeline import run_index
+        from pipelines.ranking.config import load_config
 
         t = _check_lang(lang)
         run = _in_transaction(db, lambda con: run_index(con, year, load_config(config)))
@@ -150,9 +150,9 @@ def register(app: typer.Typer) -> None:
         db: DbOption = default_db(),
     ) -> None:
         """The 15 high / 15 low selection (6+6 small, 6+6 medium, 3+3 large), stored in `selections`."""
-        from pipelines.ranking import run_select, selection_json
-        from pipelines.ranking_config import load_config
-        from pipelines.ranking_selection import SelectionError, parse_swap, shortfall
+        from pipelines.ranking.pipeline import run_select, selection_json
+        from pipelines.ranking.config import load_config
+        from pipelines.ranking.selection import SelectionError, parse_swap, shortfall
 
         t = _check_lang(lang)
         try:
@@ -191,9 +191,9 @@ def register(app: typer.Typer) -> None:
         db: DbOption = default_db(),
     ) -> None:
         """Rank uncertainty: weights drawn around the config, normalisation zscore/minmax/rank."""
-        from pipelines.ranking import run_uncertainty
-        from pipelines.ranking_config import load_config
-        from pipelines.ranking_selection import select
+        from pipelines.ranking.pipeline import run_uncertainty
+        from pipelines.ranking.config import load_config
+        from pipelines.ranking.selection import select
 
         t = _check_lang(lang)
         run = _in_transaction(db, lambda con: run_uncertainty(
@@ -215,7 +215,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_selection(console: Console, run, t: dict, lang: str) -> None:
-    from pipelines.ranking_selection import table1
+    from pipelines.ranking.selection import table1
 
     n = len(run.index.ranked)
     t1 = Table(title=t["table1"].format(year=run.index.year, n=n))
@@ -252,7 +252,7 @@ def _write_csv(run, path: Path) -> None:
 def _write_xlsx(run, path: Path, t: dict) -> None:
     import pandas as pd
 
-    from pipelines.ranking_selection import table1
+    from pipelines.ranking.selection import table1
 
     with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
         table1(run.items).to_excel(xw, sheet_name="Tabell 1", index=False)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from pipelines.economy import transaction, write_mart
+from pipelines.core import transaction, write_mart
 from pipelines.runs import record_run
 
 NET_COST = "N20014"

@@ -23,7 +23,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.anova import anova_lm
 
-from pipelines.economy import relation_exists, transaction, write_mart
+from pipelines.core import relation_exists, transaction, write_mart
 from pipelines.runs import record_run
 
 MIN_N = 5

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.economy import relation_exists, transaction, write_mart
+from pipelines.core import relation_exists, transaction, write_mart
 from pipelines.runs import record_run
 from styrkort.formats import number
 

@@ -9,7 +9,7 @@ compared with others and over time).
   (~550 perspective KPIs × 17 years) it spares the page aggregating ~9 000 rows per request."""
 from __future__ import annotations
 
-from pipelines.economy import read_sql, relation_exists, transaction
+from pipelines.core import read_sql, relation_exists, transaction
 from pipelines.runs import record_run
 
 SAME_REL = 0.02   # within ±2 % of the group mean counts as 'same' ...

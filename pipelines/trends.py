@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.economy import transaction, write_mart
+from pipelines.core import transaction, write_mart
 from pipelines.runs import record_run
 
 DEFAULT_YEARS = 5

@@ -134,7 +134,7 @@ def test_cli_cost_json(built_db):
 
 def test_failed_rerun_leaves_the_previous_mart(tmp_path, monkeypatch):
     import pipelines.cost as cost
-    from pipelines.economy import write_mart
+    from pipelines.core import write_mart
 
     con, _ = _toy(tmp_path)
     run_cost(con)

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.ranking_config import ConfigError, config_from_dict, load_config
-from pipelines.ranking_index import IndexComputationError, compute_index, normalise
+from pipelines.ranking.config import ConfigError, config_from_dict, load_config
+from pipelines.ranking.index import IndexComputationError, compute_index, normalise
 
 REPO = Path(__file__).resolve().parent.parent
 R = math.sqrt(1.5)  # z-score of 3 in [1, 2, 3] with ddof=0: (3-2)/sqrt(2/3)
@@ -262,7 +262,7 @@ def test_config_hash_ignores_layout(tmp_path):
 
 @pytest.fixture
 def tiny_con():
-    from pipelines.ranking_fixtures import tiny_warehouse
+    from ranking_fixtures import tiny_warehouse
 
     con = duckdb.connect()
     munis = [("0001", "Ett", "01", 5000), ("0002", "Två", "01", 30000),
@@ -275,7 +275,7 @@ def tiny_con():
 
 
 def test_run_index_writes_views_and_replaces_on_rerun(tiny_con):
-    from pipelines.ranking import run_index
+    from pipelines.ranking.pipeline import run_index
 
     config = cfg({"A": (1, ["a"]), "B": (2, ["b"])})
     first = run_index(tiny_con, 2009, config)
@@ -296,15 +296,15 @@ def test_run_index_writes_views_and_replaces_on_rerun(tiny_con):
 
 
 def test_run_index_error_leaves_no_rows_for_a_year_without_values(tiny_con):
-    from pipelines.ranking import run_index
+    from pipelines.ranking.pipeline import run_index
 
     with pytest.raises(IndexComputationError, match="no values"):
         run_index(tiny_con, 2010, cfg({"A": (1, ["a"])}))
 
 
 def test_default_rows_are_flagged_and_survive_a_custom_run():
-    from pipelines.ranking import default_config_hash, run_index
-    from pipelines.ranking_fixtures import synthetic_warehouse
+    from pipelines.ranking.pipeline import default_config_hash, run_index
+    from ranking_fixtures import synthetic_warehouse
 
     con = duckdb.connect()
     synthetic_warehouse(con, n=40, years=[2009])

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.ranking_selection import (QUOTAS, SelectionError, Swap, apply_swaps, parse_swap,
+from pipelines.ranking.selection import (QUOTAS, SelectionError, Swap, apply_swaps, parse_swap,
                                          select, shortfall, table1)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,8 +94,8 @@ def test_max_per_county_must_be_positive(ranked):
 
 
 def test_default_quotas_on_290():
-    from pipelines.ranking import run_select
-    from pipelines.ranking_fixtures import synthetic_warehouse
+    from pipelines.ranking.pipeline import run_select
+    from ranking_fixtures import synthetic_warehouse
 
     con = duckdb.connect()
     synthetic_warehouse(con, n=290, years=[2009])
@@ -176,7 +176,7 @@ def test_table1_shape_against_the_study_sample():
 
 @pytest.fixture(scope="module")
 def synth_db(tmp_path_factory) -> Path:
-    from pipelines.ranking_fixtures import synthetic_warehouse
+    from ranking_fixtures import synthetic_warehouse
 
     path = tmp_path_factory.mktemp("synth") / "w.duckdb"
     con = duckdb.connect(str(path))
@@ -213,7 +213,7 @@ REQUIRED = {"municipality_code": str, "name": str, "size_group": str, "result": 
 
 
 def test_cli_json_shape_and_stored_run(synth_copy):
-    from pipelines.ranking import default_config_hash
+    from pipelines.ranking.pipeline import default_config_hash
 
     res = CliRunner().invoke(_app(), ["select", "--year", "2009", "--json", "--max-per-county", "2",
                                       "--db", str(synth_copy)])

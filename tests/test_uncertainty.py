@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from pipelines.ranking_config import NORMALISATIONS, config_from_dict
-from pipelines.ranking_index import compute_index
-from pipelines.ranking_uncertainty import draw_parameters, simulate, summarise
+from pipelines.ranking.config import NORMALISATIONS, config_from_dict
+from pipelines.ranking.index import compute_index
+from pipelines.ranking.uncertainty import draw_parameters, simulate, summarise
 
 
 def one_area(values, groups):
@@ -110,8 +110,8 @@ def test_vectorised_ranks_equal_the_index_recomputed_per_draw():
 # --- stored view -----------------------------------------------------------------------------
 
 def test_run_uncertainty_stores_and_replaces():
-    from pipelines.ranking import run_uncertainty
-    from pipelines.ranking_fixtures import synthetic_warehouse
+    from pipelines.ranking.pipeline import run_uncertainty
+    from ranking_fixtures import synthetic_warehouse
 
     con = duckdb.connect()
     synthetic_warehouse(con, n=60, years=[2010])
@@ -129,7 +129,7 @@ def test_run_uncertainty_stores_and_replaces():
 def test_cli_uncertainty(tmp_path):
     from typer.testing import CliRunner
 
-    from pipelines.ranking_fixtures import synthetic_warehouse
+    from ranking_fixtures import synthetic_warehouse
     from styrkort.cli import app
 
     db = tmp_path / "w.duckdb"
@@ -165,7 +165,7 @@ def test_embedded_default_rank_uncertainty(built_db):
 
 
 def test_quantiles_match_numpy_and_ties_follow_the_code_order():
-    from pipelines.ranking_uncertainty import _tie_keys, rank_quantiles
+    from pipelines.ranking.uncertainty import _tie_keys, rank_quantiles
 
     r = np.random.default_rng(2).integers(1, 50, size=(7, 101))
     for got, p in zip(rank_quantiles(r, (0.05, 0.5, 0.95)), (0.05, 0.5, 0.95)):

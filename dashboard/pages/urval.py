@@ -1,7 +1,7 @@
 """/urval — rankings by size group and the 15/15 selection (seed 003, chapter 2).
 
 The selection shown is computed in memory (a "what if") from the `composite_index` view with
-the pipelines' own pure functions (pipelines.ranking_selection), so the page never writes the
+the pipelines' own pure functions (pipelines.ranking.selection), so the page never writes the
 warehouse; the runs stored by `styrkort select` are listed separately with their config hash.
 State (year, max per county, swaps) lives in the query string.
 """
@@ -157,7 +157,7 @@ def parse_max(value) -> int | None:
 def compute_selection(ranked: pd.DataFrame, max_per_county: int | None, swaps, lang: str):
     """(items, messages). Uses the pipelines' pure functions; a swap that fails validation is
     skipped and explained instead of breaking the page."""
-    from pipelines.ranking_selection import QUOTAS, SelectionError, Swap, apply_swaps, select
+    from pipelines.ranking.selection import QUOTAS, SelectionError, Swap, apply_swaps, select
 
     items = select(ranked, QUOTAS, max_per_county)
     msgs = []

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from pipelines.ranking_config import NORMALISATIONS, IndexConfig
+from pipelines.ranking.config import NORMALISATIONS, IndexConfig
 
 # Composites are compared after rounding to this many decimals, so floating-point noise
 # (e.g. from adding a constant to a KPI) can never decide a rank: such near-equal composites

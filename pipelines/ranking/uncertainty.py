@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.ranking_config import NORMALISATIONS
-from pipelines.ranking_index import TIE_DECIMALS, normalise
-from pipelines.ranking_selection import QUOTAS
+from pipelines.ranking.config import NORMALISATIONS
+from pipelines.ranking.index import TIE_DECIMALS, normalise
+from pipelines.ranking.selection import QUOTAS
 
 CONCENTRATION = 50.0
 DEFAULT_DRAWS = 500

@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from pipelines.ranking_config import IndexConfig, load_config
+from pipelines.ranking.config import IndexConfig, load_config
 
 
 def tiny_warehouse(con, municipalities: Iterable[tuple], kpis: Iterable[tuple],

@@ -1,4 +1,4 @@
--- Marts written by pipelines/ranking.py, and their public views (ARCHITECTURE.md).
+-- Marts written by pipelines/ranking/pipeline.py, and their public views (ARCHITECTURE.md).
 -- All runs are kept, one set of rows per (year, config_hash); a re-run with the same config
 -- replaces its rows. `is_default` marks the rows of the shipped default config
 -- (pipelines/configs/oj_default.toml): that is what the dashboard reads (WHERE is_default).

@@ -1,7 +1,7 @@
 """Composite index, size-group ranks, the 15/15 selection and rank uncertainty: the
 warehouse side. Reads the public views (municipalities, municipality_years, kpis, kpi_values),
-computes with the pure functions in ranking_index / ranking_selection / ranking_uncertainty,
-and writes the marts of pipelines/sql/ranking_marts.sql.
+computes with the pure functions in pipelines/ranking/index.py, selection.py and uncertainty.py,
+and writes the marts of pipelines/ranking/marts.sql.
 
 Which rows are "the" index: every config's rows are kept (one set per year and config_hash,
 replaced when the same config is run again), and `is_default` marks the shipped default
@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.ranking_config import IndexConfig, load_config
-from pipelines.ranking_index import IndexComputationError, IndexResult, compute_index
-from pipelines.ranking_selection import (QUOTAS, Swap, apply_swaps, select)
-from pipelines.ranking_uncertainty import (CONCENTRATION, DEFAULT_DRAWS, DEFAULT_SEED,
+from pipelines.ranking.config import IndexConfig, load_config
+from pipelines.ranking.index import IndexComputationError, IndexResult, compute_index
+from pipelines.ranking.selection import (QUOTAS, Swap, apply_swaps, select)
+from pipelines.ranking.uncertainty import (CONCENTRATION, DEFAULT_DRAWS, DEFAULT_SEED,
                                            simulate, summarise)
 from pipelines.runs import config_hash, record_run
 
-MARTS_SQL = Path(__file__).with_name("sql") / "ranking_marts.sql"
+MARTS_SQL = Path(__file__).with_name("marts.sql")
 
 
 def ensure_marts(con) -> None:
