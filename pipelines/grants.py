@@ -6,7 +6,7 @@ Frames (fördelningsram):
 - 2011:2, 2012, 2013:1 (pot 1) and 2013:2 (pot 2): each municipality's share of the country's
   inhabitants 75+ times the round's announced sum. Pot 2 frames are thereby 33/65 of pot 1
   frames (announced 33 and 65 mnkr).
-- Inhabitants 75+ = population × share 75+ from the SCB panel (table scb_panel; panel year t
+- Inhabitants 75+ = population × share 75+ from the SCB panel (view municipality_panel; panel year t
   holds 31 Dec t−1), interpolated linearly between panel years to 31 December of the year
   FRAME_LAG_YEARS (default 2) before the round's year. The lag is chosen because it
   reproduces the 2013 awards best: granted/frame for the 68 pot-1 grants has median 0.999
@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.core import relation_exists, transaction, write_mart
+from pipelines.core import transaction, write_mart
 from pipelines.runs import record_run
 from styrkort.formats import number
 
@@ -277,16 +277,11 @@ def by_size_group(u: pd.DataFrame, size: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- warehouse I/O
 
 def _facts(con) -> dict[str, float]:
-    name = "grant_facts" if relation_exists(con, "grant_facts") else "grant_fact"
-    if not relation_exists(con, name):
-        return {}
-    return dict(con.execute(f"SELECT fact, value FROM {name}").fetchall())
+    return dict(con.execute("SELECT fact, value FROM grant_facts").fetchall())
 
 
 def _printed_totals(con) -> pd.DataFrame:
-    if not relation_exists(con, "grant_award_printed_total"):
-        return pd.DataFrame(columns=["municipality_code", "total_granted_sek"])
-    return con.execute("""SELECT municipality_code, total_granted_sek FROM grant_award_printed_total
+    return con.execute("""SELECT municipality_code, total_granted_sek FROM grant_award_printed_totals
                           WHERE year = 2013""").df()
 
 
@@ -304,7 +299,7 @@ def _size_by_year(con, years: list[int]) -> pd.DataFrame:
 
 def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
     config = {"fixed_frames": FIXED_FRAMES, "frame_lag_years": lag, "pot_ratio": "33/65",
-              "population_75_plus": "scb_panel population × share_75_plus, linear between panel years",
+              "population_75_plus": "SCB panel population × share_75_plus, linear between panel years",
               "full_grant_tolerance": FULL_GRANT_TOLERANCE}
     munis = con.execute("SELECT municipality_code, name, county_name FROM municipalities ORDER BY 1").df()
     codes = munis["municipality_code"].tolist()
@@ -313,7 +308,7 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
                                    municipalities_granted, source FROM grant_rounds ORDER BY round, pot""").df()
     awards = con.execute("""SELECT municipality_code, round, pot, applied, granted_sek, paid_sek,
                                    returned_sek, source FROM grant_awards""").df()
-    panel = con.execute("SELECT municipality_code, panel_year, population, share_75_plus FROM scb_panel").df()
+    panel = con.execute("SELECT municipality_code, panel_year, population, share_75_plus FROM municipality_panel").df()
     ref_years = sorted({round_year(r) - lag for r in rounds["round"] if r not in FIXED_FRAMES})
     candidates = sorted(set(ref_years) | {2009, 2010, 2011, 2012, 2013})
     n75 = {y: inhabitants_75_plus(panel, y) for y in candidates} if len(panel) else {}

@@ -50,3 +50,18 @@ SELECT * FROM stimulus_grant_return;
 
 CREATE OR REPLACE VIEW datasets AS
 SELECT * FROM dataset;
+
+-- Read by pipelines/grants.py (frames from inhabitants 75+, the reconciliation's printed figures).
+-- SCB panel rows as published: panel year t holds 31 Dec t−1; shares are fractions 0–1.
+CREATE OR REPLACE VIEW municipality_panel AS
+SELECT municipality_code, panel_year, population, share_0_19, share_75_plus,
+       share_tertiary_education, tax_rate, tax_base, expenditure_per_inhabitant
+FROM scb_panel;
+
+CREATE OR REPLACE VIEW grant_award_printed_totals AS
+SELECT municipality_code, year, total_granted_sek, source
+FROM grant_award_printed_total;
+
+CREATE OR REPLACE VIEW grant_facts AS
+SELECT fact, value, source
+FROM grant_fact;
