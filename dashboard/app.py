@@ -16,12 +16,12 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 
 from dashboard import components
 from dashboard.data import CONFIG_KEY
-from dashboard.i18n import get_lang, t
+from dashboard.i18n import get_lang, request_lang, t
 
 HERE = Path(__file__).resolve().parent
 
 INDEX_STRING = """<!DOCTYPE html>
-<html lang="sv">
+<html lang="{%lang%}">
     <head>
         {%metas%}
         <title>{%title%}</title>
@@ -29,7 +29,7 @@ INDEX_STRING = """<!DOCTYPE html>
         {%css%}
     </head>
     <body>
-        <a class="visually-hidden-focusable sk-skip" href="#main">Hoppa till innehållet / Skip to content</a>
+        <a class="visually-hidden-focusable sk-skip" href="#main">{%skip_to_content%}</a>
         {%app_entry%}
         <footer>
             {%config%}
@@ -78,6 +78,17 @@ def shell():
     ])
 
 
+def localized_index(interpolate):
+    """Wrap Dash's interpolate_index: the first HTML of a page already has the request's language
+    (<html lang>, the skip link); the pages' tab titles follow it (dashboard.i18n.page_title)."""
+    def interpolate_index(**kwargs):
+        lang = request_lang()
+        html_text = interpolate(**kwargs)
+        return (html_text.replace("{%lang%}", lang)
+                .replace("{%skip_to_content%}", t("skip_to_content", lang)))
+    return interpolate_index
+
+
 def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     """A new app reading the warehouse at db_path (default: STYRKORT_DB or data/warehouse.duckdb)."""
     from styrkort.paths import default_db
@@ -95,6 +106,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.index_string = INDEX_STRING
+    app.interpolate_index = localized_index(app.interpolate_index)
     app.server.config[CONFIG_KEY] = str(db_path)
     app.layout = shell
     components.register_callbacks(app)
@@ -107,10 +119,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     )
     def _header(pathname, search):
         lang = get_lang(search)
-        footer = [t("app_title", lang), " · ",
-                  "Källor: SCB, SKL, Kolada (RKA), Socialstyrelsen. Kvalitetsindikatorer per kommun och enheter är demodata."
-                  if lang == "sv" else
-                  "Sources: Statistics Sweden, SALAR, Kolada (RKA), National Board of Health and Welfare. Quality indicators per municipality and units are demo data."]
+        footer = [t("app_title", lang), " · ", t("footer_sources", lang)]
         return components.navbar(pathname, search, lang), footer
 
     # <html lang> follows ?lang (asset function: no inline script, CSP-safe)

@@ -39,7 +39,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html, no_update
 
-from dashboard.i18n import href, t, trend_label
+from dashboard.i18n import href, t, trend_code, trend_label
 from styrkort import formats
 
 # -- small text helpers ---------------------------------------------------------------------------
@@ -126,15 +126,12 @@ def status_badge(status: str | None, lang: str = "sv"):
                       " ", text], className=f"sk-status {cls}")
 
 
-_TREND_ICONS = {"trend_improving": "↗", "trend_worsening": "↘", "trend_flat": "→"}
+_TREND_ICONS = {"improving": "↗", "worsening": "↘", "no_change": "→"}
 
 
 def trend_badge(verdict: str | None, lang: str = "sv"):
     label = trend_label(verdict, lang)
-    icon = "·"
-    for key, ic in _TREND_ICONS.items():
-        if label == t(key, lang):
-            icon = ic
+    icon = _TREND_ICONS.get(trend_code(verdict), "·")
     return html.Span([html.Span(icon, **{"aria-hidden": "true"}), " ", label],
                      className="sk-trend")
 

@@ -11,10 +11,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard.data import (first, get_db, municipalities_geojson, map_data, map_measures, measure_years, parse_year,
                             valid_code, valid_measure)
-from dashboard.i18n import get_lang, href, search_string, t
+from dashboard.i18n import get_lang, href, page_title, search_string, t
 from styrkort import formats
 
-dash.register_page(__name__, path="/", title="Styrkort – start", name="Start", order=0)
+dash.register_page(__name__, path="/", title=page_title("nav_home"), name="Start", order=0)
 
 
 def _how_to_read(lang):

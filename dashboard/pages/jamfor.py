@@ -11,9 +11,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, clean, first, get_db, parse_year, valid_code
-from dashboard.i18n import get_lang, href, perspective_label, search_string, t
+from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, t
 
-dash.register_page(__name__, path="/jamfor", title="Styrkort – jämför", name="Jämför", order=2)
+dash.register_page(__name__, path="/jamfor", title=page_title("nav_jamfor"), name="Jämför", order=2)
 
 UNIT_ID_MAX = 64
 

@@ -15,12 +15,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db, scorecard_data, valid_code
 from dashboard.data import FACTORS_FOR, success_factors
-from dashboard.i18n import FACTOR_TEXT, get_lang, href, perspective_label, search_string, size_group_label, t
+from dashboard.i18n import factor_text, get_lang, href, perspective_label, request_lang, search_string, size_group_label, t
 from styrkort import formats
 
 
 def _title(code=None, **_):
-    return f"Styrkort {code}" if valid_code(code) else "Styrkort – kommun"
+    lang = request_lang()
+    page = t("kommun_tab", lang, code=code) if valid_code(code) else t("municipality", lang)
+    return t("page_title", lang, page=page)
 
 
 dash.register_page(__name__, path_template="/kommun/<code>", title=_title, name="Kommun",
@@ -180,8 +182,7 @@ def _success_factor_box(perspective, lang):
     names = success_factors()
     items = []
     for n in FACTORS_FOR[perspective]:
-        sv, en = FACTOR_TEXT[n]
-        items.append(html.Li([html.Strong(f"{names.get(n, n)}: "), en if lang == "en" else sv]))
+        items.append(html.Li([html.Strong(f"{names.get(n, n)}: "), factor_text(n, lang)]))
     return dbc.Alert([
         html.H3(t("kommun_weak_title", lang), className="h6"),
         html.P(t("kommun_weak_text", lang), className="mb-1"),

@@ -14,10 +14,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard.data import get_db, parse_year
-from dashboard.i18n import get_lang, size_group_label, t
+from dashboard.i18n import get_lang, page_title, size_group_label, t
 from styrkort import formats
 
-dash.register_page(__name__, path="/kostnad", title="Kostnad – Styrkort", name="Kostnad")
+dash.register_page(__name__, path="/kostnad", title=page_title("nav_kostnad"), name="Kostnad")
 
 SOURCES = Path(__file__).resolve().parents[2] / "warehouse" / "sources"
 

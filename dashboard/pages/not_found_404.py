@@ -4,9 +4,9 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard.i18n import get_lang, href, t
+from dashboard.i18n import get_lang, href, page_title, t
 
-dash.register_page(__name__, path="/404", title="Styrkort – sidan finns inte", name="404")
+dash.register_page(__name__, path="/404", title=page_title("not_found_title"), name="404")
 
 
 def layout(lang=None, **_):

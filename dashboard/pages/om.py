@@ -9,9 +9,9 @@ from dash import dcc, html
 
 from dashboard import components as C
 from dashboard.data import get_db, success_factors
-from dashboard.i18n import FACTOR_TEXT, get_lang, href, t
+from dashboard.i18n import factor_text, get_lang, href, page_title, t
 
-dash.register_page(__name__, path="/om", title="Styrkort – om data och metoder", name="Om", order=9)
+dash.register_page(__name__, path="/om", title=page_title("nav_om"), name="Om", order=9)
 
 # (heading, paragraphs) per method; Swedish first, English second.
 METHODS = {
@@ -162,8 +162,7 @@ def _factors(lang):
     names = success_factors()
     items = []
     for n in sorted(names):
-        sv, en = FACTOR_TEXT.get(n, ("", ""))
-        items.append(html.Li([html.Strong(names[n]), ": ", en if lang == "en" else sv]))
+        items.append(html.Li([html.Strong(names[n]), ": ", factor_text(n, lang)]))
     return html.Section([
         html.H2(t("om_factors", lang), id="framgangsfaktorer", className="h4"),
         html.P(t("om_factors_text", lang)),

@@ -17,10 +17,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard.data import first, get_db, valid_code
-from dashboard.i18n import get_lang, size_group_label, t
+from dashboard.i18n import get_lang, page_title, size_group_label, t
 from styrkort import formats
 
-dash.register_page(__name__, path="/statsbidrag", title="Statsbidrag – Styrkort", name="Statsbidrag")
+dash.register_page(__name__, path="/statsbidrag", title=page_title("nav_statsbidrag"), name="Statsbidrag")
 
 GEOJSON = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "swedish_municipalities.geojson"
 SRC_000 = "Socialstyrelsen 2014, lägesrapport om prestationsersättning för värdighetsgarantier"

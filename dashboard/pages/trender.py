@@ -17,10 +17,10 @@ from dashboard import components as C
 from dashboard import figures as F
 from dashboard import report as R
 from dashboard.data import KPI_ID_RE, first, get_db, valid_code
-from dashboard.i18n import get_lang, perspective_label, size_group_label, t, trend_label
+from dashboard.i18n import get_lang, page_title, perspective_label, size_group_label, t, trend_label
 from styrkort import formats
 
-dash.register_page(__name__, path="/trender", title="Trender – Styrkort", name="Trender")
+dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender")
 
 DEFAULT_CODE = "1480"       # Göteborg, the Balansen municipality (seed 002)
 MAX_KPIS = 12

@@ -16,10 +16,10 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 
 from dashboard import components as C
 from dashboard.data import first, get_db, parse_year, valid_code
-from dashboard.i18n import get_lang, size_group_label, t
+from dashboard.i18n import get_lang, page_title, size_group_label, t
 from styrkort import formats
 
-dash.register_page(__name__, path="/urval", title="Rangordning och urval – Styrkort",
+dash.register_page(__name__, path="/urval", title=page_title("nav_urval"),
                    name="Rangordning och urval")
 
 SIZE_GROUPS = ("small", "medium", "large")
