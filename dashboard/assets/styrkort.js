@@ -8,3 +8,22 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+/* Search on /: arrow keys move between the box and its hits, Escape goes back to the box. */
+document.addEventListener("keydown", function (ev) {
+  var box = document.getElementById("home-search");
+  var list = document.getElementById("home-search-results");
+  if (!box || !list) { return; }
+  var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+  if (!links.length) { return; }
+  var i = links.indexOf(document.activeElement);
+  if (ev.target === box && ev.key === "ArrowDown") {
+    links[0].focus(); ev.preventDefault();
+  } else if (i >= 0 && ev.key === "ArrowDown") {
+    links[Math.min(i + 1, links.length - 1)].focus(); ev.preventDefault();
+  } else if (i >= 0 && ev.key === "ArrowUp") {
+    (i === 0 ? box : links[i - 1]).focus(); ev.preventDefault();
+  } else if (i >= 0 && ev.key === "Escape") {
+    box.focus(); ev.preventDefault();
+  }
+});

@@ -2,8 +2,6 @@
 coloured by a chosen measure, with the same data as a downloadable table."""
 from __future__ import annotations
 
-import re
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -11,7 +9,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard.data import (first, get_db, municipalities_geojson, map_data, map_measures, measure_years, parse_year,
                             valid_code, valid_measure)
-from dashboard.i18n import get_lang, href, page_title, search_string, t
+from dashboard.i18n import get_lang, href, page_title, search_string, t, tn
+from dashboard.search import search, search_entries
 from styrkort import formats
 
 dash.register_page(__name__, path="/", title=page_title("nav_home"), name="Start", order=0)
@@ -98,30 +97,27 @@ def _map_figure(df, meta, lang) -> dict:
 def layout(measure=None, year=None, lang=None, **_):
     lang = get_lang({"lang": lang})
     db = get_db()
-    munis = db.municipalities()
-    options = [{"label": f"{n} ({c})", "value": c}
-               for c, n in zip(munis["municipality_code"], munis["name"])]
     measures = map_measures(db, lang)
     measure = first(measure)
     if not valid_measure(db, measure):
         measure = measures[0]["value"] if measures else None
 
-    # A native input with a datalist: type-ahead by name or code in every browser, keyboard
-    # and screen-reader friendly. Picking a suggestion ("Göteborg (1480)") opens the scorecard;
-    # a typed name or code opens it on Enter or with the button.
+    # Forgiving search (dashboard/search.py): ranked hits appear as links under the box while
+    # typing; Enter or the button opens the first hit, ↓/↑ move through the hits (styrkort.js).
     search_box = html.Div([
         html.Label(t("search_label", lang), htmlFor="home-search", className="form-label fw-semibold"),
         html.Div([
-            dcc.Input(id="home-search", type="text", list="home-municipalities", autoComplete="off",
+            dcc.Input(id="home-search", type="text", autoComplete="off",
                       placeholder=t("search_placeholder", lang), debounce=False,
                       className="form-control", spellCheck=False),
             html.Button(t("search_button", lang), id="home-search-go", n_clicks=0,
                         className="btn btn-primary"),
         ], className="input-group"),
-        html.Datalist([html.Option(value=o["label"]) for o in options], id="home-municipalities"),
         html.Div(t("search_help", lang), className="form-text", id="home-search-help"),
-        html.Div(id="home-search-msg", role="status", className="mt-1"),
-    ], className="mb-4")
+        html.Div(id="home-search-msg", role="status", className="mt-1", **{"aria-live": "polite"}),
+        html.Ul(id="home-search-results", className="list-group sk-search-results mt-1",
+                **{"aria-label": t("search_results_label", lang)}),
+    ], className="mb-4 sk-search")
 
     children = [
         dcc.Location(id="home-url", refresh="callback-nav"),
@@ -172,36 +168,55 @@ def layout(measure=None, year=None, lang=None, **_):
     return html.Div(children)
 
 
-def resolve_municipality(db, text: str | None) -> str | None:
-    """A municipality code from what the user typed: 'Göteborg (1480)', '1480' or 'göteborg'."""
-    if not text:
-        return None
-    text = str(text).strip()
-    m = re.search(r"\(([0-9]{4})\)\s*$", text)
-    code = m.group(1) if m else (text if valid_code(text) else None)
-    if code:
-        return code if db.municipality(code) else None
-    munis = db.municipalities()
-    hit = munis[munis["name"].str.casefold() == text.casefold()]
-    return hit["municipality_code"].iloc[0] if len(hit) == 1 else None
+def _entries(db):
+    """The search index (municipalities and units), built once per warehouse connection."""
+    def build():
+        munis = db.municipalities()
+        units = db.rows_view("org_units", "SELECT u.unit_id, u.name, coalesce(m.name, u.municipality_code) "
+                                          "FROM org_units u LEFT JOIN municipalities m USING (municipality_code) "
+                                          "ORDER BY u.name") or []
+        return search_entries(zip(munis["municipality_code"], munis["name"]), units)
+    return db._cached("search_entries", build)
 
 
-@callback(Output("home-url", "href"), Output("home-search-msg", "children"),
-          Input("home-search", "value"), Input("home-search", "n_submit"),
-          Input("home-search-go", "n_clicks"), State("home-lang", "data"),
-          prevent_initial_call=True)
-def _go_to_municipality(text, _submit, _clicks, lang):
-    from dash import ctx
-    # value, n_submit and the button can arrive together (Enter right after typing)
-    typed = all(tr["prop_id"] == "home-search.value" for tr in ctx.triggered)
-    code = resolve_municipality(get_db(), text)
-    if typed:
-        # while typing, only a picked suggestion "Name (1234)" navigates
-        if code and re.search(r"\([0-9]{4}\)\s*$", str(text or "")):
-            return href(f"/kommun/{code}", lang), ""
-        return no_update, no_update
-    if code:
-        return href(f"/kommun/{code}", lang), ""
+def hit_href(hit, lang: str) -> str:
+    e = hit.entry
+    if e.kind == "unit":
+        return href("/jamfor", lang, unit_a=e.key)
+    return href(f"/kommun/{e.key}", lang)
+
+
+def hit_item(hit, lang: str, first: bool):
+    e = hit.entry
+    kind = t("search_kind_unit", lang) if e.kind == "unit" else t("search_kind_municipality", lang)
+    detail = e.detail if e.kind == "unit" else f"{t('code', lang).lower()} {e.detail}"
+    return html.Li(dcc.Link([html.Span(e.name, className="fw-semibold"), " ",
+                             html.Span(f"({kind}, {detail})", className="text-body-secondary small")],
+                            href=hit_href(hit, lang),
+                            className="list-group-item list-group-item-action" + (" active" if first else "")),
+                   className="sk-search-hit")
+
+
+@callback(Output("home-search-results", "children"), Output("home-search-msg", "children"),
+          Input("home-search", "value"), State("home-lang", "data"), prevent_initial_call=True)
+def _search_as_typed(text, lang):
+    text = str(text or "")[:80]
+    if not text.strip():
+        return [], ""
+    hits = search(_entries(get_db()), text)
+    if not hits:
+        return [], C.error_state(t("search_none", lang, text=text[:60]))
+    return ([hit_item(h, lang, i == 0) for i, h in enumerate(hits)],
+            tn("search_hits", len(hits), lang, first=hits[0].entry.name))
+
+
+@callback(Output("home-url", "href"), Output("home-search-msg", "children", allow_duplicate=True),
+          Input("home-search", "n_submit"), Input("home-search-go", "n_clicks"),
+          State("home-search", "value"), State("home-lang", "data"), prevent_initial_call=True)
+def _open_first_hit(_submit, _clicks, text, lang):
+    hits = search(_entries(get_db()), str(text or "")[:80])
+    if hits:
+        return hit_href(hits[0], lang), no_update
     return no_update, C.error_state(t("search_none", lang, text=str(text or "")[:60]))
 
 

@@ -97,3 +97,18 @@ def test_axe_detects_a_known_violation(axe, server_url, browser):
     targets = [t for n in found["label"]["nodes"] for t in n["target"]]
     assert "#g-unlabelled" in targets
     assert found["image-alt"]["impact"] in BLOCKING_IMPACTS
+
+
+def test_start_page_with_search_hits_is_accessible(axe, server_url, browser):
+    """The hit list under the search box (links, status text, highlighted first hit)."""
+    browser.get(server_url + "/")
+    wait_rendered(browser)
+    browser.find_element("id", "home-search").send_keys("mal")
+    import time
+    deadline = time.monotonic() + 20
+    while not browser.find_elements("css selector", "#home-search-results a") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert browser.find_elements("css selector", "#home-search-results a")
+    result = run_axe(browser, axe)
+    blocking = [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    assert not blocking, format_violations("/ (search hits)", blocking)

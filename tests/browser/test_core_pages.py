@@ -64,10 +64,9 @@ def test_start_page_search_map_and_table(open_page, built_db):
     assert n == 290
     assert "Så läser du" in body_text(d)
     assert d.find_elements("xpath", "//div[@id='karta-wrap']//button[contains(., 'CSV')]")
-    # the datalist offers every municipality as "Name (code)"
-    options = d.execute_script("return [...document.querySelectorAll('#home-municipalities option')]"
-                               ".map(o => o.value)")
-    assert len(options) == 290 and "Göteborg (1480)" in options
+    # hits appear under the box while typing (ranked, forgiving: see test_search_forgives)
+    d.find_element("id", "home-search").send_keys("gotebor")
+    wait_for(lambda: "Göteborg" in d.find_element("id", "home-search-results").text, 20, "a hit list")
     assert not severe_console(d)
 
 
@@ -93,6 +92,51 @@ def test_search_by_code_with_enter_and_unknown_name(open_page):
     box.send_keys("Atlantis" + Keys.ENTER)
     wait_for_text(d, "Hittade ingen kommun som heter")
     assert "/kommun/" not in d.current_url  # stayed on the start page
+
+
+@pytest.mark.parametrize("query,code,name", [("goteborg", "1480", "Göteborg"), ("odeshog", "0509", "Ödeshög"),
+                                              ("malu", "2023", "Malung-Sälen"), ("0509", "0509", "Ödeshög"),
+                                              ("MALMO", "1280", "Malmö")])
+def test_search_forgives(open_page, query, code, name):
+    """The issue's queries: the first hit is the municipality and Enter opens its scorecard."""
+    from selenium.webdriver.common.keys import Keys
+
+    d = open_page("/")
+    box = d.find_element("id", "home-search")
+    box.send_keys(query)
+    first = wait_for(lambda: d.find_elements("css selector", "#home-search-results a"), 20, "hits")[0]
+    assert first.text.startswith(name) and f"/kommun/{code}" in first.get_attribute("href")
+    assert "Enter öppnar " + name in d.find_element("id", "home-search-msg").text
+    box.send_keys(Keys.ENTER)
+    wait_for(lambda: d.current_url.endswith(f"/kommun/{code}"), 20, f"navigation to /kommun/{code}")
+    wait_rendered(d)
+    assert h1(d) == name
+
+
+def test_search_by_keyboard_and_units(open_page, built_db):
+    """↓ moves from the box into the hits, ↑ back; a unit is found by part of its name."""
+    from selenium.webdriver.common.keys import Keys
+
+    d = open_page("/")
+    box = d.find_element("id", "home-search")
+    box.send_keys("mal")
+    hits = wait_for(lambda: (lambda h: h if len(h) >= 3 else None)(
+        d.find_elements("css selector", "#home-search-results a")), 20, "three hits for 'mal'")
+    assert [h.text.split(" (")[0] for h in hits[:3]] == ["Malå", "Malmö", "Malung-Sälen"]
+    box.send_keys(Keys.ARROW_DOWN)
+    assert d.switch_to.active_element == hits[0]
+    d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    assert d.switch_to.active_element == hits[1]
+    d.switch_to.active_element.send_keys(Keys.ARROW_UP, Keys.ARROW_UP)
+    assert d.switch_to.active_element == box
+    d.switch_to.active_element.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ENTER)
+    wait_for(lambda: d.current_url.endswith("/kommun/1280"), 20, "navigation to Malmö")
+    # units by name (demo unit in Göteborg)
+    unit_id, unit_name = sql(built_db, "SELECT unit_id, name FROM org_units WHERE name LIKE '%Linné%'")[0]
+    d = open_page("/")
+    d.find_element("id", "home-search").send_keys("linnestaden")
+    hit = wait_for(lambda: d.find_elements("css selector", "#home-search-results a"), 20, "unit hit")[0]
+    assert hit.text.startswith(unit_name) and "enhet" in hit.text and unit_id in hit.get_attribute("href")
 
 
 @pytest.mark.parametrize("code,name", [("1480", "Göteborg"), ("0180", "Stockholm")])
