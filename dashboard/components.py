@@ -8,8 +8,12 @@ Conventions:
 - Status is never colour alone: `status_badge` shows an icon AND a text.
 - Figures: call `style_figure(fig, lang)` (sv-SE separators, readable font) and
   `graph(id, fig, ...)` for consistent config; put `source_caption` under every figure.
-- Tables: `table_with_downloads(id, df, columns, lang)` = dash-ag-grid + CSV/Excel buttons,
-  served by ONE pattern-matching callback (`register_callbacks(app)`, called by create_app).
+- Tables: `table_with_downloads(id, df, columns, lang, download=download_meta(...))` =
+  dash-ag-grid + CSV/Excel buttons, served by ONE pattern-matching callback
+  (`register_callbacks(app)`, called by create_app). Every file, from a grid or from a
+  server-built table (`download_buttons` + `@server_download`), is made by `table_file`:
+  the shown columns rounded as on screen but stored as numbers, a demo column, the year and
+  the settings (county limit, swaps, config hash), and in Excel a second sheet "Om filen".
 
 Quick reference:
     demo_badge(lang)                               -> "demo" pill with an explanation
@@ -20,8 +24,11 @@ Quick reference:
     sparkline(years, values, lang, label)          -> small static chart with a text alternative
     style_figure(fig, lang, height=None)           -> fig (mutated) with separators/fonts
     graph(id, fig, label, lang)                    -> dcc.Graph wrapped with an accessible label
-    table_with_downloads(id, df, columns, lang, page_size=20, height=None)
-    col(field, header, kind='text', decimals=None, link_field=None)   -> column spec dict
+    table_with_downloads(id, df, columns, lang, page_size=20, height=None, caption=None, download=None)
+    col(field, header, kind='text', decimals=None, link_field=None, flex=None, raw=None) -> column spec
+    download_meta(stem, source, year, demo, settings, title)   -> what a downloaded file carries
+    table_file(rows, meta, 'csv'|'xlsx', lang)     -> (bytes, file name): THE download helper
+    download_buttons(kind, args, lang, name) + @server_download(kind) -> ServerTable(df, columns, meta)
     not_computed(view, lang) / empty_state(text) / error_state(text)
     page_heading(title, lead=None)
     labelled_select(id, label, options, value=None, placeholder=None)  -> native <select> + <label>
@@ -63,7 +70,8 @@ def fmt_value(value, unit: str | None = None, lang: str = "sv", decimals: int | 
 
 
 def fmt_kind(value, kind: str, lang: str = "sv", decimals: int | None = None) -> str:
-    """Format by column kind: 'int', 'number', 'kr', 'percent', 'share' (0..1 -> %), 'text'."""
+    """Format by column kind: 'int', 'number', 'kr', 'percent', 'share' (0..1 -> %), 'bool',
+    'p' (p-value), 'text'."""
     if kind == "text" or value is None:
         return "" if value is None and kind == "text" else (
             formats.number(None, lang=lang) if value is None else str(value))
@@ -79,7 +87,9 @@ def fmt_kind(value, kind: str, lang: str = "sv", decimals: int | None = None) ->
         if kind == "share":
             return formats.percent(100 * value, 1 if decimals is None else decimals, lang)
         if kind == "bool":
-            return ("ja" if value else "nej") if lang == "sv" else ("yes" if value else "no")
+            return t("yes" if value else "no", lang)
+        if kind == "p":   # p-values: '< 0,001' below a thousandth, else three decimals
+            return ("< " + formats.number(0.001, 3, lang)) if value < 0.001 else formats.number(value, 3, lang)
         return formats.number(value, 1 if decimals is None else decimals, lang)
     except (TypeError, ValueError):
         return str(value)
@@ -220,26 +230,72 @@ def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None
 # -- tables with downloads ---------------------------------------------------------------------------
 
 def col(field: str, header: str, kind: str = "text", decimals: int | None = None,
-        link_field: str | None = None, flex: int | None = None) -> dict:
-    """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool.
+        link_field: str | None = None, flex: int | None = None, raw: str | None = None) -> dict:
+    """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool|p.
     link_field: a column holding a relative href ('/kommun/0180') to render the cell as a link.
-    flex: relative column width (default 1; e.g. 3 for long titles)."""
+    flex: relative column width (default 1; e.g. 3 for long titles).
+    raw: for a text column showing a formatted number ('+1 234', '–' for none), the field
+    holding the number itself: the grid shows `field` as text, downloads carry the number of
+    `raw` as `kind` (default number) rounded to `decimals`, never the text."""
     return {"field": field, "header": header, "kind": kind, "decimals": decimals,
-            "link_field": link_field, "flex": flex}
+            "link_field": link_field, "flex": flex, "raw": raw}
 
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+def download_meta(stem: str, source: str | None = None, year=None, demo=None,
+                  settings: list | None = None, title: str | None = None) -> dict:
+    """What a downloaded table says about itself (JSON-safe; kept beside the grid).
+
+    stem: the file name without extension, saying what is in it ('urval-2009-lan1-3f9a2c');
+    source: where the figures come from; year: an int or a text ('2011–2013');
+    demo: True (every row is demo data), False (none is), or the name of the row field that
+    holds each row's is_demo; settings: [(label, value)] such as the county limit, swaps and
+    config hash (written as columns and on the sheet "Om filen"); title: the table's caption."""
+    return {"stem": file_stem(stem), "source": source, "year": year, "demo": demo,
+            "settings": [[str(k), "" if v is None else str(v)] for k, v in (settings or [])],
+            "title": title}
+
+
+def file_stem(*parts) -> str:
+    """'urval', 2009, 'län 1' -> 'urval-2009-l-n-1': ASCII letters, digits, '-' and '_' only."""
+    text = "-".join(str(p) for p in parts if p is not None and str(p) != "")
+    return _SAFE_ID.sub("-", text).strip("-")[:120] or "tabell"
+
+
+def _cell(v):
+    """A JSON-safe cell value (NaN/NA -> None, numpy -> Python, dates -> ISO text)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if hasattr(v, "isoformat"):
+        v = v.isoformat()
+    return v
+
+
+def _demo_field(meta: dict | None) -> str | None:
+    demo = (meta or {}).get("demo")
+    return demo if isinstance(demo, str) else None
+
+
 def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None = None,
                          lang: str = "sv", page_size: int = 20, height: int | None = None,
-                         caption: str | None = None):
+                         caption: str | None = None, download: dict | None = None):
     """An AG Grid with CSV and Excel downloads of exactly the shown columns.
 
     `columns`: list of col(...) dicts or plain field names (shown as text/number). Raw values
-    stay in the grid (correct sorting, raw numbers in downloads); the sv-SE text of each
-    formatted cell is precomputed with styrkort.formats into '<field>__fmt' and displayed by
-    the asset renderer SkFormatted (no JS eval, CSP-safe). Text is rendered as text.
+    stay in the grid (correct sorting); the sv-SE text of each formatted cell is precomputed
+    with styrkort.formats into '<field>__fmt' and displayed by the asset renderer SkFormatted
+    (no JS eval, CSP-safe). Text is rendered as text.
+    `download`: download_meta(...) — file name, source, year, demo flag and settings the
+    downloaded files carry (see table_file); default: the id as file name.
     """
     tid = _SAFE_ID.sub("-", str(id))
     if df is None:
@@ -249,30 +305,24 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
     specs = [c if isinstance(c, dict) else col(c, c, "number" if c in df and
                                                 pd.api.types.is_numeric_dtype(df[c]) else "text")
              for c in columns]
+    meta = dict(download or download_meta(tid))
+    meta["title"] = meta.get("title") or caption
+    extra = [f for f in [_demo_field(meta)] + [s.get("raw") for s in specs] if f]
     row_data = []
     for rec in df.to_dict("records"):
         out = {}
         for s in specs:
             f = s["field"]
-            v = rec.get(f)
-            if isinstance(v, float) and v != v:
-                v = None
-            elif v is pd.NA or v is pd.NaT:
-                v = None
-            elif hasattr(v, "item") and not isinstance(v, (str, bytes)):
-                try:
-                    v = v.item()
-                except (ValueError, AttributeError):
-                    pass
-            if hasattr(v, "isoformat"):
-                v = v.isoformat()
+            v = _cell(rec.get(f))
             out[f] = v
-            if s["kind"] != "text":
+            if s["kind"] != "text" and not s.get("raw"):
                 out[f + "__fmt"] = fmt_kind(v, s["kind"], lang, s["decimals"]) if v is not None \
                     else t("missing", lang)
             if s.get("link_field"):
                 link = rec.get(s["link_field"])
                 out[f + "__href"] = link if isinstance(link, str) and link.startswith("/") else None
+        for f in extra:
+            out[f] = _cell(rec.get(f))
         row_data.append(out)
 
     col_defs = []
@@ -283,7 +333,7 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             cd["flex"] = s["flex"]
         if s.get("link_field"):
             cd["cellRenderer"] = "SkLink"
-        elif s["kind"] != "text":
+        elif s["kind"] != "text" and not s.get("raw"):
             cd["cellRenderer"] = "SkFormatted"
             cd["type"] = "rightAligned"
             cd["filter"] = "agNumberColumnFilter"
@@ -309,13 +359,17 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         className="sk-grid",
     )
     name = caption or tid
+    # the column specs travel with the meta so the download knows each column's kind
+    meta["columns"] = [{k: s.get(k) for k in ("field", "header", "kind", "decimals", "raw")}
+                       for s in specs]
     buttons = html.Div([
         dbc.Button(t("download_csv", lang), id={"type": "sk-dl-csv", "index": tid},
-                   color="primary", outline=True, size="sm", className="me-2",
+                   color="primary", outline=True, size="sm", className="me-2 sk-download-csv",
                    title=t("download_label", lang, name=name)),
         dbc.Button(t("download_xlsx", lang), id={"type": "sk-dl-xlsx", "index": tid},
-                   color="primary", outline=True, size="sm",
+                   color="primary", outline=True, size="sm", className="sk-download-xlsx",
                    title=t("download_label", lang, name=name)),
+        dcc.Store(id={"type": "sk-dl-meta", "index": tid}, data=meta),
         dcc.Download(id={"type": "sk-download", "index": tid}),
     ], className="sk-downloads mt-2", role="group", **{"aria-label": t("download_label", lang, name=name)})
     children = []
@@ -326,41 +380,151 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
     return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
 
 
-def _download_frame(row_data, col_defs) -> pd.DataFrame:
-    """Only the visible columns, in order, with their header names; raw values."""
-    fields = [c["field"] for c in (col_defs or []) if c.get("field")]
-    headers = [c.get("headerName") or c["field"] for c in (col_defs or []) if c.get("field")]
-    df = pd.DataFrame(row_data or [], columns=None)
-    for f in fields:
-        if f not in df.columns:
-            df[f] = None
-    df = df[fields] if fields else df
-    df.columns = headers if fields else df.columns
-    # Spreadsheet formula injection: text cells starting with = + - @ are quoted.
-    for c in df.columns:
-        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
-            df[c] = df[c].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@")
-                              else v)
-    return df
+# -- the one download helper: every table file (grid or server-built) is made here ------------------
+
+_KIND_DECIMALS = {"int": 0, "kr": 0, "number": 1, "percent": 1, "share": 1}
+_CSV_MINUS = str.maketrans({"\u2212": "-", "\u00a0": " "})
 
 
-def _whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """Float columns holding only whole numbers (ints that became float next to a missing
-    value) are written as integers: '4644248', not '4644248,0'."""
-    out = df.copy()
-    for c in out.columns:
-        col = out[c]
-        if pd.api.types.is_float_dtype(col):
-            vals = col.dropna()
-            if len(vals) and (vals == vals.round()).all() and vals.abs().max() < 2**53:
-                out[c] = col.astype("Int64")
+def _rounded(v, kind: str, decimals: int | None):
+    """A number rounded as the screen shows it (share -> percent), or None."""
+    if v is None or isinstance(v, bool):
+        return v
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return v
+    if x != x:
+        return None
+    if kind == "share":
+        x *= 100
+    if kind == "p":   # p-values: three significant digits, never rounded down to 0
+        return float(f"{x:.3g}")
+    d = _KIND_DECIMALS.get(kind, 1) if decimals is None else decimals
+    if kind == "int":
+        d = 0
+    return round(x) if d == 0 else round(x, d)
+
+
+def _unit_header(header: str, kind: str, lang: str) -> str:
+    """Headers say the unit the screen showed next to each number ('Ram (kr)', 'Andel (%)')."""
+    if kind in ("percent", "share") and "%" not in header:
+        return f"{header} (%)"
+    if kind == "kr" and "kr" not in header.lower() and "sek" not in header.lower():
+        return f"{header} ({'SEK' if lang == 'en' else 'kr'})"
+    return header
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """Column names made unique ('Antal', 'Antal (2)'): a table may show two alike headers."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        n = seen.get(h, 0) + 1
+        seen[h] = n
+        out.append(h if n == 1 else f"{h} ({n})")
     return out
+
+
+def _text_cell(v, lang: str):
+    """Text cells: booleans as ja/nej, U+2212 as ASCII '-', spreadsheet formulas quoted."""
+    if isinstance(v, bool):
+        return t("yes" if v else "no", lang)
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        return v
+    v = v.translate(_CSV_MINUS)
+    # Spreadsheet formula injection: text starting with = + - @ is quoted.
+    return "'" + v if v[:1] in ("=", "+", "-", "@") else v
+
+
+def download_frame(rows: list[dict], meta: dict, lang: str = "sv") -> tuple[pd.DataFrame, list]:
+    """(table, decimals per column) as downloaded: the shown columns in order under their
+    headers (made unique, unit added), numbers rounded as on screen but kept as numbers,
+    booleans as ja/nej (yes/no), text with ASCII minus; then the columns every download
+    carries: demo (ja/nej per row) where the meta knows it, the year, and the settings."""
+    specs = meta.get("columns") or []
+    rows = rows or []
+    data: dict[int, list] = {}
+    headers, decimals = [], []
+    demo_header = t("demo", lang)
+    demo = meta.get("demo")
+    for i, s in enumerate(specs):
+        kind, dec = s.get("kind") or "text", s.get("decimals")
+        header = str(s.get("header") or s["field"])
+        if demo is not None and header.strip().lower() == demo_header.lower():
+            continue   # the page's own demo column: replaced by the canonical one below
+        if s.get("raw"):
+            field, num = s["raw"], True
+            kind = "number" if kind == "text" else kind
+        else:
+            field, num = s["field"], kind not in ("text", "bool")
+        values = [r.get(field) for r in rows]
+        if num:
+            values = [_rounded(v, kind, dec) for v in values]
+            d = None if kind == "p" else (0 if kind == "int" else
+                                          (_KIND_DECIMALS.get(kind, 1) if dec is None else dec))
+        else:
+            values = [_text_cell(v, lang) for v in values]
+            d = "text"
+        data[len(headers)] = values
+        headers.append(_unit_header(header, kind, lang) if num else header)
+        decimals.append(d)
+    if demo is not None:
+        flags = [bool(demo) if not isinstance(demo, str) else bool(r.get(demo)) for r in rows]
+        data[len(headers)] = [t("yes" if f else "no", lang) for f in flags]
+        headers.append(demo_header)
+        decimals.append("text")
+    year = meta.get("year")
+    year_header = t("year", lang)
+    if year is not None and year_header.lower() not in (h.lower() for h in headers):
+        data[len(headers)] = [year] * len(rows)
+        headers.append(year_header)
+        decimals.append(0 if isinstance(year, int) else "text")
+    for label, value in meta.get("settings") or []:
+        data[len(headers)] = [_text_cell(value, lang)] * len(rows)
+        headers.append(label)
+        decimals.append("text")
+    df = pd.DataFrame({i: data[i] for i in range(len(headers))})
+    for i, d in enumerate(decimals):
+        if d == "text":
+            df[i] = df[i].astype(object).where(df[i].notna(), None)
+        elif d == 0:   # whole numbers: '4644248', not '4644248,0'
+            df[i] = pd.to_numeric(df[i], errors="coerce").round().astype("Int64")
+        else:
+            df[i] = pd.to_numeric(df[i], errors="coerce").astype("Float64")
+    df.columns = _unique(headers)
+    return df, decimals
+
+
+def about_rows(meta: dict, lang: str = "sv", created: str | None = None) -> list[tuple[str, str]]:
+    """The sheet "Om filen": what the table is, its source, year, settings, demo note, created."""
+    from datetime import datetime
+
+    demo = meta.get("demo")
+    if demo is None:
+        note = t("dl_demo_unknown", lang)
+    elif demo is True:
+        note = t("dl_demo_all", lang)
+    elif demo is False:
+        note = t("dl_demo_none", lang)
+    else:
+        note = t("dl_demo_rows", lang)
+    rows = [(t("dl_about_table", lang), meta.get("title") or meta.get("stem") or ""),
+            (t("source", lang), meta.get("source") or t("missing", lang)),
+            (t("year", lang), "" if meta.get("year") is None else str(meta["year"]))]
+    rows += [(str(k), str(v)) for k, v in meta.get("settings") or []]
+    rows += [(t("demo", lang), note),
+             (t("dl_about_numbers", lang), t("dl_numbers_note", lang)),
+             (t("dl_about_created", lang), created or datetime.now().strftime("%Y-%m-%d %H:%M")),
+             (t("dl_about_program", lang), "styrkort")]
+    return rows
 
 
 def csv_bytes(df: pd.DataFrame, lang: str = "sv") -> bytes:
     """CSV as Swedish Excel reads it: ';' separated, decimal comma, UTF-8 with BOM (sv);
     ',' and '.' for English."""
-    df = _whole_numbers(df)
     buf = io.StringIO()
     if lang == "en":
         df.to_csv(buf, index=False)
@@ -369,19 +533,64 @@ def csv_bytes(df: pd.DataFrame, lang: str = "sv") -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+def xlsx_bytes(df: pd.DataFrame, sheet: str = "data", decimals: list | None = None,
+               about: list[tuple[str, str]] | None = None, about_sheet: str = "Om filen") -> bytes:
+    """Excel: the table as numbers (number formats by `decimals`, header row frozen) and,
+    when given, a second sheet `about_sheet` with (label, value) rows."""
     buf = io.BytesIO()
-    df = _whole_numbers(df)
     with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
-        df.to_excel(xw, sheet_name=sheet[:31] or "data", index=False)
+        name = (sheet or "data")[:31]
+        df.to_excel(xw, sheet_name=name, index=False)
+        ws, book = xw.sheets[name], xw.book
+        ws.freeze_panes(1, 0)
+        for i, c in enumerate(df.columns):
+            d = (decimals or [None] * len(df.columns))[i] if decimals else None
+            width = min(60, max(10, len(str(c)) + 2))
+            if isinstance(d, int) and not isinstance(d, bool):
+                fmt = book.add_format({"num_format": "#,##0" + ("." + "0" * d if d > 0 else "")})
+                ws.set_column(i, i, width, fmt)
+            else:
+                ws.set_column(i, i, width)
+        if about is not None:
+            pd.DataFrame(about, columns=["", ""]).to_excel(
+                xw, sheet_name=about_sheet[:31], index=False, header=False)
+            xw.sheets[about_sheet[:31]].set_column(0, 0, 28)
+            xw.sheets[about_sheet[:31]].set_column(1, 1, 90)
     return buf.getvalue()
 
 
+def table_file(rows: list[dict], meta: dict, fmt: str, lang: str = "sv") -> tuple[bytes, str]:
+    """(file bytes, file name) of one downloaded table: fmt 'csv' or 'xlsx'. The only place
+    where download files are made (grids and server-built tables alike)."""
+    df, decimals = download_frame(rows, meta, lang)
+    stem = file_stem(meta.get("stem") or "tabell")
+    if fmt == "xlsx":
+        return (xlsx_bytes(df, t("dl_sheet_table", lang), decimals, about_rows(meta, lang),
+                           t("dl_sheet_about", lang)), f"{stem}.xlsx")
+    return csv_bytes(df, lang), f"{stem}.csv"
+
+
+def frame_rows(df: pd.DataFrame | None) -> list[dict]:
+    """DataFrame -> JSON-safe row dicts for table_file."""
+    if df is None or df.empty:
+        return []
+    return [{k: _cell(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
 # -- downloads generated on the server (for tables drawn as plain HTML, no grid) -------------------
-# kind -> fn(args: list[str], lang) -> (DataFrame with display headers, file stem) or None.
+# kind -> fn(args: list[str], lang) -> ServerTable (or None when the args are invalid).
 # Filled at import time by page modules (static code, not per-user state); the functions must
 # validate their args, which come from the browser.
 SERVER_DOWNLOADS: dict = {}
+
+
+class ServerTable:
+    """A server-built download: raw rows, column specs (col(...)) and download_meta(...)."""
+
+    def __init__(self, df: pd.DataFrame, columns: list[dict], meta: dict):
+        self.rows = frame_rows(df)
+        self.meta = dict(meta, columns=[{k: c.get(k) for k in ("field", "header", "kind", "decimals", "raw")}
+                                        for c in columns])
 
 
 def server_download(kind: str):
@@ -398,11 +607,21 @@ def download_buttons(kind: str, args: list, lang: str = "sv", name: str = ""):
     label = t("download_label", lang, name=name or kind)
     return html.Div([
         dbc.Button(t("download_csv", lang), id={"type": "sk-srv-csv", "index": index},
-                   color="primary", outline=True, size="sm", className="me-2", title=label),
+                   color="primary", outline=True, size="sm", className="me-2 sk-download-csv", title=label),
         dbc.Button(t("download_xlsx", lang), id={"type": "sk-srv-xlsx", "index": index},
-                   color="primary", outline=True, size="sm", title=label),
+                   color="primary", outline=True, size="sm", className="sk-download-xlsx", title=label),
         dcc.Download(id={"type": "sk-srv-download", "index": index}),
     ], className="sk-downloads mt-2", role="group", **{"aria-label": label})
+
+
+def _server_table(made) -> ServerTable | None:
+    """A page's server download as a ServerTable (an older (df, stem) pair is accepted)."""
+    if made is None or isinstance(made, ServerTable):
+        return made
+    df, stem = made
+    cols = [col(c, str(c), "number" if pd.api.types.is_numeric_dtype(df[c]) else "text")
+            for c in df.columns]
+    return ServerTable(df, cols, download_meta(stem))
 
 
 def register_callbacks(app) -> None:
@@ -425,37 +644,32 @@ def register_callbacks(app) -> None:
         kind, *args = str(trig.get("index", "")).split("|")
         fn = SERVER_DOWNLOADS.get(kind)
         lang = get_lang(search)
-        made = fn(args, lang) if fn else None
-        if made is None:
+        table = _server_table(fn(args, lang) if fn else None)
+        if table is None:
             return no_update
-        df, stem = made
-        stem = _SAFE_ID.sub("-", stem)
-        if trig.get("type") == "sk-srv-xlsx":
-            return dcc.send_bytes(xlsx_bytes(df, stem), f"{stem}.xlsx")
-        return dcc.send_bytes(csv_bytes(df, lang), f"{stem}.csv")
+        fmt = "xlsx" if trig.get("type") == "sk-srv-xlsx" else "csv"
+        content, filename = table_file(table.rows, table.meta, fmt, lang)
+        return dcc.send_bytes(content, filename)
 
     @app.callback(
         Output({"type": "sk-download", "index": MATCH}, "data"),
         Input({"type": "sk-dl-csv", "index": MATCH}, "n_clicks"),
         Input({"type": "sk-dl-xlsx", "index": MATCH}, "n_clicks"),
         State({"type": "sk-grid", "index": MATCH}, "rowData"),
-        State({"type": "sk-grid", "index": MATCH}, "columnDefs"),
-        State({"type": "sk-grid", "index": MATCH}, "id"),
+        State({"type": "sk-dl-meta", "index": MATCH}, "data"),
         State("_pages_location", "search"),
         prevent_initial_call=True,
     )
-    def _download(n_csv, n_xlsx, row_data, col_defs, grid_id, search):
+    def _download(n_csv, n_xlsx, row_data, meta, search):
         from dash import ctx
         from dashboard.i18n import get_lang
 
         trig = ctx.triggered_id
-        if not trig or not (n_csv or n_xlsx):
+        if not trig or not (n_csv or n_xlsx) or not meta:
             return no_update
-        df = _download_frame(row_data, col_defs)
-        name = _SAFE_ID.sub("-", str(grid_id.get("index", "tabell"))) if grid_id else "tabell"
-        if trig.get("type") == "sk-dl-xlsx":
-            return dcc.send_bytes(xlsx_bytes(df, name), f"{name}.xlsx")
-        return dcc.send_bytes(csv_bytes(df, get_lang(search)), f"{name}.csv")
+        fmt = "xlsx" if trig.get("type") == "sk-dl-xlsx" else "csv"
+        content, filename = table_file(row_data or [], meta, fmt, get_lang(search))
+        return dcc.send_bytes(content, filename)
 
 
 # -- navigation -------------------------------------------------------------------------------------

@@ -3,8 +3,6 @@ Expectations come from hand-written values or from plain SQL on the warehouse, n
 functions under test."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 
@@ -200,22 +198,6 @@ def test_fmt_value_by_unit():
     assert C.fmt_value(12.5, "%", "en") == "12.5%"
     assert C.fmt_value(-3.25, "dagar", decimals=1) == f"\u22123,2{nb}dagar" or \
         C.fmt_value(-3.25, "dagar", decimals=1) == f"\u22123,3{nb}dagar"
-
-
-def test_csv_is_swedish_excel_friendly_and_formula_safe():
-    rows = [{"name": "=HYPERLINK(\"http://x\")", "value": 12.5}, {"name": "Ale", "value": None}]
-    cols = [{"field": "name", "headerName": "Kommun"}, {"field": "value", "headerName": "Värde"}]
-    df = C._download_frame(rows, cols)
-    raw = C.csv_bytes(df, "sv")
-    assert raw.startswith("\ufeff".encode("utf-8"))
-    text = raw.decode("utf-8-sig")
-    assert text.splitlines()[0] == "Kommun;Värde"
-    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert lines[1] == ["'=HYPERLINK(\"http://x\")", "12,5"]   # a text, not a formula, in Excel
-    assert lines[2] == ["Ale", ""]
-    x = C.xlsx_bytes(df)
-    back = pd.read_excel(io.BytesIO(x))
-    assert list(back.columns) == ["Kommun", "Värde"] and back["Värde"].iloc[0] == 12.5
 
 
 # -- HTTP headers and hostile URLs, through Flask's test client --------------------------------------------
