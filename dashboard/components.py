@@ -88,6 +88,8 @@ def fmt_kind(value, kind: str, lang: str = "sv", decimals: int | None = None) ->
             return formats.percent(100 * value, 1 if decimals is None else decimals, lang)
         if kind == "bool":
             return t("yes" if value else "no", lang)
+        if kind == "auto":
+            return fmt_value(value, None, lang)
         if kind == "p":   # p-values: '< 0,001' below a thousandth, else three decimals
             return ("< " + formats.number(0.001, 3, lang)) if value < 0.001 else formats.number(value, 3, lang)
         return formats.number(value, 1 if decimals is None else decimals, lang)
@@ -231,7 +233,8 @@ def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None
 
 def col(field: str, header: str, kind: str = "text", decimals: int | None = None,
         link_field: str | None = None, flex: int | None = None, raw: str | None = None) -> dict:
-    """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool|p.
+    """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool|p|auto
+    (auto: as fmt_value without a unit, whole numbers from 100, else one decimal).
     link_field: a column holding a relative href ('/kommun/0180') to render the cell as a link.
     flex: relative column width (default 1; e.g. 3 for long titles).
     raw: for a text column showing a formatted number ('+1 234', '–' for none), the field
@@ -400,6 +403,8 @@ def _rounded(v, kind: str, decimals: int | None):
         x *= 100
     if kind == "p":   # p-values: three significant digits, never rounded down to 0
         return float(f"{x:.3g}")
+    if kind == "auto":   # fmt_value's rule: whole numbers from 100, else one decimal
+        return round(x) if abs(x) >= 100 else round(x, 1)
     d = _KIND_DECIMALS.get(kind, 1) if decimals is None else decimals
     if kind == "int":
         d = 0
@@ -463,7 +468,7 @@ def download_frame(rows: list[dict], meta: dict, lang: str = "sv") -> tuple[pd.D
         values = [r.get(field) for r in rows]
         if num:
             values = [_rounded(v, kind, dec) for v in values]
-            d = None if kind == "p" else (0 if kind == "int" else
+            d = None if kind in ("p", "auto") else (0 if kind == "int" else
                                           (_KIND_DECIMALS.get(kind, 1) if dec is None else dec))
         else:
             values = [_text_cell(v, lang) for v in values]
@@ -486,14 +491,10 @@ def download_frame(rows: list[dict], meta: dict, lang: str = "sv") -> tuple[pd.D
         data[len(headers)] = [_text_cell(value, lang)] * len(rows)
         headers.append(label)
         decimals.append("text")
-    df = pd.DataFrame({i: data[i] for i in range(len(headers))})
-    for i, d in enumerate(decimals):
-        if d == "text":
-            df[i] = df[i].astype(object).where(df[i].notna(), None)
-        elif d == 0:   # whole numbers: '4644248', not '4644248,0'
-            df[i] = pd.to_numeric(df[i], errors="coerce").round().astype("Int64")
-        else:
-            df[i] = pd.to_numeric(df[i], errors="coerce").astype("Float64")
+    # object columns of plain Python values: int stays int ('4644248', not '4644248,0'),
+    # float keeps its rounding, None is empty; text is text
+    df = pd.DataFrame({i: pd.Series(data[i], dtype=object) for i in range(len(headers))},
+                      index=range(len(rows)))
     df.columns = _unique(headers)
     return df, decimals
 
@@ -524,12 +525,29 @@ def about_rows(meta: dict, lang: str = "sv", created: str | None = None) -> list
 
 def csv_bytes(df: pd.DataFrame, lang: str = "sv") -> bytes:
     """CSV as Swedish Excel reads it: ';' separated, decimal comma, UTF-8 with BOM (sv);
-    ',' and '.' for English."""
+    ',' and '.' for English. Numbers are written as they are (no float noise, no thousands
+    separator, ASCII minus); missing values are empty."""
+    import csv
+
+    def cell(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return ""
+        if isinstance(v, bool):
+            return t("yes" if v else "no", lang)
+        if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            v = int(v) if not hasattr(v, "item") else int(v.item())
+        if isinstance(v, float):
+            text = repr(float(v))
+            return text.replace(".", ",") if lang != "en" else text
+        if hasattr(v, "item") and not isinstance(v, str):
+            return cell(v.item())
+        return str(v)
+
     buf = io.StringIO()
-    if lang == "en":
-        df.to_csv(buf, index=False)
-    else:
-        df.to_csv(buf, index=False, sep=";", decimal=",")
+    w = csv.writer(buf, delimiter="," if lang == "en" else ";", lineterminator="\n")
+    w.writerow([str(c) for c in df.columns])
+    for row in df.itertuples(index=False):
+        w.writerow([cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 
 

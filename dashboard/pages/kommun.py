@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db, scorecard_data, valid_code
 from dashboard.data import FACTORS_FOR, success_factors
-from dashboard.i18n import factor_text, get_lang, href, perspective_label, request_lang, search_string, size_group_label, t
+from dashboard.i18n import factor_text, get_lang, href, perspective_label, request_lang, search_string, size_group_label, t, trend_label
 from styrkort import formats
 
 
@@ -262,13 +262,19 @@ GRANT_COLS = [("round", "grant_round", "text"), ("pot", "grant_pot", "int"),
               ("returned_sek", "grant_returned", "kr"), ("uptake_pct", "grant_uptake", "percent")]
 
 
-def grant_frame(grants: list[dict], lang: str) -> pd.DataFrame:
-    """Grant rows with display headers (raw values), for the table and its downloads."""
-    df = pd.DataFrame(grants)
-    df["uptake_pct"] = df["uptake_share"].map(lambda v: None if v is None or v != v else 100 * v)
-    out = df[[c for c, _, _ in GRANT_COLS] + ["source"]].copy()
-    out.columns = [t(k, lang) for _, k, _ in GRANT_COLS] + [t("source", lang)]
-    return out
+def grant_download(d: dict, lang: str) -> C.ServerTable:
+    """The grant history as downloaded (raw values; table_file rounds and labels them)."""
+    df = pd.DataFrame(d["grants"])
+    cols = [C.col(c, t(k, lang), "share" if c == "uptake_pct" else kind, 0)
+            for c, k, kind in GRANT_COLS] + [C.col("source", t("source", lang))]
+    df["uptake_pct"] = df["uptake_share"]
+    rounds = [str(r) for r in df["round"]]
+    df["year"] = [int(r[:4]) for r in rounds]   # the round's year ('2013:1' -> 2013)
+    cols.insert(1, C.col("year", t("year", lang), "int"))
+    meta = C.download_meta(C.file_stem("statsbidrag", d["code"]), "; ".join(sorted(set(df["source"].dropna()))),
+                           f"{rounds[0][:4]}–{rounds[-1][:4]}" if rounds else None, demo=False,
+                           title=f"{t('kommun_grant_history', lang)}: {d['municipality']['name']}")
+    return C.ServerTable(df, cols, meta)
 
 
 def _grant_table(d, lang):
@@ -299,23 +305,33 @@ def _grant_table(d, lang):
     ], className="mb-4", **{"aria-labelledby": "kommun-grants"})
 
 
-def scorecard_frame(d: dict, lang: str) -> pd.DataFrame:
-    """All KPIs of the scorecard with display headers and raw values (the download)."""
+def scorecard_download(d: dict, lang: str) -> C.ServerTable:
+    """All KPIs of the scorecard as downloaded: raw values, rounded by table_file as the
+    panels show them; each row's year and demo flag."""
     rows = []
     for r in d["kpi_rows"]:
         has = r["value"] is not None
         rows.append({
-            t("kommun_col_persp", lang): perspective_label(r["perspective"], lang),
-            t("kommun_col_kpi", lang): r["title"], t("unit", lang): r["unit"],
-            t("year", lang): d["year"], t("kommun_col_value", lang): r["value"],
-            t("kommun_col_group", lang): r["group_mean"], t("kommun_col_nation", lang): r["national_mean"],
-            t("kommun_col_status", lang): t(f"status_{r['status']}", lang) if has and r["status"]
-            else t("missing", lang),
-            t("trend", lang): r["trend"],
-            t("kommun_col_rank", lang): r["group_rank"], t("kommun_col_group_n", lang): r["group_n"],
-            t("demo", lang): "demo" if r["is_demo"] else "", t("source", lang): r["source"],
-        })
-    return pd.DataFrame(rows)
+            "perspective": perspective_label(r["perspective"], lang), "title": r["title"],
+            "unit": r["unit"], "year": r["year"] if has else None, "value": r["value"],
+            "group_mean": r["group_mean"], "national_mean": r["national_mean"],
+            "status": t(f"status_{r['status']}", lang) if has and r["status"] else t("missing", lang),
+            "trend": trend_label(r["trend"], lang) if r["trend"] else t("missing", lang),
+            "group_rank": r["group_rank"], "group_n": r["group_n"], "is_demo": bool(r["is_demo"]),
+            "source": r["source"]})
+    cols = [C.col("perspective", t("kommun_col_persp", lang)), C.col("title", t("kommun_col_kpi", lang)),
+            C.col("unit", t("unit", lang)), C.col("year", t("year", lang), "int"),
+            C.col("value", t("kommun_col_value", lang), "auto"),
+            C.col("group_mean", t("kommun_col_group", lang), "auto"),
+            C.col("national_mean", t("kommun_col_nation", lang), "auto"),
+            C.col("status", t("kommun_col_status", lang)), C.col("trend", t("trend", lang)),
+            C.col("group_rank", t("kommun_col_rank", lang), "int"),
+            C.col("group_n", t("kommun_col_group_n", lang), "int"), C.col("source", t("source", lang))]
+    meta = C.download_meta(C.file_stem("styrkort", d["code"], d["year"]),
+                           "; ".join(sorted({str(r["source"]) for r in rows if r["source"]})),
+                           d["year"], demo="is_demo",
+                           title=f"{d['municipality']['name']}: {t('kommun_all_kpis', lang)}")
+    return C.ServerTable(pd.DataFrame(rows), cols, meta)
 
 
 @C.server_download("kommun-styrkort")
@@ -324,7 +340,7 @@ def _download_scorecard(args, lang):
     d = scorecard_data(get_db(), code, year, lang)   # validates code and year again
     if not d["found"]:
         return None
-    return scorecard_frame(d, lang), f"styrkort-{d['code']}-{d['year']}"
+    return scorecard_download(d, lang)
 
 
 @C.server_download("kommun-bidrag")
@@ -332,7 +348,7 @@ def _download_grants(args, lang):
     d = scorecard_data(get_db(), (args or [None])[0], None, lang)
     if not d["found"] or not d["grants"]:
         return None
-    return grant_frame(d["grants"], lang), f"statsbidrag-{d['code']}"
+    return grant_download(d, lang)
 
 
 # -- the page -----------------------------------------------------------------------------------------

@@ -295,11 +295,12 @@ def test_csv_download_of_grants_on_the_scorecard(open_page, built_db, clean_down
     click(d, section.find_element("xpath", ".//button[contains(., 'CSV')]"))
     path = wait_for_download(clean_downloads, ".csv")
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:2] == ["Omgång", "Pott"]
+    assert rows[0][:3] == ["Omgång", "År", "Pott"] and rows[0][-1] == "demo"
     expected = sql(built_db, "SELECT round, pot, granted_sek FROM grant_uptake WHERE "
                              "municipality_code = '0180' ORDER BY round, pot")
-    assert [(r[0], int(r[1])) for r in rows[1:]] == [(e[0], e[1]) for e in expected]
-    granted = {r[0] + "/" + r[1]: r[4] for r in rows[1:]}
+    assert [(r[0], int(r[rows[0].index("Pott")])) for r in rows[1:]] == [(e[0], e[1]) for e in expected]
+    pot, granted_col = rows[0].index("Pott"), rows[0].index("Beviljat (kr)")
+    granted = {r[0] + "/" + r[pot]: r[granted_col] for r in rows[1:]}
     for rnd, pot, g in expected:
         assert granted[f"{rnd}/{pot}"] == ("" if g is None else str(g).replace(".", ","))
 

@@ -27,7 +27,7 @@ from warehouse.importers.common import (
 )
 
 SOURCES = Path(__file__).resolve().parent.parent / "sources"
-SOURCE_000 = "Socialstyrelsen 2014, lägesrapport prestationsbidrag värdighetsgarantier (seed 000)"
+SOURCE_000 = "Socialstyrelsen 2014, lägesrapport prestationsbidrag värdighetsgarantier"
 
 GRANT_ROLES = Roles(
     required={
