@@ -29,7 +29,7 @@ Quick reference:
     download_meta(stem, source, year, demo, settings, title)   -> what a downloaded file carries
     table_file(rows, meta, 'csv'|'xlsx', lang)     -> (bytes, file name): THE download helper
     download_buttons(kind, args, lang, name) + @server_download(kind) -> ServerTable(df, columns, meta)
-    not_computed(view, lang) / empty_state(text) / error_state(text)
+    not_computed(view, lang) / mart_missing(view, lang) / empty_state(text) / error_state(text)
     page_heading(title, lead=None)
     labelled_select(id, label, options, value=None, placeholder=None)  -> native <select> + <label>
     safe_layout(fn)                                -> decorator: a failing layout shows an error box
@@ -160,6 +160,13 @@ def not_computed(view: str, lang: str = "sv"):
     return html.Div(dbc.Alert([html.Strong(t("not_computed", lang).capitalize() + ". "),
                                t("view_missing", lang, view=view)],
                               color="secondary", className="sk-empty"), role="status")
+
+
+def mart_missing(view: str, lang: str = "sv"):
+    """A mart the page reads is not in the warehouse: say which and how to build it. There is
+    no second code path computing the figure some other way."""
+    return html.Div(dbc.Alert(t("mart_missing", lang, view=view), color="warning",
+                              className="sk-mart-missing"), role="status")
 
 
 def empty_state(text: str):
