@@ -182,7 +182,7 @@ def error_state(text: str):
 def style_figure(fig: go.Figure, lang: str = "sv", height: int | None = None) -> go.Figure:
     """sv-SE separators (decimal comma, space thousands), readable defaults. Mutates and returns."""
     fig.update_layout(
-        separators=formats.PLOTLY_SEPARATORS.get(lang, ", "),
+        separators=formats.plotly_separators(lang),
         font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
                   size=14, color="#212529"),
         margin=dict(l=10, r=10, t=40, b=10),
@@ -249,6 +249,44 @@ def col(field: str, header: str, kind: str = "text", decimals: int | None = None
     `raw` as `kind` (default number) rounded to `decimals`, never the text."""
     return {"field": field, "header": header, "kind": kind, "decimals": decimals,
             "link_field": link_field, "flex": flex, "raw": raw}
+
+
+# AG Grid's own texts (pager, filters, screen-reader hints) in the page's language: the grid's
+# locale key -> catalogue key `grid_<key>`. Only the community features the tables use.
+GRID_LOCALE_KEYS = (
+    # pagination
+    "page", "more", "to", "of", "pageLastRowUnknown", "nextPage", "lastPage", "firstPage",
+    "previousPage", "pageSizeSelectorLabel", "ariaPageSizeSelectorLabel",
+    # overlays
+    "loadingOoo", "loadingError", "noMatchingRows",
+    # number and text filters
+    "filterOoo", "equals", "notEqual", "blank", "notBlank", "empty", "lessThan", "greaterThan",
+    "lessThanOrEqual", "greaterThanOrEqual", "inRange", "inRangeStart", "inRangeEnd", "contains",
+    "notContains", "startsWith", "endsWith", "before", "after", "andCondition", "orCondition",
+    "applyFilter", "resetFilter", "clearFilter", "cancelFilter", "textFilter", "numberFilter",
+    "dateFilter", "dateFormatOoo",
+    # column menu
+    "sortAscending", "sortDescending", "sortUnSort", "pinColumn", "pinLeft", "pinRight", "noPin",
+    "autosizeThisColumn", "autosizeAllColumns", "resetColumns", "columnFilter", "columnChooser",
+    "chooseColumns",
+    # screen-reader texts
+    "ariaChecked", "ariaUnchecked", "ariaIndeterminate", "ariaColumnFiltered", "ariaDateFilterInput",
+    "ariaFilterColumn", "ariaFilterFromValue", "ariaFilterToValue", "ariaFilterInput",
+    "ariaFilterMenuOpen", "ariaFilterValue", "ariaFilteringOperator", "ariaLabelColumnFilter",
+    "ariaLabelColumnMenu", "ariaLabelTooltip", "ariaMenuColumn", "ariaSortableColumn",
+    "ariaSkeletonCellLoading", "ariaDeferSkeletonCellLoading", "ariaSkeletonCellLoadingFailed",
+    # values
+    "invalidDate", "invalidNumber",
+)
+
+
+def grid_locale(lang: str = "sv") -> dict:
+    """dashGridOptions.localeText for AG Grid: its texts from the catalogue, its numbers (the
+    pager's "1 till 20 av 290") with the language's separators."""
+    group, mark, _ = formats.symbols(lang)
+    out = {key: t(f"grid_{key}", lang) for key in GRID_LOCALE_KEYS}
+    out.update(noRowsToShow=t("no_rows", lang), thousandSeparator=group, decimalSeparator=mark)
+    return out
 
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
@@ -363,7 +401,7 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             "domLayout": None if height else "autoHeight",
             "enableCellTextSelection": True,
             "ensureDomOrder": True,
-            "localeText": {"noRowsToShow": t("no_rows", lang)},
+            "localeText": grid_locale(lang),
         },
         style=grid_style,
         className="sk-grid",

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from styrkort import formats
-from styrkort.formats import PLOTLY_SEPARATORS
+from styrkort.i18n import t
 
 # Colours chosen for contrast >= 4.5:1 on white (WCAG AA for the text labels drawn in them).
 RED = "#B3261E"      # above standard cost (costlier)
@@ -26,14 +26,13 @@ ORANGE = "#A65A00"   # size-group reference
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 
 SIZE_GROUPS = ("small", "medium", "large")
-SIZE_GROUP_LABEL = {
-    "sv": {"small": "Små", "medium": "Mellanstora", "large": "Stora"},
-    "en": {"small": "Small", "medium": "Medium", "large": "Large"},
-}
 
 
-def _sv(lang: str) -> bool:
-    return lang != "en"
+def size_group_short(size_group, lang: str = "sv") -> str:
+    """'Små' / 'Mellanstora' / 'Stora' (legends, tables); other codes as stored."""
+    key = f"size_short_{size_group}"
+    text = t(key, lang)
+    return str(size_group) if text == key else text
 
 
 def base_layout(fig: go.Figure, lang: str = "sv", *, big: bool = False, source: str | None = None,
@@ -41,7 +40,7 @@ def base_layout(fig: go.Figure, lang: str = "sv", *, big: bool = False, source: 
     """Common layout: locale separators, readable fonts, white background, optional source line."""
     size = 22 if big else 14
     fig.update_layout(
-        separators=PLOTLY_SEPARATORS["sv" if _sv(lang) else "en"],
+        separators=formats.plotly_separators(lang),
         font={"family": FONT, "size": size, "color": "#1a1a1a"},
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -102,19 +101,14 @@ def association_in_words(r: float, p: float, lang: str = "sv", alpha: float = 0.
     'Tydligt' means significant at `alpha`; strength follows the usual rule of thumb
     (|r| < 0,3 weak, < 0,5 moderate, else strong)."""
     if r is None or p is None or math.isnan(r) or math.isnan(p):
-        return "För få värden för att bedöma ett samband" if _sv(lang) else "Too few values to judge an association"
+        return t("assoc_too_few", lang)
     nums = f"(r = {formats.number(r, 2, lang)}; {_p_text(p, lang)})"
     if p >= alpha:
-        words = "Inget tydligt samband" if _sv(lang) else "No clear association"
-        return f"{words} {nums}"
+        return t("assoc_none", lang, nums=nums)
     a = abs(r)
-    if _sv(lang):
-        strength = "Svagt" if a < 0.3 else ("Måttligt" if a < 0.5 else "Starkt")
-        direction = "positivt" if r > 0 else "negativt"
-        return f"{strength} {direction} samband {nums}"
-    strength = "Weak" if a < 0.3 else ("Moderate" if a < 0.5 else "Strong")
+    strength = "weak" if a < 0.3 else ("moderate" if a < 0.5 else "strong")
     direction = "positive" if r > 0 else "negative"
-    return f"{strength} {direction} association {nums}"
+    return t(f"assoc_{strength}_{direction}", lang, nums=nums)
 
 
 def _p_text(p: float, lang: str) -> str:
@@ -134,17 +128,11 @@ def deviation_colour(value: float) -> str:
 def deviation_label(value: float, lang: str = "sv") -> str:
     """Bar label that carries the meaning without colour: sign, value and 'över/under'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return formats.MISSING_SV if _sv(lang) else formats.MISSING_EN
+        return t("missing", lang)
     sign = "+" if value > 0 else ("\u2212" if value < 0 else "\u00b1")
-    mag = formats.number(abs(value), 1, lang)
-    unit = "\u00a0%" if _sv(lang) else "%"
-    if _sv(lang):
-        words = ("över standardkostnad" if value > 0 else
-                 "under standardkostnad" if value < 0 else "lika med standardkostnad")
-    else:
-        words = ("above standard cost" if value > 0 else
-                 "below standard cost" if value < 0 else "equal to standard cost")
-    return f"{sign}{mag}{unit} {words}"
+    mag = formats.percent(abs(value), 1, lang)
+    key = "dev_above" if value > 0 else "dev_below" if value < 0 else "dev_equal"
+    return t(key, lang, value=f"{sign}{mag}")
 
 
 def top_by_composite(composite: pd.DataFrame, deviation: pd.DataFrame, n: int = 20) -> pd.DataFrame:
@@ -161,7 +149,7 @@ def diagram1(df: pd.DataFrame, lang: str = "sv", source: str | None = None, titl
 
     df: name, deviation_pct, rank (best first). Horizontal bars, rank 1 on top."""
     if df.empty:
-        return empty_figure("Inga kostnadsuppgifter för året" if _sv(lang) else "No cost data for the year", lang)
+        return empty_figure(t("fig_no_cost_data", lang), lang)
     values = df["deviation_pct"].astype(float).tolist()
     labels = [f"{int(r)}. {nm}" for r, nm in zip(df["rank"], df["name"])]
     fig = go.Figure(go.Bar(
@@ -175,7 +163,7 @@ def diagram1(df: pd.DataFrame, lang: str = "sv", source: str | None = None, titl
     span = max(abs(v) for v in values) if values else 1.0
     pad = span * 1.9 + 1  # room for the outside labels on both sides
     fig.update_xaxes(range=[-pad if min(values) < 0 else -span * 0.3 - 1, pad if max(values) > 0 else span * 0.3 + 1],
-                     title="Avvikelse från standardkostnad (%)" if _sv(lang) else "Deviation from standard cost (%)",
+                     title=t("fig_deviation_axis", lang),
                      zeroline=True, zerolinewidth=2, zerolinecolor="#1a1a1a")
     fig.update_yaxes(autorange="reversed", showgrid=False)
     if title:
@@ -189,7 +177,7 @@ def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) 
     df: municipality_code, name, composite, deviation_pct[, size_group]."""
     d = df.dropna(subset=["composite", "deviation_pct"])
     if d.empty:
-        return empty_figure("Inga värden att visa" if _sv(lang) else "No values to show", lang)
+        return empty_figure(t("fig_no_values", lang), lang)
     fig = go.Figure()
     symbols = {"small": "circle", "medium": "square", "large": "diamond"}
     groups = d["size_group"].unique().tolist() if "size_group" in d else [None]
@@ -197,7 +185,7 @@ def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) 
         part = d if g is None else d[d["size_group"] == g]
         fig.add_trace(go.Scatter(
             x=part["composite"], y=part["deviation_pct"], mode="markers",
-            name=SIZE_GROUP_LABEL["sv" if _sv(lang) else "en"].get(g, str(g)) if g else "",
+            name=size_group_short(g, lang) if g else "",
             marker={"size": 8, "symbol": symbols.get(g, "circle"), "opacity": 0.75,
                     "line": {"width": 0.5, "color": "white"}},
             text=part.get("name"), hovertemplate="%{text}<br>%{x:.2f}; %{y:.1f} %<extra></extra>",
@@ -206,10 +194,10 @@ def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) 
     if not math.isnan(fit.slope):
         xs = np.array([d["composite"].min(), d["composite"].max()], dtype=float)
         fig.add_trace(go.Scatter(x=xs, y=fit.intercept + fit.slope * xs, mode="lines",
-                                 name="OLS-linje" if _sv(lang) else "OLS line",
+                                 name=t("fig_ols_line", lang),
                                  line={"color": "#1a1a1a", "width": 3, "dash": "dash"}))
-    fig.update_xaxes(title="Sammanvägt index (z)" if _sv(lang) else "Composite index (z)")
-    fig.update_yaxes(title="Avvikelse från standardkostnad (%)" if _sv(lang) else "Deviation from standard cost (%)",
+    fig.update_xaxes(title=t("fig_composite_axis", lang))
+    fig.update_yaxes(title=t("fig_deviation_axis", lang),
                      zeroline=True, zerolinewidth=2)
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
                       title={"text": association_in_words(fit.r, fit.p, lang), "x": 0, "font": {"size": 15}})
@@ -224,7 +212,7 @@ def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) 
 def uptake_by_group_bar(df: pd.DataFrame, lang: str = "sv", source: str | None = None) -> go.Figure:
     """df: round, size_group, uptake_pct (granted / frame, %). Grouped bars per round."""
     if df.empty:
-        return empty_figure("Inga bidragsuppgifter" if _sv(lang) else "No grant data", lang)
+        return empty_figure(t("fig_no_grant_data", lang), lang)
     fig = go.Figure()
     patterns = {"small": "", "medium": "/", "large": "."}  # pattern as well as colour
     colours = {"small": "#1F4E8C", "medium": "#A65A00", "large": "#1E7B34"}
@@ -233,21 +221,21 @@ def uptake_by_group_bar(df: pd.DataFrame, lang: str = "sv", source: str | None =
         if part.empty:
             continue
         fig.add_trace(go.Bar(
-            x=part["round"], y=part["uptake_pct"], name=SIZE_GROUP_LABEL["sv" if _sv(lang) else "en"][g],
+            x=part["round"], y=part["uptake_pct"], name=size_group_short(g, lang),
             marker={"color": colours[g], "pattern": {"shape": patterns[g]}},
             text=[formats.percent(v, 0, lang) for v in part["uptake_pct"]], textposition="outside",
             hovertemplate="%{x}: %{y:.1f} %<extra></extra>",
         ))
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
-    fig.update_yaxes(title="Beviljat av ram (%)" if _sv(lang) else "Granted of frame (%)", rangemode="tozero")
-    fig.update_xaxes(title="Omgång" if _sv(lang) else "Round", type="category")
+    fig.update_yaxes(title=t("fig_uptake_axis", lang), rangemode="tozero")
+    fig.update_xaxes(title=t("grant_round", lang), type="category")
     return base_layout(fig, lang, source=source, height=440)
 
 
 def uptake_map(df: pd.DataFrame, geojson: dict, lang: str = "sv", source: str | None = None) -> go.Figure:
     """Choropleth of uptake % per municipality. df: municipality_code, name, uptake_pct."""
     if df.empty:
-        return empty_figure("Inga bidragsuppgifter" if _sv(lang) else "No grant data", lang)
+        return empty_figure(t("fig_no_grant_data", lang), lang)
     # Choroplethmap (MapLibre) with the blank "white-bg" style: no map tiles and no topojson
     # are fetched, so it works offline and under the app's Content-Security-Policy.
     fig = go.Figure(go.Choroplethmap(
@@ -276,24 +264,24 @@ def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str =
     d = values.sort_values("year")
     fig = go.Figure()
     if d.empty or d["value"].dropna().empty:
-        return empty_figure("Uppgift saknas" if _sv(lang) else "No data", lang)
+        return empty_figure(t("missing", lang).capitalize(), lang)
     lw = 6 if big else 3
     ms = 14 if big else 8
     if "national_mean" in d and d["national_mean"].notna().any():
         fig.add_trace(go.Scatter(x=d["year"], y=d["national_mean"], mode="lines+markers",
-                                 name="Riket (medel)" if _sv(lang) else "Sweden (mean)",
+                                 name=t("fig_national_mean", lang),
                                  line={"color": GREY, "width": lw - 2, "dash": "dot"},
                                  marker={"size": ms - 4, "symbol": "square"}))
     if "group_mean" in d and d["group_mean"].notna().any():
         fig.add_trace(go.Scatter(x=d["year"], y=d["group_mean"], mode="lines+markers",
-                                 name=group_label or ("Storleksgruppen (medel)" if _sv(lang) else "Size group (mean)"),
+                                 name=group_label or t("fig_group_mean", lang),
                                  line={"color": ORANGE, "width": lw - 2, "dash": "dash"},
                                  marker={"size": ms - 4, "symbol": "diamond"}))
     fig.add_trace(go.Scatter(x=d["year"], y=d["value"], mode="lines+markers",
-                             name=municipality_name or ("Kommunen" if _sv(lang) else "Municipality"),
+                             name=municipality_name or t("fig_the_municipality", lang),
                              line={"color": BLUE, "width": lw}, marker={"size": ms}))
-    t = title + (" (demo)" if is_demo else "")
-    fig.update_layout(title={"text": t, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
+    heading = title + (f" ({t('demo', lang)})" if is_demo else "")
+    fig.update_layout(title={"text": heading, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
     fig.update_xaxes(dtick=1, tickformat="d", title=None)
     fig.update_yaxes(title=unit or None, exponentformat="none", separatethousands=True)

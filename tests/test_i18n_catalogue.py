@@ -17,11 +17,11 @@ PACKAGES = ("dashboard", "pipelines", "styrkort", "warehouse")
 HELPERS = {"styrkort/i18n.py", "dashboard/i18n.py"}
 # Files still being converted to the catalogue (issue 7 part 5); shrinks to empty.
 NOT_YET_CONVERTED = {
-    "dashboard/app.py", "dashboard/components.py", "dashboard/data.py", "dashboard/figures.py",
-    "dashboard/report.py", "dashboard/pages/home.py", "dashboard/pages/jamfor.py",
+    "dashboard/components.py", "dashboard/data.py",
+    "dashboard/report.py", "dashboard/pages/jamfor.py",
     "dashboard/pages/kommun.py", "dashboard/pages/kostnad.py", "dashboard/pages/om.py",
     "dashboard/pages/statsbidrag.py", "dashboard/pages/trender.py", "dashboard/pages/urval.py",
-    "pipelines/cli_economy.py", "pipelines/cli_ranking.py", "styrkort/formats.py",
+    "pipelines/cli_economy.py", "pipelines/cli_ranking.py",
 }
 
 

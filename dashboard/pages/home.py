@@ -17,30 +17,8 @@ dash.register_page(__name__, path="/", title=page_title("nav_home"), name="Start
 
 
 def _how_to_read(lang):
-    if lang == "en":
-        items = [
-            "Search for a municipality above, or click it on the map, to open its balanced scorecard.",
-            "Choose what colours the map. Darker blue is better for the chosen measure; grey means no data.",
-            "The composite index and the quality indicators are demo data until real Öppna jämförelser "
-            "values are imported; they are labelled 'demo'.",
-            "Cost deviation is the net cost's difference from a standard cost; 'modelled' means we "
-            "estimated the standard cost ourselves (see About the data).",
-            "The table below the map holds the same figures and can be downloaded.",
-        ]
-        title = "How to read"
-    else:
-        items = [
-            "Sök en kommun ovan, eller klicka på den i kartan, för att öppna dess balanserade styrkort.",
-            "Välj vad kartan ska färgas efter. Mörkare blått är bättre för det valda måttet; grått betyder "
-            "att uppgift saknas.",
-            "Det sammanvägda indexet och kvalitetsindikatorerna är demodata tills riktiga värden från "
-            "Öppna jämförelser importeras; de är märkta ”demo”.",
-            "Kostnadsavvikelsen är nettokostnadens skillnad mot en standardkostnad; ”modellerad” betyder "
-            "att vi själva har skattat standardkostnaden (se Om data).",
-            "Tabellen under kartan innehåller samma siffror och kan laddas ner.",
-        ]
-        title = "Så läser du"
-    return dbc.Card(dbc.CardBody([html.H2(title, className="h5"),
+    items = [t(f"home_howto_{i}", lang) for i in range(1, 6)]
+    return dbc.Card(dbc.CardBody([html.H2(t("home_howto_title", lang), className="h5"),
                                   html.Ul([html.Li(i) for i in items], className="mb-0")]),
                     className="mb-3 sk-howto")
 
@@ -80,12 +58,12 @@ def _map_figure(df, meta, lang) -> dict:
             "marker": {"line": {"color": "white", "width": 0.3}},
             "text": [f"{n} ({c})<br>{v}" for n, c, v in zip(has["name"], has["municipality_code"], shown)],
             "hovertemplate": "%{text}<extra></extra>",
-            "colorbar": {"title": {"text": ("rang" if lang == "sv" else "rank") if unit == "rank"
+            "colorbar": {"title": {"text": t("rank_unit", lang) if unit == "rank"
                                    else (unit or "")}, "thickness": 14}})
     layout = {
         "geo": {"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
         "height": 640, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "dragmode": False,
-        "separators": formats.PLOTLY_SEPARATORS.get(lang, ", "),
+        "separators": formats.plotly_separators(lang),
         "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
                  "size": 14, "color": "#212529"},
         "paper_bgcolor": "white",

@@ -26,7 +26,7 @@ wait_for_download, wait_for_text, wait_rendered = (_helpers.wait_for_download, _
 pytestmark = pytest.mark.browser
 
 PERSPECTIVES_SV = ["Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"]
-PERSPECTIVES_EN = ["Care recipients", "Economy", "Staff and development", "Operations and processes"]
+PERSPECTIVES_EN = ["Care recipients", "Finances", "Staff and development", "Operations and processes"]
 
 
 def sql(db, query, params=()):
