@@ -356,8 +356,13 @@ def records(df: pd.DataFrame | None) -> list[dict]:
 def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dict:
     """Everything /kommun/<code> shows, as plain data (no Dash components).
 
+    `year` None (or anything that is not one of the municipality's years, e.g. 'senaste') asks
+    for the latest value of each KPI: every KPI row then carries its own latest year with a value
+    and the references (size group, country) of that same year (the mart's `is_latest` rows).
+
     Returns {"found": False, "code": code} for an invalid or unknown code. Otherwise a dict:
-      municipality (dict), years (list of ints), year (int|None), population (dict|None),
+      municipality (dict), years (list of ints), year (int, or None for "senaste"),
+      latest (bool: each KPI at its own latest year), population (dict|None),
       composite (dict|None), uncertainty (dict|None), cost (dict|None),
       grants (list of dicts|None), kpis (DataFrame, one row per KPI with a perspective:
       kpi_id, title, unit, perspective, higher_is_better, is_demo, value, year, group_mean,
@@ -390,7 +395,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     for k in db.perspective_kpis_clean():
         if in_mart is not None and k["kpi_id"] not in in_mart:
             continue  # e.g. unit-level KPIs: never a municipality value
-        row = dict(k, year=chosen, trend=trends.get(k["kpi_id"]))
+        row = dict(k, year=chosen, trend=trends.get(k["kpi_id"]))  # the mart row sets its year
         g = by_kpi.get(k["kpi_id"])
         if g and g[0]:
             sy, sv, cur = g
@@ -411,6 +416,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         "municipality": muni,
         "years": years,
         "year": chosen,
+        "latest": chosen is None,
         **_header(db, code, chosen, missing),
         "kpis": kpi_df,
         "kpi_rows": rows,
@@ -453,15 +459,15 @@ def _scorecard_kpis(db: Warehouse) -> frozenset | None:
         r[0] for r in db.rows(f"SELECT DISTINCT kpi_id FROM {view}")))
 
 
-_CHOSEN_COLUMNS = ("value", "size_group", "group_mean", "national_mean", "group_rank", "group_n",
-                   "status", "is_demo", "source")
+_CHOSEN_COLUMNS = ("year", "value", "size_group", "group_mean", "national_mean", "group_rank",
+                   "group_n", "status", "is_demo", "source")
 
 
 def _read_series(db: Warehouse, code: str, asked: int | None):
     """(by_kpi, trends, years, chosen) for one municipality from the scorecard marts, or None if
     the scorecard mart cannot be read. by_kpi: kpi_id -> (spark_years, spark_values, chosen-year
     dict or None); trends: kpi_id -> verdict; years: the municipality's years with a value;
-    chosen: `asked` if it is one of them, else the latest."""
+    chosen: `asked` if it is one of them, else None: each KPI's latest year (`is_latest`)."""
     if not db.has_view("scorecard_series"):
         try:  # a warehouse refreshed before scorecard_series existed
             return _read_aggregated(db, "scorecard", code, asked)
@@ -469,15 +475,16 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
             return None
     try:
         years = _series_years(db).get(code, [])
-        chosen = asked if asked in years else (years[-1] if years else None)
+        chosen = asked if asked in years else None
         cur = db._con.cursor()
         try:
             # fetchnumpy: the list columns convert ~2x faster than via fetchall's tuples
             s = cur.execute("SELECT kpi_id, spark_years, spark_values, trend FROM scorecard_series "
                             "WHERE municipality_code = ?", [code]).fetchnumpy()
+            which = "is_latest" if chosen is None else "year = ?"
             now = cur.execute(f"SELECT kpi_id, {', '.join(_CHOSEN_COLUMNS)} FROM scorecard "
-                              "WHERE municipality_code = ? AND year = ? AND value IS NOT NULL",
-                              [code, chosen]).fetchall() if chosen is not None else []
+                              f"WHERE municipality_code = ? AND {which} AND value IS NOT NULL",
+                              [code] if chosen is None else [code, chosen]).fetchall()
         finally:
             cur.close()
     except duckdb.Error:
@@ -556,7 +563,7 @@ def _scorecard_sql(db: Warehouse, view: str | None) -> str:
         t AS {trend}
         SELECT s.kpi_id,
                list(s.year ORDER BY s.year), list(s.value ORDER BY s.year),
-               any_value(struct_pack(value := s.value, size_group := s.size_group,
+               any_value(struct_pack(year := s.year, value := s.value, size_group := s.size_group,
                    group_mean := s.group_mean, national_mean := s.national_mean,
                    group_rank := s.group_rank, group_n := s.group_n, status := s.status,
                    is_demo := s.is_demo, source := s.source)) FILTER (WHERE s.year = y.y),

@@ -83,30 +83,32 @@ def test_kpi_ids_are_checked_against_the_kpis_view(built_db):
 # -- the scorecard data ---------------------------------------------------------------------------------
 
 def test_scorecard_data_matches_plain_sql(built_db):
+    """Without a year the scorecard shows each KPI at its OWN latest year with a value, with
+    the references of that year (checked against plain SQL on the mart, not via is_latest)."""
     db = get_db(built_db)
     d = scorecard_data(db, "1480", None)
     assert d["found"] and d["municipality"]["name"] == "Göteborg"
+    assert d["latest"] and d["year"] is None
     con = duckdb.connect(str(built_db), read_only=True)
     try:
-        latest = con.execute("SELECT max(year) FROM scorecard WHERE municipality_code = '1480' "
-                             "AND value IS NOT NULL").fetchone()[0]
-        expected = dict(con.execute(
-            "SELECT kpi_id, value FROM scorecard WHERE municipality_code = '1480' AND year = ? "
-            "AND value IS NOT NULL", [latest]).fetchall())
-        status = dict(con.execute(
-            "SELECT kpi_id, status FROM scorecard WHERE municipality_code = '1480' AND year = ?",
-            [latest]).fetchall())
+        expected = {k: (y, v, g, s) for k, y, v, g, s in con.execute(
+            """SELECT kpi_id, year, value, group_mean, status FROM scorecard s
+               WHERE municipality_code = '1480' AND value IS NOT NULL AND year = (
+                   SELECT max(year) FROM scorecard x WHERE x.municipality_code = s.municipality_code
+                   AND x.kpi_id = s.kpi_id AND x.value IS NOT NULL)""").fetchall()}
         comp = con.execute("SELECT rank FROM composite_index WHERE municipality_code = '1480' "
-                           "AND year = ?", [latest]).fetchone()
+                           "AND is_default ORDER BY year DESC LIMIT 1").fetchone()
     finally:
         con.close()
-    assert d["year"] == latest
-    got = {r["kpi_id"]: r["value"] for r in d["kpis"].to_dict("records") if r["value"] == r["value"]
-           and r["value"] is not None}
-    assert got == pytest.approx(expected)
-    for r in d["kpis"].to_dict("records"):
-        if r["kpi_id"] in status and r["value"] == r["value"] and r["value"] is not None:
-            assert r["status"] == status[r["kpi_id"]]
+    got = {r["kpi_id"]: (r["year"], r["value"], r["group_mean"], r["status"])
+           for r in d["kpi_rows"] if r["value"] is not None}
+    assert got.keys() == expected.keys()
+    for k, (y, v, g, s) in expected.items():
+        assert got[k][0] == y and got[k][1] == pytest.approx(v) and got[k][3] == s
+        assert got[k][2] == pytest.approx(g)
+    # the real Kolada figures end in 2011, the demo ones in 2013: both shown with references
+    assert got["N20014"][0] == 2011 and got["N20014"][2] is not None
+    assert got["DEMO_HT_BEMOT"][0] == 2013
     # all four perspectives present
     assert set(d["kpis"]["perspective"]) == {"omsorgstagare", "ekonomi", "medarbetare", "verksamhet"}
     if comp:
@@ -117,10 +119,12 @@ def test_scorecard_data_matches_plain_sql(built_db):
 def test_scorecard_year_from_query_string(built_db):
     db = get_db(built_db)
     d = scorecard_data(db, "0180", "2010")
-    assert d["year"] == 2010
-    # a year without data falls back to the latest, a malformed one too
-    assert scorecard_data(db, "0180", "1850")["year"] == max(d["years"])
-    assert scorecard_data(db, "0180", "abc")["year"] == max(d["years"])
+    assert d["year"] == 2010 and not d["latest"]
+    assert {r["year"] for r in d["kpi_rows"] if r["value"] is not None} == {2010}
+    # a year without data, a malformed one or 'senaste' give each KPI's latest value
+    for asked in ("1850", "abc", "senaste", None):
+        other = scorecard_data(db, "0180", asked)
+        assert other["year"] is None and other["latest"]
 
 
 @pytest.mark.parametrize("code", ["9999", "abc", "0180';DROP TABLE kpi;--", "", None, "01800"])

@@ -81,9 +81,10 @@ def test_page_reads_series_and_chosen_year(tmp_path):
         assert (row["last_value"], row["last_year"]) == (30.0, 2013)
         # 2011: 0001 = 10, 0002 = 5, both 'small' -> mean 7.5, 0001 ranks first (higher is better)
         assert (row["group_mean"], row["group_rank"], row["group_n"]) == (7.5, 1, 2)
-        # a year without data falls back to the latest (2013; 0001 alone that year)
+        # a year without data falls back to each KPI's latest value (2013; 0001 alone that year)
         d = scorecard_data(db, "0001", "2012")
-        assert d["year"] == 2013 and d["kpi_rows"][0]["value"] == 30.0
+        assert d["year"] is None and d["latest"]
+        assert (d["kpi_rows"][0]["year"], d["kpi_rows"][0]["value"]) == (2013, 30.0)
         assert d["kpi_rows"][0]["group_mean"] == 30.0
         # the DataFrame holds the same rows
         assert d["kpis"]["value"].tolist() == [30.0]
@@ -117,10 +118,13 @@ def test_series_read_matches_plain_sql(built_db, code, year):
         years = [r[0] for r in con.execute(
             "SELECT DISTINCT year FROM scorecard WHERE municipality_code = ? AND value IS NOT NULL "
             "ORDER BY 1", [code]).fetchall()]
-        chosen = int(year) if year and int(year) in years else years[-1]
+        chosen = int(year) if year and int(year) in years else None
+        # no year: each KPI at its own latest year with a value
         now = {r[0]: r[1:] for r in con.execute(
-            "SELECT kpi_id, value, status, group_mean FROM scorecard WHERE municipality_code = ? "
-            "AND year = ? AND value IS NOT NULL", [code, chosen]).fetchall()}
+            "SELECT kpi_id, value, status, group_mean FROM scorecard s WHERE municipality_code = ? "
+            "AND value IS NOT NULL AND year = coalesce(?, (SELECT max(year) FROM scorecard x "
+            "WHERE x.municipality_code = s.municipality_code AND x.kpi_id = s.kpi_id "
+            "AND x.value IS NOT NULL))", [code, chosen]).fetchall()}
         spark = {r[0]: (r[1], r[2]) for r in con.execute(
             "SELECT kpi_id, list(year ORDER BY year), list(value ORDER BY year) FROM scorecard "
             "WHERE municipality_code = ? AND value IS NOT NULL GROUP BY kpi_id", [code]).fetchall()}

@@ -31,11 +31,18 @@ def _valid_unit(db, unit_id) -> dict | None:
     return units.get(unit_id)
 
 
+LATEST = "senaste"   # the year selector's value for "each KPI's latest common year" (the default)
+
+
 def compare_municipalities(db, a: str, b: str, year=None) -> dict:
-    """Values of both municipalities on every perspective KPI in one year: the requested year
-    if both have values then, else the latest year where both have at least one value.
-    Returns {"year", "years", "rows": DataFrame(kpi_id, title, unit, perspective,
-    higher_is_better, is_demo, value_a, value_b, source, better)}."""
+    """Values of both municipalities on every perspective KPI.
+
+    `year` one of the years in which both have values: every KPI in that year. Otherwise (the
+    default, "senaste") each KPI in the latest year in which BOTH have a value of it, so a real
+    indicator whose data ends earlier than the demo ones is still compared; KPIs without such a
+    year are left out and counted (`no_common`). Returns {"year" (None = per KPI), "latest",
+    "years" (common years), "no_common", "rows": DataFrame(kpi_id, title, unit, perspective,
+    higher_is_better, is_demo, year, value_a, value_b, diff, source, better)}."""
     sql_sc = ("SELECT kpi_id, municipality_code, year, value, source, is_demo FROM scorecard "
               "WHERE municipality_code IN (?, ?) AND value IS NOT NULL")
     rows = db.rows_view("scorecard", sql_sc, [a, b])
@@ -46,12 +53,25 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
     years_a = {r[2] for r in rows if r[1] == a}
     years_b = {r[2] for r in rows if r[1] == b}
     common = sorted(years_a & years_b)
-    chosen = parse_year(year, common) or (common[-1] if common else None)
-    vals = {(r[0], r[1]): (r[3], r[4], r[5]) for r in rows if r[2] == chosen}
-    out = []
+    chosen = parse_year(year, common)
+    vals = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in rows}
+    # per KPI: the latest year in which both have a value
+    kpi_years: dict[str, set] = {}
+    for r in rows:
+        kpi_years.setdefault((r[0], r[1]), set()).add(r[2])
+    out, no_common = [], 0
     for k in db.perspective_kpis():
-        va = vals.get((k["kpi_id"], a))
-        vb = vals.get((k["kpi_id"], b))
+        kid = k["kpi_id"]
+        if chosen is not None:
+            y = chosen
+        else:
+            both = kpi_years.get((kid, a), set()) & kpi_years.get((kid, b), set())
+            if not both:
+                no_common += bool(kpi_years.get((kid, a)) or kpi_years.get((kid, b)))
+                continue
+            y = max(both)
+        va = vals.get((kid, a, y))
+        vb = vals.get((kid, b, y))
         if va is None and vb is None:
             continue
         value_a = va[0] if va else None
@@ -63,13 +83,14 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
             better = "same"
         else:
             better = "a" if (value_a > value_b) == bool(hib) else "b"
-        out.append({"kpi_id": k["kpi_id"], "title": k["title"], "unit": clean(k["unit"]),
+        out.append({"kpi_id": kid, "title": k["title"], "unit": clean(k["unit"]),
                     "perspective": k["perspective"], "higher_is_better": hib,
                     "is_demo": bool(k["is_demo"]) or bool(va and va[2]) or bool(vb and vb[2]),
-                    "value_a": value_a, "value_b": value_b,
+                    "year": y, "value_a": value_a, "value_b": value_b,
                     "diff": None if value_a is None or value_b is None else value_a - value_b,
                     "source": (va or vb)[1], "better": better})
-    return {"year": chosen, "years": common, "rows": pd.DataFrame(out)}
+    return {"year": chosen, "latest": chosen is None, "years": common, "no_common": no_common,
+            "rows": pd.DataFrame(out)}
 
 
 def _better_text(better, name_a, name_b, lang):
@@ -106,7 +127,7 @@ def _municipality_mode(db, a, b, year, lang):
         return children
     name_a, name_b = db.municipality_name(a), db.municipality_name(b)
     cmp = compare_municipalities(db, a, b, year)
-    if cmp["year"] is None or cmp["rows"].empty:
+    if not cmp["years"] or cmp["rows"].empty:
         children.append(C.empty_state(t("jamfor_no_common", lang)))
         return children
     df = cmp["rows"]
@@ -115,13 +136,18 @@ def _municipality_mode(db, a, b, year, lang):
     df["demo"] = df["is_demo"].map(lambda v: "demo" if v else "")
     n_a, n_b = int((df["better"] == "a").sum()), int((df["better"] == "b").sum())
     years = cmp["years"]
+    when = t("jamfor_latest", lang) if cmp["latest"] else str(cmp["year"])
+    options = [{"label": t("jamfor_year_latest", lang), "value": LATEST}] + [
+        {"label": str(y), "value": y} for y in reversed(years)]
     children += [
         dbc.Row([
-            dbc.Col(html.H2(f"{name_a} – {name_b}, {cmp['year']}", className="h4"), md=8),
-            dbc.Col(C.labelled_select("jamfor-year", t("year", lang),
-                                      [{"label": str(y), "value": y} for y in years], cmp["year"]), md=4),
+            dbc.Col(html.H2(f"{name_a} – {name_b}, {when}", className="h4"), md=8),
+            dbc.Col(C.labelled_select("jamfor-year", t("kommun_year_label", lang), options,
+                                      LATEST if cmp["latest"] else cmp["year"]), md=4),
         ], className="align-items-center mb-2"),
         html.P(t("jamfor_summary", lang, a=name_a, b=name_b, na=n_a, nb=n_b, n=len(df))),
+        html.P(t("jamfor_no_common_kpis", lang, n=cmp["no_common"]), className="small")
+        if cmp["latest"] and cmp["no_common"] else None,
         html.P([dcc.Link(t("jamfor_open", lang, name=name_a), href=href(f"/kommun/{a}", lang)), " · ",
                 dcc.Link(t("jamfor_open", lang, name=name_b), href=href(f"/kommun/{b}", lang))]),
     ]
@@ -132,21 +158,25 @@ def _municipality_mode(db, a, b, year, lang):
         children.append(html.H3(perspective_label(p, lang), className="h5 mt-3"))
         children.append(_comparison_table(part, name_a, name_b, lang))
     children.append(C.table_with_downloads(
-        f"jamfor-{a}-{b}-{cmp['year']}", df,
+        f"jamfor-{a}-{b}-{cmp['year'] or LATEST}", df,
         [C.col("perspective_label", t("kommun_col_persp", lang)),
          C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
+         C.col("year", t("year", lang), "text"),
          C.col("value_a", name_a, "number", 1), C.col("value_b", name_b, "number", 1),
          C.col("diff", t("jamfor_diff", lang, a=name_a, b=name_b), "number", 1),
          C.col("better_text", t("jamfor_better", lang)), C.col("demo", t("demo", lang)),
          C.col("source", t("source", lang))],
         lang, caption=t("jamfor_table", lang), page_size=40))
+    span = cmp["year"] if not cmp["latest"] else (
+        f"{int(df['year'].min())}–{int(df['year'].max())}" if df["year"].nunique() > 1
+        else int(df["year"].iloc[0]))
     children.append(C.source_caption(", ".join(sorted({str(s) for s in df["source"] if s})),
-                                     cmp["year"], lang))
+                                     span, lang))
     return children
 
 
 def _comparison_table(part, name_a, name_b, lang):
-    head = [t("kommun_col_kpi", lang), name_a, name_b, t("jamfor_better", lang)]
+    head = [t("kommun_col_kpi", lang), t("year", lang), name_a, name_b, t("jamfor_better", lang)]
     body = []
     for r in part.to_dict("records"):
         r = {k: clean(v) for k, v in r.items()}
@@ -154,6 +184,7 @@ def _comparison_table(part, name_a, name_b, lang):
         title = [r["title"]] + ([" ", C.demo_badge(lang)] if r["is_demo"] else [])
         body.append(html.Tr([
             html.Th(title, scope="row", className="fw-normal"),
+            html.Td(str(int(r["year"]))),
             html.Td(C.fmt_value(r["value_a"], r["unit"], lang),
                     className="fw-bold" if r["better"] == "a" else None),
             html.Td(C.fmt_value(r["value_b"], r["unit"], lang),
@@ -280,7 +311,7 @@ def _munis_to_url(a, b, lang):
 def _year_to_url(year, a, b, lang):
     if not year:
         return no_update
-    return search_string(lang, a=a, b=b, year=year)
+    return search_string(lang, a=a, b=b, year=None if year == LATEST else year)
 
 
 @callback(Output("jamfor-url", "search", allow_duplicate=True), Input("jamfor-unit-a", "value"),

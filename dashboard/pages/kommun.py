@@ -148,8 +148,9 @@ def _kpi_row(k, lang):
     title_cell.append(C.source_caption(k["source"], int(k["year"]) if k["value"] is not None else None,
                                        lang))
     if k["value"] is not None:
+        # the year beside every value: on "senaste" each KPI has its own latest year
         value_cell = [html.Span(C.fmt_value(k["value"], unit, lang), className="sk-kpi-value"),
-                      html.Div(str(int(k["year"])), className="small text-body-secondary")]
+                      html.Div(str(int(k["year"])), className="small text-body-secondary sk-kpi-year")]
     else:
         value_cell = [_missing(lang)]
         if k["last_value"] is not None:
@@ -198,6 +199,7 @@ def _success_factor_box(perspective, lang):
 # 17 KPIs a perspective and always shows all.
 MAX_ROWS = 20
 SHORT_ROWS = 10
+LATEST = "senaste"   # the year selector's value for "each KPI's latest year" (the default)
 
 
 def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
@@ -327,9 +329,11 @@ def scorecard_download(d: dict, lang: str) -> C.ServerTable:
             C.col("status", t("kommun_col_status", lang)), C.col("trend", t("trend", lang)),
             C.col("group_rank", t("kommun_col_rank", lang), "int"),
             C.col("group_n", t("kommun_col_group_n", lang), "int"), C.col("source", t("source", lang))]
-    meta = C.download_meta(C.file_stem("styrkort", d["code"], d["year"]),
+    years = sorted({r["year"] for r in rows if r["year"] is not None})
+    span = d["year"] or (f"{years[0]}–{years[-1]}" if len(years) > 1 else (years[0] if years else None))
+    meta = C.download_meta(C.file_stem("styrkort", d["code"], d["year"] or LATEST),
                            "; ".join(sorted({str(r["source"]) for r in rows if r["source"]})),
-                           d["year"], demo="is_demo",
+                           span, demo="is_demo",
                            title=f"{d['municipality']['name']}: {t('kommun_all_kpis', lang)}")
     return C.ServerTable(pd.DataFrame(rows), cols, meta)
 
@@ -372,9 +376,12 @@ def render(d, lang, show_all=False):
         facts.append(t("kommun_population", lang, pop=formats.number(pop["population"], 0, lang),
                        year=pop["year"]))
     years = d["years"]
+    # "senaste" (each KPI's latest year) first, then any single year
+    year_options = [{"label": t("kommun_year_latest", lang), "value": LATEST}] + [
+        {"label": str(y), "value": y} for y in reversed(years)]
     year_select = C.labelled_select(
-        "kommun-year", t("year", lang), [{"label": str(y), "value": y} for y in years], d["year"],
-        className="sk-year-select") if years else None
+        "kommun-year", t("kommun_year_label", lang), year_options,
+        LATEST if d["latest"] else d["year"], className="sk-year-select") if years else None
 
     rows_by = {p: [] for p in PERSPECTIVES}
     # the plain rows, not d["kpis"].to_dict(): that alone took ~10 ms at ~550 KPIs
@@ -409,13 +416,14 @@ def render(d, lang, show_all=False):
         dcc.Store(id="kommun-lang", data=lang),
         dcc.Store(id="kommun-all", data="1" if show_all else None),
         header,
-        html.Div([html.P(t("kommun_lead", lang, year=d["year"] or ""), className="mb-0 me-3"),
+        html.Div([html.P(t("kommun_lead_latest", lang) if d["latest"]
+                         else t("kommun_lead", lang, year=d["year"]), className="mb-0 me-3"),
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
         html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"])
                   for p in PERSPECTIVES]),
         html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
-                  C.download_buttons("kommun-styrkort", [d["code"], d["year"]], lang,
+                  C.download_buttons("kommun-styrkort", [d["code"], d["year"] or LATEST], lang,
                                      t("kommun_all_kpis", lang))],
                  className="d-flex flex-wrap align-items-center gap-2 mb-4", id=f"styrkort-{d['code']}-download"),
         _units_section(d, lang),
@@ -428,4 +436,6 @@ def render(d, lang, show_all=False):
 def _year_to_url(year, lang, alla):
     if not year:
         return no_update
-    return search_string(lang, year=year, alla=first(alla) if alla else None)
+    # "senaste" is the default: a URL without ?year= (shareable, and the back button works)
+    return search_string(lang, year=None if year == LATEST else year,
+                         alla=first(alla) if alla else None)

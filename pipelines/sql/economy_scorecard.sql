@@ -9,6 +9,8 @@
 --   status          'better' / 'worse' than the group mean in the KPI's direction; 'same' when
 --                   |value − group_mean| <= max(same_rel · |group_mean|, same_sd · group sd)
 --                   (defaults 2 % and 0.1 sd); 'no_direction' for a KPI without direction
+--   is_latest       true on the municipality's latest year with a value of the KPI: the row
+--                   the scorecard shows by default ("senaste"), with the references of that year
 -- Parameters: $same_rel, $same_sd.
 WITH base AS (
     SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, v.source,
@@ -35,6 +37,7 @@ stats AS (
         count(*)           OVER (PARTITION BY kpi_id, year, size_group) AS group_n,
         avg(value)         OVER (PARTITION BY kpi_id, year)             AS national_mean,
         count(*)           OVER (PARTITION BY kpi_id, year)             AS national_n,
+        year = max(year)   OVER (PARTITION BY kpi_id, municipality_code) AS is_latest,
         CASE WHEN higher_is_better IS NULL THEN NULL
              ELSE row_number() OVER (
                 PARTITION BY kpi_id, year, size_group
@@ -59,5 +62,5 @@ SELECT kpi_id, municipality_code, year, value, size_group, group_mean, national_
        END AS status,
        is_demo, source, perspective, higher_is_better, unit, group_sd,
        CAST(national_rank AS INTEGER) AS national_rank, CAST(national_n AS INTEGER) AS national_n,
-       size_group_year
+       size_group_year, is_latest
 FROM stats

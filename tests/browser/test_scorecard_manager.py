@@ -1,0 +1,62 @@
+"""The manager's scorecard (issue 9) in a real headless Chromium on the embedded default:
+each indicator's latest value, quartile status, similar municipalities, targets, what-if.
+Expected values come from plain SQL on the same warehouse or are computed by hand here."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import duckdb
+import pytest
+
+_spec = importlib.util.spec_from_file_location("_browser_helpers", Path(__file__).with_name("conftest.py"))
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+body_text, wait_for, wait_for_text = _helpers.body_text, _helpers.wait_for, _helpers.wait_for_text
+
+pytestmark = pytest.mark.browser
+
+
+def sql(db, query, params=()):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def kpi_row(driver, title: str) -> str:
+    """innerText of the scorecard row whose indicator title is `title`."""
+    rows = [r.text for r in driver.find_elements("css selector", ".sk-kpi-table tbody tr")
+            if r.find_element("css selector", "th").text.split("\n")[0].removesuffix(" DEMO") == title]
+    assert rows, f"no row for {title!r}"
+    return rows[0]
+
+
+def sv_number(value: float, decimals: int) -> str:
+    """sv-SE by hand: space thousands (U+00A0 on the page; Selenium's .text gives a plain
+    space), decimal comma."""
+    return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
+
+
+@pytest.mark.parametrize("code", ["1480", "0509"])
+def test_latest_value_shows_real_kolada_with_references(open_page, built_db, code):
+    """Opened without parameters: a real Kolada indicator (data ends 2011) is shown with its
+    2011 value and the size-group and national means of 2011; demo ones still say demo."""
+    d = open_page(f"/kommun/{code}")
+    value, group, nation = sql(built_db, """
+        SELECT value, group_mean, national_mean FROM scorecard
+        WHERE municipality_code = ? AND kpi_id = 'N20014' AND year = 2011""", [code])[0]
+    row = kpi_row(d, "Nettokostnad äldreomsorg, kr/inv")
+    assert "2011" in row
+    for v in (value, group, nation):
+        assert sv_number(v, 0) in row, (v, row)
+    assert "DEMO" not in row
+    demo = kpi_row(d, "Brukarbedömning hemtjänst – bemötande, andel (%)")
+    assert "DEMO" in demo and "2013" in demo
+    # the selector offers "senaste" (selected) and earlier years
+    from selenium.webdriver.support.ui import Select
+
+    sel = Select(d.find_element("id", "kommun-year"))
+    assert sel.first_selected_option.get_attribute("value") == "senaste"
+    assert "2009" in [o.text for o in sel.options]
