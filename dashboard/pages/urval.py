@@ -16,57 +16,14 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 
 from dashboard import components as C
 from dashboard.data import first, get_db, parse_year, valid_code
-from dashboard.i18n import get_lang, page_title, size_group_label, t
-from styrkort import formats
+from dashboard.i18n import get_lang, href, page_title, size_group_label, t
 
 dash.register_page(__name__, path="/urval", title=page_title("nav_urval"),
                    name="Rangordning och urval")
 
 SIZE_GROUPS = ("small", "medium", "large")
-QUOTA_TEXT = {"sv": "6 högsta och 6 lägsta bland små och mellanstora kommuner, 3 och 3 bland stora",
-              "en": "the 6 highest and 6 lowest among small and medium municipalities, 3 and 3 among large"}
 
-TXT = {
-    "title": ("Rangordning och urval", "Rankings and selection"),
-    "lead": ("Kommunerna rangordnade efter det sammanvägda indexet, per storleksgrupp, och urvalet av "
-             "15 kommuner med höga och 15 med låga resultat som i SKL:s studie 2010.",
-             "Municipalities ranked by the composite index, per size group, and the selection of 15 "
-             "municipalities with high and 15 with low results as in SALAR's 2010 study."),
-    "year": ("År", "Year"),
-    "maxc": ("Högst antal kommuner per län (tomt = ingen gräns)", "At most municipalities per county (empty = no limit)"),
-    "swaps": ("Byten (manuell justering med skäl)", "Swaps (manual adjustment with a reason)"),
-    "swap_out": ("Ut (kommun i urvalet)", "Out (municipality in the selection)"),
-    "swap_in": ("In (kommun i samma storleksgrupp)", "In (municipality in the same size group)"),
-    "swap_reason": ("Skäl", "Reason"),
-    "swap_add": ("Lägg till byte", "Add swap"),
-    "swap_clear": ("Ta bort alla byten", "Remove all swaps"),
-    "swap_none": ("Inga byten.", "No swaps."),
-    "sel_h": ("Urvalet 15/15", "The 15/15 selection"),
-    "sel_lead": ("Urvalet räknas här i webbläsarens session (inget sparas i lagret). Regel: {q}.",
-                 "The selection is computed here for this session (nothing is stored). Rule: {q}."),
-    "t1_h": ("Tabell 1: rangplatser i urvalet", "Table 1: ranks in the selection"),
-    "high": ("Höga resultat", "High results"),
-    "low": ("Låga resultat", "Low results"),
-    "rank_h": ("Rangordning per storleksgrupp", "Rankings per size group"),
-    "runs_h": ("Sparade urvalskörningar", "Stored selection runs"),
-    "runs_lead": ("Körningar av `styrkort select` som sparats i lagret, med konfigurationens hash.",
-                  "Runs of `styrkort select` stored in the warehouse, with the configuration hash."),
-    "no_index": ("Det sammanvägda indexet finns inte i lagret.", "The composite index is not in the warehouse."),
-    "e_reason": ("Ange ett skäl för bytet.", "Give a reason for the swap."),
-    "e_pick": ("Välj både en kommun som ska ut och en som ska in.", "Choose both a municipality to take out and one to put in."),
-    "e_out": ("{x} finns inte i urvalet och kan därför inte bytas ut.", "{x} is not in the selection, so it cannot be swapped out."),
-    "e_in_sel": ("{x} finns redan i urvalet.", "{x} is already in the selection."),
-    "e_group": ("{i} tillhör storleksgruppen {gi} men {o} tillhör {go}; ett byte måste ske inom storleksgruppen.",
-                "{i} is in size group {gi} but {o} is in {go}; a swap must stay within the size group."),
-    "e_maxc": ("Högst antal per län måste vara ett heltal från 1 till 15.", "At most per county must be a whole number from 1 to 15."),
-    "e_swap_url": ("Ett byte i adressen kunde inte användas och har hoppats över: {m}", "A swap in the address could not be used and was skipped: {m}"),
-    "source": ("Sammanvägt index över Öppna jämförelser-liknande nyckeltal (demodata), konfiguration {h}",
-               "Composite index over Open-comparisons-style indicators (demo data), configuration {h}"),
-    "interval": ("Rangintervall 5–95 %", "Rank interval 5–95%"),
-    "adjusted": ("Justerad", "Adjusted"),
-}
 
-_t = C.translator(TXT)
 alert = C.alert
 widen = C.widen
 
@@ -115,8 +72,7 @@ def _options_text(options_json, lang) -> str:
         return str(options_json or "")
     parts = []
     k = o.get("max_per_county")
-    parts.append((f"högst {k} per län" if lang != "en" else f"at most {k} per county") if k else
-                 ("ingen länsgräns" if lang != "en" else "no county limit"))
+    parts.append(t("urval_at_most_per_county", lang, k=k) if k else t("urval_no_county_limit", lang))
     for s in o.get("swaps") or []:
         parts.append(f"{s.get('out')}→{s.get('in')} ({s.get('reason')})")
     return "; ".join(parts)
@@ -164,33 +120,33 @@ def compute_selection(ranked: pd.DataFrame, max_per_county: int | None, swaps, l
     for o, i, r in swaps:
         err = validate_swap(items, ranked, o, i, r, lang)
         if err:
-            msgs.append(_t("e_swap_url", lang, m=err))
+            msgs.append(t("urval_e_swap_url", lang, m=err))
             continue
         try:
             items = apply_swaps(items, ranked, [Swap(o, i, r)])
         except SelectionError as e:  # belt and braces: the pipeline's own check
-            msgs.append(_t("e_swap_url", lang, m=str(e)))
+            msgs.append(t("urval_e_swap_url", lang, m=str(e)))
     return items, msgs
 
 
 def validate_swap(items: pd.DataFrame, ranked: pd.DataFrame, out_code, in_code, reason, lang) -> str | None:
     """Swedish (or English) message for an invalid swap, None if valid."""
     if not out_code or not in_code:
-        return _t("e_pick", lang)
+        return t("urval_e_pick", lang)
     if not (reason or "").strip():
-        return _t("e_reason", lang)
+        return t("urval_e_reason", lang)
     info = ranked.set_index("municipality_code")
     if out_code not in info.index or in_code not in info.index:
-        return _t("e_pick", lang)
+        return t("urval_e_pick", lang)
     lab = lambda c: f"{info.at[c, 'name']} ({c})"  # noqa: E731
     selected = set(items["municipality_code"])
     if out_code not in selected:
-        return _t("e_out", lang, x=lab(out_code))
+        return t("urval_e_out", lang, x=lab(out_code))
     if in_code in selected:
-        return _t("e_in_sel", lang, x=lab(in_code))
+        return t("urval_e_in_sel", lang, x=lab(in_code))
     go_, gi = info.at[out_code, "size_group"], info.at[in_code, "size_group"]
     if go_ != gi:
-        return _t("e_group", lang, i=lab(in_code), o=lab(out_code),
+        return t("urval_e_group", lang, i=lab(in_code), o=lab(out_code),
                   gi=size_group_label(gi, lang), go=size_group_label(go_, lang))
     return None
 
@@ -226,34 +182,34 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     items, msgs = compute_selection(ranked, max_per_county, swaps, lang)
     items = items.merge(unc[["municipality_code"] + [c for c in ("rank_p05", "rank_p95") if c in unc]],
                         on="municipality_code", how="left")
-    from dashboard.figures import SIZE_GROUP_LABEL
+    from dashboard.figures import size_group_short
 
-    items["size_group_label"] = items["size_group"].map(SIZE_GROUP_LABEL["en" if lang == "en" else "sv"])
+    items["size_group_label"] = items["size_group"].map(lambda g: size_group_short(g, lang))
     items["result_label"] = items["result"].map(
-        {"high": "Hög" if lang != "en" else "High", "low": "Låg" if lang != "en" else "Low"})
+        {"high": t("urval_high", lang), "low": t("urval_low", lang)})
     items["interval"] = [_interval(a, b, lang) for a, b in zip(items.get("rank_p05"), items.get("rank_p95"))] \
         if "rank_p05" in items else ""
-    items["adjusted_text"] = items["adjusted"].map(lambda a: ("ja" if a else "nej") if lang != "en" else ("yes" if a else "no"))
-    items["href"] = items["municipality_code"].map(lambda c: f"/kommun/{c}" + ("?lang=en" if lang == "en" else ""))
+    items["adjusted_text"] = items["adjusted"].map(lambda a: t("yes" if a else "no", lang))
+    items["href"] = items["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
     t1 = table1_frame(items, lang)
     h = ranked["config_hash"].iloc[0] if "config_hash" in ranked and len(ranked) else "?"
-    cols = [C.col("municipality_code", "Kod" if lang != "en" else "Code"),
-            C.col("name", "Kommun" if lang != "en" else "Municipality", link_field="href"),
-            C.col("size_group_label", "Storleksgrupp" if lang != "en" else "Size group"),
-            C.col("result_label", "Resultat" if lang != "en" else "Result"),
-            C.col("rank", "Rang" if lang != "en" else "Rank", "int"),
-            C.col("group_rank", "Rang i gruppen" if lang != "en" else "Group rank", "int"),
-            C.col("composite", "Index" if lang != "en" else "Composite", "number", 2),
-            C.col("interval", _t("interval", lang)),
-            C.col("county_name", "Län" if lang != "en" else "County"),
-            C.col("adjusted_text", _t("adjusted", lang)),
-            C.col("reason", "Skäl" if lang != "en" else "Reason")]
-    t1cols = [C.col("size_group", "Storleksgrupp" if lang != "en" else "Size group"),
-              C.col("high", _t("high", lang)), C.col("high_n", "Antal" if lang != "en" else "Count", "int"),
-              C.col("low", _t("low", lang)), C.col("low_n", "Antal" if lang != "en" else "Count", "int")]
+    cols = [C.col("municipality_code", t("urval_code", lang)),
+            C.col("name", t("municipality", lang), link_field="href"),
+            C.col("size_group_label", t("size_group", lang)),
+            C.col("result_label", t("urval_result", lang)),
+            C.col("rank", t("urval_rank", lang), "int"),
+            C.col("group_rank", t("urval_group_rank", lang), "int"),
+            C.col("composite", t("urval_composite", lang), "number", 2),
+            C.col("interval", t("urval_interval", lang)),
+            C.col("county_name", t("county", lang)),
+            C.col("adjusted_text", t("urval_adjusted", lang)),
+            C.col("reason", t("urval_reason", lang))]
+    t1cols = [C.col("size_group", t("size_group", lang)),
+              C.col("high", t("urval_high_2", lang)), C.col("high_n", t("urval_count", lang), "int"),
+              C.col("low", t("urval_low_2", lang)), C.col("low_n", t("urval_count", lang), "int")]
     children = [
-        html.H2(_t("sel_h", lang), className="h4 mt-4"),
-        html.P(_t("sel_lead", lang, q=QUOTA_TEXT["en" if lang == "en" else "sv"])),
+        html.H2(t("urval_sel_h", lang), className="h4 mt-4"),
+        html.P(t("urval_sel_lead", lang, q=t("urval_quota_rule", lang))),
     ]
     for m in msgs:
         children.append(alert(m))
@@ -261,25 +217,19 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     study_block = []
     if study is not None:
         study_block.append(html.Details([
-            html.Summary("Jämför med studiens tabell 1 (ÖJ 2009)" if lang != "en"
-                         else "Compare with the study's Table 1 (ÖJ 2009)"),
-            html.P("Studien justerade urvalet för geografisk spridning, därför följer det inte strikt "
-                   "rangordningen (t.ex. rang 23 bland små och 66 bland stora)." if lang != "en" else
-                   "The study adjusted its selection for geographic spread, so it does not strictly follow "
-                   "the ranking (e.g. rank 23 among small and 66 among large).", className="mt-2"),
+            html.Summary(t("urval_compare_with_the_study_s", lang)),
+            html.P(t("urval_the_study_adjusted_its_selection", lang), className="mt-2"),
             C.table_with_downloads("urval-study-table1", study, t1cols, lang),
-            C.source_caption("SKL 2010, Öppna jämförelser analys – framgångsfaktorer inom äldreomsorgen, tabell 1"
-                             if lang != "en" else "SALAR 2010, Open comparisons analysis – success factors in elderly care, Table 1",
+            C.source_caption(t("urval_salar_2010_open_comparisons_analysis", lang),
                              2009, lang),
         ], className="mb-3"))
     children += [
-        C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=f"{_t('t1_h', lang)} {year}"),
+        C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=f"{t('urval_t1_h', lang)} {year}"),
         *study_block,
         widen(C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
-                                     caption=f"{_t('sel_h', lang)} {year}"), {"reason": 2.2, "name": 1.4}),
-        C.source_caption(_t("source", lang, h=h), year, lang,
-                         extra=("rangintervall: modellerad (Monte Carlo)" if lang != "en"
-                                else "rank interval: modelled (Monte Carlo)")),
+                                     caption=f"{t('urval_sel_h', lang)} {year}"), {"reason": 2.2, "name": 1.4}),
+        C.source_caption(t("urval_source", lang, h=h), year, lang,
+                         extra=(t("urval_rank_interval_modelled_monte_carlo", lang))),
         html.Span(C.demo_badge(lang), className="ms-2"),
     ]
     return html.Div(children, id="urval-selection-block"), items
@@ -287,7 +237,7 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
 
 def _interval(a, b, lang):
     if a is None or b is None or pd.isna(a) or pd.isna(b):
-        return formats.MISSING_SV if lang != "en" else formats.MISSING_EN
+        return t("missing", lang)
     return f"{int(round(a))}–{int(round(b))}"
 
 
@@ -295,14 +245,14 @@ def _rank_tables(ranked, unc, year, lang):
     df = ranked.merge(unc, on="municipality_code", how="left")
     df["interval"] = [_interval(a, b, lang) for a, b in zip(df.get("rank_p05"), df.get("rank_p95"))] \
         if "rank_p05" in df else ""
-    df["href"] = df["municipality_code"].map(lambda c: f"/kommun/{c}" + ("?lang=en" if lang == "en" else ""))
-    cols = [C.col("group_rank", "Rang i gruppen" if lang != "en" else "Group rank", "int"),
-            C.col("rank", "Rang (alla)" if lang != "en" else "Rank (all)", "int"),
-            C.col("name", "Kommun" if lang != "en" else "Municipality", link_field="href"),
-            C.col("composite", "Index" if lang != "en" else "Composite", "number", 2),
-            C.col("interval", _t("interval", lang)),
-            C.col("p_top", "Andel dragningar i gruppens topp" if lang != "en" else "Share of draws in group top", "share", 0),
-            C.col("county_name", "Län" if lang != "en" else "County")]
+    df["href"] = df["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
+    cols = [C.col("group_rank", t("urval_group_rank", lang), "int"),
+            C.col("rank", t("urval_rank_all", lang), "int"),
+            C.col("name", t("municipality", lang), link_field="href"),
+            C.col("composite", t("urval_composite", lang), "number", 2),
+            C.col("interval", t("urval_interval", lang)),
+            C.col("p_top", t("urval_share_of_draws_in_group", lang), "share", 0),
+            C.col("county_name", t("county", lang))]
     # Three stacked sections (not tabs: every table is reachable and printable).
     sections = []
     for g in SIZE_GROUPS:
@@ -312,23 +262,23 @@ def _rank_tables(ranked, unc, year, lang):
             html.H3(f"{label}, {year}", className="h5 mt-3", id=f"urval-rank-{g}-h"),
             C.table_with_downloads(f"urval-rank-{g}", part, cols, lang, page_size=10)],
             **{"aria-labelledby": f"urval-rank-{g}-h"}))
-    return html.Div([html.H2(_t("rank_h", lang), className="h4 mt-4"), *sections])
+    return html.Div([html.H2(t("urval_rank_h", lang), className="h4 mt-4"), *sections])
 
 
 def _runs_block(db, lang):
     runs = stored_runs(db, None)
-    head = [html.H2(_t("runs_h", lang), className="h4 mt-4"), html.P(_t("runs_lead", lang))]
+    head = [html.H2(t("urval_runs_h", lang), className="h4 mt-4"), html.P(t("urval_runs_lead", lang))]
     if runs is None:
         return html.Div(head + [alert(t("view_missing", lang, view="selections"), "secondary")])
     runs = runs.copy()
     runs["options"] = runs["options_json"].map(lambda s: _options_text(s, lang))
-    cols = [C.col("selection_id", "Körning" if lang != "en" else "Run"),
-            C.col("year", "År" if lang != "en" else "Year"),
-            C.col("config_hash", "Konfigurationens hash" if lang != "en" else "Config hash"),
-            C.col("options", "Val" if lang != "en" else "Options"),
-            C.col("created_at", "Skapad" if lang != "en" else "Created")]
+    cols = [C.col("selection_id", t("urval_run", lang)),
+            C.col("year", t("year", lang)),
+            C.col("config_hash", t("om_col_hash", lang)),
+            C.col("options", t("urval_options", lang)),
+            C.col("created_at", t("dl_about_created", lang))]
     if "n_items" in runs:
-        cols.insert(4, C.col("n_items", "Antal kommuner" if lang != "en" else "Municipalities", "int"))
+        cols.insert(4, C.col("n_items", t("urval_municipalities", lang), "int"))
     return html.Div(head + [C.table_with_downloads("urval-runs", runs, cols, lang, page_size=10)])
 
 
@@ -340,31 +290,31 @@ def _controls(years, year, max_per_county, swaps, ranked, items, lang):
     in_opts = [{"label": f"{r.name} ({r.municipality_code}, {size_group_label(r.size_group, lang)})",
                 "value": r.municipality_code}
                for r in ranked.sort_values("name").itertuples() if r.municipality_code not in selected]
-    pick = "Välj …" if lang != "en" else "Choose …"
+    pick = t("urval_choose", lang)
     swap_list = html.Ul([html.Li(f"{o} → {i}: {r}") for o, i, r in swaps], id="urval-swap-list") if swaps \
-        else html.P(_t("swap_none", lang), id="urval-swap-list", className="text-body-secondary")
+        else html.P(t("urval_swap_none", lang), id="urval-swap-list", className="text-body-secondary")
     return dbc.Card(dbc.CardBody([
         dbc.Row([
-            dbc.Col([dbc.Label(_t("year", lang), html_for="urval-year"),
+            dbc.Col([dbc.Label(t("year", lang), html_for="urval-year"),
                      dbc.Select(id="urval-year", options=[{"label": str(y), "value": str(y)} for y in years],
                                 value=str(year))], md=3),
-            dbc.Col([dbc.Label(_t("maxc", lang), html_for="urval-maxcounty"),
+            dbc.Col([dbc.Label(t("urval_maxc", lang), html_for="urval-maxcounty"),
                      dbc.Input(id="urval-maxcounty", type="number", min=1, max=15, step=1,
                                value=max_per_county, debounce=True)], md=5),
         ], className="g-3"),
         html.Fieldset([
-            html.Legend(_t("swaps", lang), className="h6 mt-3"),
+            html.Legend(t("urval_swaps", lang), className="h6 mt-3"),
             dbc.Row([
-                dbc.Col([dbc.Label(_t("swap_out", lang), html_for="urval-swap-out"),
+                dbc.Col([dbc.Label(t("urval_swap_out", lang), html_for="urval-swap-out"),
                          dbc.Select(id="urval-swap-out", options=out_opts, placeholder=pick)], md=4),
-                dbc.Col([dbc.Label(_t("swap_in", lang), html_for="urval-swap-in"),
+                dbc.Col([dbc.Label(t("urval_swap_in", lang), html_for="urval-swap-in"),
                          dbc.Select(id="urval-swap-in", options=in_opts, placeholder=pick)], md=4),
-                dbc.Col([dbc.Label(_t("swap_reason", lang), html_for="urval-swap-reason"),
+                dbc.Col([dbc.Label(t("urval_reason", lang), html_for="urval-swap-reason"),
                          dbc.Input(id="urval-swap-reason", type="text", maxLength=200)], md=4),
             ], className="g-2"),
             html.Div([
-                dbc.Button(_t("swap_add", lang), id="urval-swap-add", color="primary", className="me-2 mt-2"),
-                dbc.Button(_t("swap_clear", lang), id="urval-swap-clear", color="secondary", outline=True,
+                dbc.Button(t("urval_swap_add", lang), id="urval-swap-add", color="primary", className="me-2 mt-2"),
+                dbc.Button(t("urval_swap_clear", lang), id="urval-swap-clear", color="secondary", outline=True,
                            className="mt-2"),
             ]),
             html.Div(id="urval-swap-msg", role="alert", **{"aria-live": "assertive"}, className="mt-2"),
@@ -378,7 +328,7 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     lang = get_lang({"lang": lang})
     db = get_db()
     years = db.years("composite_index")
-    head = C.page_heading(_t("title", lang), _t("lead", lang))
+    head = C.page_heading(t("nav_urval", lang), t("urval_lead", lang))
     if not years:
         return html.Div([head, alert(t("view_missing", lang, view="composite_index"), "secondary")])
     year = parse_year(year, years) or years[-1]
@@ -386,7 +336,7 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     swap_list = parse_swaps(swaps)
     ranked = ranked_index(db, year)
     if ranked.empty:
-        return html.Div([head, alert(_t("no_index", lang), "secondary")])
+        return html.Div([head, alert(t("urval_no_index", lang), "secondary")])
     unc = uncertainty(db, year)
     block, items = _selection_block(ranked, unc, year, k, swap_list, lang)
     state = {"year": year, "max_per_county": k, "swaps": swap_list, "lang": lang}
@@ -403,16 +353,12 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
 
 def state_search(state: dict) -> str:
     """The query string for a page state (shareable URL)."""
-    from urllib.parse import urlencode
-
     items = [("year", state.get("year"))]
     if state.get("max_per_county"):
         items.append(("max_per_county", state["max_per_county"]))
     if state.get("swaps"):
         items.append(("swaps", swaps_text(state["swaps"])))
-    if state.get("lang") == "en":
-        items.append(("lang", "en"))
-    return "?" + urlencode([(k, v) for k, v in items if v is not None])
+    return href("", state.get("lang", "sv"), **{k: v for k, v in items if v is not None}) or "?"
 
 
 @callback(
@@ -448,7 +394,7 @@ def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
         else:
             k = parse_max(maxc)
             if k is None or float(maxc) != k:
-                return no_update, alert(_t("e_maxc", lang))
+                return no_update, alert(t("urval_e_maxc", lang))
             state["max_per_county"] = k
             state["swaps"] = []
     elif trig == "urval-swap-clear":
