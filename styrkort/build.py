@@ -56,6 +56,20 @@ def build(db_path: Path, seed: int = 20101, quiet: bool = False) -> Path:
     return db_path
 
 
+def refresh(db_path: Path) -> None:
+    """Re-run every pipeline on an existing warehouse (`styrkort refresh`; also the last step
+    of `styrkort fetch kolada --preset`)."""
+    from pipelines import run_all
+    from warehouse.db import connect
+
+    con = connect(db_path)
+    try:
+        run_all(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def register(app: typer.Typer) -> None:
     @app.command("build")
     def build_cmd(
@@ -70,17 +84,9 @@ def register(app: typer.Typer) -> None:
     @app.command("refresh")
     def refresh_cmd(db: DbOption = default_db()) -> None:
         """Re-run every pipeline on the warehouse (after importing your own data)."""
-        from pipelines import run_all
-        from warehouse.db import connect
-
         if not Path(db).exists():
             console.print(f"[red]Fel[/red]: lagret {db} finns inte – kör `styrkort build` först.")
             raise typer.Exit(1)
         t0 = time.perf_counter()
-        con = connect(db)
-        try:
-            run_all(con)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+        refresh(db)
         console.print(f"[green]Marts uppdaterade[/green]: {db} ({time.perf_counter() - t0:.1f} s)")

@@ -51,7 +51,7 @@ def run_in_transaction(db: Path, work: Callable):
     return result
 
 
-def print_summary(summary) -> None:
+def print_summary(summary, refresh_hint: bool = True) -> None:
     t = Table(title=f"Import ({summary.kind})", show_header=True, header_style="bold")
     t.add_column("")
     t.add_column("rader (rows)", justify="right")
@@ -71,7 +71,7 @@ def print_summary(summary) -> None:
         out.print(f"[yellow]Ej mappade namn (unmapped):[/yellow] {', '.join(summary.unmapped)}", highlight=False)
     for w in summary.warnings:
         out.print(f"[yellow]Varning (warning):[/yellow] {w}", highlight=False)
-    if summary.inserted or summary.updated:
+    if refresh_hint and (summary.inserted or summary.updated):
         # Imports only store; the marts (index, cost, scorecard, ...) are computed downstream.
         out.print("Kör `styrkort refresh` för att räkna om index, kostnad, trender och styrkort "
                   "(run `styrkort refresh` to recompute the marts).", highlight=False)
@@ -128,28 +128,19 @@ def register(app: typer.Typer) -> None:
 
     @fetch_app.command("kolada")
     def fetch_kolada_cmd(
-        kpi: list[str] = typer.Option(..., "--kpi", help="Nyckeltals-id, t.ex. N20014 (repeat or comma-separate)."),
-        years: str = typer.Option(..., "--years", help="År: 2010,2011 eller 2008-2012."),
+        kpi: list[str] = typer.Option([], "--kpi", help="Nyckeltals-id, t.ex. N20014 (repeat or comma-separate)."),
+        preset: Optional[str] = typer.Option(None, "--preset", help="Förinställning (preset), t.ex. oj-aldreomsorg (warehouse/presets/)."),
+        years: Optional[str] = typer.Option(None, "--years", help="År: 2010,2011 eller 2008-2012 (default with --preset: its years)."),
         municipality: list[str] = typer.Option([], "--municipality", help="Kommunkod(er); default all."),
-        api: str = typer.Option("v3", "--api", help="Kolada API version: v3 (current) or v2."),
-        out_file: Optional[Path] = typer.Option(None, "--out", help="Save the JSON pages here (default data/kolada_<kpi>_<years>.json)."),
+        api: Optional[str] = typer.Option(None, "--api", help="Only this Kolada API version (v3 or v2); default v3 with v2 as fallback."),
+        out_file: Optional[Path] = typer.Option(None, "--out", help="Save the JSON pages here (default next to the warehouse)."),
+        cache: Optional[Path] = typer.Option(None, "--cache", help="Folder for fetched pages (resume after an interruption)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the URLs and exit (nothing fetched or changed)."),
         allow_unmapped: bool = AllowUnmapped,
         db: DbOption = default_db(),
     ) -> None:
-        """Fetch from the Kolada API (needs network), save the JSON, import it in one transaction."""
-        from warehouse.importers.fetch import FetchError, fetch_kolada, parse_years, save_pages
-        from warehouse.importers.kolada import import_kolada
+        """Fetch from the Kolada API (needs network), import in one transaction, run `refresh`."""
+        from warehouse.fetch_cli import run_fetch
 
-        kpis = [k.strip() for item in kpi for k in item.split(",") if k.strip()]
-        try:
-            yrs = parse_years(years)
-            pages = fetch_kolada(kpis, yrs, municipalities=municipality or None, api=api,
-                                 progress=lambda url: console.print(f"Hämtar (fetching) {url}", highlight=False))
-        except FetchError as e:
-            console.print(f"[red]Fel (error):[/red] {e}", highlight=False)
-            raise typer.Exit(1)
-        target = out_file or Path("data") / f"kolada_{'_'.join(kpis)}_{yrs[0]}-{yrs[-1]}.json"
-        save_pages(pages, target)
-        console.print(f"Sparade (saved) {target}", highlight=False)
-        summary = run_in_transaction(db, lambda con: import_kolada(con, [target], allow_unmapped=allow_unmapped))
-        print_summary(summary)
+        run_fetch(kpi=kpi, preset=preset, years=years, municipality=municipality, api=api,
+                  out_file=out_file, cache=cache, dry_run=dry_run, allow_unmapped=allow_unmapped, db=db)

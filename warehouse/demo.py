@@ -195,6 +195,20 @@ def unit_values_frame(rng: np.random.Generator, units=UNITS, kpis=UNIT_KPIS,
     return pd.concat(rows, ignore_index=True)
 
 
+def store_twins(con, kpis: pd.DataFrame) -> None:
+    """demo_kpi_twin: the real Kolada KPI each demo indicator stands in for (column stands_for),
+    which must be one of the presets' KPIs (kpi_preset, loaded before the demo)."""
+    known = {k for (k,) in con.execute("SELECT kpi_id FROM kpi_preset").fetchall()}
+    twins = kpis.loc[kpis["stands_for"] != "", ["kpi_id", "stands_for"]]
+    unknown = sorted(set(twins["stands_for"]) - known)
+    if unknown:
+        raise ValueError(f"{DEMO_KPIS_CSV.name}: stands_for {unknown} is in no preset (warehouse/presets/)")
+    taken = twins["stands_for"][twins["stands_for"].duplicated()]
+    if len(taken):
+        raise ValueError(f"{DEMO_KPIS_CSV.name}: stands_for {sorted(set(taken))} named twice")
+    con.executemany("INSERT INTO demo_kpi_twin VALUES (?, ?)", list(twins.itertuples(index=False, name=None)))
+
+
 # --------------------------------------------------------------------------- entry point
 
 def generate_demo(con, seed: int = 20101) -> dict[str, int]:
@@ -219,6 +233,7 @@ def generate_demo(con, seed: int = 20101) -> dict[str, int]:
         for kpi_id, title, unit, hib, persp, _a, _b in UNIT_KPIS
     ]
     con.executemany("INSERT INTO kpi VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", kpi_rows)
+    store_twins(con, kpis)
 
     values = kpi_values_frame(kpis, codes, rng)
     values["source"] = DEMO_SOURCE

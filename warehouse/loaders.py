@@ -20,6 +20,7 @@ import pandas as pd
 
 from warehouse.counties import COUNTY_NAMES
 from warehouse.names import build_name_index, read_alias_file, resolve
+from warehouse.presets import store_presets
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
@@ -346,6 +347,7 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     load_aliases(con)
     load_scb_panel(con, sources)
     load_kpi_catalogue(con, sources)
+    store_presets(con)   # warehouse/presets/*.toml, checked against the catalogue
     index = build_name_index(con)
     load_kolada_extract(con, index, sources)
     build_population(con)

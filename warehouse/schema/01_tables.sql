@@ -59,6 +59,30 @@ CREATE TABLE IF NOT EXISTS kpi_catalogue (
     description VARCHAR
 );
 
+-- The real Kolada KPIs of styrkort's presets (warehouse/presets/*.toml), loaded by the build.
+-- Kolada values of these ids, imported by any route, take perspective, direction, area and unit
+-- from here in the view `kpis` where their own kpi row has none.
+CREATE TABLE IF NOT EXISTS kpi_preset (
+    kpi_id           VARCHAR PRIMARY KEY,
+    preset           VARCHAR NOT NULL,          -- 'oj-aldreomsorg'
+    preset_version   INTEGER NOT NULL,
+    title            VARCHAR NOT NULL,          -- as in Kolada's catalogue
+    unit             VARCHAR,
+    higher_is_better BOOLEAN,                   -- NULL = no direction
+    perspective      VARCHAR,
+    area             VARCHAR,                   -- index area (SKL 2010) or NULL
+    first_year       INTEGER NOT NULL,          -- years Kolada is known to publish it
+    last_year        INTEGER NOT NULL,
+    producer         VARCHAR
+);
+
+-- Each demo indicator names the real Kolada KPI it stands in for (warehouse/demo_kpis.csv,
+-- column stands_for). Where that KPI has values for a year, the pipelines use it instead.
+CREATE TABLE IF NOT EXISTS demo_kpi_twin (
+    demo_kpi_id VARCHAR PRIMARY KEY,
+    real_kpi_id VARCHAR NOT NULL UNIQUE
+);
+
 CREATE TABLE IF NOT EXISTS kpi_value (
     kpi_id            VARCHAR NOT NULL,
     municipality_code VARCHAR NOT NULL,

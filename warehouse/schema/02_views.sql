@@ -16,9 +16,24 @@ SELECT p.municipality_code, p.year, p.population,
        p.population_source
 FROM population p JOIN municipality m USING (municipality_code);
 
+-- Metadata a kpi row lacks comes from the preset that lists the KPI (kpi_preset); stands_for
+-- is the real Kolada KPI a demo indicator stands in for (NULL for every other KPI).
 CREATE OR REPLACE VIEW kpis AS
-SELECT kpi_id, title, description, unit, higher_is_better, perspective, area, source, is_demo
-FROM kpi;
+SELECT k.kpi_id, k.title, k.description,
+       coalesce(k.unit, p.unit) AS unit,
+       CASE WHEN k.higher_is_better IS NULL THEN p.higher_is_better ELSE k.higher_is_better END AS higher_is_better,
+       coalesce(k.perspective, p.perspective) AS perspective,
+       coalesce(k.area, p.area) AS area,
+       k.source, k.is_demo,
+       t.real_kpi_id AS stands_for
+FROM kpi k
+LEFT JOIN kpi_preset p ON p.kpi_id = k.kpi_id
+LEFT JOIN demo_kpi_twin t ON t.demo_kpi_id = k.kpi_id;
+
+CREATE OR REPLACE VIEW kpi_presets AS
+SELECT kpi_id, preset, preset_version, title, unit, higher_is_better, perspective, area,
+       first_year, last_year, producer
+FROM kpi_preset;
 
 CREATE OR REPLACE VIEW kpi_values AS
 SELECT kpi_id, municipality_code, year, gender, value, source, is_demo
