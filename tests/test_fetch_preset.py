@@ -90,7 +90,7 @@ def test_preset_titles_checked_at_build(tmp_path):
 
 
 def test_kolada_index_config_mirrors_default_areas_and_weights():
-    from pipelines.ranking_config import load_config
+    from pipelines.ranking.config import load_config
     from warehouse.presets import load_preset
 
     default = load_config()
