@@ -239,16 +239,19 @@ def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None
 # -- tables with downloads ---------------------------------------------------------------------------
 
 def col(field: str, header: str, kind: str = "text", decimals: int | None = None,
-        link_field: str | None = None, flex: int | None = None, raw: str | None = None) -> dict:
+        link_field: str | None = None, flex: int | None = None, raw: str | None = None,
+        text_lang: str | None = None) -> dict:
     """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool|p|auto
     (auto: as fmt_value without a unit, whole numbers from 100, else one decimal).
     link_field: a column holding a relative href ('/kommun/0180') to render the cell as a link.
     flex: relative column width (default 1; e.g. 3 for long titles).
     raw: for a text column showing a formatted number ('+1 234', '–' for none), the field
     holding the number itself: the grid shows `field` as text, downloads carry the number of
-    `raw` as `kind` (default number) rounded to `decimals`, never the text."""
+    `raw` as `kind` (default number) rounded to `decimals`, never the text.
+    text_lang: the language of the column's texts when it is not the page's (warehouse text such
+    as Kolada KPI titles or a report's notes is Swedish: text_lang="sv" marks each cell lang="sv")."""
     return {"field": field, "header": header, "kind": kind, "decimals": decimals,
-            "link_field": link_field, "flex": flex, "raw": raw}
+            "link_field": link_field, "flex": flex, "raw": raw, "text_lang": text_lang}
 
 
 # AG Grid's own texts (pager, filters, screen-reader hints) in the page's language: the grid's
@@ -385,6 +388,9 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             cd["cellRenderer"] = "SkFormatted"
             cd["type"] = "rightAligned"
             cd["filter"] = "agNumberColumnFilter"
+        if s.get("text_lang"):
+            cd.setdefault("cellRenderer", "SkText")
+            cd["cellRendererParams"] = {"lang": s["text_lang"]}
         col_defs.append(cd)
 
     grid_style = {"height": f"{height}px"} if height else None

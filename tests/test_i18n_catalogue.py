@@ -20,7 +20,7 @@ NOT_YET_CONVERTED = {
     "dashboard/components.py", "dashboard/data.py",
     "dashboard/report.py", "dashboard/pages/jamfor.py",
     "dashboard/pages/kommun.py", "dashboard/pages/kostnad.py", "dashboard/pages/om.py",
-    "dashboard/pages/statsbidrag.py", "dashboard/pages/trender.py",
+    "dashboard/pages/trender.py",
     "pipelines/cli_economy.py", "pipelines/cli_ranking.py",
 }
 

@@ -13,13 +13,29 @@ dagcomponentfuncs.SkFormatted = function (props) {
   return React.createElement("span", null, String(shown));
 };
 
+/* cellRendererParams.lang: the language of the cell's text when it is not the page's
+   (Swedish warehouse text on an English page is marked lang="sv"). */
+function skLangProps(props, extra) {
+  var out = extra || {};
+  if (props.lang) {
+    out.lang = String(props.lang);
+  }
+  return out;
+}
+
+/* Text, optionally marked with its language. */
+dagcomponentfuncs.SkText = function (props) {
+  var text = props.value === undefined || props.value === null ? "" : String(props.value);
+  return React.createElement("span", skLangProps(props), text);
+};
+
 /* A relative link (href in data[field + "__href"], must start with "/" but not "//"). */
 dagcomponentfuncs.SkLink = function (props) {
   var f = props.colDef && props.colDef.field;
   var url = props.data && f ? props.data[f + "__href"] : null;
   var text = props.value === undefined || props.value === null ? "" : String(props.value);
   if (typeof url !== "string" || url.charAt(0) !== "/" || url.charAt(1) === "/") {
-    return React.createElement("span", null, text);
+    return React.createElement("span", skLangProps(props), text);
   }
-  return React.createElement("a", { href: url }, text);
+  return React.createElement("a", skLangProps(props, { href: url }), text);
 };

@@ -17,65 +17,21 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard.data import first, get_db, valid_code
-from dashboard.i18n import get_lang, page_title, size_group_label, t
+from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
 from styrkort import formats
 
 dash.register_page(__name__, path="/statsbidrag", title=page_title("nav_statsbidrag"), name="Statsbidrag")
 
 GEOJSON = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "swedish_municipalities.geojson"
-SRC_000 = "Socialstyrelsen 2014, lägesrapport om prestationsersättning för värdighetsgarantier"
-SRC_000_EN = "National Board of Health and Welfare 2014, status report on performance grants for dignity guarantees"
-SRC_001 = "Stockholms stad, äldreförvaltningen 2014, återredovisning av stimulansbidrag"
-SRC_001_EN = "City of Stockholm, elderly care administration 2014, return of stimulus grant"
 ROUND_ORDER = ["2011:1", "2011:2", "2012", "2013:1", "2013:2"]
 
-TXT = {
-    "title": ("Statsbidrag till värdighetsgarantier", "State grants for dignity guarantees"),
-    "lead": ("Prestationsersättningen 2011–2013: hur mycket som utlystes och betalades ut, vilka kommuner "
-             "som sökte och hur stor del av sin ram de fick.",
-             "The performance grant 2011–2013: how much was announced and paid, which municipalities "
-             "applied and how much of their frame they received."),
-    "rounds_h": ("Tabell 2: omgångar, utlysta och utbetalda medel", "Table 2: rounds, announced and paid"),
-    "caveat": ("Uppgifter per kommun finns bara för 2013 (Bilaga 1). För 2011 och 2012 finns endast "
-               "summor per omgång; där visas \"uppgift saknas\" i stället för påhittade nollor.",
-               "Per-municipality figures exist only for 2013 (Annex 1). For 2011 and 2012 only round totals "
-               "exist; those show \"no data\" rather than invented zeros."),
-    "size_h": ("Utnyttjande per storleksgrupp", "Uptake by size group"),
-    "size_alt": ("Stapeldiagram: beviljat belopp som andel av ramen per storleksgrupp och omgång. Samma siffror finns i tabellen under.",
-                 "Bar chart: granted amount as share of frame per size group and round. The same figures are in the table below."),
-    "map_h": ("Karta: beviljat av ram per kommun", "Map: granted of frame per municipality"),
-    "map_round": ("Omgång på kartan", "Round on the map"),
-    "map_alt": ("Karta över Sveriges kommuner färgade efter beviljat belopp som andel av ramen. Tabellen under är ett textalternativ.",
-                "Map of Sweden's municipalities coloured by granted amount as share of frame. The table below is a text alternative."),
-    "hist_h": ("Historik för en kommun", "History for a municipality"),
-    "hist_pick": ("Välj kommun", "Choose municipality"),
-    "never_h": ("Kommuner som inte sökte 2013", "Municipalities that did not apply in 2013"),
-    "never_lead": ("{n} kommuner sökte inte ur någon pott 2013. Eftersom uppgifter per kommun bara finns "
-                   "för 2013 går det inte att säga vilka som aldrig sökte under hela 2011–2013 (rapporten anger 25).",
-                   "{n} municipalities applied from neither pot in 2013. As per-municipality data exist only "
-                   "for 2013 we cannot list who never applied in 2011–2013 (the report says 25)."),
-    "recon_h": ("Avstämning 2013: ramar mot beviljat och tryckta summor", "Reconciliation 2013: frames vs granted and printed sums"),
-    "recon_lead": ("Kontroller av beräknade ramar och summor mot rapportens tryckta siffror. Skillnader visas "
-                   "som de är – t.ex. raderna i Bilaga 1 som inte summerar exakt till den tryckta summan.",
-                   "Checks of computed frames and sums against the report's printed figures. Differences are "
-                   "shown as they are – e.g. the Annex 1 rows that do not add up exactly to the printed sum."),
-    "sthlm_h": ("Stockholms återbetalda stimulansbidrag", "Stockholm's returned stimulus grant"),
-    "sthlm_text": ("{name} återredovisade {ret} av {rec} i stimulansbidrag för värdegrundsarbete ({years}), "
-                   "den {date}, eftersom insatserna kostade mindre än väntat. Det är ett annat bidrag än "
-                   "prestationsersättningen ovan.",
-                   "{name} returned {ret} of {rec} in stimulus grant for value-base work ({years}) on {date}, "
-                   "because the work cost less than expected. This is a different grant from the performance grant above."),
-}
 
-_t = C.translator(TXT)
 alert = C.alert
 widen = C.widen
 
 
 def _src(lang, which="000"):
-    if which == "001":
-        return SRC_001_EN if lang == "en" else SRC_001
-    return SRC_000_EN if lang == "en" else SRC_000
+    return t("src_stockholm_2014" if which == "001" else "src_socialstyrelsen_2014", lang)
 
 
 def _round_coords(c, nd: int = 3):
@@ -102,13 +58,13 @@ def _round_key(r):
 # ---------------------------------------------------------------- pure transforms
 
 
-def rounds_table(rounds: pd.DataFrame) -> pd.DataFrame:
+def rounds_table(rounds: pd.DataFrame, total_label: str = "Totalt 2011–2013") -> pd.DataFrame:
     """Tabell 2 rebuilt from grant_rounds, with a total row (announced, paid, share)."""
     df = rounds.copy()
     df["_k"] = df["round"].map(_round_key)
     df = df.sort_values(["_k", "pot"]).drop(columns="_k")
     df["paid_share"] = df["paid_sek"] / df["announced_sek"] * 100
-    total = {"round": "Totalt 2011–2013", "performance_required": "", "announced_sek": df["announced_sek"].sum(),
+    total = {"round": total_label, "performance_required": "", "announced_sek": df["announced_sek"].sum(),
              "paid_sek": df["paid_sek"].sum(), "municipalities_granted": None}
     total["paid_share"] = total["paid_sek"] / total["announced_sek"] * 100 if total["announced_sek"] else None
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
@@ -145,11 +101,11 @@ def agreement(expected, difference, lang: str) -> str:
     if difference is None or pd.isna(difference):
         return t("missing", lang)
     if abs(difference) < 1e-9:
-        return "ja" if lang != "en" else "yes"
+        return t("yes", lang)
     base = abs(expected) if expected is not None and not pd.isna(expected) and expected != 0 else None
     if base is not None and abs(difference) / base <= 0.01:
-        return "nästan" if lang != "en" else "nearly"
-    return "nej" if lang != "en" else "no"
+        return t("statsbidrag_nearly", lang)
+    return t("no", lang)
 
 
 def reconciliation_display(d: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -175,21 +131,19 @@ def not_applied_2013(uptake: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rounds_block(db, lang):
-    head = [html.H2(_t("rounds_h", lang), className="h4 mt-3")]
+    head = [html.H2(t("statsbidrag_rounds_h", lang), className="h4 mt-3")]
     r = db.query_view("grant_rounds", "SELECT * FROM grant_rounds")
     if r is None or r.empty:
         return html.Div(head + [alert(t("view_missing", lang, view="grant_rounds"), "secondary")])
-    df = rounds_table(r)
-    if lang == "en":
-        df.loc[df["round"] == "Totalt 2011–2013", "round"] = "Total 2011–2013"
-    cols = [C.col("round", "Omgång" if lang != "en" else "Round"),
-            C.col("performance_required", "Prestation / krav" if lang != "en" else "Requirement"),
-            C.col("announced_sek", "Utlyst" if lang != "en" else "Announced", "kr"),
-            C.col("paid_sek", "Utbetalt" if lang != "en" else "Paid", "kr"),
-            C.col("paid_share", "Andel utbetald" if lang != "en" else "Share paid", "percent", 0),
-            C.col("municipalities_granted", "Kommuner som beviljats" if lang != "en" else "Municipalities granted", "int")]
+    df = rounds_table(r, t("statsbidrag_total_row", lang))
+    cols = [C.col("round", t("grant_round", lang)),
+            C.col("performance_required", t("statsbidrag_requirement", lang), text_lang="sv"),
+            C.col("announced_sek", t("statsbidrag_announced", lang), "kr"),
+            C.col("paid_sek", t("grant_paid", lang), "kr"),
+            C.col("paid_share", t("statsbidrag_share_paid", lang), "percent", 0),
+            C.col("municipalities_granted", t("statsbidrag_municipalities_granted", lang), "int")]
     return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang),
-                            C.source_caption(_src(lang) + ", Tabell 2", "2011–2013", lang)])
+                            C.source_caption(t("statsbidrag_src_table2", lang, src=_src(lang)), "2011–2013", lang)])
 
 
 def _sizes(db):
@@ -206,21 +160,20 @@ def _uptake(db) -> pd.DataFrame | None:
 
 
 def _size_block(uptake, sizes, lang):
-    head = [html.H2(_t("size_h", lang), className="h4 mt-4")]
+    head = [html.H2(t("statsbidrag_size_h", lang), className="h4 mt-4")]
     agg = uptake_by_size(uptake, sizes)
     if agg.empty:
         return html.Div(head + [alert(t("no_rows", lang), "secondary")])
     fig = F.uptake_by_group_bar(agg, lang)
     agg["size_group_label"] = agg["size_group"].map(lambda g: size_group_label(g, lang))
-    cols = [C.col("round", "Omgång" if lang != "en" else "Round"), C.col("size_group_label", t("size_group", lang)),
-            C.col("municipalities", "Kommuner" if lang != "en" else "Municipalities", "int"),
-            C.col("applied", "Sökte" if lang != "en" else "Applied", "int"),
-            C.col("frame_sek", "Ram" if lang != "en" else "Frame", "kr"),
-            C.col("granted_sek", "Beviljat" if lang != "en" else "Granted", "kr"),
-            C.col("uptake_pct", "Beviljat av ram" if lang != "en" else "Granted of frame", "percent", 1)]
-    return html.Div(head + [C.graph("statsbidrag-size-fig", fig, _t("size_alt", lang), lang),
-                            C.source_caption(_src(lang) + ", Bilaga 1; ramar beräknade av styrkort" if lang != "en"
-                                             else _src(lang) + ", Annex 1; frames computed by styrkort", 2013, lang,
+    cols = [C.col("round", t("grant_round", lang)), C.col("size_group_label", t("size_group", lang)),
+            C.col("municipalities", t("statsbidrag_municipalities", lang), "int"),
+            C.col("applied", t("grant_applied", lang), "int"),
+            C.col("frame_sek", t("grant_frame", lang), "kr"),
+            C.col("granted_sek", t("grant_granted", lang), "kr"),
+            C.col("uptake_pct", t("statsbidrag_granted_of_frame", lang), "percent", 1)]
+    return html.Div(head + [C.graph("statsbidrag-size-fig", fig, t("statsbidrag_size_alt", lang), lang),
+                            C.source_caption(t("statsbidrag_src_frames", lang, src=_src(lang)), 2013, lang,
                                              modelled=True),
                             C.table_with_downloads("statsbidrag-size", agg, cols, lang)])
 
@@ -239,21 +192,20 @@ def _map_content(uptake, rnd, lang):
     if d.empty:
         return [alert(t("no_rows", lang), "secondary")]
     fig = F.uptake_map(d, geojson(), lang)
-    d["applied_text"] = d["applied"].map(lambda a: ("ja" if a else "nej") if lang != "en" else ("yes" if a else "no"))
-    d["href"] = d["municipality_code"].map(lambda c: f"/kommun/{c}" + ("?lang=en" if lang == "en" else ""))
-    cols = [C.col("municipality_code", "Kod" if lang != "en" else "Code"),
-            C.col("name", "Kommun" if lang != "en" else "Municipality", link_field="href"),
-            C.col("applied_text", "Sökte" if lang != "en" else "Applied"),
-            C.col("frame_sek", "Ram" if lang != "en" else "Frame", "kr"),
-            C.col("granted_sek", "Beviljat" if lang != "en" else "Granted", "kr"),
-            C.col("uptake_pct", "Beviljat av ram" if lang != "en" else "Granted of frame", "percent", 1)]
-    return [C.graph("statsbidrag-map-fig", fig, _t("map_alt", lang), lang),
-            C.source_caption(_src(lang) + ", Bilaga 1; kommungränser Valmyndigheten (okfse/sweden-geojson)"
-                             if lang != "en" else _src(lang) + ", Annex 1; boundaries Swedish Election Authority",
+    d["applied_text"] = d["applied"].map(lambda a: t("yes" if a else "no", lang))
+    d["href"] = d["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
+    cols = [C.col("municipality_code", t("urval_code", lang)),
+            C.col("name", t("municipality", lang), link_field="href"),
+            C.col("applied_text", t("grant_applied", lang)),
+            C.col("frame_sek", t("grant_frame", lang), "kr"),
+            C.col("granted_sek", t("grant_granted", lang), "kr"),
+            C.col("uptake_pct", t("statsbidrag_granted_of_frame", lang), "percent", 1)]
+    return [C.graph("statsbidrag-map-fig", fig, t("statsbidrag_map_alt", lang), lang),
+            C.source_caption(t("statsbidrag_src_map", lang, src=_src(lang)),
                              rnd, lang, modelled=True,
-                             extra="ram beräknad från invånare 75+" if lang != "en" else "frame computed from inhabitants 75+"),
+                             extra=t("statsbidrag_frame_computed_from_inhabitants_75", lang)),
             C.table_with_downloads("statsbidrag-map-table", d, cols, lang, page_size=15,
-                                   caption=f"{_t('map_h', lang)} ({rnd})")]
+                                   caption=f"{t('statsbidrag_map_h', lang)} ({rnd})")]
 
 
 def _history_content(uptake, code, lang):
@@ -264,22 +216,22 @@ def _history_content(uptake, code, lang):
     d = d.sort_values(["_k", "pot"])
     d["applied_text"] = d["applied"].map(
         lambda a: t("missing", lang) if a is None or pd.isna(a) else
-        (("ja" if a else "nej") if lang != "en" else ("yes" if a else "no")))
-    cols = [C.col("round", "Omgång" if lang != "en" else "Round"), C.col("pot", "Pott" if lang != "en" else "Pot", "int"),
-            C.col("frame_sek", "Ram (beräknad)" if lang != "en" else "Frame (computed)", "kr"),
-            C.col("applied_text", "Sökte" if lang != "en" else "Applied"),
-            C.col("granted_sek", "Beviljat" if lang != "en" else "Granted", "kr"),
-            C.col("paid_sek", "Utbetalt" if lang != "en" else "Paid", "kr"),
-            C.col("returned_sek", "Återbetalt" if lang != "en" else "Returned", "kr"),
-            C.col("uptake_share", "Beviljat av ram" if lang != "en" else "Granted of frame", "share", 1)]
+        t("yes" if a else "no", lang))
+    cols = [C.col("round", t("grant_round", lang)), C.col("pot", t("grant_pot", lang), "int"),
+            C.col("frame_sek", t("statsbidrag_frame_computed", lang), "kr"),
+            C.col("applied_text", t("grant_applied", lang)),
+            C.col("granted_sek", t("grant_granted", lang), "kr"),
+            C.col("paid_sek", t("grant_paid", lang), "kr"),
+            C.col("returned_sek", t("grant_returned", lang), "kr"),
+            C.col("uptake_share", t("statsbidrag_granted_of_frame", lang), "share", 1)]
     name = d["name"].iloc[0]
-    return [C.table_with_downloads("statsbidrag-history", d, cols, lang, caption=f"{_t('hist_h', lang)}: {name}"),
+    return [C.table_with_downloads("statsbidrag-history", d, cols, lang, caption=f"{t('statsbidrag_hist_h', lang)}: {name}"),
             C.source_caption(_src(lang), "2011–2013", lang, modelled=True,
-                             extra=_t("caveat", lang))]
+                             extra=t("statsbidrag_caveat", lang))]
 
 
 def _never_block(db, uptake, sizes, lang):
-    head = [html.H2(_t("never_h", lang), className="h4 mt-4")]
+    head = [html.H2(t("statsbidrag_never_h", lang), className="h4 mt-4")]
     d = db.query_view("grant_not_applied_2013", "SELECT municipality_code FROM grant_not_applied_2013")
     if d is None:
         d = not_applied_2013(uptake)
@@ -288,36 +240,36 @@ def _never_block(db, uptake, sizes, lang):
     muni = db.municipalities()
     d = d[["municipality_code"]].merge(muni, on="municipality_code", how="left").merge(sizes, on="municipality_code", how="left")
     d["size_group_label"] = d["size_group"].map(lambda g: size_group_label(g, lang))
-    d["href"] = d["municipality_code"].map(lambda c: f"/kommun/{c}" + ("?lang=en" if lang == "en" else ""))
+    d["href"] = d["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
     d = d.sort_values("name")
-    cols = [C.col("municipality_code", "Kod" if lang != "en" else "Code"),
-            C.col("name", "Kommun" if lang != "en" else "Municipality", link_field="href"),
-            C.col("county_name", "Län" if lang != "en" else "County"),
+    cols = [C.col("municipality_code", t("urval_code", lang)),
+            C.col("name", t("municipality", lang), link_field="href"),
+            C.col("county_name", t("county", lang)),
             C.col("size_group_label", t("size_group", lang))]
-    return html.Div(head + [html.P(_t("never_lead", lang, n=len(d))),
+    return html.Div(head + [html.P(t("statsbidrag_never_lead", lang, n=len(d))),
                             C.table_with_downloads("statsbidrag-never", d, cols, lang, page_size=15),
-                            C.source_caption(_src(lang) + ", Bilaga 1", 2013, lang)])
+                            C.source_caption(t("statsbidrag_src_annex1", lang, src=_src(lang)), 2013, lang)])
 
 
 def _recon_block(db, lang):
-    head = [html.H2(_t("recon_h", lang), className="h4 mt-4"), html.P(_t("recon_lead", lang))]
+    head = [html.H2(t("statsbidrag_recon_h", lang), className="h4 mt-4"), html.P(t("statsbidrag_recon_lead", lang))]
     d = db.query_view("grant_reconciliation", 'SELECT "check", expected, actual, difference, note FROM grant_reconciliation')
     if d is None or d.empty:
         return html.Div(head + [alert(t("view_missing", lang, view="grant_reconciliation"), "secondary")])
     d = reconciliation_display(d, lang)
-    cols = [C.col("check", "Kontroll" if lang != "en" else "Check"),
-            C.col("expected_text", "Förväntat (tryckt)" if lang != "en" else "Expected (printed)"),
-            C.col("actual_text", "Beräknat" if lang != "en" else "Computed"),
-            C.col("difference_text", "Skillnad" if lang != "en" else "Difference"),
-            C.col("agrees", "Stämmer (nästan = inom 1 %)" if lang != "en" else "Agrees (nearly = within 1%)"),
-            C.col("note", "Förklaring" if lang != "en" else "Note")]
+    cols = [C.col("check", t("statsbidrag_check", lang)),
+            C.col("expected_text", t("statsbidrag_expected_printed", lang)),
+            C.col("actual_text", t("statsbidrag_computed", lang)),
+            C.col("difference_text", t("statsbidrag_difference", lang)),
+            C.col("agrees", t("statsbidrag_agrees_nearly_within_1", lang)),
+            C.col("note", t("statsbidrag_note", lang), text_lang="sv")]
     table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25)
     return html.Div(head + [widen(table, {"check": 3, "note": 4}),
-                            C.source_caption(_src(lang) + ", Tabell 1–2 och Bilaga 1", 2013, lang)])
+                            C.source_caption(t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, lang)])
 
 
 def _stockholm_block(db, lang):
-    head = [html.H2(_t("sthlm_h", lang), className="h4 mt-4")]
+    head = [html.H2(t("statsbidrag_sthlm_h", lang), className="h4 mt-4")]
     d = db.query_view("stimulus_grant_returns", "SELECT s.*, m.name FROM stimulus_grant_returns s "
                       "JOIN municipalities m USING (municipality_code) ORDER BY returned_date")
     if d is None or d.empty:
@@ -328,16 +280,16 @@ def _stockholm_block(db, lang):
     items = []
     for r in d.to_dict("records"):
         date = r.get("returned_date") or t("missing", lang)
-        items.append(html.P(_t("sthlm_text", lang, name=r.get("name"), ret=formats.kr(r.get("returned_sek"), lang=lang),
+        items.append(html.P(t("statsbidrag_sthlm_text", lang, name=r.get("name"), ret=formats.kr(r.get("returned_sek"), lang=lang),
                                rec=formats.kr(r.get("received_total_sek"), lang=lang),
                                years=r.get("grant_years"), date=date), className="fs-5"))
-    cols = [C.col("name", "Kommun" if lang != "en" else "Municipality"),
-            C.col("grant_type", "Bidrag" if lang != "en" else "Grant"),
-            C.col("grant_years", "År" if lang != "en" else "Years"),
-            C.col("received_total_sek", "Mottaget" if lang != "en" else "Received", "kr"),
-            C.col("spent_sek", "Förbrukat" if lang != "en" else "Spent", "kr"),
-            C.col("returned_sek", "Återbetalt" if lang != "en" else "Returned", "kr"),
-            C.col("returned_date", "Datum" if lang != "en" else "Date")]
+    cols = [C.col("name", t("municipality", lang)),
+            C.col("grant_type", t("statsbidrag_grant", lang)),
+            C.col("grant_years", t("statsbidrag_years", lang)),
+            C.col("received_total_sek", t("statsbidrag_received", lang), "kr"),
+            C.col("spent_sek", t("statsbidrag_spent", lang), "kr"),
+            C.col("returned_sek", t("grant_returned", lang), "kr"),
+            C.col("returned_date", t("statsbidrag_date", lang))]
     return html.Div(head + items + [C.table_with_downloads("statsbidrag-stimulus", d, cols, lang),
                                     C.source_caption(_src(lang, "001"), "2012–2013", lang)])
 
@@ -346,10 +298,10 @@ def _stockholm_block(db, lang):
 def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query parameter name
     lang = get_lang({"lang": lang})
     db = get_db()
-    out = [C.page_heading(_t("title", lang), _t("lead", lang)),
+    out = [C.page_heading(t("statsbidrag_title", lang), t("statsbidrag_lead", lang)),
            dcc.Store(id="statsbidrag-lang", data=lang),
            dcc.Location(id="statsbidrag-loc", refresh=False),
-           alert(_t("caveat", lang), "info"),
+           alert(t("statsbidrag_caveat", lang), "info"),
            _rounds_block(db, lang)]
     uptake = _uptake(db)
     if uptake is None or uptake.empty:
@@ -363,13 +315,13 @@ def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query paramet
     code = first(code)
     code = code if valid_code(code) and code in set(muni["municipality_code"]) else "0180"
     out.append(_size_block(uptake, sizes, lang))
-    out += [html.H2(_t("map_h", lang), className="h4 mt-4"),
-            html.Label(_t("map_round", lang), htmlFor="statsbidrag-round", className="form-label"),
+    out += [html.H2(t("statsbidrag_map_h", lang), className="h4 mt-4"),
+            html.Label(t("statsbidrag_map_round", lang), htmlFor="statsbidrag-round", className="form-label"),
             dbc.Select(id="statsbidrag-round", options=[{"label": r, "value": r} for r in rounds_with_data],
                        value=rnd, style={"maxWidth": "12rem"}),
             dcc.Loading(html.Div(_map_content(uptake, rnd, lang) if rnd else [], id="statsbidrag-map"))]
-    out += [html.H2(_t("hist_h", lang), className="h4 mt-4"),
-            html.Label(_t("hist_pick", lang), htmlFor="statsbidrag-code", className="form-label"),
+    out += [html.H2(t("statsbidrag_hist_h", lang), className="h4 mt-4"),
+            html.Label(t("statsbidrag_hist_pick", lang), htmlFor="statsbidrag-code", className="form-label"),
             dbc.Select(id="statsbidrag-code", options=[{"label": f"{r.name} ({r.municipality_code})",
                                                         "value": r.municipality_code} for r in muni.itertuples()],
                        value=code, style={"maxWidth": "24rem"}),
@@ -384,16 +336,13 @@ def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query paramet
           State("statsbidrag-lang", "data"), prevent_initial_call=True)
 def _update(rnd, code, lang):
     """Map round and history municipality: update in place and keep both in the URL."""
-    from urllib.parse import urlencode
-
     from dash import ctx
 
     db = get_db()
     uptake = _uptake(db)
     if uptake is None:
         return no_update, no_update, no_update
-    items = [("round", rnd), ("code", code)] + ([("lang", "en")] if lang == "en" else [])
-    search = "?" + urlencode([(k, v) for k, v in items if v])
+    search = search_string(lang, round=rnd, code=code) or "?"
     if ctx.triggered_id == "statsbidrag-round":
         return _map_content(uptake, rnd, lang), no_update, search
     if not valid_code(code):
