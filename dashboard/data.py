@@ -425,6 +425,28 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     }
 
 
+# -- the scorecard's perspective panels: one function for the screen and the PDF -----------------------
+STATUS_COUNTED = ("better", "same", "worse")
+
+
+def panel_rows(d: dict) -> dict[str, list[dict]]:
+    """scorecard_data's KPI rows grouped by Balansen perspective, in PERSPECTIVES order: what each
+    panel of /kommun/<code> and each perspective of the nämndrapport PDF lists (same year rule:
+    every row holds the value of d["year"], or None)."""
+    out: dict[str, list[dict]] = {p: [] for p in PERSPECTIVES}
+    for r in d.get("kpi_rows") or []:
+        out.setdefault(r["perspective"], []).append(r)
+    return out
+
+
+def status_counts(rows) -> dict[str, int]:
+    """How many KPIs of a panel are better / same / worse than the group in the year shown.
+    A KPI without a value that year ("uppgift saknas") counts nowhere: no earlier year stands
+    in for it. rows: dicts with "status" and "value". Used by the screen and the PDF alike."""
+    return {s: sum(1 for r in rows if r.get("status") == s and r.get("value") is not None)
+            for s in STATUS_COUNTED}
+
+
 def default_only(db: Warehouse, view: str) -> str:
     """' AND is_default' when the mart keeps several configurations (user runs) and marks the
     default one; '' for marts without that column."""

@@ -16,21 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-PERSPECTIVES = ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")
-PERSPECTIVE_LABEL = {
-    "sv": {"omsorgstagare": "Omsorgstagare", "ekonomi": "Ekonomi",
-           "medarbetare": "Medarbetare och utveckling", "verksamhet": "Verksamhet och processer"},
-    "en": {"omsorgstagare": "Care recipients", "ekonomi": "Finances",
-           "medarbetare": "Staff and development", "verksamhet": "Operations and processes"},
-}
-STATUS_TEXT = {
-    "sv": {"better": "▲ bättre än gruppen", "worse": "▼ sämre än gruppen", "same": "● som gruppen",
-           "no_direction": "– bakgrundsuppgift"},
-    "en": {"better": "▲ better than the group", "worse": "▼ worse than the group", "same": "● as the group",
-           "no_direction": "– background figure"},
-}
+from dashboard.data import PERSPECTIVES, status_counts
+from dashboard.i18n import perspective_label, t
+
+# the screen's status icons (dashboard/components.py), text from the catalogue
+STATUS_ICON = {"better": "▲", "worse": "▼", "same": "●", "no_direction": "–", None: "?"}
 # Plain-ASCII fallbacks when no Unicode font is available (core PDF fonts are Latin-1 only).
-_ASCII = {"▲": "+", "▼": "-", "●": "=", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
+_ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -81,13 +73,15 @@ class Chart:
 
 @dataclass
 class ReportContent:
+    """scorecard: one row per KPI of the screen's panels (dashboard.data.panel_rows) with
+    perspective, title, value (raw, None = uppgift saknas), value_text, reference_text, status."""
     municipality_code: str
     municipality_name: str
     year: int | None
     lang: str = "sv"
     size_group_label: str = ""
     headline: list[tuple[str, str]] = field(default_factory=list)   # (label, value) on the cover
-    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)    # perspective, title, value_text, reference_text, status
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
     charts: list[Chart] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     has_demo: bool = False
@@ -123,6 +117,14 @@ class _Pdf:
 
     def font(self, size: float, bold: bool = False):
         self.pdf.set_font(self.family, "B" if bold else "", size)
+
+
+def status_text(row: dict, lang: str) -> str:
+    """'▲ bättre än gruppen' as on screen; a KPI without a value in the year shown has no
+    status ('? uppgift saknas')."""
+    status = row.get("status") if row.get("value") is not None else None
+    key = status if status in STATUS_ICON else None
+    return f"{STATUS_ICON[key]} {t(f'status_{key}' if key else 'status_missing', lang)}"
 
 
 def _t(lang: str, sv: str, en: str) -> str:
@@ -189,26 +191,24 @@ def assemble_pdf(c: ReportContent) -> bytes:
     else:
         for p in PERSPECTIVES:
             part = sc[sc["perspective"] == p]
+            rows = part.to_dict("records")
             w.font(15, bold=True)
             pdf.ln(2)
-            counts = part["status"].value_counts() if not part.empty else pd.Series(dtype=int)
-            summary = _t(lang, "{b} bättre, {s} som, {w} sämre än gruppen",
-                         "{b} better, {s} same, {w} worse than the group").format(
-                b=int(counts.get("better", 0)), s=int(counts.get("same", 0)), w=int(counts.get("worse", 0)))
-            pdf.cell(0, 9, w.text(f"{PERSPECTIVE_LABEL[lang if lang == 'en' else 'sv'][p]} – {summary}"),
-                     new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 9, w.text(perspective_label(p, lang)), new_x="LMARGIN", new_y="NEXT")
             w.font(10)
             if part.empty:
-                pdf.cell(0, 6, w.text(_t(lang, "uppgift saknas", "no data")), new_x="LMARGIN", new_y="NEXT")
+                pdf.cell(0, 6, w.text(t("kommun_no_kpis", lang)), new_x="LMARGIN", new_y="NEXT")
                 continue
+            # the panel's own summary line: the same counts and words as on screen
+            pdf.multi_cell(0, 6, w.text(t("kommun_panel_summary", lang, n=len(rows), **status_counts(rows))),
+                           new_x="LMARGIN", new_y="NEXT")
             with pdf.table(col_widths=(120, 40, 45, 62), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"),
                            line_height=5.5, first_row_as_headings=True) as table:
-                table.row([w.text(x) for x in (_t(lang, "Nyckeltal", "Indicator"), _t(lang, "Värde", "Value"),
-                                               _t(lang, "Gruppens medel", "Group mean"), "Status")])
-                for _, r in part.iterrows():
+                table.row([w.text(x) for x in (t("kommun_col_kpi", lang), t("kommun_col_value", lang),
+                                               t("kommun_col_group", lang), t("kommun_col_status", lang))])
+                for r in rows:
                     table.row([w.text(r.get("title", "")), w.text(r.get("value_text", "")),
-                               w.text(r.get("reference_text", "")),
-                               w.text(STATUS_TEXT["en" if lang == "en" else "sv"].get(r.get("status"), str(r.get("status", ""))))])
+                               w.text(r.get("reference_text", "")), w.text(status_text(r, lang))])
 
     # Trend charts, one per page
     for ch in c.charts:

@@ -24,6 +24,7 @@ def _content(n_charts: int) -> R.ReportContent:
         "value_text": ["90,1 %", "80 %", "250 000 kr", "7,5 %"],
         "reference_text": ["88,0 %", "82 %", "240 000 kr", "8,0 %"],
         "status": ["better", "worse", "worse", "better"],
+        "value": [90.1, 80.0, 250000.0, 7.5],
     })
     charts = [R.Chart(f"Diagram {i}", _png(), "Källa: Kolada 2008–2011 (demo)", "förbättras")
               for i in range(n_charts)]
@@ -44,7 +45,8 @@ def test_assembled_pdf_has_cover_scorecard_charts_and_sources():
     assert "Göteborg" in text and "1480" in text
     for heading in ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"):
         assert heading in text
-    assert "1 bättre, 0 som, 1 sämre" in text             # omsorgstagare counts from the rows
+    # omsorgstagare: the screen's summary line, counts from the rows
+    assert "2 nyckeltal: 1 bättre, 0 som och 1 sämre än storleksgruppen." in text
     assert "Källor" in text and "Socialstyrelsen 2014" in text
     assert "demodata" in text
 

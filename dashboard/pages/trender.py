@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard import report as R
-from dashboard.data import KPI_ID_RE, first, get_db, valid_code
+from dashboard.data import KPI_ID_RE, first, get_db, panel_rows, scorecard_data, valid_code
 from dashboard.i18n import get_lang, page_title, perspective_label, size_group_label, t, trend_label
 from styrkort import formats
 
@@ -297,54 +297,58 @@ def _png(clicks, code, lang):
     return dcc.send_bytes(png, f"styrkort_{code}_{kid}.png"), ""
 
 
+def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:
+    """The PDF's scorecard pages: the panels of /kommun/<code> as opened without a year
+    (scorecard_data and panel_rows, the functions the screen uses), so the PDF shows the same
+    year, rows, "uppgift saknas" and counts (dashboard.data.status_counts)."""
+    rows = []
+    for p, part in panel_rows(d).items():
+        for r in part:
+            has = r["value"] is not None
+            value_text = C.fmt_value(r["value"], r["unit"], lang) if has else t("missing", lang)
+            if not has and r["last_value"] is not None:
+                value_text += " (" + t("kommun_latest", lang, value=C.fmt_value(r["last_value"], r["unit"], lang),
+                                       year=int(r["last_year"])) + ")"
+            rows.append({"perspective": p, "kpi_id": r["kpi_id"],
+                         "title": r["title"] + (" (demo)" if r["is_demo"] else ""),
+                         "value": r["value"], "status": r["status"] if has else None,
+                         "value_text": value_text,
+                         "reference_text": C.fmt_value(r["group_mean"], r["unit"], lang),
+                         "is_demo": bool(r["is_demo"])})
+    return pd.DataFrame(rows)
+
+
+def _headline(d: dict, lang: str) -> list[tuple[str, str]]:
+    """The cover's figures: the scorecard header's composite index and cost deviation (the
+    same rows /kommun/<code> shows for its year)."""
+    out = []
+    comp, cost = d.get("composite"), d.get("cost")
+    if comp and comp.get("composite") is not None:
+        out.append((t("report_composite", lang),
+                    t("report_composite_value", lang, value=formats.number(comp["composite"], 2, lang),
+                      rank=comp["rank"], n=comp.get("n") or "?", group_rank=comp["group_rank"],
+                      year=comp["year"])))
+    if cost and cost.get("deviation_pct") is not None:
+        method = f", {t('modelled', lang)}" if cost.get("method") == "modelled" else ""
+        out.append((t("report_cost", lang),
+                    f"{F.deviation_label(float(cost['deviation_pct']), lang)} ({cost['year']}{method})"))
+    return out
+
+
 def report_content(db, code: str, kpi_ids: list[str], lang: str):
     """ReportContent and figures for the PDF (everything but the rendering)."""
-    m = db.municipality(code) or {"name": code}
-    d = db.query_view("scorecard", "SELECT s.kpi_id, s.year, s.value, s.group_mean, s.status, s.is_demo, "
-                      "s.size_group, k.title, k.unit, k.perspective FROM scorecard s JOIN kpis k USING (kpi_id) "
-                      "WHERE s.municipality_code = ? AND k.perspective IS NOT NULL "
-                      "QUALIFY row_number() OVER (PARTITION BY s.kpi_id ORDER BY s.year DESC) = 1 "
-                      "ORDER BY k.perspective, k.title", [code])
-    sc = pd.DataFrame()
-    year = None
-    size_group = None
-    has_demo = False
-    if d is not None and not d.empty:
-        sc = d.copy()
-        sc["title"] = [f"{ti} ({int(y)})" + (" demo" if dm else "") for ti, y, dm in zip(sc["title"], sc["year"], sc["is_demo"])]
-        sc["value_text"] = [C.fmt_value(v, u, lang) for v, u in zip(sc["value"], sc["unit"])]
-        sc["reference_text"] = [C.fmt_value(v, u, lang) for v, u in zip(sc["group_mean"], sc["unit"])]
-        year = int(sc["year"].max())
-        size_group = sc["size_group"].dropna().iloc[0] if sc["size_group"].notna().any() else None
-        has_demo = bool(sc["is_demo"].fillna(False).astype(bool).any())
-    headline = []
-    default = " AND is_default" if "is_default" in db.columns("composite_index") else ""
-    comp = db.query_view("composite_index", "SELECT year, composite, rank, group_rank, size_group, "
-                         "(SELECT count(*) FROM composite_index c2 WHERE c2.year = c.year" + default.replace("is_default", "c2.is_default")
-                         + ") AS n FROM composite_index c WHERE municipality_code = ?" + default
-                         + " ORDER BY year DESC LIMIT 1", [code])
-    if comp is not None and not comp.empty:
-        c0 = comp.iloc[0]
-        headline.append(("Sammanvägt index (demo)" if lang != "en" else "Composite index (demo)",
-                         f"{formats.number(c0['composite'], 2, lang)} · rang {int(c0['rank'])} av {int(c0['n'])}, "
-                         f"{int(c0['group_rank'])} i gruppen ({int(c0['year'])})" if lang != "en" else
-                         f"{formats.number(c0['composite'], 2, lang)} · rank {int(c0['rank'])} of {int(c0['n'])}, "
-                         f"{int(c0['group_rank'])} in group ({int(c0['year'])})"))
-        size_group = size_group or c0["size_group"]
-    cost = db.query_view("cost_deviation", "SELECT year, deviation_pct, method FROM cost_deviation WHERE municipality_code = ? "
-                         "AND deviation_pct IS NOT NULL ORDER BY year DESC LIMIT 1", [code])
-    if cost is not None and not cost.empty:
-        c1 = cost.iloc[0]
-        headline.append(("Kostnadsavvikelse" if lang != "en" else "Cost deviation",
-                         f"{F.deviation_label(float(c1['deviation_pct']), lang)} ({int(c1['year'])}"
-                         + (", modellerad" if c1["method"] == "modelled" and lang != "en" else
-                            ", modelled" if c1["method"] == "modelled" else "") + ")"))
+    d = scorecard_data(db, code, None, lang)
+    if not d["found"]:
+        raise ValueError(code)
+    sc = scorecard_rows(d, lang)
+    size_group = (d.get("population") or {}).get("size_group") or (d.get("composite") or {}).get("size_group")
     charts = build_charts(db, code, kpi_ids, lang, big=True)
-    has_demo = has_demo or any(bool(k.get("is_demo")) for k, *_ in charts)
+    has_demo = bool(sc["is_demo"].any()) if not sc.empty else False
+    has_demo = has_demo or bool(d.get("composite")) or any(bool(k.get("is_demo")) for k, *_ in charts)
     content = R.ReportContent(
-        municipality_code=code, municipality_name=m["name"], year=year, lang=lang,
+        municipality_code=code, municipality_name=d["municipality"]["name"], year=d["year"], lang=lang,
         size_group_label=size_group_label(size_group, lang).capitalize() if size_group else "",
-        headline=headline, scorecard=sc,
+        headline=_headline(d, lang), scorecard=sc,
         charts=[R.Chart(k.get("title", k["kpi_id"]) + (" (demo)" if k.get("is_demo") else ""), b"", cap, v)
                 for k, _f, cap, v in charts],
         sources=_sources(db, kpi_ids, lang), has_demo=has_demo, created=date.today())
