@@ -79,6 +79,7 @@ class ReportContent:
     municipality_name: str
     year: int | None
     lang: str = "sv"
+    period_label: str = ""     # shown instead of the year when each KPI has its own year
     size_group_label: str = ""
     headline: list[tuple[str, str]] = field(default_factory=list)   # (label, value) on the cover
     scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -155,6 +156,8 @@ def assemble_pdf(c: ReportContent) -> bytes:
         sub += f" · {c.size_group_label}"
     if c.year:
         sub += f" · {_t(lang, 'år', 'year')} {c.year}"
+    elif c.period_label:   # the scorecard's "senaste": each KPI at its latest year
+        sub += f" · {c.period_label}"
     pdf.cell(0, 10, w.text(sub), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
     w.font(14)

@@ -1,9 +1,9 @@
 """The nämndrapport PDF and the scorecard screen show the same thing: for Stockholm (0180),
 Göteborg (1480), Ödeshög (0509) and Luleå (2583) every perspective's count of better / same /
-worse KPIs and the year are the same in the PDF (text extracted with pypdf) as in the panels
-of /kommun/<code> (rendered by the page's own layout), and both equal plain SQL on the
-scorecard mart for the municipality's latest year (a KPI without a value that year counts
-nowhere; no earlier year stands in for it)."""
+worse KPIs and the year beside every value are the same in the PDF (text extracted with pypdf)
+as in the panels of /kommun/<code> as it opens (rendered by the page's own layout), and both
+equal plain SQL on the scorecard mart: each KPI at its latest year with a value (the screen's
+"senaste"), a KPI without any value counts nowhere ("uppgift saknas")."""
 from __future__ import annotations
 
 import io
@@ -54,8 +54,12 @@ def _find(component, pred):
     yield from _find(getattr(component, "children", None), pred)
 
 
+YEAR_IN_CELL = re.compile(r"\((\d{4})\)")
+
+
 def screen_counts(app, code, lang):
-    """{perspective: (n, better, same, worse)} and the year from /kommun/<code>'s own layout."""
+    """{perspective: (n, better, same, worse)} and the years beside the values (sorted) from
+    /kommun/<code>'s own layout, opened without a year."""
     kommun = sys.modules["pages.kommun"]
     with app.server.test_request_context(f"/kommun/{code}"):
         page = kommun.layout(code=code, lang=lang)
@@ -65,13 +69,14 @@ def screen_counts(app, code, lang):
         hits = [SUMMARY[lang].search(t) for t in _texts(section)]
         hits = [h for h in hits if h]
         out[p] = tuple(int(x) for x in hits[0].groups()) if hits else None
-    year, = [c.value for c in _find(page, lambda c: getattr(c, "id", None) == "kommun-year")]
-    return out, int(year)
+    years = [int(next(_texts(c))) for c in _find(page, lambda c: "sk-kpi-year" in (getattr(c, "className", "") or ""))]
+    return out, sorted(years)
 
 
 def pdf_counts(app, built_db, code, lang):
-    """{perspective: (n, better, same, worse)} and the cover's year from the nämndrapport PDF
-    built the way /trender's button builds it (no charts chosen: no kaleido needed)."""
+    """{perspective: (n, better, same, worse)} and the years beside the values (sorted) from
+    the nämndrapport PDF built the way /trender's button builds it (no charts chosen: no
+    kaleido needed)."""
     from dashboard import report as R
     from dashboard.data import get_db
 
@@ -79,73 +84,75 @@ def pdf_counts(app, built_db, code, lang):
     with app.server.test_request_context("/trender"):
         content, figs = trender.report_content(get_db(built_db), code, [], lang)
         pdf = R.build_report(content, figs)
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(p.extract_text() for p in reader.pages)
     lines = [line.strip() for line in text.splitlines()]
     out = {}
     for p, heading in zip(PERSPECTIVES, HEADINGS[lang]):
         i = lines.index(heading)
         hit = SUMMARY[lang].search(" ".join(lines[i + 1:i + 3]))
         out[p] = tuple(int(x) for x in hit.groups()) if hit else None
-    year = re.search(r"(?:år|year) (\d{4})", text)
-    return out, int(year.group(1))
+    # the scorecard pages: value cells say '96,4 % (2013)'; 'senast: … (2011)' is no value
+    scorecard_text = "\n".join(p.extract_text() for p in reader.pages[1:-1])
+    scorecard_text = re.sub(r"(senast|latest): [^()]*\(\d{4}\)", "", scorecard_text)
+    years = [int(y) for y in YEAR_IN_CELL.findall(scorecard_text)]
+    return out, sorted(years)
 
 
 def sql_counts(built_db, code):
-    """Hand-written rule on the scorecard mart: the municipality's latest year with a value;
-    per perspective the KPIs the panel lists (all with municipality values) and how many of
-    them are better / same / worse that year."""
+    """Hand-written rule on the scorecard mart: per KPI the municipality's latest year with a
+    value; per perspective the KPIs the panel lists (all with municipality values) and how
+    many of them are better / same / worse in their latest year."""
     con = duckdb.connect(str(built_db), read_only=True)
     try:
-        year = con.execute("SELECT max(year) FROM scorecard WHERE municipality_code = ? "
-                           "AND value IS NOT NULL", [code]).fetchone()[0]
+        latest = ("SELECT s.kpi_id, s.year, s.status, k.perspective FROM scorecard s JOIN kpis k USING (kpi_id) "
+                  "WHERE s.municipality_code = ? AND s.value IS NOT NULL "
+                  "QUALIFY s.year = max(s.year) OVER (PARTITION BY s.kpi_id)")
+        rows = con.execute(latest, [code]).fetchall()
         out = {}
         for p in PERSPECTIVES:
-            # the panel lists every KPI of the perspective that has municipality values
             n = con.execute("SELECT count(DISTINCT s.kpi_id) FROM scorecard s JOIN kpis k USING (kpi_id) "
                             "WHERE k.perspective = ?", [p]).fetchone()[0]
-            c = dict(con.execute("SELECT status, count(*) FROM scorecard s JOIN kpis k USING (kpi_id) "
-                                 "WHERE k.perspective = ? AND s.municipality_code = ? AND s.year = ? "
-                                 "AND s.value IS NOT NULL GROUP BY status", [p, code, year]).fetchall())
-            out[p] = (n, c.get("better", 0), c.get("same", 0), c.get("worse", 0))
-        return out, year
+            statuses = [r[2] for r in rows if r[3] == p]
+            out[p] = (n, statuses.count("better"), statuses.count("same"), statuses.count("worse"))
+        return out, sorted(r[1] for r in rows)
     finally:
         con.close()
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_pdf_and_screen_show_the_same_counts_and_year(app, built_db, code):
-    screen, screen_year = screen_counts(app, code, "sv")
-    pdf, pdf_year = pdf_counts(app, built_db, code, "sv")
-    expected, year = sql_counts(built_db, code)
-    assert screen_year == pdf_year == year
+def test_pdf_and_screen_show_the_same_counts_and_years(app, built_db, code):
+    screen, screen_years = screen_counts(app, code, "sv")
+    pdf, pdf_years = pdf_counts(app, built_db, code, "sv")
+    expected, years = sql_counts(built_db, code)
+    assert screen_years == pdf_years == years
     for p in PERSPECTIVES:
         assert pdf[p] == screen[p] == expected[p], p
 
 
 def test_pdf_and_screen_agree_in_english(app, built_db):
-    screen, screen_year = screen_counts(app, "1480", "en")
-    pdf, pdf_year = pdf_counts(app, built_db, "1480", "en")
-    assert screen == pdf and screen_year == pdf_year
+    screen, screen_years = screen_counts(app, "1480", "en")
+    pdf, pdf_years = pdf_counts(app, built_db, "1480", "en")
+    assert screen == pdf and screen_years == pdf_years
 
 
-def test_pdf_says_uppgift_saknas_where_the_year_has_no_value(app, built_db):
-    """Göteborg's real Kolada cost KPIs end in 2011: in the 2013 report they have no value and
-    no status, as on screen, with the latest value beside it (never a status from 2011)."""
+def test_real_kolada_indicators_show_their_own_latest_year(app, built_db):
+    """Göteborg's real Kolada indicators end in 2011: the report shows their 2011 value with
+    the year beside it (as the screen does), the demo ones 2013."""
     from dashboard.data import get_db
 
     trender = sys.modules["pages.trender"]
     with app.server.test_request_context("/trender"):
         content, _ = trender.report_content(get_db(built_db), "1480", [], "sv")
-    sc = content.scorecard
+    sc = content.scorecard.set_index("kpi_id")
     con = duckdb.connect(str(built_db), read_only=True)
     try:
-        no_value_2013 = {r[0] for r in con.execute(
-            "SELECT DISTINCT kpi_id FROM scorecard WHERE municipality_code = '1480' AND kpi_id NOT IN "
-            "(SELECT kpi_id FROM scorecard WHERE municipality_code = '1480' AND year = 2013)").fetchall()}
+        last = dict(con.execute("SELECT s.kpi_id, max(s.year) FROM scorecard s JOIN kpis k USING (kpi_id) "
+                                "WHERE s.municipality_code = '1480' AND s.value IS NOT NULL "
+                                "AND NOT k.is_demo GROUP BY 1").fetchall())
     finally:
         con.close()
-    assert no_value_2013, "the embedded default has KPIs without a 2013 value for Göteborg"
-    rows = sc[sc["kpi_id"].isin(no_value_2013)]
-    assert len(rows) == len(no_value_2013)
-    assert rows["value"].isna().all() and rows["status"].isna().all()
-    assert all(t.startswith("uppgift saknas (senast: ") for t in rows["value_text"])
+    assert last and set(last.values()) == {2011}
+    for kpi_id, year in last.items():
+        assert sc.loc[kpi_id, "value_text"].endswith(f"({year})")
+        assert sc.loc[kpi_id, "status"] is not None

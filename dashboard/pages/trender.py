@@ -298,14 +298,16 @@ def _png(clicks, code, lang):
 
 
 def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:
-    """The PDF's scorecard pages: the panels of /kommun/<code> as opened without a year
-    (scorecard_data and panel_rows, the functions the screen uses), so the PDF shows the same
-    year, rows, "uppgift saknas" and counts (dashboard.data.status_counts)."""
+    """The PDF's scorecard pages: the panels of /kommun/<code> as opened without a year (each
+    KPI's latest value; scorecard_data and panel_rows, the functions the screen uses), so the
+    PDF shows the same years, rows, "uppgift saknas" and counts (dashboard.data.status_counts)."""
     rows = []
     for p, part in panel_rows(d).items():
         for r in part:
             has = r["value"] is not None
-            value_text = C.fmt_value(r["value"], r["unit"], lang) if has else t("missing", lang)
+            # the year beside every value, as on screen ("senaste": each KPI has its own)
+            value_text = (f"{C.fmt_value(r['value'], r['unit'], lang)} ({int(r['year'])})" if has
+                          else t("missing", lang))
             if not has and r["last_value"] is not None:
                 value_text += " (" + t("kommun_latest", lang, value=C.fmt_value(r["last_value"], r["unit"], lang),
                                        year=int(r["last_year"])) + ")"
@@ -347,6 +349,7 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
     has_demo = has_demo or bool(d.get("composite")) or any(bool(k.get("is_demo")) for k, *_ in charts)
     content = R.ReportContent(
         municipality_code=code, municipality_name=d["municipality"]["name"], year=d["year"], lang=lang,
+        period_label=t("kommun_year_latest", lang) if d.get("latest") else "",
         size_group_label=size_group_label(size_group, lang).capitalize() if size_group else "",
         headline=_headline(d, lang), scorecard=sc,
         charts=[R.Chart(k.get("title", k["kpi_id"]) + (" (demo)" if k.get("is_demo") else ""), b"", cap, v)
