@@ -393,6 +393,10 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             cd["cellRendererParams"] = {"lang": s["text_lang"]}
         col_defs.append(cd)
 
+    # No pagination: its four buttons would be Tab stops of their own. A long table scrolls
+    # inside a fixed height instead (arrows and Page Up/Down move through it).
+    if not height and len(row_data) > page_size:
+        height = min(600, 60 + 44 * page_size)
     grid_style = {"height": f"{height}px"} if height else None
     grid = dag.AgGrid(
         id={"type": "sk-grid", "index": tid},
@@ -401,12 +405,12 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         defaultColDef={"minWidth": 90, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True,
                        "wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}},
         dashGridOptions={
-            "pagination": len(row_data) > page_size,
-            "paginationPageSize": page_size,
-            "paginationPageSizeSelector": False,
             "domLayout": None if height else "autoHeight",
             "enableCellTextSelection": True,
             "ensureDomOrder": True,
+            # one Tab stop per grid: Tab leaves it, arrows move inside (named asset functions)
+            "tabToNextCell": {"function": "skLeaveGrid(params)"},
+            "tabToNextHeader": {"function": "skLeaveGrid(params)"},
             "localeText": grid_locale(lang),
         },
         style=grid_style,

@@ -37,5 +37,24 @@ dagcomponentfuncs.SkLink = function (props) {
   if (typeof url !== "string" || url.charAt(0) !== "/" || url.charAt(1) === "/") {
     return React.createElement("span", skLangProps(props), text);
   }
-  return React.createElement("a", skLangProps(props, { href: url }), text);
+  return React.createElement(SkCellLink, { href: url, text: text, cell: props.eGridCell, extra: skLangProps(props, {}) });
 };
+
+/* The link is no Tab stop of its own (the grid is one Tab stop, see dashAgGridFunctions.js):
+   arrow to its cell and press Enter to follow it; a mouse click works as on any link. */
+function SkCellLink(p) {
+  var ref = React.useRef(null);
+  React.useEffect(function () {
+    var cell = p.cell;
+    if (!cell) return undefined;
+    var onKey = function (e) {
+      if (e.key === "Enter" && ref.current && !e.defaultPrevented) {
+        e.preventDefault();
+        ref.current.click();
+      }
+    };
+    cell.addEventListener("keydown", onKey);
+    return function () { cell.removeEventListener("keydown", onKey); };
+  }, [p.cell]);
+  return React.createElement("a", Object.assign({}, p.extra, { href: p.href, ref: ref, tabIndex: -1 }), p.text);
+}

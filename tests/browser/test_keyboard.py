@@ -8,6 +8,7 @@ Uses the shared fixtures `server_url` and `browser` of tests/browser/conftest.py
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,129 @@ def test_enter_on_nav_link_navigates(browser, server_url):
     wait_rendered(browser)
     h1_after = browser.execute_script("return document.querySelector('h1').textContent")
     assert h1_after != h1_before, f"URL changed to /om but the heading stayed {h1_after!r}"
+
+
+# -- grids (AG Grid): one Tab stop each, arrows inside, links reachable by Enter --------------------
+
+# Focus the last visible, tabbable element before grid number arguments[0] (outside every grid).
+FOCUS_BEFORE_GRID_JS = """
+const grid = document.querySelectorAll('.ag-root-wrapper')[arguments[0]];
+if (!grid) return null;
+const tabbable = [...document.querySelectorAll(
+    'a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]):not([type="hidden"]), summary, [tabindex="0"]')]
+  .filter(e => e.tabIndex >= 0 && !e.closest('.ag-root-wrapper') && e.checkVisibility()
+               && (grid.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING));
+const before = tabbable.pop();
+if (!before) return null;
+before.focus();
+return before.outerHTML.slice(0, 120);
+"""
+# Where focus is: 'grid:N' for inside grid N, else the element's tag/id/text.
+WHERE_JS = """
+const a = document.activeElement;
+const grids = [...document.querySelectorAll('.ag-root-wrapper')];
+const i = grids.findIndex(g => g.contains(a));
+if (i >= 0) return 'grid:' + i + ':' + (a.getAttribute('role') || a.tagName);
+if (!a || a === document.body) return 'body';
+const after = grids[arguments[0]] && (grids[arguments[0]].compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING);
+return (after ? 'after:' : 'other:') + a.tagName.toLowerCase() + '#' + a.id + ' ' + (a.innerText || '').slice(0, 30);
+"""
+
+
+def _where(driver, i: int, expect) -> str:
+    """Where focus is, polled briefly until `expect(where)` holds (AG Grid moves focus from its
+    tab guard to a header cell a moment after the key)."""
+    deadline = time.monotonic() + 5.0
+    while True:
+        where = driver.execute_script(WHERE_JS, i)
+        if expect(where) or time.monotonic() > deadline:
+            return where
+        time.sleep(0.05)
+
+
+def _keys(driver, *keys, shift=False) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    chain = ActionChains(driver)
+    if shift:
+        chain = chain.key_down(Keys.SHIFT)
+    for k in keys:
+        chain = chain.send_keys(k)
+    if shift:
+        chain = chain.key_up(Keys.SHIFT)
+    chain.perform()
+
+
+@pytest.mark.parametrize("path", ["/", "/kostnad", "/statsbidrag", "/urval"])
+def test_every_grid_is_one_tab_stop(browser, server_url, path):
+    """From the element before each grid one Tab lands in the grid and the next Tab leaves it
+    forwards; arrow keys move inside it and Tab from a cell also leaves; Shift+Tab from the
+    element after it comes back into the grid and the next Shift+Tab leaves it backwards."""
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server_url + path)
+    wait_rendered(browser)
+    count = browser.execute_script("return document.querySelectorAll('.ag-root-wrapper').length")
+    assert count > 0, f"{path} shows no grid (test needs one)"
+    visible = browser.execute_script("return [...document.querySelectorAll('.ag-root-wrapper')]"
+                                     ".map(g => g.checkVisibility())")
+    for i in range(count):
+        if not visible[i]:      # e.g. inside a closed <details>
+            continue
+        before = browser.execute_script(FOCUS_BEFORE_GRID_JS, i)
+        assert before, f"{path}: nothing focusable before grid {i}"
+        _keys(browser, Keys.TAB)
+        inside = _where(browser, i, lambda w: w in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"))
+        assert inside in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"), f"{path}: Tab from {before} went to {inside}, not grid {i}"
+        _keys(browser, Keys.TAB)
+        out = _where(browser, i, lambda w: w.startswith("after:"))
+        assert out.startswith("after:"), f"{path}: second Tab in grid {i} stayed/went to {out}"
+        _keys(browser, Keys.TAB, shift=True)
+        back = _where(browser, i, lambda w: w in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"))
+        assert back in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"), f"{path}: Shift+Tab from {out} went to {back}"
+        _keys(browser, Keys.TAB, shift=True)
+        left = _where(browser, i, lambda w: not w.startswith("grid:"))
+        assert left.startswith("other:") or left == "body", f"{path}: Shift+Tab stayed in grid {i}: {left}"
+        # arrows move inside, Tab from a body cell leaves
+        browser.execute_script(FOCUS_BEFORE_GRID_JS, i)
+        _keys(browser, Keys.TAB)
+        _where(browser, i, lambda w: w.startswith(f"grid:{i}:"))
+        _keys(browser, Keys.ARROW_DOWN, Keys.ARROW_RIGHT)
+        cell = _where(browser, i, lambda w: w == f"grid:{i}:gridcell")
+        rows = browser.execute_script(
+            "return document.querySelectorAll('.ag-root-wrapper')[arguments[0]]"
+            ".querySelectorAll('.ag-center-cols-container [role=row]').length", i)
+        if rows:
+            assert cell == f"grid:{i}:gridcell", f"{path}: arrows in grid {i} reached {cell}"
+        _keys(browser, Keys.TAB)
+        out = _where(browser, i, lambda w: w.startswith("after:"))
+        assert out.startswith("after:"), f"{path}: Tab from a cell of grid {i} went to {out}"
+
+
+def test_link_in_grid_cell_opens_with_enter(browser, server_url):
+    """Links in grid cells are no Tab stops of their own but are reachable: arrow to the cell,
+    Enter follows the link (the municipality list on the start page links to scorecards)."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server_url + "/")
+    wait_rendered(browser)
+    links = browser.execute_script(
+        "return [...document.querySelectorAll('.ag-root-wrapper a[href]')].map(a => a.tabIndex)")
+    assert links, "the start page's grid shows no links"
+    assert all(ti == -1 for ti in links), f"links inside the grid are Tab stops: {links[:5]}"
+    assert browser.execute_script(FOCUS_BEFORE_GRID_JS, 0)
+    _keys(browser, Keys.TAB)
+    _where(browser, 0, lambda w: w.startswith("grid:0:"))
+    _keys(browser, Keys.ARROW_DOWN)
+    _where(browser, 0, lambda w: w == "grid:0:gridcell")
+    cell = browser.execute_script("const a = document.activeElement; const l = a.querySelector('a[href]');"
+                                  "return l ? new URL(l.href).pathname : null")
+    assert cell and cell.startswith("/kommun/"), f"first cell holds no scorecard link: {cell}"
+    _keys(browser, Keys.ENTER)
+    WebDriverWait(browser, 15).until(lambda d: d.execute_script("return location.pathname") == cell)
+    wait_rendered(browser)
+    # the CSP (no 'unsafe-eval') refused nothing on the way
+    csp = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert not csp, csp
