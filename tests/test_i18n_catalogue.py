@@ -19,7 +19,7 @@ HELPERS = {"styrkort/i18n.py", "dashboard/i18n.py"}
 NOT_YET_CONVERTED = {
     "dashboard/components.py", "dashboard/data.py",
     "dashboard/report.py", "dashboard/pages/jamfor.py",
-    "dashboard/pages/kommun.py", "dashboard/pages/kostnad.py", "dashboard/pages/om.py",
+    "dashboard/pages/kommun.py", "dashboard/pages/om.py",
     "dashboard/pages/trender.py",
     "pipelines/cli_economy.py", "pipelines/cli_ranking.py",
 }
@@ -48,6 +48,10 @@ def _scan():
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 constants.add(node.value)
+            # a key built from a prefix and a code: f"stat_{code}" (then t(key, lang))
+            if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant) \
+                    and re.fullmatch(r"[a-z][a-z0-9_]*_", str(node.values[0].value)):
+                prefixes.add(node.values[0].value)
             if not (isinstance(node, ast.Call) and _is_t_call(node) and node.args):
                 continue
             arg = node.args[0]
@@ -208,3 +212,22 @@ def test_first_html_follows_the_language(client, url, lang, skip, title):
     assert f'href="#main">{skip}</a>' in body
     assert f'property="og:title" content="{title}"' in body
     assert "{%" not in body
+
+
+# -- stored codes are translated ---------------------------------------------------------------------
+
+def test_cost_model_terms_in_words(built_db):
+    import duckdb
+
+    from dashboard.pages.kostnad import cost_term_label, formula_in_words
+    assert cost_term_label("np.log(population)", "sv") == "ln(folkmängd)"
+    assert cost_term_label("share_80_plus", "sv") == "andel 80+"
+    assert cost_term_label("Intercept", "sv") == "konstant"
+    assert cost_term_label("share_65_79", "en") == "share aged 65–79"
+    with duckdb.connect(str(built_db), read_only=True) as con:
+        terms = [r[0] for r in con.execute("SELECT DISTINCT term FROM cost_model").fetchall()]
+    assert terms
+    for lang in LANGS:
+        shown = [cost_term_label(x, lang) for x in terms]
+        assert not set(shown) & set(terms), f"terms shown as code names ({lang}): {set(shown) & set(terms)}"
+        assert "np.log" not in formula_in_words(terms, lang) and "share_" not in formula_in_words(terms, lang)
