@@ -20,7 +20,6 @@ NOT_YET_CONVERTED = {
     "dashboard/components.py", "dashboard/data.py",
     "dashboard/report.py", "dashboard/pages/jamfor.py",
     "dashboard/pages/kommun.py", "dashboard/pages/om.py",
-    "dashboard/pages/trender.py",
     "pipelines/cli_economy.py", "pipelines/cli_ranking.py",
 }
 

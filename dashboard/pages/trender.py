@@ -17,7 +17,7 @@ from dashboard import components as C
 from dashboard import figures as F
 from dashboard import report as R
 from dashboard.data import KPI_ID_RE, first, get_db, panel_rows, scorecard_data, valid_code
-from dashboard.i18n import get_lang, page_title, perspective_label, size_group_label, t, trend_label
+from dashboard.i18n import get_lang, page_title, perspective_label, search_string, size_group_label, t, trend_label
 from styrkort import formats
 
 dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender")
@@ -25,36 +25,7 @@ dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), n
 DEFAULT_CODE = "1480"       # Göteborg, the Balansen municipality (seed 002)
 MAX_KPIS = 12
 
-TXT = {
-    "title": ("Trender för nämnden", "Trends for the committee"),
-    "lead": ("Välj kommun och nyckeltal. Diagrammen visar kommunen med storleksgruppens och rikets medel; "
-             "presentationsläget visar ett diagram i taget i helskärm.",
-             "Choose a municipality and indicators. The charts show the municipality with the size-group and "
-             "national means; presentation mode shows one chart at a time, full screen."),
-    "muni": ("Kommun", "Municipality"),
-    "kpis": ("Nyckeltal (välj ett eller flera)", "Indicators (choose one or more)"),
-    "present": ("Presentationsläge", "Presentation mode"),
-    "present_help": ("Piltangenterna vänster/höger byter diagram, Esc avslutar.",
-                     "Arrow keys left/right change chart, Esc exits."),
-    "prev": ("◀ Föregående", "◀ Previous"),
-    "next": ("Nästa ▶", "Next ▶"),
-    "exit": ("Avsluta presentation", "Exit presentation"),
-    "png": ("Ladda ner PNG", "Download PNG"),
-    "pdf": ("Skapa nämndrapport (PDF)", "Create committee report (PDF)"),
-    "pdf_busy": ("Skapar nämndrapporten – diagrammen ritas, det tar några sekunder …",
-                 "Creating the committee report – drawing the charts takes a few seconds …"),
-    "pdf_done": ("Nämndrapporten är klar och laddas ner ({k} diagram).",
-                 "The committee report is ready and downloading ({k} charts)."),
-    "pdf_fail": ("Rapporten kunde inte skapas: {e}", "The report could not be created: {e}"),
-    "png_fail": ("Bilden kunde inte skapas: {e}", "The image could not be created: {e}"),
-    "none": ("Välj minst ett nyckeltal.", "Choose at least one indicator."),
-    "verdict": ("Trend {y0}–{y1}: {v}", "Trend {y0}–{y1}: {v}"),
-    "no_verdict": ("Trendbedömning saknas", "No trend verdict"),
-    "chart_of": ("Diagram {i} av {n}", "Chart {i} of {n}"),
-    "bad_code": ("Kommunkoden {c} finns inte; visar {n} i stället.", "Municipality code {c} not found; showing {n} instead."),
-}
 
-_t = C.translator(TXT)
 alert = C.alert
 
 
@@ -128,15 +99,9 @@ def trend_row(db, code: str, kpi_id: str) -> dict | None:
 
 def verdict_text(tr: dict | None, lang: str) -> str:
     if not tr or not tr.get("verdict"):
-        return _t("no_verdict", lang)
-    v = str(tr["verdict"])
-    extra = {"ingen riktning": ("ingen riktning (bakgrundsuppgift)", "no direction (background figure)"),
-             "för få år": ("för få år", "too few years")}
-    if v.strip().lower() in extra:
-        words = extra[v.strip().lower()][1 if lang == "en" else 0]
-    else:
-        words = trend_label(v, lang)
-    return _t("verdict", lang, y0=tr.get("first_year"), y1=tr.get("last_year"), v=words)
+        return t("trender_no_verdict", lang)
+    words = trend_label(str(tr["verdict"]), lang)
+    return t("trender_verdict", lang, y0=tr.get("first_year"), y1=tr.get("last_year"), v=words)
 
 
 def chart_caption(kpi: dict, df: pd.DataFrame, lang: str) -> str:
@@ -146,8 +111,8 @@ def chart_caption(kpi: dict, df: pd.DataFrame, lang: str) -> str:
     demo = bool(kpi.get("is_demo")) or ("is_demo" in df and df["is_demo"].fillna(False).astype(bool).any())
     parts = [f"{t('source', lang)}: {src}", span]
     if demo:
-        parts.append("demo")
-    parts.append("medel: styrkort (ovägt)" if lang != "en" else "means: styrkort (unweighted)")
+        parts.append(t("demo", lang))
+    parts.append(t("trender_means_note", lang))
     return ", ".join(p for p in parts if p)
 
 
@@ -159,7 +124,7 @@ def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True)
         kpi = db.kpi(k) or {"kpi_id": k, "title": k}
         df = series(db, code, k)
         sg = df["size_group"].dropna().iloc[-1] if "size_group" in df and df["size_group"].notna().any() else None
-        group_label = ((f"Medel, {size_group_label(sg, lang)}" if lang != "en" else f"Mean, {size_group_label(sg, lang)}")
+        group_label = ((t("trender_group_mean_of", lang, group=size_group_label(sg, lang)))
                        if sg else None)
         cap = chart_caption(kpi, df, lang)
         fig = F.trend_figure(df, kpi.get("title", k), kpi.get("unit"), lang, municipality_name=name,
@@ -175,17 +140,18 @@ def _chart_card(i, n, kpi, fig, cap, verdict, lang):
     kid = kpi["kpi_id"]
     return html.Section([
         html.Div([
-            html.Span(_t("chart_of", lang, i=i + 1, n=n), className="sk-present-count text-body-secondary me-3"),
+            html.Span(t("trender_chart_of", lang, i=i + 1, n=n), className="sk-present-count text-body-secondary me-3"),
             C.demo_badge(lang) if kpi.get("is_demo") else None,
         ], className="small"),
-        html.H2(kpi.get("title", kid) + (" (demo)" if kpi.get("is_demo") else ""), className="h3 mt-1",
+        html.H2([html.Span(kpi.get("title", kid), lang="sv"),
+                 f" ({t('demo', lang)})" if kpi.get("is_demo") else ""], className="h3 mt-1",
                 id=f"trender-h-{i}"),
         html.P(html.Strong(verdict), className="fs-4 mb-1 sk-verdict"),
         html.Div(dcc.Graph(id={"type": "trender-graph", "index": kid}, figure=F.for_screen(fig),
                            config={"displaylogo": False, "responsive": True}, style={"height": "62vh"}),
                  role="figure", **{"aria-label": f"{kpi.get('title', kid)}. {verdict}. {cap}"}),
         html.Small(cap, className="sk-source text-body-secondary d-block"),
-        dbc.Button(_t("png", lang), id={"type": "trender-png", "index": kid}, color="primary", outline=True,
+        dbc.Button(t("trender_png", lang), id={"type": "trender-png", "index": kid}, color="primary", outline=True,
                    size="sm", className="mt-2 sk-no-present"),
     ], className="sk-trend-chart mb-5", id={"type": "trender-card", "index": i},
         **{"aria-labelledby": f"trender-h-{i}"})
@@ -195,7 +161,7 @@ def _chart_card(i, n, kpi, fig, cap, verdict, lang):
 def layout(code=None, kpis=None, lang=None, **_):
     lang = get_lang({"lang": lang})
     db = get_db()
-    head = C.page_heading(_t("title", lang), _t("lead", lang))
+    head = C.page_heading(t("kommun_trends", lang), t("trender_lead", lang))
     muni = db.municipalities()
     if muni.empty:
         return html.Div([head, alert(t("view_missing", lang, view="municipalities"), "secondary")])
@@ -203,12 +169,14 @@ def layout(code=None, kpis=None, lang=None, **_):
     notes = []
     if not (valid_code(asked) and db.municipality(asked)):
         if asked:
-            notes.append(alert(_t("bad_code", lang, c=str(asked)[:20], n=db.municipality_name(DEFAULT_CODE)), "info"))
+            notes.append(alert(t("trender_bad_code", lang, c=str(asked)[:20], n=db.municipality_name(DEFAULT_CODE)), "info"))
         asked = DEFAULT_CODE if db.municipality(DEFAULT_CODE) else muni["municipality_code"].iloc[0]
     code = asked
     kpi_ids = parse_kpis(kpis, db) if kpis else default_kpis(db)
     kp = municipal_kpis(db)
-    kpi_opts = [{"label": f"{perspective_label(r.perspective, lang)}: {r.title}" + (" (demo)" if r.is_demo else ""),
+    # KPI titles are warehouse text (Swedish, from Kolada): marked lang="sv" on English pages too
+    kpi_opts = [{"label": html.Span([f"{perspective_label(r.perspective, lang)}: ", html.Span(r.title, lang="sv"),
+                                     f" ({t('demo', lang)})" if r.is_demo else ""]),
                  "value": r.kpi_id} for r in kp.itertuples()]
     return html.Div([
         head, *notes,
@@ -217,12 +185,12 @@ def layout(code=None, kpis=None, lang=None, **_):
         dcc.Location(id="trender-loc", refresh=False),
         dcc.Download(id="trender-download"),
         dbc.Row([
-            dbc.Col([dbc.Label(_t("muni", lang), html_for="trender-code"),
+            dbc.Col([dbc.Label(t("municipality", lang), html_for="trender-code"),
                      dbc.Select(id="trender-code", value=code,
                                 options=[{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
                                          for r in muni.itertuples()])], md=4),
             dbc.Col(html.Fieldset([
-                html.Legend(_t("kpis", lang), className="form-label fs-6 mb-1"),
+                html.Legend(t("trender_kpis", lang), className="form-label fs-6 mb-1"),
                 # checkboxes grouped in a scrolling box: labelled, keyboard operable, shareable
                 html.Div(dbc.Checklist(id="trender-kpis", value=kpi_ids, options=kpi_opts),
                          className="border rounded p-2 sk-kpi-box",
@@ -230,12 +198,12 @@ def layout(code=None, kpis=None, lang=None, **_):
             ]), md=8),
         ], className="g-3 mb-3"),
         html.Div([
-            dbc.Button(_t("present", lang), id="trender-present", color="dark", className="me-2"),
-            dbc.Button(_t("pdf", lang), id="trender-pdf", color="primary", className="me-2"),
-            html.Small(_t("present_help", lang), className="text-body-secondary"),
+            dbc.Button(t("trender_present", lang), id="trender-present", color="dark", className="me-2"),
+            dbc.Button(t("trender_pdf", lang), id="trender-pdf", color="primary", className="me-2"),
+            html.Small(t("trender_present_help", lang), className="text-body-secondary"),
         ], className="mb-2"),
         # Progress while the PDF is built: shown by the callback's `running` argument.
-        html.Div([dbc.Spinner(size="sm", spinner_class_name="me-2"), _t("pdf_busy", lang)],
+        html.Div([dbc.Spinner(size="sm", spinner_class_name="me-2"), t("trender_pdf_busy", lang)],
                  id="trender-pdf-busy", className="alert alert-info", role="status",
                  style={"display": "none"}),
         html.Div(id="trender-pdf-status", role="status", **{"aria-live": "polite"}),
@@ -243,11 +211,11 @@ def layout(code=None, kpis=None, lang=None, **_):
         # The deck: in presentation mode it fills the screen and shows one chart at a time.
         html.Div([
             html.Div([
-                dbc.Button(_t("prev", lang), id="trender-prev", color="light", size="lg", className="me-2"),
-                dbc.Button(_t("next", lang), id="trender-next", color="light", size="lg", className="me-2"),
-                dbc.Button(_t("exit", lang), id="trender-exit", color="warning", size="lg"),
+                dbc.Button(t("trender_prev", lang), id="trender-prev", color="light", size="lg", className="me-2"),
+                dbc.Button(t("trender_next", lang), id="trender-next", color="light", size="lg", className="me-2"),
+                dbc.Button(t("trender_exit", lang), id="trender-exit", color="warning", size="lg"),
             ], className="sk-present-nav", role="group", style={"display": "none"},
-                **{"aria-label": _t("present", lang)}),
+                **{"aria-label": t("trender_present", lang)}),
             dcc.Loading(html.Div(_charts(db, code, kpi_ids, lang), id="trender-charts")),
         ], id="trender-deck", className="sk-deck", tabIndex="-1"),
         html.Div(id="trender-keys-sink", hidden=True),
@@ -256,7 +224,7 @@ def layout(code=None, kpis=None, lang=None, **_):
 
 def _charts(db, code, kpi_ids, lang):
     if not kpi_ids:
-        return [alert(_t("none", lang), "secondary")]
+        return [alert(t("trender_none", lang), "secondary")]
     charts = build_charts(db, code, kpi_ids, lang)
     return [_chart_card(i, len(charts), kpi, fig, cap, v, lang) for i, (kpi, fig, cap, v) in enumerate(charts)]
 
@@ -268,14 +236,11 @@ def _charts(db, code, kpi_ids, lang):
           Input("trender-code", "value"), Input("trender-kpis", "value"), State("trender-lang", "data"),
           prevent_initial_call=True)
 def _update(code, kpis, lang):
-    from urllib.parse import urlencode
-
     db = get_db()
     if not (valid_code(code) and db.municipality(code)):
         return no_update, no_update
     kpi_ids = parse_kpis(kpis or [], db)
-    items = [("code", code), ("kpis", ",".join(kpi_ids))] + ([("lang", "en")] if lang == "en" else [])
-    return _charts(db, code, kpi_ids, lang), "?" + urlencode([(k, v) for k, v in items if v])
+    return _charts(db, code, kpi_ids, lang), search_string(lang, code=code, kpis=",".join(kpi_ids)) or "?"
 
 
 @callback(Output("trender-download", "data", allow_duplicate=True), Output("trender-msg", "children"),
@@ -293,7 +258,7 @@ def _png(clicks, code, lang):
     try:
         png = F.figure_png(fig, 1400, 800)
     except Exception as e:  # noqa: BLE001 - no browser, kaleido error: say so
-        return no_update, alert(_t("png_fail", lang, e=str(e)[:200]))
+        return no_update, alert(t("trender_png_fail", lang, e=str(e)[:200]))
     return dcc.send_bytes(png, f"styrkort_{code}_{kid}.png"), ""
 
 
@@ -312,7 +277,7 @@ def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:
                 value_text += " (" + t("kommun_latest", lang, value=C.fmt_value(r["last_value"], r["unit"], lang),
                                        year=int(r["last_year"])) + ")"
             rows.append({"perspective": p, "kpi_id": r["kpi_id"],
-                         "title": r["title"] + (" (demo)" if r["is_demo"] else ""),
+                         "title": r["title"] + (f" ({t('demo', lang)})" if r["is_demo"] else ""),
                          "value": r["value"], "status": r["status"] if has else None,
                          "value_text": value_text,
                          "reference_text": C.fmt_value(r["group_mean"], r["unit"], lang),
@@ -352,7 +317,7 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
         period_label=t("kommun_year_latest", lang) if d.get("latest") else "",
         size_group_label=size_group_label(size_group, lang).capitalize() if size_group else "",
         headline=_headline(d, lang), scorecard=sc,
-        charts=[R.Chart(k.get("title", k["kpi_id"]) + (" (demo)" if k.get("is_demo") else ""), b"", cap, v)
+        charts=[R.Chart(k.get("title", k["kpi_id"]) + (f" ({t('demo', lang)})" if k.get("is_demo") else ""), b"", cap, v)
                 for k, _f, cap, v in charts],
         sources=_sources(db, kpi_ids, lang), has_demo=has_demo, created=date.today())
     return content, [f for _k, f, _c, _v in charts]
@@ -363,11 +328,9 @@ def _sources(db, kpi_ids, lang):
     for k in kpi_ids:
         kpi = db.kpi(k)
         if kpi:
-            out.append(f"{kpi['title']} ({k}): {kpi.get('source') or ''}" + (" – demodata" if kpi.get("is_demo") else ""))
-    out.append("Storleksgrupper: SKL 2010 (fotnot 4 i SKL:s analys av Öppna jämförelser), befolkning SCB."
-               if lang != "en" else "Size groups: SALAR 2010, population Statistics Sweden.")
-    out.append("Sammanvägt index och trender: styrkort (pipelines, konfiguration med hash i lagret)."
-               if lang != "en" else "Composite index and trends: styrkort (pipelines, config hash in the warehouse).")
+            out.append(f"{kpi['title']} ({k}): {kpi.get('source') or ''}" + (f" – {t('demo_data', lang)}" if kpi.get("is_demo") else ""))
+    out.append(t("trender_src_size_groups", lang))
+    out.append(t("trender_src_pipelines", lang))
     return out
 
 
@@ -387,9 +350,9 @@ def _pdf(n, code, kpis, lang):
         content, figs = report_content(db, code, kpi_ids, lang)
         pdf = R.build_report(content, figs)
     except Exception as e:  # noqa: BLE001 - shown to the user
-        return no_update, alert(_t("pdf_fail", lang, e=str(e)[:200]))
+        return no_update, alert(t("trender_pdf_fail", lang, e=str(e)[:200]))
     return (dcc.send_bytes(pdf, f"namndrapport_{code}_{date.today().isoformat()}.pdf"),
-            alert(_t("pdf_done", lang, k=len(figs)), "success"))
+            alert(t("trender_pdf_done", lang, k=len(figs)), "success"))
 
 
 # Presentation mode: pure client side (no server round trip per slide). A class on the deck
