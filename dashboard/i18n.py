@@ -120,6 +120,12 @@ def trend_label(verdict: str | None, lang: str = DEFAULT_LANG) -> str:
     return t(f"trend_{code}", lang) if code else str(verdict)
 
 
+def factor_name(n: int, lang: str = DEFAULT_LANG) -> str:
+    """The name of SKL 2010's success factor n (sv: the study's own words, as in
+    warehouse/sources/success_factors.json; a test keeps the two equal)."""
+    return t(f"factor_name_{n}", lang)
+
+
 def factor_text(n: int, lang: str = DEFAULT_LANG) -> str:
     """The SKL 2010 success factor n (1-8) in our own words."""
     return t(f"factor_{n}", lang)

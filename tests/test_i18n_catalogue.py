@@ -19,7 +19,7 @@ HELPERS = {"styrkort/i18n.py", "dashboard/i18n.py"}
 NOT_YET_CONVERTED = {
     "dashboard/components.py", "dashboard/data.py",
     "dashboard/report.py", "dashboard/pages/jamfor.py",
-    "dashboard/pages/kommun.py", "dashboard/pages/om.py",
+    "dashboard/pages/kommun.py",
     "pipelines/cli_economy.py", "pipelines/cli_ranking.py",
 }
 
@@ -128,6 +128,7 @@ def test_every_key_in_the_catalogue_is_used():
     ("size", ("small", "medium", "large")),
     ("persp", ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")),
     ("factor", tuple(range(1, 9))),
+    ("factor_name", tuple(range(1, 9))),
 ])
 def test_code_families_are_complete(family, codes):
     for code in codes:
@@ -230,3 +231,13 @@ def test_cost_model_terms_in_words(built_db):
         shown = [cost_term_label(x, lang) for x in terms]
         assert not set(shown) & set(terms), f"terms shown as code names ({lang}): {set(shown) & set(terms)}"
         assert "np.log" not in formula_in_words(terms, lang) and "share_" not in formula_in_words(terms, lang)
+
+
+def test_success_factor_names_are_the_studys_own():
+    """The Swedish names in the catalogue are SKL 2010's, as transcribed in success_factors.json."""
+    from dashboard.data import success_factors
+    names = success_factors()
+    assert sorted(names) == list(range(1, 9))
+    for n, name in names.items():
+        assert t(f"factor_name_{n}", "sv") == name
+        assert t(f"factor_name_{n}", "en") != name
