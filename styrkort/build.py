@@ -1,11 +1,18 @@
-"""`styrkort build`: the embedded default warehouse, built from the files shipped in
-warehouse/sources/ plus flagged demo data, then every pipeline run so the marts exist.
+"""`styrkort build` and `styrkort refresh`.
 
-Built into a temporary file next to the target and swapped in with os.replace, so a crash or
-kill leaves the previous warehouse intact."""
+build: the embedded default warehouse, built from the files shipped in warehouse/sources/ plus
+flagged demo data, then every pipeline run so the marts exist. refresh: every pipeline run again
+on the warehouse (after an import).
+
+Both write through `warehouse.db.writing`: build into a fresh temporary file, refresh into a copy
+of the warehouse, each swapped in with os.replace at the end. A kill at any moment leaves the
+previous warehouse (every mart as it was) or the new one, never a mix; temporary files of a
+killed earlier run are removed by the next one; a dashboard serving the file keeps answering and
+picks up the new file. `refresh --in-place` skips the copy (a very large warehouse) and then
+needs the file to itself.
+"""
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -17,57 +24,49 @@ from styrkort.paths import DbOption, default_db
 
 console = Console(stderr=True)
 
+InPlace = typer.Option(
+    False, "--in-place",
+    help="Skriv direkt i lagret utan kopia (write the warehouse itself, no copy): for a very large "
+         "warehouse; fails while `styrkort serve` or anything else has the file open.")
+
 
 def build(db_path: Path, seed: int = 20101, quiet: bool = False) -> Path:
     """Build the embedded default warehouse at db_path (atomically). Returns the path."""
     from pipelines import run_all
-    from warehouse.db import apply_schema, connect
+    from warehouse.db import apply_schema, writing
     from warehouse.demo import generate_demo
     from warehouse.loaders import load_embedded
 
     db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
-    for leftover in (tmp, Path(f"{tmp}.wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        with Progress(console=console, disable=quiet, transient=False) as progress:
-            con = connect(tmp)
-            try:
-                steps = [
-                    ("Schema", lambda: apply_schema(con)),
-                    ("Riktiga källor (SCB, SKL, Kolada, statsbidrag)", lambda: load_embedded(con)),
-                    ("Demodata (flaggad is_demo)", lambda: generate_demo(con, seed=seed)),
-                    ("Pipelines (index, urval, kostnad, trender, statsbidrag)", lambda: run_all(con)),
-                ]
-                task = progress.add_task("Bygger lager", total=len(steps))
-                for label, step in steps:
-                    progress.update(task, description=label)
-                    step()
-                    progress.advance(task)
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
-        os.replace(tmp, db_path)
-        Path(f"{db_path}.wal").unlink(missing_ok=True)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    with Progress(console=console, disable=quiet, transient=False) as progress, \
+            writing(db_path, fresh=True) as con:
+        steps = [
+            ("Schema", lambda: apply_schema(con)),
+            ("Riktiga källor (SCB, SKL, Kolada, statsbidrag)", lambda: load_embedded(con)),
+            ("Demodata (flaggad is_demo)", lambda: generate_demo(con, seed=seed)),
+            ("Pipelines (index, urval, kostnad, trender, statsbidrag)", lambda: run_all(con)),
+        ]
+        task = progress.add_task("Bygger lager", total=len(steps))
+        for label, step in steps:
+            progress.update(task, description=label)
+            step()
+            progress.advance(task)
     return db_path
 
 
-def refresh(db_path: Path) -> None:
-    """Re-run every pipeline on an existing warehouse (`styrkort refresh`; also the last step
-    of `styrkort fetch kolada --preset`)."""
+def refresh(db_path: Path, in_place: bool = False) -> Path:
+    """Re-run every pipeline on the warehouse at db_path (atomically unless in_place)."""
     from pipelines import run_all
-    from warehouse.db import connect
+    from warehouse.db import writing
 
-    con = connect(db_path)
-    try:
+    with writing(db_path, in_place=in_place) as con:
         run_all(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    return Path(db_path)
+
+
+def _fail(e: Exception) -> None:
+    console.print(f"[red]Fel (error):[/red] {e}", highlight=False)
+    raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
@@ -77,16 +76,23 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(20101, help="Seed for the demo data (deterministic)."),
     ) -> None:
         """Build the embedded default warehouse (real sources + flagged demo data + marts)."""
+        from warehouse.db import WarehouseError
+
         t0 = time.perf_counter()
-        path = build(db, seed=seed)
+        try:
+            path = build(db, seed=seed)
+        except WarehouseError as e:
+            _fail(e)
         console.print(f"[green]Klart[/green]: {path} ({time.perf_counter() - t0:.1f} s)")
 
     @app.command("refresh")
-    def refresh_cmd(db: DbOption = default_db()) -> None:
+    def refresh_cmd(db: DbOption = default_db(), in_place: bool = InPlace) -> None:
         """Re-run every pipeline on the warehouse (after importing your own data)."""
-        if not Path(db).exists():
-            console.print(f"[red]Fel[/red]: lagret {db} finns inte – kör `styrkort build` först.")
-            raise typer.Exit(1)
+        from warehouse.db import WarehouseError
+
         t0 = time.perf_counter()
-        refresh(db)
+        try:
+            refresh(db, in_place=in_place)
+        except WarehouseError as e:
+            _fail(e)
         console.print(f"[green]Marts uppdaterade[/green]: {db} ({time.perf_counter() - t0:.1f} s)")

@@ -4,7 +4,6 @@ session into a temporary file. The full `styrkort build` path is `built_db` in c
 from __future__ import annotations
 
 import csv
-import warnings
 from pathlib import Path
 
 import duckdb
@@ -23,9 +22,7 @@ def build_layer(path: Path, seed: int = DEMO_SEED, demo: bool = True) -> Path:
     con = duckdb.connect(str(path))
     try:
         apply_schema(con)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # importer-missing warnings while helpers work
-            load_embedded(con)
+        load_embedded(con)
         if demo:
             generate_demo(con, seed=seed)
     finally:

@@ -1,11 +1,16 @@
 """Warehouse commands: `styrkort import kolada|indicators|grants` and `styrkort fetch kolada`.
 
-Each command is ONE transaction over all its files: on bad input it prints
-"<file>, rad (line) <n>: <problem>", rolls back (the warehouse is unchanged) and exits 1.
-A kill mid-import leaves the last committed warehouse: DuckDB only makes a transaction durable
-at COMMIT (write-ahead log), so an interrupted import is discarded on the next open."""
+Each command is ONE transaction over all its files, written into a copy of the warehouse that
+replaces it atomically at the end (`warehouse.db.writing`): on bad input it prints
+"<file>, rad (line) <n>: <problem>", discards the copy (the warehouse is unchanged) and exits 1.
+A kill mid-import leaves the previous warehouse; a dashboard serving the same file keeps
+answering and shows the new data once the copy is swapped in. `--in-place` writes the warehouse
+itself (no copy, for a very large warehouse): it fails at once, with one line, while anything
+else (e.g. `styrkort serve`) has the file open. Problems with the warehouse file itself (missing,
+a folder, not a DuckDB file, busy) are one line too, exit 1, never a traceback."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -13,41 +18,46 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from styrkort.build import InPlace
 from styrkort.paths import DbOption, default_db
 
 console = Console(stderr=True)
 out = Console()
 
 
-def run_in_transaction(db: Path, work: Callable):
-    """Open the warehouse, run work(con) in one transaction, commit; on ImportFailure roll back,
-    print the message and exit 1."""
-    from warehouse.db import connect
+def run_in_transaction(db: Path, work: Callable, in_place: bool = False):
+    """Run work(con) in one transaction on a writable warehouse and make it durable; on
+    ImportFailure or a warehouse problem print the message and exit 1 (nothing changed)."""
+    from warehouse.db import WarehouseError, writing
     from warehouse.importers.common import ImportFailure
 
-    db = Path(db)
-    if not db.exists():
-        console.print(f"[red]Fel (error):[/red] lagret {db} finns inte (warehouse not found); kör `styrkort build` först.")
-        raise typer.Exit(2)
-    con = connect(db)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            result = work(con)
-            con.execute("COMMIT")
-        except ImportFailure as e:
-            con.execute("ROLLBACK")
-            console.print(f"[red]Fel (error):[/red] {e}", highlight=False)
-            console.print("Inget importerades (nothing was imported; the warehouse is unchanged).")
-            raise typer.Exit(1)
-        except BaseException:
+        with writing(db, in_place=in_place) as con:
+            con.execute("BEGIN TRANSACTION")
             try:
-                con.execute("ROLLBACK")
-            except Exception:
-                pass
+                result = work(con)
+                con.execute("COMMIT")
+            except BaseException:
+                try:
+                    con.execute("ROLLBACK")
+                except Exception:
+                    pass
+                raise
+    except ImportFailure as e:
+        console.print(f"[red]Fel (error):[/red] {e}", highlight=False, soft_wrap=True)
+        console.print("Inget importerades (nothing was imported; the warehouse is unchanged).")
+        raise typer.Exit(1)
+    except WarehouseError as e:
+        console.print(f"[red]Fel (error):[/red] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    except (Exception, MemoryError) as e:   # a bug, not bad input: still one line, nothing changed
+        if os.environ.get("STYRKORT_DEBUG"):
             raise
-    finally:
-        con.close()
+        first = (str(e).splitlines() or [""])[0][:300]
+        console.print(f"[red]Fel (error):[/red] oväntat fel (unexpected error) {type(e).__name__}: {first}; "
+                      f"lagret är oförändrat (the warehouse is unchanged). STYRKORT_DEBUG=1 visar detaljer.",
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     return result
 
 
@@ -93,11 +103,13 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = FilesArg,
         allow_unmapped: bool = AllowUnmapped,
         db: DbOption = default_db(),
+        in_place: bool = InPlace,
     ) -> None:
         """Kolada: web exports (CSV in Windows-1252/UTF-8, ; or ,), .xls/.xlsx, API v2/v3 JSON."""
         from warehouse.importers.kolada import import_kolada
 
-        summary = run_in_transaction(db, lambda con: import_kolada(con, files, allow_unmapped=allow_unmapped))
+        summary = run_in_transaction(db, lambda con: import_kolada(con, files, allow_unmapped=allow_unmapped),
+                                     in_place=in_place)
         print_summary(summary)
 
     @import_app.command("indicators")
@@ -106,24 +118,31 @@ def register(app: typer.Typer) -> None:
         kpis: Optional[Path] = typer.Option(None, "--kpis", help="META.csv: kpi_id,title,higher_is_better,area[,perspective,unit]"),
         allow_unmapped: bool = AllowUnmapped,
         db: DbOption = default_db(),
+        in_place: bool = InPlace,
     ) -> None:
         """Long CSV municipality_code,kpi_id,year,value[,gender]."""
         from warehouse.importers.indicators import import_indicators
 
         summary = run_in_transaction(
-            db, lambda con: import_indicators(con, files, kpis_meta=kpis, allow_unmapped=allow_unmapped))
+            db, lambda con: import_indicators(con, files, kpis_meta=kpis, allow_unmapped=allow_unmapped),
+            in_place=in_place)
         print_summary(summary)
 
     @import_app.command("grants")
     def import_grants_cmd(
         files: list[Path] = FilesArg,
+        rounds: Optional[Path] = typer.Option(
+            None, "--rounds", help="ROUNDS.csv: new grant rounds (round,pot[,performance_required,...])."),
         allow_unmapped: bool = AllowUnmapped,
         db: DbOption = default_db(),
+        in_place: bool = InPlace,
     ) -> None:
         """Grant award tables shaped like grants_2013_by_municipality.csv."""
         from warehouse.importers.grants import import_grants
 
-        summary = run_in_transaction(db, lambda con: import_grants(con, files, allow_unmapped=allow_unmapped))
+        summary = run_in_transaction(
+            db, lambda con: import_grants(con, files, allow_unmapped=allow_unmapped, rounds=rounds),
+            in_place=in_place)
         print_summary(summary)
 
     @fetch_app.command("kolada")

@@ -341,7 +341,7 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     prov = parse_provenance((sources / "PROVENANCE.md").read_text(encoding="utf-8"))
     # Every file is checked against PROVENANCE.md before anything is written.
     digests = {name: _check_file(sources / name, prov) for name in (*OWN_FILES, EXPORT_FILE, *GRANT_FILES)}
-    loaded = list(OWN_FILES)
+    loaded = [*OWN_FILES, EXPORT_FILE, *GRANT_FILES]
 
     load_municipalities(con, sources)
     load_aliases(con)
@@ -352,10 +352,8 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     load_kolada_extract(con, index, sources)
     build_population(con)
 
-    if _load_elderly_care_export(con, sources / EXPORT_FILE):
-        loaded.append(EXPORT_FILE)
-    if _load_grants(con, sources):
-        loaded.extend(GRANT_FILES)
+    _load_elderly_care_export(con, sources / EXPORT_FILE)
+    _load_grants(con, sources)
     finish_kpi_metadata(con)
 
     record_datasets(con, {n: digests[n] for n in loaded}, prov, build_timestamp())
@@ -368,33 +366,15 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 
 
-def _load_elderly_care_export(con, path: Path) -> bool:
-    try:
-        from warehouse.importers.kolada import import_kolada
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("warehouse.importers", "warehouse.importers.kolada"):
-            raise
-        # TODO(helper B): warehouse/importers/kolada.py not present yet; export not loaded.
-        import warnings
+def _load_elderly_care_export(con, path: Path) -> None:
+    from warehouse.importers.kolada import import_kolada
 
-        warnings.warn(f"warehouse.importers.kolada missing: {path.name} not loaded", stacklevel=2)
-        return False
     # log=False: the build is not an import command; the file is recorded in `dataset`.
     import_kolada(con, [path], source="Kolada (RKA), export äldreomsorg 2008–2011", log=False)
-    return True
 
 
-def _load_grants(con, sources: Path) -> bool:
-    """Grant rounds, 2013 awards, Stockholm's stimulus return, grant facts (helper B's loader)."""
-    try:
-        from warehouse.importers.grants import load_grant_seeds
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("warehouse.importers", "warehouse.importers.grants"):
-            raise
-        # TODO(helper B): warehouse/importers/grants.py not present yet; grants not loaded.
-        import warnings
+def _load_grants(con, sources: Path) -> None:
+    """Grant rounds, 2013 awards, Stockholm's returned stimulus grant, grant facts."""
+    from warehouse.importers.grants import load_grant_seeds
 
-        warnings.warn("warehouse.importers.grants missing: grant seeds not loaded", stacklevel=2)
-        return False
     load_grant_seeds(con, sources)
-    return True

@@ -79,7 +79,9 @@ def build_name_index(con) -> dict[str, str]:
 
 
 def resolve(name: str | None, index: dict[str, str]) -> str | None:
-    """The 4-digit code for a municipality name (or code, or "0180 Stockholm"), else None."""
+    """The 4-digit code for a municipality name (or code, or "0180 Stockholm"), else None.
+    A code followed by the name of another municipality ("0180 Göteborg") is None: see
+    `code_name_conflict`."""
     if name is None:
         return None
     s = normalise(name)
@@ -87,13 +89,34 @@ def resolve(name: str | None, index: dict[str, str]) -> str | None:
         return None
     m = _CODE.match(s)
     if m:
-        return index.get(m.group(1))
+        code = index.get(m.group(1))
+        if code is None or code_name_conflict(s, index):
+            return None
+        return code
     if len(s) == 3 and s.isdigit():     # a code that lost its leading zero (Excel)
         return index.get("0" + s)
     for key in candidates(name):
         if key in index:
             return index[key]
     return None
+
+
+def code_name_conflict(name: str, index: dict[str, str]) -> bool:
+    """True for "<code> <name>" where the name is not that code's municipality (a name that
+    resolves to another code, or to none)."""
+    s = normalise(name)
+    m = _CODE.match(s)
+    if not m or s == m.group(1):
+        return False
+    code = index.get(m.group(1))
+    rest = s[len(m.group(1)):].strip()
+    return code is None or resolve(rest, index) != code
+
+
+def same_municipality(code_text: str, name_text: str, index: dict[str, str]) -> bool:
+    """A code column and a name column of one row name the same municipality."""
+    code = resolve(code_text, index)
+    return code is not None and resolve(name_text, index) == code
 
 
 # Kolada's aggregate rows: averages, the whole country, counties, county councils, groups.

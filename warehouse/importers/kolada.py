@@ -20,7 +20,8 @@ Accepted formats (detected from the content, not the file name):
 
    and v3 (``https://api.kolada.se/v3/data/kpi/N00945/municipality/1860/year/2010``), the same
    data objects in an envelope that pages with ``next_url``/``previous_url`` (``null`` on the
-   last page); a value object may carry ``"isdeleted": false``::
+   last page); a value object may carry ``"isdeleted"``: values marked ``true`` (withdrawn by
+   Kolada) are skipped and counted, never imported::
 
        {"count": 1, "values": [{"kpi": "N00945", "municipality": "1860", "period": 2010,
                                 "values": [{"gender": "T", "count": 1, "status": "", "value": 20.3,
@@ -53,16 +54,21 @@ from warehouse.importers.common import (
 )
 from warehouse.importers.values import AreaTarget, KpiTarget, close_staged, import_values
 
+# Accepted header names per role, preferred first: with both a code and a name column the code
+# is the key (area_raw) and the name (area_name_raw) must agree with it.
+_AREA_CODE_NAMES = ("kommunkod", "municipality code", "municipality id", "kommun id", "kommunid")
+_AREA_NAME_NAMES = ("kommun/landsting", "kommun landsting", "kommun", "kommun/region", "kommunnamn",
+                    "municipality", "municipality name", "område")
 KOLADA_ROLES = Roles(
     required={
-        "area_raw": ("kommun/landsting", "kommun landsting", "kommun", "kommun/region", "kommunnamn",
-                     "kommunkod", "municipality", "municipality code", "municipality id", "område"),
+        "area_raw": _AREA_CODE_NAMES + _AREA_NAME_NAMES,
         "kpi_raw": ("nyckeltal", "variabelkod", "nyckeltal id", "nyckeltalsid", "kpi", "kpi id",
                     "kpi title", "nyckeltalskod"),
         "year_raw": ("år", "ar", "year", "period"),
         "value_raw": ("visat värde", "värde", "visat varde", "varde", "value", "visat värde (%)"),
     },
-    optional={"gender_raw": ("kön", "kon", "gender")},
+    optional={"gender_raw": ("kön", "kon", "gender"), "area_name_raw": _AREA_NAME_NAMES},
+    kinds={"area_raw": "code", "year_raw": "year", "value_raw": "number"},
 )
 
 _KOLADA_ID = re.compile(r"^[A-Z]\d{5}$")
@@ -97,6 +103,10 @@ class KpiResolver:
         self.kpi_by_title: dict[str, list[str]] = {}
         for k, t in self.kpi_titles.items():
             self.kpi_by_title.setdefault(_fold(t), []).append(k)
+        # KPI ids match whatever their case ("n20014" is N20014); the warehouse's spelling wins.
+        self.id_by_fold: dict[str, str] = {}
+        for k in list(self.cat) + list(self.kpi_titles):
+            self.id_by_fold[k.casefold()] = k
 
     def __call__(self, raws: list[str]) -> dict[str, KpiTarget]:
         return {raw: self.one(raw) for raw in raws}
@@ -130,13 +140,16 @@ class KpiResolver:
             return KpiTarget(None)
         if s in self.kpi_titles or s in self.cat:
             return self._target(s)
+        if s.casefold() in self.id_by_fold:
+            return self._target(self.id_by_fold[s.casefold()])
         ids = sorted(set(self.cat_by_title.get(s.casefold(), [])))
         if ids:
             return self._target(self._choose(s, ids))
         ids = sorted(self.kpi_by_title.get(s.casefold(), []))
         if ids:
             return self._target(ids[0])
-        if _KOLADA_ID.match(s):
+        if _KOLADA_ID.match(s.upper()):
+            s = s.upper()
             if not self.create_unknown:
                 return KpiTarget(None)
             self.summary.warnings.append(
@@ -186,11 +199,13 @@ class AreaResolver:
         return out
 
     def one(self, raw: str) -> AreaTarget:
-        from warehouse.names import is_aggregate, resolve
+        from warehouse.names import code_name_conflict, is_aggregate, resolve
 
         s = str(raw).strip()
         if not s:
             return AreaTarget()
+        if code_name_conflict(s, self.index):
+            return AreaTarget(conflict=True)
         code = resolve(s, self.index)
         if code:
             return AreaTarget(municipality_code=code)
@@ -204,12 +219,41 @@ class AreaResolver:
             return AreaTarget(benchmark=s)
         return AreaTarget()
 
+    def same(self, code_text: str, name_text: str) -> bool:
+        """A code column and a name column agree (aggregate rows: the same text or both
+        aggregates)."""
+        from warehouse.names import same_municipality
+
+        a, b = self.one(code_text), self.one(name_text)
+        if a.benchmark is not None or b.benchmark is not None:
+            return a.benchmark is not None and b.benchmark is not None
+        return same_municipality(code_text, name_text, self.index)
+
 
 # ---------------------------------------------------------------------------------------------
 # JSON
 
-def parse_kolada_json(path: Path, obj) -> tuple[pd.DataFrame, list[str]]:
-    """Kolada API v2/v3 data response(s) -> role columns and an entry label per row."""
+DELETED = "borttaget i Kolada, hoppades över (isdeleted: true, skipped)"
+
+
+def _json_text(path, label, what: str, v, *, number: bool = False) -> str | None:
+    """A JSON scalar as the text the SQL rules read: null -> None, strings as they are, numbers
+    as written (2010 -> '2010', 20.5 -> '20.5'). A boolean, list or object is refused (a
+    boolean is not a year or a value; `true` would otherwise read as 1)."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or isinstance(v, (list, dict)):
+        kind = "ett sanningsvärde (a boolean)" if isinstance(v, bool) else "en lista eller ett objekt (not a scalar)"
+        problem = "non-numeric value" if number else "invalid field"
+        raise ImportFailure(path, label, f"fältet {what!r} är {kind} ({problem})")
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e16 and what == "period" else repr(v)
+    return str(v)
+
+
+def parse_kolada_json(path: Path, obj) -> tuple[pd.DataFrame, list[str], int]:
+    """Kolada API v2/v3 data response(s) -> role columns, an entry label per row, and the number
+    of values skipped because Kolada marks them deleted (``"isdeleted": true``)."""
     if isinstance(obj, list) and obj and all(
             isinstance(p, dict) and isinstance(p.get("values"), list) and "kpi" not in p for p in obj):
         pages = obj                       # a list of response pages
@@ -229,6 +273,7 @@ def parse_kolada_json(path: Path, obj) -> tuple[pd.DataFrame, list[str]]:
             items.append((f"{prefix}values[{i}]", it))
     rows = {"area_raw": [], "kpi_raw": [], "year_raw": [], "value_raw": [], "gender_raw": []}
     labels: list[str] = []
+    deleted = 0
     for n, (where, it) in enumerate(items, start=1):
         label = f"post (entry) {n}, {where}"
         if not isinstance(it, dict):
@@ -242,18 +287,27 @@ def parse_kolada_json(path: Path, obj) -> tuple[pd.DataFrame, list[str]]:
                 raise ImportFailure(path, label, f"fältet {fld!r} saknas (missing field)")
         if not isinstance(it["values"], list):
             raise ImportFailure(path, label, "'values' är inte en lista (invalid values)")
+        area = _json_text(path, label, "municipality", it["municipality"])
+        kpi = _json_text(path, label, "kpi", it["kpi"])
+        year = _json_text(path, label, "period", it["period"])
         for j, v in enumerate(it["values"]):
+            where_v = f"{label}.values[{j}]"
             if not isinstance(v, dict) or "value" not in v:
-                raise ImportFailure(path, f"{label}.values[{j}]", "fältet 'value' saknas (missing field)")
-            val = v.get("value")
-            rows["area_raw"].append(None if it["municipality"] is None else str(it["municipality"]))
-            rows["kpi_raw"].append(None if it["kpi"] is None else str(it["kpi"]))
-            rows["year_raw"].append(None if it["period"] is None else str(it["period"]))
-            rows["value_raw"].append(None if val is None else (val if isinstance(val, str) else repr(val)))
-            rows["gender_raw"].append(v.get("gender"))
-            labels.append(f"{label}.values[{j}]")
+                raise ImportFailure(path, where_v, "fältet 'value' saknas (missing field)")
+            flag = v.get("isdeleted", False)
+            if flag not in (True, False, None):
+                raise ImportFailure(path, where_v, "fältet 'isdeleted' är inte true/false (invalid field)")
+            if flag is True:
+                deleted += 1
+                continue
+            rows["area_raw"].append(area)
+            rows["kpi_raw"].append(kpi)
+            rows["year_raw"].append(year)
+            rows["value_raw"].append(_json_text(path, where_v, "value", v.get("value"), number=True))
+            rows["gender_raw"].append(_json_text(path, where_v, "gender", v.get("gender")))
+            labels.append(where_v)
     df = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in rows.items()})
-    return df, labels
+    return df, labels, deleted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,8 +320,10 @@ def stage_kolada_file(con, path: Path, roles: Roles = KOLADA_ROLES, prefix: str 
     elif kind in ("xlsx", "xls"):
         sf = stage_excel(con, path, kind, roles, prefix)
     else:
-        df, labels = parse_kolada_json(path, load_json(path))
+        df, labels, deleted = parse_kolada_json(path, load_json(path))
         sf = stage_frame(con, path, kind, df, labels, prefix)
+        if deleted:
+            sf.skipped[DELETED] = deleted
     sf.sha256 = BackgroundHash(path)
     return sf
 
@@ -290,9 +346,11 @@ def import_kolada(con, paths, allow_unmapped: bool = False, source: str | None =
         for p in paths:
             staged.append(stage_kolada_file(con, p))
         sources = [source or f"Kolada (fil: {p.name})" for p in paths]
+        areas = AreaResolver(con)
         import_values(
             con, staged, summary,
-            resolve_areas=AreaResolver(con),
+            resolve_areas=areas,
+            check_area_pair=areas.same,
             resolve_kpis=KpiResolver(con, summary, create_unknown=True),
             allow_unmapped=allow_unmapped,
             sources=sources,
