@@ -787,15 +787,21 @@ def navbar(pathname: str | None, search: str | None, lang: str = "sv"):
 
 def safe_layout(fn):
     """Decorator for page layout functions: a failure becomes a friendly error box, never a
-    traceback or a blank page (the error is logged)."""
+    traceback or a blank page (the error is logged). A layout is a function of the warehouse
+    file and the URL's parameters, so a rendered layout is reused until the file changes
+    (dashboard.cache.per_warehouse; failures are not kept)."""
     import functools
     import logging
+
+    from dashboard.cache import per_warehouse
+
+    cached = per_warehouse()(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from dashboard.i18n import get_lang
         try:
-            return fn(*args, **kwargs)
+            return cached(*args, **kwargs)
         except Exception:  # noqa: BLE001 - shown as a message, logged with traceback
             logging.getLogger("dashboard").exception("layout %s failed", fn.__module__)
             lang = get_lang(kwargs)

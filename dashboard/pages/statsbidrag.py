@@ -16,6 +16,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard import figures as F
+from dashboard.cache import per_warehouse
 from dashboard.data import first, get_db, valid_code
 from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
 from styrkort import formats
@@ -338,13 +339,18 @@ def _update(rnd, code, lang):
     """Map round and history municipality: update in place and keep both in the URL."""
     from dash import ctx
 
-    db = get_db()
-    uptake = _uptake(db)
-    if uptake is None:
+    if not get_db().has_view("grant_uptake"):
         return no_update, no_update, no_update
     search = search_string(lang, round=rnd, code=code) or "?"
     if ctx.triggered_id == "statsbidrag-round":
-        return _map_content(uptake, rnd, lang), no_update, search
+        return _part_cached("map", rnd, lang), no_update, search
     if not valid_code(code):
         return no_update, no_update, no_update
-    return no_update, _history_content(uptake, code, lang), search
+    return no_update, _part_cached("history", code, lang), search
+
+
+@per_warehouse()
+def _part_cached(part, arg, lang):
+    """The map of a round or the history of a municipality, reused until the warehouse changes."""
+    uptake = _uptake(get_db())
+    return _map_content(uptake, arg, lang) if part == "map" else _history_content(uptake, arg, lang)

@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard import report as R
+from dashboard.cache import per_warehouse
 from dashboard.data import KPI_ID_RE, first, get_db, panel_rows, scorecard_data, valid_code
 from dashboard.i18n import get_lang, page_title, perspective_label, search_string, size_group_label, t, trend_label
 from styrkort import formats
@@ -240,7 +241,13 @@ def _update(code, kpis, lang):
     if not (valid_code(code) and db.municipality(code)):
         return no_update, no_update
     kpi_ids = parse_kpis(kpis or [], db)
-    return _charts(db, code, kpi_ids, lang), search_string(lang, code=code, kpis=",".join(kpi_ids)) or "?"
+    return _charts_cached(code, tuple(kpi_ids), lang), search_string(lang, code=code, kpis=",".join(kpi_ids)) or "?"
+
+
+@per_warehouse()
+def _charts_cached(code, kpi_ids, lang):
+    """The charts for (municipality, KPIs, language), reused until the warehouse changes."""
+    return _charts(get_db(), code, list(kpi_ids), lang)
 
 
 @callback(Output("trender-download", "data", allow_duplicate=True), Output("trender-msg", "children"),

@@ -1,0 +1,147 @@
+"""Reuse what a page computed from the warehouse until the warehouse file changes.
+
+The web process only reads the warehouse, and the file only changes by an atomic swap
+(`styrkort build`/`refresh`/`import` write a copy and rename it into place). So anything a page
+computes from the file plus its inputs (URL parameters, control values, language) is valid until
+the file's identity changes, and can be reused by every later request with the same inputs:
+
+    from dashboard.cache import per_warehouse
+
+    @per_warehouse()
+    def layout(code=None, year=None, lang=None, **_):
+        ...
+
+The key is (warehouse path, the file's identity = inode + mtime, the function, its arguments).
+After a swap the identity differs, so no old result is ever served for the new file; the old
+entries age out of the bounded LRU. Only successful results are kept (an exception propagates
+and nothing is stored). Concurrent first requests for the same key compute it once: the others
+wait for that result instead of all rendering the same page at the same moment (200 users
+opening the start page after a deploy).
+
+Cached results are shared between requests and threads, so callers must not mutate them (Dash
+only serialises a callback's return value). `STYRKORT_PAGE_CACHE=0` turns reuse off (e.g. to
+measure the uncached cost); `STYRKORT_PAGE_CACHE=N` sets the default size.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+DEFAULT_SIZE = 256
+
+
+def _enabled_size(maxsize: int | None) -> int:
+    env = os.environ.get("STYRKORT_PAGE_CACHE", "").strip()
+    if env.isdigit():
+        return int(env) if maxsize is None or int(env) == 0 else min(int(env), maxsize)
+    return DEFAULT_SIZE if maxsize is None else maxsize
+
+
+def warehouse_identity() -> tuple | None:
+    """(path, inode, mtime_ns) of the running app's warehouse file, or None outside an app
+    (then nothing is cached)."""
+    from dashboard.data import _file_stamp, db_path_from_context
+
+    try:
+        from flask import current_app
+        current_app.config  # noqa: B018 - raises outside an application context
+    except RuntimeError:
+        return None
+    path = Path(db_path_from_context())
+    stamp = _file_stamp(path)
+    return None if stamp is None else (str(path), *stamp)
+
+
+def _freeze(value):
+    """A hashable stand-in for an argument: lists/dicts (dcc.Store data) by their JSON text."""
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return ("json", json.dumps(value, sort_keys=True, default=str))
+
+
+class _Entry:
+    __slots__ = ("done", "value", "error")
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.value = None
+        self.error = None
+
+
+class PerWarehouseCache:
+    """A bounded LRU of results keyed by warehouse identity and arguments (thread-safe)."""
+
+    def __init__(self, fn, maxsize: int):
+        self.fn = fn
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, identity, args, kwargs):
+        return (identity, tuple(_freeze(a) for a in args),
+                tuple(sorted((k, _freeze(v)) for k, v in kwargs.items())))
+
+    def __call__(self, *args, **kwargs):
+        identity = warehouse_identity() if self.maxsize > 0 else None
+        if identity is None:
+            return self.fn(*args, **kwargs)
+        key = self.key(identity, args, kwargs)
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
+                owner = False
+            else:
+                entry = _Entry()
+                self._data[key] = entry
+                self.misses += 1
+                owner = True
+                while len(self._data) > self.maxsize:
+                    self._data.popitem(last=False)
+        if not owner:
+            entry.done.wait()
+            if entry.error is None:
+                return entry.value
+            return self.fn(*args, **kwargs)   # the first caller failed: try on our own
+        try:
+            entry.value = self.fn(*args, **kwargs)
+        except BaseException as exc:
+            entry.error = exc
+            with self._lock:
+                if self._data.get(key) is entry:
+                    del self._data[key]
+            raise
+        finally:
+            entry.done.set()
+        return entry.value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def per_warehouse(maxsize: int | None = None):
+    """Decorator: reuse the function's result for the same arguments until the warehouse file
+    changes. The wrapper has `.cache` (hits, misses, clear())."""
+    def deco(fn):
+        cache = PerWarehouseCache(fn, _enabled_size(maxsize))
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return cache(*args, **kwargs)
+        wrapper.cache = cache
+        return wrapper
+    return deco

@@ -1,0 +1,176 @@
+"""dashboard.cache.per_warehouse: a result is reused for the same arguments until the warehouse
+file is swapped; failures are not kept; concurrent first calls compute once; bounded."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import flask
+import pytest
+
+from dashboard.cache import per_warehouse, warehouse_identity
+from dashboard.data import CONFIG_KEY
+
+
+@pytest.fixture
+def app_ctx(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    wh.write_bytes(b"first")
+    app = flask.Flask("t")
+    app.config[CONFIG_KEY] = str(wh)
+    with app.app_context():
+        yield wh
+
+
+def _swap(path, content: bytes):
+    """Replace the file the way the build does: write a copy, rename it into place."""
+    tmp = path.with_suffix(".new")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+
+
+def test_same_arguments_computed_once_until_the_file_is_swapped(app_ctx):
+    calls = []
+
+    @per_warehouse()
+    def page(code, year=None, lang="sv"):
+        calls.append((code, year, lang))
+        return {"code": code, "n": len(calls)}
+
+    first = page("0180", year=2012)
+    assert page("0180", year=2012) is first
+    assert calls == [("0180", 2012, "sv")]
+    page("0180", year=2011)
+    page("0180", year=2012, lang="en")
+    assert len(calls) == 3
+    _swap(app_ctx, b"second")
+    again = page("0180", year=2012)
+    assert again is not first and again["n"] == 4
+    assert page.cache.hits == 1 and page.cache.misses == 4
+
+
+def test_identity_changes_with_the_swap_and_not_without(app_ctx):
+    a = warehouse_identity()
+    assert warehouse_identity() == a
+    _swap(app_ctx, b"first")          # same bytes, new file: a new identity all the same
+    assert warehouse_identity() != a
+
+
+def test_unhashable_arguments_are_keyed_by_value(app_ctx):
+    calls = []
+
+    @per_warehouse()
+    def urval(swaps, limit):
+        calls.append(1)
+        return len(swaps)
+
+    assert urval([["0180", "1480"]], {"max": 2}) == 1
+    assert urval([["0180", "1480"]], {"max": 2}) == 1
+    assert urval([["0180", "1481"]], {"max": 2}) == 1
+    assert len(calls) == 2
+
+
+def test_failures_are_not_kept(app_ctx):
+    outcomes = iter([RuntimeError("db busy"), "ok"])
+
+    @per_warehouse()
+    def page():
+        o = next(outcomes)
+        if isinstance(o, Exception):
+            raise o
+        return o
+
+    with pytest.raises(RuntimeError):
+        page()
+    assert page() == "ok"
+    assert page() == "ok"
+    assert len(page.cache) == 1
+
+
+def test_concurrent_first_calls_compute_once(app_ctx):
+    calls = []
+    app = flask.current_app._get_current_object()
+
+    @per_warehouse()
+    def slow(code):
+        calls.append(code)
+        time.sleep(0.2)
+        return code * 2
+
+    results = []
+
+    def worker():
+        with app.app_context():
+            results.append(slow("ab"))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results == ["abab"] * 8
+    assert calls == ["ab"]
+
+
+def test_bounded_least_recently_used(app_ctx):
+    @per_warehouse(maxsize=2)
+    def f(x):
+        return object()
+
+    a = f(1)
+    f(2)
+    assert f(1) is a          # 1 is now the most recent
+    f(3)                      # evicts 2
+    assert len(f.cache) == 2
+    assert f(1) is a
+    misses = f.cache.misses
+    f(2)
+    assert f.cache.misses == misses + 1
+
+
+def test_outside_an_app_nothing_is_cached():
+    calls = []
+
+    @per_warehouse()
+    def f():
+        calls.append(1)
+        return 1
+
+    f()
+    f()
+    assert calls == [1, 1]
+
+
+def test_switched_off_by_environment(app_ctx, monkeypatch):
+    monkeypatch.setenv("STYRKORT_PAGE_CACHE", "0")
+    calls = []
+
+    @per_warehouse()
+    def f():
+        calls.append(1)
+
+    f()
+    f()
+    assert calls == [1, 1]
+
+
+def test_safe_layout_reuses_a_rendered_layout_but_not_an_error_box(app_ctx):
+    from dashboard.components import safe_layout
+
+    calls = []
+    fail = [True]
+
+    @safe_layout
+    def layout(code=None, lang=None, **_):
+        calls.append(code)
+        if fail[0]:
+            raise RuntimeError("boom")
+        return f"page {code}"
+
+    box = layout(code="0180")
+    assert "page" not in str(box)       # the error box
+    fail[0] = False
+    assert layout(code="0180") == "page 0180"
+    assert layout(code="0180") == "page 0180"
+    assert calls == ["0180", "0180"]
