@@ -95,12 +95,12 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
 
 def _better_text(better, name_a, name_b, lang):
     if better == "a":
-        return f"◀ {name_a} {'bättre' if lang == 'sv' else 'better'}"
+        return "◀ " + t("jamfor_better_name", lang, name=name_a)
     if better == "b":
-        return f"{name_b} {'bättre' if lang == 'sv' else 'better'} ▶"
+        return t("jamfor_better_name", lang, name=name_b) + " ▶"
     if better == "same":
-        return "= " + ("lika" if lang == "sv" else "equal")
-    return "– " + ("ingen riktning / uppgift saknas" if lang == "sv" else "no direction / no data")
+        return "= " + t("jamfor_equal", lang)
+    return "– " + t("jamfor_no_direction_or_data", lang)
 
 
 def _muni_selectors(db, a, b, lang):
@@ -133,7 +133,7 @@ def _municipality_mode(db, a, b, year, lang):
     df = cmp["rows"]
     df["better_text"] = [_better_text(x, name_a, name_b, lang) for x in df["better"]]
     df["perspective_label"] = df["perspective"].map(lambda p: perspective_label(p, lang))
-    df["demo"] = df["is_demo"].map(lambda v: "demo" if v else "")
+    df["demo"] = df["is_demo"].map(lambda v: t("demo", lang) if v else "")
     n_a, n_b = int((df["better"] == "a").sum()), int((df["better"] == "b").sum())
     years = cmp["years"]
     when = t("jamfor_latest", lang) if cmp["latest"] else str(cmp["year"])
@@ -160,12 +160,13 @@ def _municipality_mode(db, a, b, year, lang):
     children.append(C.table_with_downloads(
         f"jamfor-{a}-{b}-{cmp['year'] or LATEST}", df,
         [C.col("perspective_label", t("kommun_col_persp", lang)),
-         C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
+         C.col("title", t("kommun_col_kpi", lang), flex=3, text_lang="sv"),
+         C.col("unit", t("unit", lang), text_lang="sv"),
          C.col("year", t("year", lang), "text"),
          C.col("value_a", name_a, "number", 1), C.col("value_b", name_b, "number", 1),
          C.col("diff", t("jamfor_diff", lang, a=name_a, b=name_b), "number", 1),
          C.col("better_text", t("jamfor_better", lang)), C.col("demo", t("demo", lang)),
-         C.col("source", t("source", lang))],
+         C.col("source", t("source", lang), text_lang="sv")],
         lang, caption=t("jamfor_table", lang), page_size=40))
     span = cmp["year"] if not cmp["latest"] else (
         f"{int(df['year'].min())}–{int(df['year'].max())}" if df["year"].nunique() > 1
@@ -181,7 +182,7 @@ def _comparison_table(part, name_a, name_b, lang):
     for r in part.to_dict("records"):
         r = {k: clean(v) for k, v in r.items()}
         cls = {"a": "sk-diff-better", "b": "sk-diff-better"}.get(r["better"], "")
-        title = [r["title"]] + ([" ", C.demo_badge(lang)] if r["is_demo"] else [])
+        title = [html.Span(r["title"], lang="sv")] + ([" ", C.demo_badge(lang)] if r["is_demo"] else [])
         body.append(html.Tr([
             html.Th(title, scope="row", className="fw-normal"),
             html.Td(str(int(r["year"]))),
@@ -277,7 +278,8 @@ def _unit_mode(db, unit_a, unit_b, lang):
     wide = wide.dropna(subset=["value_a", "value_b"], how="all")
     children.append(C.table_with_downloads(
         f"enheter-{ua['unit_id']}-{ub['unit_id']}", wide,
-        [C.col("title", t("kommun_col_kpi", lang), flex=3), C.col("unit", t("unit", lang)),
+        [C.col("title", t("kommun_col_kpi", lang), flex=3, text_lang="sv"),
+         C.col("unit", t("unit", lang), text_lang="sv"),
          C.col("period", t("jamfor_month", lang)),
          C.col("value_a", ua["name"], "number", 1), C.col("value_b", ub["name"], "number", 1)],
         lang, caption=t("jamfor_units_table", lang), page_size=24))
