@@ -14,7 +14,7 @@ from pathlib import Path
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import components
+from dashboard import components, urlcheck
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -75,6 +75,8 @@ def shell():
         html.Main(dash.page_container, id="main", className="container-xxl pb-5", tabIndex="-1"),
         html.Footer(id="sk-footer", className="container-xxl py-3 border-top small text-body-secondary"),
         html.Div(id="sk-lang-sink", hidden=True),
+        # the municipality this browser viewed last (the "Trender" menu item opens it)
+        dcc.Store(id="sk-last-municipality", storage_type="local"),
     ])
 
 
@@ -116,11 +118,22 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
         Output("sk-footer", "children"),
         Input("_pages_location", "pathname"),
         Input("_pages_location", "search"),
+        Input("sk-last-municipality", "data"),
     )
-    def _header(pathname, search):
+    def _header(pathname, search, last_code):
+        from dashboard.data import get_db, valid_code
         lang = get_lang(search)
         footer = [t("app_title", lang), " · ", t("footer_sources", lang)]
-        return components.navbar(pathname, search, lang), footer
+        if not (valid_code(last_code) and get_db().municipality(last_code)):
+            last_code = None
+        return components.navbar(pathname, search, lang, last_code), footer
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="styrkort", function_name="rememberMunicipality"),
+        Output("sk-last-municipality", "data"),
+        Input("_pages_location", "pathname"),
+        Input("_pages_location", "search"),
+    )
 
     # <html lang> follows ?lang (asset function: no inline script, CSP-safe)
     app.clientside_callback(
@@ -130,6 +143,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     )
 
     app.server.after_request(security_headers(app))
+    urlcheck.install(app)  # unknown pages, codes, units, years: HTTP 404 (the page explains)
     return app
 
 

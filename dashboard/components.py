@@ -758,16 +758,18 @@ NAV = [  # (path, i18n key)
 ]
 
 
-def navbar(pathname: str | None, search: str | None, lang: str = "sv"):
-    """The header: brand, main menu (keeps ?lang) and the language switch."""
+def navbar(pathname: str | None, search: str | None, lang: str = "sv", last_code: str | None = None):
+    """The header: brand, main menu (keeps ?lang) and the language switch. `last_code`: the
+    municipality the user viewed last (the "Trender" item opens it; without it, a chooser)."""
     from dashboard.i18n import switch_lang_href
 
     pathname = pathname or "/"
     items = []
     for path, key in NAV:
         active = pathname == path or (path != "/" and pathname.startswith(path + "/"))
+        params = {"code": last_code} if path == "/trender" and last_code else {}
         items.append(html.Li(dcc.Link(
-            t(key, lang), href=href(path, lang),
+            t(key, lang), href=href(path, lang, **params),
             className="nav-link active fw-semibold text-decoration-underline" if active
             else "nav-link"), className="nav-item"))
     return html.Header(

@@ -5,6 +5,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var en = /(^|[?&])lang=en(&|$)/.test(search || "");
       document.documentElement.lang = en ? "en" : "sv";
       return "";
+    },
+    /* The municipality on screen (/kommun/1480, /trender?code=1480), kept in localStorage by a
+       dcc.Store so the "Trender" menu item can open it; other pages leave it unchanged. */
+    rememberMunicipality: function (pathname, search) {
+      var m = /^\/kommun\/([0-9]{4})\/?$/.exec(pathname || "");
+      if (!m && /^\/trender\/?$/.test(pathname || "")) {
+        m = /(?:^|[?&])code=([0-9]{4})(?:&|$)/.exec(search || "");
+      }
+      return m ? m[1] : window.dash_clientside.no_update;
     }
   }
 });

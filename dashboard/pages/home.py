@@ -11,6 +11,7 @@ from dashboard.data import (first, get_db, municipalities_geojson, map_data, map
                             valid_code, valid_measure)
 from dashboard.i18n import get_lang, href, page_title, search_string, t, tn
 from dashboard.search import search, search_entries
+from dashboard.urlcheck import year_notice
 from styrkort import formats
 
 dash.register_page(__name__, path="/", title=page_title("nav_home"), name="Start", order=0)
@@ -109,6 +110,7 @@ def layout(measure=None, year=None, lang=None, **_):
 
     years = measure_years(db, measure)
     yr = parse_year(year, years) or (years[-1] if years else None)
+    notice = year_notice(year, years, yr, lang)
     controls = dbc.Row([
         dbc.Col(C.labelled_select("home-measure", t("map_measure", lang), measures, measure), md=8),
         dbc.Col(C.labelled_select("home-year", t("year", lang),
@@ -116,6 +118,7 @@ def layout(measure=None, year=None, lang=None, **_):
     ], className="mb-2 g-3")
     children.append(html.H2(t("map_title", lang), className="h4 mt-2"))
     children.append(controls)
+    children.append(notice)
     if yr is None:
         children.append(C.empty_state(t("missing", lang)))
         return html.Div(children)
@@ -144,6 +147,15 @@ def layout(measure=None, year=None, lang=None, **_):
             lang, caption=label, page_size=15),
     ]
     return html.Div(children)
+
+
+def valid_years(db, params: dict) -> list[int] | None:
+    """The years ?year= may name (dashboard.urlcheck): those of the measure on the map."""
+    measure = first(params.get("measure"))
+    if not valid_measure(db, measure):
+        measures = map_measures(db)
+        measure = measures[0]["value"] if measures else None
+    return measure_years(db, measure) if measure else None
 
 
 def _entries(db):

@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, clean, first, get_db, parse_year, valid_code
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, t
+from dashboard.urlcheck import year_notice
 
 dash.register_page(__name__, path="/jamfor", title=page_title("nav_jamfor"), name="Jämför", order=2)
 
@@ -114,19 +115,35 @@ def _muni_selectors(db, a, b, lang):
     ], className="g-3 mb-3")
 
 
+def valid_years(db, params: dict) -> list[int] | None:
+    """The years ?year= may name (dashboard.urlcheck): the two municipalities' common years."""
+    a, b = first(params.get("a")), first(params.get("b"))
+    if params.get("unit_a") or params.get("unit_b") or not (valid_code(a) and valid_code(b)) or a == b:
+        return None
+    return compare_municipalities(db, a, b)["years"]
+
+
 def _municipality_mode(db, a, b, year, lang):
-    a = first(a) if valid_code(a) and db.municipality(first(a)) else None
-    b = first(b) if valid_code(b) and db.municipality(first(b)) else None
+    asked = [first(a), first(b)]
+    a = first(a) if valid_code(first(a)) and db.municipality(first(a)) else None
+    b = first(b) if valid_code(first(b)) and db.municipality(first(b)) else None
     children = [
         html.P([t("jamfor_lead", lang), " ",
                 dcc.Link(t("jamfor_to_units", lang), href=href("/jamfor", lang, mode="units"))]),
         _muni_selectors(db, a, b, lang),
     ]
+    bad = [str(x)[:40] for x, ok in zip(asked, (a, b)) if x and not ok]
+    if bad:
+        children.append(C.error_state(t("jamfor_unknown_code", lang, codes=", ".join(bad))))
     if not (a and b):
         children.append(C.empty_state(t("jamfor_pick_two", lang)))
         return children
+    if a == b:
+        children.append(C.alert(t("jamfor_same_twice", lang, name=db.municipality_name(a)), "warning"))
+        return children
     name_a, name_b = db.municipality_name(a), db.municipality_name(b)
     cmp = compare_municipalities(db, a, b, year)
+    children.append(year_notice(year, cmp["years"], cmp["year"], lang))
     if not cmp["years"] or cmp["rows"].empty:
         children.append(C.empty_state(t("jamfor_no_common", lang)))
         return children
@@ -234,6 +251,9 @@ def _unit_mode(db, unit_a, unit_b, lang):
         if bad:
             children.append(C.error_state(t("jamfor_unknown_unit", lang, ids=", ".join(bad))))
         children.append(C.empty_state(t("jamfor_pick_two_units", lang)))
+        return children
+    if ua["unit_id"] == ub["unit_id"]:
+        children.append(C.alert(t("jamfor_same_twice", lang, name=ua["name"]), "warning"))
         return children
     df = unit_series(db, ua["unit_id"], ub["unit_id"])
     if df.empty:

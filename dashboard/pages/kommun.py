@@ -16,6 +16,7 @@ from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db, panel_rows, scorecard_data, status_counts, valid_code
 from dashboard.data import FACTORS_FOR, success_factors
 from dashboard.i18n import factor_text, get_lang, href, perspective_label, request_lang, search_string, size_group_label, t, trend_label
+from dashboard.urlcheck import year_notice
 from styrkort import formats
 
 
@@ -364,7 +365,17 @@ def layout(code=None, year=None, lang=None, alla=None, **_):
     d = scorecard_data(db, code, year, lang)
     if not d["found"]:
         return not_found(code, lang)
-    return render(d, lang, show_all=first(alla) == "1")
+    page = render(d, lang, show_all=first(alla) == "1")
+    notice = year_notice(year, d["years"], d["year"], lang)
+    if notice is not None:
+        page.children.insert(4, notice)  # under the header
+    return page
+
+
+def valid_years(db, params: dict) -> list[int] | None:
+    """The years ?year= may name (dashboard.urlcheck): the municipality's scorecard years."""
+    d = scorecard_data(db, params.get("code"), None)
+    return d["years"] if d["found"] else None
 
 
 def render(d, lang, show_all=False):

@@ -15,6 +15,7 @@ from dashboard import components as C
 from dashboard import figures as F
 from dashboard.data import get_db, parse_year
 from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
+from dashboard.urlcheck import year_notice
 from styrkort import formats
 
 dash.register_page(__name__, path="/kostnad", title=page_title("nav_kostnad"), name="Kostnad")
@@ -56,6 +57,11 @@ def formula_in_words(terms, lang: str) -> str:
 
 def _where_default(db, view):
     return " WHERE is_default" if "is_default" in db.columns(view) else ""
+
+
+def valid_years(db, params: dict) -> list[int] | None:
+    """The years ?year= may name (dashboard.urlcheck)."""
+    return cost_years(db) or None
 
 
 def cost_years(db) -> list[int]:
@@ -244,9 +250,10 @@ def layout(year=None, lang=None, **_):
     years = cost_years(db)
     if not years:
         return html.Div([head, alert(t("kostnad_no_years", lang), "secondary")])
-    year = parse_year(year, years) or years[-1]
+    asked, year = year, parse_year(year, years) or years[-1]
     return html.Div([
         head,
+        year_notice(asked, years, year, lang),
         dcc.Store(id="kostnad-lang", data=lang),
         dcc.Location(id="kostnad-loc", refresh="callback-nav"),
         html.Div([html.Label(t("kostnad_year", lang), htmlFor="kostnad-year", className="form-label"),

@@ -23,7 +23,6 @@ from styrkort import formats
 
 dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender")
 
-DEFAULT_CODE = "1480"       # Göteborg, the Balansen municipality (seed 002)
 MAX_KPIS = 12
 
 
@@ -168,10 +167,11 @@ def layout(code=None, kpis=None, lang=None, **_):
         return html.Div([head, alert(t("view_missing", lang, view="municipalities"), "secondary")])
     asked = first(code)
     notes = []
+    # no municipality of its own: a chooser, never somebody else's municipality
     if not (valid_code(asked) and db.municipality(asked)):
         if asked:
-            notes.append(alert(t("trender_bad_code", lang, c=str(asked)[:20], n=db.municipality_name(DEFAULT_CODE)), "info"))
-        asked = DEFAULT_CODE if db.municipality(DEFAULT_CODE) else muni["municipality_code"].iloc[0]
+            notes.append(alert(t("trender_bad_code", lang, c=str(asked)[:20]), "warning"))
+        asked = None
     code = asked
     kpi_ids = parse_kpis(kpis, db) if kpis else default_kpis(db)
     kp = municipal_kpis(db)
@@ -187,9 +187,10 @@ def layout(code=None, kpis=None, lang=None, **_):
         dcc.Download(id="trender-download"),
         dbc.Row([
             dbc.Col([dbc.Label(t("municipality", lang), html_for="trender-code"),
-                     dbc.Select(id="trender-code", value=code,
-                                options=[{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
-                                         for r in muni.itertuples()])], md=4),
+                     dbc.Select(id="trender-code", value=code or "",
+                                options=([] if code else [{"label": t("trender_choose_option", lang), "value": ""}])
+                                + [{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
+                                   for r in muni.itertuples()])], md=4),
             dbc.Col(html.Fieldset([
                 html.Legend(t("trender_kpis", lang), className="form-label fs-6 mb-1"),
                 # checkboxes grouped in a scrolling box: labelled, keyboard operable, shareable
@@ -224,6 +225,8 @@ def layout(code=None, kpis=None, lang=None, **_):
 
 
 def _charts(db, code, kpi_ids, lang):
+    if not code:
+        return [alert(t("trender_choose", lang), "info")]
     if not kpi_ids:
         return [alert(t("trender_none", lang), "secondary")]
     charts = build_charts(db, code, kpi_ids, lang)

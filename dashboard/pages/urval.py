@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from dashboard import components as C
 from dashboard.data import first, get_db, parse_year, valid_code
 from dashboard.i18n import get_lang, href, page_title, size_group_label, t
+from dashboard.urlcheck import year_notice
 
 dash.register_page(__name__, path="/urval", title=page_title("nav_urval"),
                    name="Rangordning och urval")
@@ -324,6 +325,11 @@ def _controls(years, year, max_per_county, swaps, ranked, items, lang):
 
 
 @C.safe_layout
+def valid_years(db, params: dict) -> list[int] | None:
+    """The years ?year= may name (dashboard.urlcheck): those of the composite index."""
+    return db.years("composite_index") or None
+
+
 def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     lang = get_lang({"lang": lang})
     db = get_db()
@@ -331,7 +337,7 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     head = C.page_heading(t("nav_urval", lang), t("urval_lead", lang))
     if not years:
         return html.Div([head, alert(t("view_missing", lang, view="composite_index"), "secondary")])
-    year = parse_year(year, years) or years[-1]
+    asked, year = year, parse_year(year, years) or years[-1]
     k = parse_max(max_per_county)
     swap_list = parse_swaps(swaps)
     ranked = ranked_index(db, year)
@@ -342,6 +348,7 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     state = {"year": year, "max_per_county": k, "swaps": swap_list, "lang": lang}
     return html.Div([
         head,
+        year_notice(asked, years, year, lang),
         dcc.Store(id="urval-state", data=state),
         dcc.Location(id="urval-loc", refresh="callback-nav"),
         _controls(years, year, k, swap_list, ranked, items, lang),

@@ -217,6 +217,53 @@ def test_unknown_codes_are_friendly(open_page, built_db, path, shown):
     assert sql(built_db, "SELECT count(*) FROM kpis")[0][0] > 0
 
 
+@pytest.mark.parametrize("path", ["/kommun/9999", "/finns/inte", "/kommun/0180?year=1800"])
+def test_unknown_things_answer_http_404_with_the_friendly_page(server_url, path):
+    status, _headers, body = http_get(server_url + path)
+    assert status == 404 and "react-entry-point" in body
+
+
+def test_out_of_range_year_says_so(open_page, built_db):
+    first, last = sql(built_db, "SELECT min(year), max(year) FROM scorecard WHERE municipality_code = '0180' "
+                                "AND value IS NOT NULL")[0]
+    d = open_page("/kommun/0180?year=1800")
+    text = wait_for_text(d, "Det finns inga uppgifter för år 1800")
+    assert f"Uppgifter finns för {first}–{last}; sidan visar {last}." in text
+    assert h1(d) == "Stockholm"
+    d = open_page("/urval?year=1800")
+    wait_for_text(d, "Det finns inga uppgifter för år 1800")
+    d = open_page(f"/kommun/0180?year={last}")
+    assert "Det finns inga uppgifter" not in body_text(d)
+
+
+def test_jamfor_same_municipality_twice_says_so(open_page):
+    d = open_page("/jamfor?a=0180&b=0180")
+    text = wait_for_text(d, "Stockholm är vald två gånger")
+    assert "är bättre på" not in text
+
+
+def test_trender_menu_opens_the_last_municipality_viewed(open_page, browser, server_url):
+    browser.get(server_url + "/om")
+    browser.execute_script("window.localStorage.clear()")
+    d = open_page("/om")
+    link = d.find_element("xpath", "//nav//a[normalize-space()='Trender']")
+    assert link.get_attribute("href").endswith("/trender")   # nobody viewed yet: the chooser
+    d = open_page("/trender")
+    wait_for_text(d, "Välj en kommun för att se dess trenddiagram")
+    assert "Göteborg" not in d.find_element("id", "trender-charts").text
+    open_page("/kommun/0509")
+    link = wait_for(lambda: (lambda a: a if a.get_attribute("href").endswith("/trender?code=0509") else None)(
+        d.find_element("xpath", "//nav//a[normalize-space()='Trender']")), 20, "Trender link with code=0509")
+    click(d, link)
+    wait_for(lambda: d.current_url.endswith("/trender?code=0509"), 20, "navigation to /trender?code=0509")
+    wait_rendered(d)
+    assert d.find_element("id", "trender-code").get_attribute("value") == "0509"
+    # another visit (new page load) still remembers it
+    d = open_page("/om")
+    assert wait_for(lambda: d.find_element("xpath", "//nav//a[normalize-space()='Trender']")
+                    .get_attribute("href").endswith("/trender?code=0509"), 20, "remembered code")
+
+
 def test_unknown_path_is_a_friendly_404(open_page):
     d = open_page("/finns/inte")
     assert h1(d) == "Sidan finns inte"
