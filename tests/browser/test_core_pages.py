@@ -230,7 +230,7 @@ def test_out_of_range_year_says_so(open_page, built_db):
     text = wait_for_text(d, "Det finns inga uppgifter för år 1800")
     assert f"Uppgifter finns för {first}–{last}; sidan visar {last}." in text
     assert h1(d) == "Stockholm"
-    d = open_page("/urval?year=1800")
+    d = open_page("/kostnad?year=1800")
     wait_for_text(d, "Det finns inga uppgifter för år 1800")
     d = open_page(f"/kommun/0180?year={last}")
     assert "Det finns inga uppgifter" not in body_text(d)
