@@ -121,7 +121,8 @@ def install(app) -> None:
 # -- on the page ---------------------------------------------------------------------------------------
 
 def year_notice(asked, years: list[int], shown: int | None, lang: str):
-    """The message a page shows when ?year= asks for a year it has no data for; None otherwise."""
+    """The message a page shows when ?year= asks for a year it has no data for; None otherwise.
+    `shown`: the year the page shows instead (None: each indicator's latest value)."""
     if asked is None or asked == "" or not years:
         return None
     if isinstance(asked, list):
@@ -129,6 +130,9 @@ def year_notice(asked, years: list[int], shown: int | None, lang: str):
     year = parse_year_param(asked)
     if year is not None and year in years:
         return None
-    text = t("year_not_available", lang, asked=str(asked)[:12], first=min(years), last=max(years),
-             shown=shown if shown is not None else t("missing", lang))
+    if shown is None:   # e.g. the scorecard's default: each indicator's latest value
+        text = t("year_not_available_latest", lang, asked=str(asked)[:12], first=min(years), last=max(years))
+    else:
+        text = t("year_not_available", lang, asked=str(asked)[:12], first=min(years), last=max(years),
+                 shown=shown)
     return html.Div(text, className="alert alert-warning mb-3 sk-year-notice", role="alert")
