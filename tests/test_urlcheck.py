@@ -9,8 +9,14 @@ import pytest
 
 @pytest.fixture(scope="module")
 def client(built_db):
+    import dash
+
     from dashboard.app import create_app
 
+    # A test that imported a page module as `dashboard.pages.x` registered it a second time
+    # (Dash loads pages as `pages.x`); Dash then refuses every page with "duplicate paths".
+    for key in [k for k in dash.page_registry if k.startswith("dashboard.pages.")]:
+        del dash.page_registry[key]
     app = create_app(built_db)
     with app.server.test_client() as c:
         yield c
