@@ -298,6 +298,30 @@ def for_screen(fig: go.Figure) -> go.Figure:
     return f
 
 
+EXPORT_WIDTH, EXPORT_HEIGHT = 1400, 800
+
+
+def export_spec(fig: go.Figure, filename: str, fail_text: str = "") -> dict:
+    """What the browser needs to turn the on-screen chart (for_screen) into the exported PNG:
+    the export figure's title, source line, legend and fonts, margins that keep the title off
+    the image's edge, the pixel size and the file name (without .png)."""
+    lay = fig.to_plotly_json()["layout"]
+    keep = {k: lay[k] for k in ("title", "annotations", "legend", "font", "height") if k in lay}
+    margin = dict(lay.get("margin") or {})
+    margin["l"] = max(int(margin.get("l") or 0), 96)   # room for the y-axis title too
+    margin["r"] = max(int(margin.get("r") or 0), 48)
+    keep["margin"] = margin
+    title = dict(keep.get("title") or {})
+    if title:
+        # 'container' x = 0 would put the first letter on the edge: start at the plot's left margin
+        title.update({"xref": "paper", "x": 0, "xanchor": "left"})
+        keep["title"] = title
+    keep["height"] = EXPORT_HEIGHT
+    keep["width"] = EXPORT_WIDTH
+    return {"layout": keep, "width": EXPORT_WIDTH, "height": EXPORT_HEIGHT, "filename": filename,
+            "fail": fail_text}
+
+
 def figure_png(fig: go.Figure, width: int = 1400, height: int = 800, scale: float = 1.0) -> bytes:
     """Render a figure to PNG with kaleido 1.x (needs a Chrome; see dashboard.report.ensure_browser)."""
     from dashboard.report import ensure_browser

@@ -292,3 +292,24 @@ def test_pages_on_an_empty_warehouse(tmp_path, pages):
         out = _render(app, pages[name], year="abc", code="9999", kpis="<script>", max_per_county="-1")
         assert "Lagret kunde inte läsas" not in out, name
         assert "<script>" not in out, name
+
+
+def test_export_spec_keeps_title_and_source_with_margins():
+    """The browser-made PNG gets the export figure's title and source line, 1400 x 800 px,
+    margins that keep text off the edges, and the file name it is saved under."""
+    import plotly.graph_objects as go
+
+    from dashboard import figures as F
+
+    fig = F.base_layout(go.Figure(go.Scatter(x=[2011, 2012], y=[1, 2])), "sv", big=True,
+                        source="Källa: SCB, 2011–2012")
+    fig.update_layout(title={"text": "Kostnad per brukare", "x": 0}, margin={"l": 10, "r": 20})
+    spec = F.export_spec(fig, "styrkort_0180_N21005", "PNG misslyckades: ")
+    lay = spec["layout"]
+    assert (spec["width"], spec["height"], lay["width"], lay["height"]) == (1400, 800, 1400, 800)
+    assert spec["filename"] == "styrkort_0180_N21005" and spec["fail"] == "PNG misslyckades: "
+    assert lay["title"]["text"] == "Kostnad per brukare"
+    assert lay["title"]["xref"] == "paper"          # starts at the plot, not the image edge
+    assert lay["margin"]["l"] >= 48 and lay["margin"]["r"] >= 48
+    assert [a["text"] for a in lay["annotations"]] == ["Källa: SCB, 2011–2012"]
+    assert "template" not in lay                      # the screen figure already has it

@@ -1,6 +1,39 @@
 /* Clientside helpers (served from /assets, so the CSP needs no inline script). */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   styrkort: {
+    /* A chart's PNG made by Plotly in the browser: the figure on screen with the export layout
+       (title, source, margins) from figures.export_spec, downloaded as <filename>.png. */
+    pngExport: function (nClicks, figure, spec) {
+      if (!nClicks || !figure || !spec) {
+        return window.dash_clientside.no_update;
+      }
+      var fail = function (e) { return (spec.fail || "") + String((e && e.message) || e || ""); };
+      var layout = Object.assign({}, figure.layout || {}, spec.layout);
+      // plotly.js arrives with the first chart (Dash loads it lazily): wait for it briefly
+      var plotly = new Promise(function (resolve, reject) {
+        var waited = 0;
+        (function poll() {
+          if (window.Plotly && window.Plotly.toImage) { resolve(window.Plotly); return; }
+          if ((waited += 100) > 15000) { reject(new Error("Plotly")); return; }
+          setTimeout(poll, 100);
+        })();
+      });
+      return plotly
+        .then(function (P) {
+          return P.toImage({data: figure.data || [], layout: layout},
+                           {format: "png", width: spec.width, height: spec.height});
+        })
+        .then(function (url) {
+          var a = document.createElement("a");
+          a.href = url;
+          a.download = spec.filename + ".png";
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+          return "";
+        })
+        .catch(fail);
+    },
     setLang: function (search) {
       var en = /(^|[?&])lang=en(&|$)/.test(search || "");
       document.documentElement.lang = en ? "en" : "sv";

@@ -11,7 +11,7 @@ from datetime import date
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard import figures as F
@@ -136,7 +136,7 @@ def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True)
 # ---------------------------------------------------------------- layout
 
 
-def _chart_card(i, n, kpi, fig, cap, verdict, lang):
+def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
     kid = kpi["kpi_id"]
     return html.Section([
         html.Div([
@@ -153,6 +153,9 @@ def _chart_card(i, n, kpi, fig, cap, verdict, lang):
         html.Small(cap, className="sk-source text-body-secondary d-block"),
         dbc.Button(t("trender_png", lang), id={"type": "trender-png", "index": kid}, color="primary", outline=True,
                    size="sm", className="mt-2 sk-no-present"),
+        dcc.Store(id={"type": "trender-export", "index": kid},
+                  data=F.export_spec(fig, f"styrkort_{code}_{kid}", t("trender_png_fail", lang, e=""))),
+        html.Div(id={"type": "trender-png-msg", "index": kid}, role="status", className="small sk-no-present"),
     ], className="sk-trend-chart mb-5", id={"type": "trender-card", "index": i},
         **{"aria-labelledby": f"trender-h-{i}"})
 
@@ -230,7 +233,7 @@ def _charts(db, code, kpi_ids, lang):
     if not kpi_ids:
         return [alert(t("trender_none", lang), "secondary")]
     charts = build_charts(db, code, kpi_ids, lang)
-    return [_chart_card(i, len(charts), kpi, fig, cap, v, lang) for i, (kpi, fig, cap, v) in enumerate(charts)]
+    return [_chart_card(i, len(charts), kpi, fig, cap, v, lang, code) for i, (kpi, fig, cap, v) in enumerate(charts)]
 
 
 # ---------------------------------------------------------------- callbacks
@@ -253,23 +256,17 @@ def _charts_cached(code, kpi_ids, lang):
     return _charts(get_db(), code, list(kpi_ids), lang)
 
 
-@callback(Output("trender-download", "data", allow_duplicate=True), Output("trender-msg", "children"),
-          Input({"type": "trender-png", "index": ALL}, "n_clicks"),
-          State("trender-code", "value"), State("trender-lang", "data"), prevent_initial_call=True)
-def _png(clicks, code, lang):
-    trig = ctx.triggered_id
-    if not trig or not any(clicks or []):
-        return no_update, no_update
-    db = get_db()
-    kid = trig["index"]
-    if not (valid_code(code) and db.valid_kpi_id(kid)):
-        return no_update, no_update
-    (kpi, fig, cap, verdict), = build_charts(db, code, [kid], lang)
-    try:
-        png = F.figure_png(fig, 1400, 800)
-    except Exception as e:  # noqa: BLE001 - no browser, kaleido error: say so
-        return no_update, alert(t("trender_png_fail", lang, e=str(e)[:200]))
-    return dcc.send_bytes(png, f"styrkort_{code}_{kid}.png"), ""
+# A chart's PNG is drawn by Plotly in the browser from the figure already on screen plus the
+# export's title, source line and margins (figures.export_layout): no server round trip, no
+# Chrome started on the server. Asset function styrkort.pngExport (CSP: no inline script).
+clientside_callback(
+    ClientsideFunction(namespace="styrkort", function_name="pngExport"),
+    Output({"type": "trender-png-msg", "index": MATCH}, "children"),
+    Input({"type": "trender-png", "index": MATCH}, "n_clicks"),
+    State({"type": "trender-graph", "index": MATCH}, "figure"),
+    State({"type": "trender-export", "index": MATCH}, "data"),
+    prevent_initial_call=True,
+)
 
 
 def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from pathlib import Path
 
@@ -274,8 +275,23 @@ def test_trender_png_export(f_server, f_browser, f_downloads):
     before = {p.name for p in f_downloads.iterdir()}
     button = f_browser.find_elements("xpath", "//button[contains(., 'Ladda ner PNG')]")[0]
     f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
+    kid = json.loads(button.get_attribute("id"))["index"]
     path = wait_file(f_downloads, ".png", before, timeout=90)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "0180" in path.name
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    # named like the file the server used to make: styrkort_<code>_<kpi>.png, 1400 x 800 px
+    assert path.name == f"styrkort_0180_{kid}.png"
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1400, 800)
+    # a real chart (many colours), and nothing drawn in the outer 20 px: the title keeps off the edge
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(data)).convert("RGB")
+    assert len(img.getcolors(maxcolors=1_000_000) or []) > 20
+    edge = [img.getpixel((x, y)) for x in range(20) for y in range(0, 800, 4)]
+    assert all(min(p) > 240 for p in edge), "something is drawn on the image's left edge"
+    # drawn in the browser: no error shown under the button
+    assert not inner_text(f_browser, json.dumps({"index": kid, "type": "trender-png-msg"},
+                                                 separators=(",", ":"))).strip()
 
 
 def test_urval_year_change_updates_url_and_back_button_restores(f_server, f_browser, built_db):
