@@ -14,8 +14,10 @@ Rules:
   Validate them first with ``valid_code``/``parse_year``/``db.valid_kpi_id``.
 - Small lookups (municipalities, kpis, which views exist) are cached per connection; the
   connection (and its caches) is reopened when the file is replaced (``styrkort build``).
-- Pages degrade gracefully: ``db.has_view(name)`` says whether a (mart) view exists and
-  ``db.query_view(...)`` returns ``None`` instead of raising when it does not.
+- Pages read marts and format them; there is no "mart, else raw kpi_values" second path. A
+  missing mart is a clear message: ``db.has_view(name)`` says whether a (mart) view exists,
+  ``db.query_view(...)`` returns ``None`` instead of raising, and the page shows
+  ``components.mart_missing(view)`` ("Kör `styrkort refresh`").
 
 ``scorecard_data(db, code, year, lang)`` is the plain data fetch behind /kommun/<code>
 (benchmarked by benchmarks/dashboard_*.py): two point reads (the scorecard_series mart for the
@@ -371,8 +373,9 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
       JSON-safe dicts: what the page iterates; DataFrame.to_dict is slow at ~550 KPIs),
       units (list of dicts), missing (list of view names that were not available).
     Two point reads (scorecard_series for the KPIs' series and trends, scorecard for the chosen
-    year) plus per-process cached lookups; a warehouse without scorecard_series falls back to
-    one aggregating query on the scorecard mart, one without marts to raw kpi_values.
+    year) plus per-process cached lookups. Without those marts there is no second way to the
+    figures: the KPI rows come without values and `missing` names the marts (the page says
+    "Kör `styrkort refresh`").
     """
     code = first(code)
     if not valid_code(code):
@@ -383,10 +386,10 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     missing: list[str] = []
 
     asked = parse_year(year)
-    read = _read_series(db, code, asked) if db.has_view("scorecard") else None
+    read = _read_series(db, code, asked)
     if read is None:
-        missing.append("scorecard")
-        read = _read_aggregated(db, None, code, asked)
+        missing += [v for v in ("scorecard", "scorecard_series") if not db.has_view(v)] or ["scorecard"]
+        read = ({}, {}, [], None)
     by_kpi, trends, years, chosen = read
     if not db.has_view("trends"):
         missing.append("trends")
@@ -490,11 +493,8 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
     the scorecard mart cannot be read. by_kpi: kpi_id -> (spark_years, spark_values, chosen-year
     dict or None); trends: kpi_id -> verdict; years: the municipality's years with a value;
     chosen: `asked` if it is one of them, else None: each KPI's latest year (`is_latest`)."""
-    if not db.has_view("scorecard_series"):
-        try:  # a warehouse refreshed before scorecard_series existed
-            return _read_aggregated(db, "scorecard", code, asked)
-        except duckdb.Error:
-            return None
+    if not (db.has_view("scorecard_series") and db.has_view("scorecard")):
+        return None
     try:
         years = _series_years(db).get(code, [])
         chosen = asked if asked in years else None
@@ -547,51 +547,6 @@ def _series_trends_current(db: Warehouse) -> bool:
             return False
         return stored is not None and bool(latest) and latest[0][0] == stored
     return db._cached("series_trends_current", fetch)
-
-
-def _read_aggregated(db: Warehouse, view: str | None, code: str, asked: int | None):
-    """The same as _read_series from one aggregating query on `view` (the scorecard mart), or
-    on raw kpi_values when view is None (no references then)."""
-    sc = db.rows(_scorecard_sql(db, view), {"code": code, "year": asked})
-    # one row per KPI: kpi_id, years, values, chosen-year struct, trend, all years, chosen year
-    by_kpi = {r[0]: (r[1], r[2], r[3]) for r in sc}
-    years = [int(y) for y in (sc[0][5] or [])] if sc else []
-    chosen = int(sc[0][6]) if sc and sc[0][6] is not None else None
-    trends = {r[0]: r[4] for r in sc if r[4] is not None}
-    return by_kpi, trends, years, chosen
-
-
-def _scorecard_sql(db: Warehouse, view: str | None) -> str:
-    """The one scorecard read, aggregated in DuckDB to one row per KPI: its years and values
-    (sparkline), the chosen year's row as a struct, the trend verdict, and (repeated) all years
-    of the municipality and the chosen year (the asked one if it has data, else the latest).
-    view=None reads raw kpi_values instead (no mart)."""
-    if view is not None:
-        src = ("SELECT kpi_id, year, value, size_group, group_mean, national_mean, group_rank, "
-               "group_n, status, is_demo, source FROM scorecard WHERE municipality_code = $code "
-               "AND value IS NOT NULL AND year IS NOT NULL")
-    else:
-        src = ("SELECT v.kpi_id, v.year, v.value, NULL::VARCHAR AS size_group, NULL::DOUBLE AS group_mean, "
-               "NULL::DOUBLE AS national_mean, NULL::BIGINT AS group_rank, NULL::BIGINT AS group_n, "
-               "NULL::VARCHAR AS status, v.is_demo, v.source FROM kpi_values v JOIN kpis k USING (kpi_id) "
-               "WHERE v.municipality_code = $code AND v.gender = 'T' AND k.perspective IS NOT NULL")
-    trend = ("(SELECT kpi_id, any_value(verdict) AS verdict FROM trends WHERE municipality_code = $code "
-             "GROUP BY kpi_id)" if db.has_view("trends") and view is not None
-             else "(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS verdict WHERE false)")
-    return f"""
-        WITH s AS MATERIALIZED ({src}),
-        y AS (SELECT coalesce(max(year) FILTER (WHERE year = $year), max(year)) AS y,
-                     list_sort(list_distinct(list(year))) AS years FROM s),
-        t AS {trend}
-        SELECT s.kpi_id,
-               list(s.year ORDER BY s.year), list(s.value ORDER BY s.year),
-               any_value(struct_pack(year := s.year, value := s.value, size_group := s.size_group,
-                   group_mean := s.group_mean, national_mean := s.national_mean,
-                   group_rank := s.group_rank, group_n := s.group_n, status := s.status,
-                   is_demo := s.is_demo, source := s.source)) FILTER (WHERE s.year = y.y),
-               any_value(t.verdict), any_value(y.years), any_value(y.y)
-        FROM s CROSS JOIN y LEFT JOIN t ON t.kpi_id = s.kpi_id
-        GROUP BY s.kpi_id"""
 
 
 # Small per-municipality marts (290 × a few years): read once per process into dicts keyed by

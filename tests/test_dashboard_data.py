@@ -133,9 +133,9 @@ def test_unknown_or_malformed_code_is_not_found(built_db, code):
     assert d["found"] is False
 
 
-def test_scorecard_degrades_without_marts(built_db, tmp_path):
-    """A warehouse without the mart views still renders values (from kpi_values) and says which
-    views are missing."""
+def test_scorecard_without_marts_says_so_and_shows_no_other_numbers(built_db, tmp_path):
+    """A warehouse without the mart views shows no values from a second code path (raw
+    kpi_values): it names the missing marts and the page says to run `styrkort refresh`."""
     path = tmp_path / "nomarts.duckdb"
     shutil.copy(built_db, path)
     con = duckdb.connect(str(path))
@@ -147,7 +147,9 @@ def test_scorecard_degrades_without_marts(built_db, tmp_path):
     assert d["found"]
     assert {"scorecard", "composite_index", "cost_deviation", "grant_uptake"} <= set(d["missing"])
     assert d["composite"] is None and d["cost"] is None
-    assert d["kpis"]["value"].notna().sum() > 0
+    assert d["kpis"]["value"].isna().all() and d["kpis"]["group_mean"].isna().all()
+    assert C.mart_missing("scorecard").children.children == (
+        "scorecard har inte beräknats i lagret. Kör `styrkort refresh`.")
 
 
 def test_map_data_covers_all_290(built_db):

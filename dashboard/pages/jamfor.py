@@ -47,10 +47,9 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
     sql_sc = ("SELECT kpi_id, municipality_code, year, value, source, is_demo FROM scorecard "
               "WHERE municipality_code IN (?, ?) AND value IS NOT NULL")
     rows = db.rows_view("scorecard", sql_sc, [a, b])
-    if rows is None:
-        rows = db.rows("SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.source, v.is_demo "
-                       "FROM kpi_values v JOIN kpis k USING (kpi_id) WHERE v.gender = 'T' AND "
-                       "k.perspective IS NOT NULL AND v.municipality_code IN (?, ?)", [a, b])
+    if rows is None:   # no second way to the figures: the page says which mart is missing
+        return {"year": None, "latest": True, "years": [], "no_common": 0, "rows": pd.DataFrame(),
+                "missing": "scorecard"}
     years_a = {r[2] for r in rows if r[1] == a}
     years_b = {r[2] for r in rows if r[1] == b}
     common = sorted(years_a & years_b)
@@ -143,6 +142,9 @@ def _municipality_mode(db, a, b, year, lang):
         return children
     name_a, name_b = db.municipality_name(a), db.municipality_name(b)
     cmp = compare_municipalities(db, a, b, year)
+    if cmp.get("missing"):
+        children.append(C.mart_missing(cmp["missing"], lang))
+        return children
     children.append(year_notice(year, cmp["years"], cmp["year"], lang))
     if not cmp["years"] or cmp["rows"].empty:
         children.append(C.empty_state(t("jamfor_no_common", lang)))

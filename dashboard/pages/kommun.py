@@ -416,9 +416,9 @@ def render(d, lang, show_all=False):
     ]), className="mb-3")
 
     missing_note = None
-    not_built = [v for v in d["missing"] if v in ("scorecard", "trends")]
+    not_built = [v for v in d["missing"] if v in ("scorecard", "scorecard_series", "trends")]
     if not_built:
-        missing_note = C.not_computed(", ".join(not_built), lang)
+        missing_note = C.mart_missing(", ".join(not_built), lang)
 
     return html.Div([
         dcc.Location(id="kommun-url", refresh="callback-nav"),

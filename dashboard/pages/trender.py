@@ -52,8 +52,9 @@ def municipal_kpis(db) -> pd.DataFrame:
     none), in the scorecard's perspective order."""
     k = db.kpis()
     k = k[k["perspective"].notna()]
-    have = db.query("SELECT DISTINCT kpi_id FROM kpi_values")
-    k = k[k["kpi_id"].isin(set(have["kpi_id"]))]
+    have = db.rows_view("scorecard_series", "SELECT DISTINCT kpi_id FROM scorecard_series")
+    if have is not None:   # without the mart every perspective KPI is listed (charts say why empty)
+        k = k[k["kpi_id"].isin({r[0] for r in have})]
     return (k.assign(_o=k["perspective"].map(PERSPECTIVE_ORDER)).sort_values(["_o", "title"], kind="stable")
             .drop(columns="_o"))
 
@@ -71,22 +72,13 @@ def default_kpis(db) -> list[str]:
 
 
 def series(db, code: str, kpi_id: str) -> pd.DataFrame:
-    """year, value, group_mean, national_mean, is_demo, source for one KPI and municipality.
-
-    From the scorecard mart (which holds the references); else computed from kpi_values with
-    the municipality's size group each year."""
+    """year, value, group_mean, national_mean, size_group, is_demo, source for one KPI and
+    municipality, read from the scorecard mart (which holds the references); empty when the
+    mart is missing (the page then says "Kör `styrkort refresh`", no second code path)."""
     df = db.query_view("scorecard", "SELECT year, value, group_mean, national_mean, size_group, is_demo, source "
                        "FROM scorecard WHERE municipality_code = ? AND kpi_id = ? ORDER BY year", [code, kpi_id])
-    if df is not None and not df.empty:
-        return df
-    return db.query(
-        "WITH v AS (SELECT kv.year, kv.municipality_code, kv.value, kv.is_demo, kv.source, my.size_group "
-        "  FROM kpi_values kv LEFT JOIN municipality_years my USING (municipality_code, year) "
-        "  WHERE kv.kpi_id = ? AND kv.gender = 'T') "
-        "SELECT o.year, o.value, "
-        " (SELECT avg(g.value) FROM v g WHERE g.year = o.year AND g.size_group = o.size_group) AS group_mean, "
-        " (SELECT avg(n.value) FROM v n WHERE n.year = o.year) AS national_mean, o.size_group, o.is_demo, o.source "
-        "FROM v o WHERE o.municipality_code = ? ORDER BY o.year", [kpi_id, code])
+    return df if df is not None else pd.DataFrame(
+        columns=["year", "value", "group_mean", "national_mean", "size_group", "is_demo", "source"])
 
 
 def trend_row(db, code: str, kpi_id: str) -> dict | None:
@@ -232,6 +224,8 @@ def _charts(db, code, kpi_ids, lang):
         return [alert(t("trender_choose", lang), "info")]
     if not kpi_ids:
         return [alert(t("trender_none", lang), "secondary")]
+    if not db.has_view("scorecard"):
+        return [C.mart_missing("scorecard", lang)]
     charts = build_charts(db, code, kpi_ids, lang)
     return [_chart_card(i, len(charts), kpi, fig, cap, v, lang, code) for i, (kpi, fig, cap, v) in enumerate(charts)]
 
