@@ -336,6 +336,17 @@ def _demo_field(meta: dict | None) -> str | None:
     return demo if isinstance(demo, str) else None
 
 
+def _raw_fields(spec: dict) -> list[tuple[str, str]]:
+    """[(field, header)] a column downloads as numbers instead of its shown text: col(raw='x')
+    -> [('x', header)], col(raw=[('lo', 'KI, nedre'), ('hi', 'KI, övre')]) -> both ends."""
+    raw = spec.get("raw")
+    if not raw:
+        return []
+    if isinstance(raw, str):
+        return [(raw, str(spec.get("header") or spec["field"]))]
+    return [(f, h) for f, h in raw]
+
+
 def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None = None,
                          lang: str = "sv", page_size: int = 20, height: int | None = None,
                          caption: str | None = None, download: dict | None = None):
@@ -358,7 +369,7 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
              for c in columns]
     meta = dict(download or download_meta(tid))
     meta["title"] = meta.get("title") or caption
-    extra = [f for f in [_demo_field(meta)] + [s.get("raw") for s in specs] if f]
+    extra = [f for f in [_demo_field(meta)] + [f for s in specs for f, _ in _raw_fields(s)] if f]
     row_data = []
     for rec in df.to_dict("records"):
         out = {}
@@ -515,22 +526,23 @@ def download_frame(rows: list[dict], meta: dict, lang: str = "sv") -> tuple[pd.D
         header = str(s.get("header") or s["field"])
         if demo is not None and header.strip().lower() == demo_header.lower():
             continue   # the page's own demo column: replaced by the canonical one below
-        if s.get("raw"):
-            field, num = s["raw"], True
+        if s.get("raw"):   # numbers in place of the shown text (one or more columns)
             kind = "number" if kind == "text" else kind
+            parts = [(f, h, True) for f, h in _raw_fields(s)]
         else:
-            field, num = s["field"], kind not in ("text", "bool")
-        values = [r.get(field) for r in rows]
-        if num:
-            values = [_rounded(v, kind, dec) for v in values]
-            d = None if kind in ("p", "auto") else (0 if kind == "int" else
-                                          (_KIND_DECIMALS.get(kind, 1) if dec is None else dec))
-        else:
-            values = [_text_cell(v, lang) for v in values]
-            d = "text"
-        data[len(headers)] = values
-        headers.append(_unit_header(header, kind, lang) if num else header)
-        decimals.append(d)
+            parts = [(s["field"], header, kind not in ("text", "bool"))]
+        for field, head, num in parts:
+            values = [r.get(field) for r in rows]
+            if num:
+                values = [_rounded(v, kind, dec) for v in values]
+                d = None if kind in ("p", "auto") else (0 if kind == "int" else
+                                                      (_KIND_DECIMALS.get(kind, 1) if dec is None else dec))
+            else:
+                values = [_text_cell(v, lang) for v in values]
+                d = "text"
+            data[len(headers)] = values
+            headers.append(_unit_header(head, kind, lang) if num else head)
+            decimals.append(d)
     if demo is not None:
         flags = [bool(demo) if not isinstance(demo, str) else bool(r.get(demo)) for r in rows]
         data[len(headers)] = [t("yes" if f else "no", lang) for f in flags]
@@ -550,7 +562,7 @@ def download_frame(rows: list[dict], meta: dict, lang: str = "sv") -> tuple[pd.D
     # float keeps its rounding, None is empty; text is text
     df = pd.DataFrame({i: pd.Series(data[i], dtype=object) for i in range(len(headers))},
                       index=range(len(rows)))
-    df.columns = _unique(headers)
+    df.columns = _unique([str(h).translate(_CSV_MINUS) for h in headers])
     return df, decimals
 
 

@@ -144,7 +144,9 @@ def layout(measure=None, year=None, lang=None, **_):
              C.col("municipality_code", t("code", lang)),
              C.col("county_name", t("county", lang)),
              C.col("value", meta["label"], "int" if meta.get("unit") == "rank" else "number", 1)],
-            lang, caption=label, page_size=15),
+            lang, caption=label, page_size=15,
+            download=C.download_meta(C.file_stem("karta", measure, yr), meta.get("source"), yr,
+                                     demo=bool(meta.get("is_demo")), title=label)),
     ]
     return html.Div(children)
 

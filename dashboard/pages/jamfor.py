@@ -176,22 +176,24 @@ def _municipality_mode(db, a, b, year, lang):
             continue
         children.append(html.H3(perspective_label(p, lang), className="h5 mt-3"))
         children.append(_comparison_table(part, name_a, name_b, lang))
+    span = cmp["year"] if not cmp["latest"] else (
+        f"{int(df['year'].min())}–{int(df['year'].max())}" if df["year"].nunique() > 1
+        else int(df["year"].iloc[0]))
+    sources = ", ".join(sorted({str(s) for s in df["source"] if s}))
     children.append(C.table_with_downloads(
         f"jamfor-{a}-{b}-{cmp['year'] or LATEST}", df,
         [C.col("perspective_label", t("kommun_col_persp", lang)),
          C.col("title", t("kommun_col_kpi", lang), flex=3, text_lang="sv"),
          C.col("unit", t("unit", lang), text_lang="sv"),
-         C.col("year", t("year", lang), "text"),
+         C.col("year", t("year", lang), "int"),
          C.col("value_a", name_a, "number", 1), C.col("value_b", name_b, "number", 1),
          C.col("diff", t("jamfor_diff", lang, a=name_a, b=name_b), "number", 1),
          C.col("better_text", t("jamfor_better", lang)), C.col("demo", t("demo", lang)),
          C.col("source", t("source", lang), text_lang="sv")],
-        lang, caption=t("jamfor_table", lang), page_size=40))
-    span = cmp["year"] if not cmp["latest"] else (
-        f"{int(df['year'].min())}–{int(df['year'].max())}" if df["year"].nunique() > 1
-        else int(df["year"].iloc[0]))
-    children.append(C.source_caption(", ".join(sorted({str(s) for s in df["source"] if s})),
-                                     span, lang))
+        lang, caption=t("jamfor_table", lang), page_size=40,
+        download=C.download_meta(C.file_stem("jamfor", a, b, cmp["year"] or LATEST), sources, span,
+                                 demo="is_demo", title=f"{t('jamfor_table', lang)}: {name_a} – {name_b}")))
+    children.append(C.source_caption(sources, span, lang))
     return children
 
 
@@ -296,6 +298,7 @@ def _unit_mode(db, unit_a, unit_b, lang):
     for c in ("value_a", "value_b"):
         if c not in wide:
             wide[c] = None
+    years_all = sorted({p.year for p in pd.to_datetime(df["period"])})
     wide["period"] = pd.to_datetime(wide["period"]).dt.strftime("%Y-%m")
     wide = wide.dropna(subset=["value_a", "value_b"], how="all")
     children.append(C.table_with_downloads(
@@ -304,7 +307,11 @@ def _unit_mode(db, unit_a, unit_b, lang):
          C.col("unit", t("unit", lang), text_lang="sv"),
          C.col("period", t("jamfor_month", lang)),
          C.col("value_a", ua["name"], "number", 1), C.col("value_b", ub["name"], "number", 1)],
-        lang, caption=t("jamfor_units_table", lang), page_size=24))
+        lang, caption=t("jamfor_units_table", lang), page_size=24,
+        download=C.download_meta(C.file_stem("enheter", ua["unit_id"], ub["unit_id"]),
+                                 ", ".join(sorted({str(x) for x in df["source"].dropna()})),
+                                 f"{years_all[0]}–{years_all[-1]}" if years_all else None, demo=demo,
+                                 title=f"{t('jamfor_units_table', lang)}: {ua['name']} – {ub['name']}")))
     return children
 
 

@@ -71,7 +71,7 @@ def cost_years(db) -> list[int]:
 def cost_frame(db, year: int) -> pd.DataFrame:
     df = db.query_view(
         "cost_deviation",
-        "SELECT c.municipality_code, m.name, c.composite, c.rank, c.size_group, d.net_cost, "
+        "SELECT c.municipality_code, m.name, c.composite, c.rank, c.size_group, c.is_demo, d.net_cost, "
         "d.standard_cost, d.deviation_pct, d.method "
         "FROM (SELECT * FROM composite_index" + _where_default(db, "composite_index") + ") c "
         "JOIN cost_deviation d ON d.municipality_code = c.municipality_code AND d.year = c.year "
@@ -184,8 +184,11 @@ def content(db, year: int, lang: str):
             C.col("deviation_pct", t("kostnad_deviation", lang), "percent", 1),
             C.col("method_label", t("kostnad_method", lang))]
     out += [C.table_with_downloads("kostnad-table", table, cols, lang, page_size=20,
-                                   caption=t("kostnad_table_h", lang, y=year)),
-            _model_block(db, year, modelled, lang), _tests_block(db, year, lang)]
+                                   caption=t("kostnad_table_h", lang, y=year),
+                                   download=C.download_meta(C.file_stem("kostnad", year), src, year, demo="is_demo",
+                                                            title=t("kostnad_table_h", lang, y=year))),
+            _model_block(db, year, modelled, lang),
+            _tests_block(db, year, lang, demo=bool(df["is_demo"].fillna(False).astype(bool).any()))]
     return out
 
 
@@ -206,16 +209,20 @@ def _model_block(db, year, modelled, lang):
     cols = [C.col("term_label", t("kostnad_col_term", lang)), C.col("coef", t("kostnad_coefficient", lang), "number", 2),
             C.col("ci_low", t("kostnad_ci_lower", lang), "number", 2),
             C.col("ci_high", t("kostnad_ci_upper", lang), "number", 2),
-            C.col("p_text", "p"), C.col("modelled", t("kostnad_col_status", lang))]
+            C.col("p_text", "p", "p", raw="p_value"), C.col("modelled", t("kostnad_col_status", lang))]
     return html.Div([head,
                      html.P(t("kostnad_model_lead", lang, r2=formats.number(r2, 2, lang), n=formats.number(n, 0, lang),
                                f=formula)),
                      C.table_with_downloads("kostnad-model", cm, cols, lang,
-                                            caption=f"{t('kostnad_model_h', lang)} {year}"),
+                                            caption=f"{t('kostnad_model_h', lang)} {year}",
+                                            download=C.download_meta(
+                                                C.file_stem("kostnadsmodell", year), t("kostnad_model_source", lang),
+                                                year, demo=False, settings=[(t("dl_formula", lang), formula)],
+                                                title=f"{t('kostnad_model_h', lang)} {year}")),
                      C.source_caption(t("kostnad_model_source", lang), year, lang, modelled=True)])
 
 
-def _tests_block(db, year, lang):
+def _tests_block(db, year, lang, demo=True):
     head = html.H2(t("kostnad_tests_h", lang), className="h4 mt-4")
     qa = db.query_view("quality_associations", "SELECT * FROM quality_associations WHERE year = ? ORDER BY test",
                        [year])
@@ -233,11 +240,13 @@ def _tests_block(db, year, lang):
     qa["p_text"] = [p_text(x, lang) for x in qa["p_value"]]
     cols = [C.col("label", t("kostnad_col_test", lang)), C.col("statistic_label", t("kostnad_statistic", lang)),
             C.col("estimate", t("kostnad_estimate", lang), "number", 3),
-            C.col("ci_low_text", t("kostnad_ci_lower", lang)),
-            C.col("ci_high_text", t("kostnad_ci_upper", lang)),
-            C.col("p_text", "p"), C.col("n", "n", "int")]
+            C.col("ci_low_text", t("kostnad_ci_lower", lang), decimals=3, raw="ci_low"),
+            C.col("ci_high_text", t("kostnad_ci_upper", lang), decimals=3, raw="ci_high"),
+            C.col("p_text", "p", "p", raw="p_value"), C.col("n", "n", "int")]
     return html.Div([head, html.Ul([html.Li(w) for w in words], id="kostnad-tests-words"),
-                     C.table_with_downloads("kostnad-tests", qa, cols, lang),
+                     C.table_with_downloads("kostnad-tests", qa, cols, lang, download=C.download_meta(
+                         C.file_stem("kostnad-samband", year), t("kostnad_tests_source", lang), year,
+                         demo=demo, title=f"{t('kostnad_tests_h', lang)} {year}")),
                      C.source_caption(t("kostnad_tests_source", lang),
                                       year, lang)])
 

@@ -47,7 +47,9 @@ def _datasets(db, lang):
              C.col("loaded", t("om_col_loaded", lang)),
              C.col("demo", t("demo", lang)),
              C.col("sha", "SHA-256")],
-            lang, caption=t("om_datasets", lang), page_size=30),
+            lang, caption=t("om_datasets", lang), page_size=30,
+            download=C.download_meta("om-datamangder", t("om_datasets", lang), demo="is_demo",
+                                     title=t("om_datasets", lang))),
     ])
 
 
@@ -64,7 +66,8 @@ def _runs(db, lang):
         "korningar", df,
         [C.col("step", t("om_col_step", lang)), C.col("year", t("year", lang)),
          C.col("config_hash", t("om_col_hash", lang)), C.col("started", t("om_col_started", lang))],
-        lang, caption=t("om_runs", lang), page_size=15)
+        lang, caption=t("om_runs", lang), page_size=15,
+        download=C.download_meta("om-berakningskorningar", "pipeline_runs", demo=False, title=t("om_runs", lang)))
 
 
 def _factors(lang):

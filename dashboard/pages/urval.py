@@ -40,7 +40,7 @@ def ranked_index(db, year: int) -> pd.DataFrame:
     """composite_index for the year (default config) with names and counties."""
     where = _default_where(db, "composite_index")
     sql = ("SELECT c.municipality_code, m.name, m.county_code, m.county_name, c.size_group, c.rank, "
-           "c.group_rank, c.composite, c.config_hash FROM (SELECT * FROM composite_index" + where +
+           "c.group_rank, c.composite, c.config_hash, c.is_demo FROM (SELECT * FROM composite_index" + where +
            ") c JOIN municipalities m USING (municipality_code) WHERE c.year = ? ORDER BY c.rank")
     df = db.query_view("composite_index", sql, [year])
     return df if df is not None else pd.DataFrame()
@@ -179,10 +179,32 @@ def table1_frame(items: pd.DataFrame, lang: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- layout pieces
 
 
+def selection_settings(ranked, year, max_per_county, swaps, lang) -> tuple[str, list]:
+    """(file stem, settings) every download of this selection carries: the year, the county
+    limit, the swaps and the index configuration's hash ('urval-2009-lan1-3f9a2c')."""
+    h = str(ranked["config_hash"].iloc[0]) if "config_hash" in ranked and len(ranked) else ""
+    stem = C.file_stem("urval", year, f"lan{max_per_county}" if max_per_county else "alla", h[:6],
+                       f"byten{len(swaps)}" if swaps else None)
+    settings = [(t("urval_dl_county_limit", lang), max_per_county or t("urval_dl_no_limit", lang)),
+                (t("urval_dl_swaps", lang), "; ".join(f"{o}→{i}: {r}" for o, i, r in swaps) or
+                 t("urval_swap_none", lang)),
+                (t("om_col_hash", lang), h)]
+    return stem, settings
+
+
+def _index_demo(ranked) -> bool:
+    """The composite index of the year rests on demo data (the mart's per-row flag)."""
+    return bool("is_demo" in ranked and ranked["is_demo"].fillna(False).astype(bool).any())
+
+
 def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     items, msgs = compute_selection(ranked, max_per_county, swaps, lang)
     items = items.merge(unc[["municipality_code"] + [c for c in ("rank_p05", "rank_p95") if c in unc]],
                         on="municipality_code", how="left")
+    if "is_demo" in ranked:
+        items = items.merge(ranked[["municipality_code", "is_demo"]], on="municipality_code", how="left")
+    stem, settings = selection_settings(ranked, year, max_per_county, swaps, lang)
+    source = t("urval_source", lang, h=settings[-1][1])
     from dashboard.figures import size_group_short
 
     items["size_group_label"] = items["size_group"].map(lambda g: size_group_short(g, lang))
@@ -190,7 +212,6 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
         {"high": t("urval_high", lang), "low": t("urval_low", lang)})
     items["interval"] = [_interval(a, b, lang) for a, b in zip(items.get("rank_p05"), items.get("rank_p95"))] \
         if "rank_p05" in items else ""
-    items["adjusted_text"] = items["adjusted"].map(lambda a: t("yes" if a else "no", lang))
     items["href"] = items["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
     t1 = table1_frame(items, lang)
     h = ranked["config_hash"].iloc[0] if "config_hash" in ranked and len(ranked) else "?"
@@ -201,13 +222,13 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
             C.col("rank", t("urval_rank", lang), "int"),
             C.col("group_rank", t("urval_group_rank", lang), "int"),
             C.col("composite", t("urval_composite", lang), "number", 2),
-            C.col("interval", t("urval_interval", lang)),
+            C.col("interval", t("urval_interval", lang), decimals=0, raw=RANK_INTERVAL(lang)),
             C.col("county_name", t("county", lang)),
-            C.col("adjusted_text", t("urval_adjusted", lang)),
+            C.col("adjusted", t("urval_adjusted", lang), "bool"),
             C.col("reason", t("urval_reason", lang))]
     t1cols = [C.col("size_group", t("size_group", lang)),
-              C.col("high", t("urval_high_2", lang)), C.col("high_n", t("urval_count", lang), "int"),
-              C.col("low", t("urval_low_2", lang)), C.col("low_n", t("urval_count", lang), "int")]
+              C.col("high", t("urval_high_2", lang)), C.col("high_n", t("urval_count_high", lang), "int"),
+              C.col("low", t("urval_low_2", lang)), C.col("low_n", t("urval_count_low", lang), "int")]
     children = [
         html.H2(t("urval_sel_h", lang), className="h4 mt-4"),
         html.P(t("urval_sel_lead", lang, q=t("urval_quota_rule", lang))),
@@ -220,15 +241,22 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
         study_block.append(html.Details([
             html.Summary(t("urval_compare_with_the_study_s", lang)),
             html.P(t("urval_the_study_adjusted_its_selection", lang), className="mt-2"),
-            C.table_with_downloads("urval-study-table1", study, t1cols, lang),
+            C.table_with_downloads("urval-study-table1", study, t1cols, lang, download=C.download_meta(
+                "urval-studiens-tabell1-2009", t("urval_salar_2010_open_comparisons_analysis", lang), 2009,
+                demo=False, title=t("urval_compare_with_the_study_s", lang))),
             C.source_caption(t("urval_salar_2010_open_comparisons_analysis", lang),
                              2009, lang),
         ], className="mb-3"))
     children += [
-        C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=f"{t('urval_t1_h', lang)} {year}"),
+        C.table_with_downloads("urval-table1", t1, t1cols, lang, caption=f"{t('urval_t1_h', lang)} {year}",
+                               download=C.download_meta(stem.replace("urval-", "urval-tabell1-", 1), source,
+                                                        year, demo=_index_demo(ranked), settings=settings)),
         *study_block,
         widen(C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
-                                     caption=f"{t('urval_sel_h', lang)} {year}"), {"reason": 2.2, "name": 1.4}),
+                                     caption=f"{t('urval_sel_h', lang)} {year}",
+                                     download=C.download_meta(stem, source, year, demo="is_demo",
+                                                              settings=settings)),
+              {"reason": 2.2, "name": 1.4}),
         C.source_caption(t("urval_source", lang, h=h), year, lang,
                          extra=(t("urval_rank_interval_modelled_monte_carlo", lang))),
         html.Span(C.demo_badge(lang), className="ms-2"),
@@ -242,6 +270,11 @@ def _interval(a, b, lang):
     return f"{int(round(a))}–{int(round(b))}"
 
 
+def RANK_INTERVAL(lang):
+    """The rank interval's two ends as numbers in downloads (the screen shows '5–95')."""
+    return [("rank_p05", t("urval_dl_rank_p05", lang)), ("rank_p95", t("urval_dl_rank_p95", lang))]
+
+
 def _rank_tables(ranked, unc, year, lang):
     df = ranked.merge(unc, on="municipality_code", how="left")
     df["interval"] = [_interval(a, b, lang) for a, b in zip(df.get("rank_p05"), df.get("rank_p95"))] \
@@ -251,9 +284,10 @@ def _rank_tables(ranked, unc, year, lang):
             C.col("rank", t("urval_rank_all", lang), "int"),
             C.col("name", t("municipality", lang), link_field="href"),
             C.col("composite", t("urval_composite", lang), "number", 2),
-            C.col("interval", t("urval_interval", lang)),
+            C.col("interval", t("urval_interval", lang), decimals=0, raw=RANK_INTERVAL(lang)),
             C.col("p_top", t("urval_share_of_draws_in_group", lang), "share", 0),
             C.col("county_name", t("county", lang))]
+    h = str(ranked["config_hash"].iloc[0]) if "config_hash" in ranked and len(ranked) else ""
     # Three stacked sections (not tabs: every table is reachable and printable).
     sections = []
     for g in SIZE_GROUPS:
@@ -261,7 +295,9 @@ def _rank_tables(ranked, unc, year, lang):
         label = f"{size_group_label(g, lang).capitalize()} ({len(part)})"
         sections.append(html.Section([
             html.H3(f"{label}, {year}", className="h5 mt-3", id=f"urval-rank-{g}-h"),
-            C.table_with_downloads(f"urval-rank-{g}", part, cols, lang, page_size=10)],
+            C.table_with_downloads(f"urval-rank-{g}", part, cols, lang, page_size=10, download=C.download_meta(
+                C.file_stem("urval-rang", g, year, h[:6]), t("urval_source", lang, h=h), year, demo="is_demo",
+                settings=[(t("om_col_hash", lang), h)], title=f"{label}, {year}"))],
             **{"aria-labelledby": f"urval-rank-{g}-h"}))
     return html.Div([html.H2(t("urval_rank_h", lang), className="h4 mt-4"), *sections])
 
@@ -280,7 +316,16 @@ def _runs_block(db, lang):
             C.col("created_at", t("dl_about_created", lang))]
     if "n_items" in runs:
         cols.insert(4, C.col("n_items", t("urval_municipalities", lang), "int"))
-    return html.Div(head + [C.table_with_downloads("urval-runs", runs, cols, lang, page_size=10)])
+    return html.Div(head + [C.table_with_downloads("urval-runs", runs, cols, lang, page_size=10,
+                                                   download=C.download_meta(
+                                                       "urval-sparade-korningar", "styrkort select",
+                                                       demo=_runs_demo(db), title=t("urval_runs_h", lang)))])
+
+
+def _runs_demo(db) -> bool:
+    """Stored selections rest on the composite index, which is demo data where the mart says so."""
+    rows = db.rows_view("composite_index", "SELECT bool_or(is_demo) FROM composite_index")
+    return bool(rows and rows[0][0])
 
 
 def _controls(years, year, max_per_county, swaps, ranked, items, lang):
