@@ -239,15 +239,16 @@ def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None
 # -- tables with downloads ---------------------------------------------------------------------------
 
 def col(field: str, header: str, kind: str = "text", decimals: int | None = None,
-        link_field: str | None = None, flex: int | None = None, raw: str | None = None,
+        link_field: str | None = None, flex: int | None = None, raw: str | list | None = None,
         text_lang: str | None = None) -> dict:
     """Column spec for table_with_downloads. kind: text|int|number|kr|percent|share|bool|p|auto
     (auto: as fmt_value without a unit, whole numbers from 100, else one decimal).
     link_field: a column holding a relative href ('/kommun/0180') to render the cell as a link.
     flex: relative column width (default 1; e.g. 3 for long titles).
-    raw: for a text column showing a formatted number ('+1 234', '–' for none), the field
-    holding the number itself: the grid shows `field` as text, downloads carry the number of
-    `raw` as `kind` (default number) rounded to `decimals`, never the text.
+    raw: for a text column showing a formatted number ('+1 234', '–' for none, '5–95'), the
+    field holding the number itself, or [(field, header), ...] for several: the grid shows
+    `field` as text, downloads carry the numbers as `kind` (default number) rounded to
+    `decimals`, never the text.
     text_lang: the language of the column's texts when it is not the page's (warehouse text such
     as Kolada KPI titles or a report's notes is Swedish: text_lang="sv" marks each cell lang="sv")."""
     return {"field": field, "header": header, "kind": kind, "decimals": decimals,
