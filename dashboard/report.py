@@ -1,15 +1,18 @@
 """The PDF "nämndrapport" for /trender: cover, scorecard summary of the four Balansen
 perspectives, one page per trend chart, sources.
 
-Charts are rendered to PNG by kaleido 1.x (which drives a system Chrome/Chromium) and the pages
+Charts are rendered to PNG by kaleido 1.x (which drives a system Chrome/Chromium, kept open per
+process by ``ChartRenderer``) and the pages
 are assembled with fpdf2. ``assemble_pdf`` is pure (bytes in, bytes out) so it is testable
 without a browser; ``build_report`` adds the kaleido step.
 """
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,19 +51,125 @@ def ensure_browser() -> str | None:
     return found
 
 
+class ChartRenderer:
+    """One kaleido (one headless Chromium, two tabs) kept open in a background event loop, so a
+    PDF's charts cost a render each (~0,1–0,3 s, two at a time) instead of a Chromium start
+    (~2–4 s) per request. One per process (`renderer()`): gunicorn workers each get their own
+    after the fork; one report renders at a time per process (a lock), and a failed or hung
+    browser is closed and started again on the next call."""
+
+    def __init__(self, timeout: float = 60.0, tabs: int = 2):
+        self.timeout = timeout
+        self.tabs = tabs
+        self._lock = threading.Lock()
+        self._loop = None
+        self._kaleido = None
+
+    def _run(self, coro, timeout=None):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout or self.timeout)
+
+    def _start(self) -> None:
+        import asyncio
+
+        import kaleido
+
+        ensure_browser()
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, name="kaleido", daemon=True).start()
+        self._loop = loop
+
+        async def open_():
+            k = kaleido.Kaleido(n=self.tabs)
+            await k.open()
+            return k
+        try:
+            self._kaleido = self._run(open_())
+        except BaseException:
+            self._stop()
+            raise
+
+    def _stop(self) -> None:
+        k, loop = self._kaleido, self._loop
+        self._kaleido = self._loop = None
+        if loop is None:
+            return
+        if k is not None:
+            try:
+                asyncio_run = __import__("asyncio").run_coroutine_threadsafe
+                asyncio_run(k.close(), loop).result(10)
+            except Exception:  # noqa: BLE001 - closing a broken browser: best effort
+                pass
+        loop.call_soon_threadsafe(loop.stop)
+
+    def warm(self) -> None:
+        """Start the browser now (in the background of a page view, before the first PDF)."""
+        with self._lock:
+            if self._kaleido is None:
+                self._start()
+
+    def render(self, figs: list, width: int = 1400, height: int = 800, scale: float = 1.0) -> list[bytes]:
+        import asyncio
+
+        opts = {"format": "png", "width": width, "height": height, "scale": scale}
+        with self._lock:
+            for attempt in (1, 2):
+                if self._kaleido is None:
+                    self._start()
+                k = self._kaleido
+
+                async def all_charts():
+                    # the tabs render side by side (Chromium's processes use both cores)
+                    return await asyncio.gather(*(k.calc_fig(f, opts=opts) for f in figs))
+                try:
+                    return list(self._run(all_charts()))
+                except Exception:
+                    self._stop()          # a crashed or stuck Chromium: start afresh once
+                    if attempt == 2:
+                        raise
+        return []
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+
+_RENDERERS: dict[int, ChartRenderer] = {}
+_RENDERERS_LOCK = threading.Lock()
+
+
+def renderer() -> ChartRenderer:
+    """This process's chart renderer (a new one after a fork)."""
+    pid = os.getpid()
+    with _RENDERERS_LOCK:
+        r = _RENDERERS.get(pid)
+        if r is None:
+            r = _RENDERERS[pid] = ChartRenderer()
+            atexit.register(r.close)
+        return r
+
+
+def warm_renderer_in_background() -> None:
+    """Start this process's Chromium in a thread (no-op once started), so the first PDF on a
+    page does not wait for it."""
+    r = renderer()
+    if r._kaleido is None and not r._lock.locked():
+        threading.Thread(target=lambda: _quietly(r.warm), name="kaleido-warm", daemon=True).start()
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - no browser: the PDF says so when asked for
+        pass
+
+
 def render_pngs(figs: list, width: int = 1400, height: int = 800, scale: float = 1.0) -> list[bytes]:
-    """Render several figures in one kaleido browser session (much faster than one each)."""
-    import tempfile
-
-    import plotly.io as pio
-
-    ensure_browser()
+    """Render figures to PNG with the process's kept-open kaleido (ChartRenderer)."""
     if not figs:
         return []
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = [Path(tmp) / f"chart{i}.png" for i in range(len(figs))]
-        pio.write_images(figs, paths, format="png", width=width, height=height, scale=scale)
-        return [p.read_bytes() for p in paths]
+    return renderer().render(figs, width, height, scale)
 
 
 @dataclass

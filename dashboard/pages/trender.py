@@ -155,6 +155,7 @@ def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
 @C.safe_layout
 def layout(code=None, kpis=None, lang=None, **_):
     lang = get_lang({"lang": lang})
+    R.warm_renderer_in_background()   # the PDF button's Chromium starts while the user reads
     db = get_db()
     head = C.page_heading(t("kommun_trends", lang), t("trender_lead", lang))
     muni = db.municipalities()
