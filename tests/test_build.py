@@ -101,13 +101,18 @@ def test_all_35_extract_kpis_loaded_as_real(con):
 
 def test_kpi_metadata(con):
     rows = {r[0]: r[1:] for r in con.execute(
-        "SELECT kpi_id, title, unit, higher_is_better, perspective, source FROM kpis WHERE NOT is_demo").fetchall()}
+        "SELECT kpi_id, title, unit, higher_is_better, perspective, source FROM kpis WHERE NOT is_demo "
+        "AND kpi_id NOT IN (SELECT kpi_id FROM unit_kpis)").fetchall()}
     assert rows["N20014"][:4] == ("Nettokostnad äldreomsorg, kr/inv", "kr/inv", None, "ekonomi")
     assert rows["N20028"][1:4] == ("kr/inv 65+", None, "ekonomi")
     assert rows["N20896"][3] == "verksamhet"
     assert rows["N00093"][2:4] == (False, "medarbetare")      # sick leave: lower is better
     assert rows["N01960"][2:4] == (None, None)                # background figure
     assert all(src.startswith("Kolada (RKA)") for *_, src in rows.values())
+    # the unit KPIs (Balansen, warehouse/unit_kpis.csv) are definitions, not Kolada data
+    unit = con.execute("SELECT count(*), count(DISTINCT perspective), min(source) FROM unit_kpis "
+                       "WHERE NOT is_demo").fetchall()[0]
+    assert unit[:2] == (12, 4) and "unit_kpis.csv" in unit[2]
 
 
 def test_value_sources_carry_the_year(con):

@@ -69,7 +69,7 @@ def print_summary(summary, refresh_hint: bool = True) -> None:
     t.add_row("ändrade (updated)", str(summary.updated))
     t.add_row("oförändrade (unchanged)", str(summary.unchanged))
     t.add_row("överhoppade (skipped)", str(summary.skipped))
-    if summary.kind != "grants":
+    if summary.kind in ("kolada", "indicators"):
         t.add_row("jämförelserader (benchmark rows)",
                   f"{summary.benchmark_rows} ({summary.benchmark_inserted} nya, {summary.benchmark_updated} ändrade)")
     out.print(t)
@@ -143,6 +143,32 @@ def register(app: typer.Typer) -> None:
         summary = run_in_transaction(
             db, lambda con: import_grants(con, files, allow_unmapped=allow_unmapped, rounds=rounds),
             in_place=in_place)
+        print_summary(summary)
+
+    @import_app.command("units")
+    def import_units_cmd(
+        files: list[Path] = FilesArg,
+        db: DbOption = default_db(),
+        in_place: bool = InPlace,
+    ) -> None:
+        """Unit register: unit_id,name,municipality_code,kind[,district,provider,valid_from,valid_to]."""
+        from warehouse.importers.units import import_units
+
+        summary = run_in_transaction(db, lambda con: import_units(con, files), in_place=in_place)
+        print_summary(summary)
+
+    @import_app.command("unit-values")
+    def import_unit_values_cmd(
+        files: list[Path] = FilesArg,
+        kpis: Optional[Path] = typer.Option(None, "--kpis", help="META.csv: own unit KPIs kpi_id,title,higher_is_better,perspective,unit"),
+        db: DbOption = default_db(),
+        in_place: bool = InPlace,
+    ) -> None:
+        """Monthly unit values: unit_id,kpi_id,period (YYYY-MM),value."""
+        from warehouse.importers.units import import_unit_values
+
+        summary = run_in_transaction(db, lambda con: import_unit_values(con, files, kpis_meta=kpis),
+                                     in_place=in_place)
         print_summary(summary)
 
     @fetch_app.command("kolada")

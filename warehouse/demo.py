@@ -244,8 +244,11 @@ def generate_demo(con, seed: int = 20101) -> dict[str, int]:
                 "ORDER BY kpi_id, municipality_code, year, gender")
     con.unregister("demo_kpi_values")
 
-    con.executemany("INSERT INTO org_unit VALUES (?, ?, ?, ?, true)",
-                    [(u.unit_id, u.municipality_code, u.name, u.kind) for u in UNITS])
+    con.executemany("INSERT INTO org_unit (unit_id, municipality_code, name, kind, is_demo, source) "
+                    "VALUES (?, ?, ?, ?, true, ?)",
+                    [(u.unit_id, u.municipality_code, u.name, u.kind, DEMO_SOURCE) for u in UNITS])
+    con.executemany("INSERT INTO unit_kpi VALUES (?, 'month', ?)",
+                    [(k[0], "Demodata: genererad av styrkort") for k in UNIT_KPIS])
     units = unit_values_frame(rng)
     units["source"] = DEMO_SOURCE
     units["is_demo"] = True

@@ -21,6 +21,7 @@ import pandas as pd
 from warehouse.counties import COUNTY_NAMES
 from warehouse.names import build_name_index, read_alias_file, resolve
 from warehouse.presets import store_presets
+from warehouse.units import load_unit_kpis
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
@@ -355,6 +356,7 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     _load_elderly_care_export(con, sources / EXPORT_FILE)
     _load_grants(con, sources)
     finish_kpi_metadata(con)
+    load_unit_kpis(con)   # Balansen's unit KPIs (warehouse/unit_kpis.csv)
 
     record_datasets(con, {n: digests[n] for n in loaded}, prov, build_timestamp())
     con.executemany(

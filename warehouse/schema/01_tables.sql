@@ -107,12 +107,31 @@ CREATE TABLE IF NOT EXISTS benchmark_value (
     PRIMARY KEY (kpi_id, benchmark, year)
 );
 
+-- The unit register (Balansen: one scorecard per home-care group or care home): demo units and
+-- `styrkort import units`. Columns after is_demo were added later: warehouse/units.py adds them
+-- to an older warehouse (ensure_unit_schema).
 CREATE TABLE IF NOT EXISTS org_unit (
     unit_id           VARCHAR PRIMARY KEY,
     municipality_code VARCHAR NOT NULL,
     name              VARCHAR NOT NULL,
-    kind              VARCHAR NOT NULL,      -- 'hemtjanst' | 'sarskilt_boende'
-    is_demo           BOOLEAN NOT NULL DEFAULT false
+    kind              VARCHAR NOT NULL,      -- 'hemtjanst' | 'sarskilt_boende' | 'korttidsboende' | 'dagverksamhet'
+    is_demo           BOOLEAN NOT NULL DEFAULT false,
+    district          VARCHAR,               -- e.g. the stadsdel
+    provider          VARCHAR,               -- 'egen_regi' | 'enskild_regi' | NULL (not stated)
+    valid_from        DATE,                  -- first month the unit exists (NULL: not stated)
+    valid_to          DATE,                  -- last month (NULL: still open)
+    source            VARCHAR,
+    CHECK (kind IN ('hemtjanst', 'sarskilt_boende', 'korttidsboende', 'dagverksamhet')),
+    CHECK (provider IS NULL OR provider IN ('egen_regi', 'enskild_regi'))
+);
+
+-- Which KPIs are unit KPIs, measured per unit and month (title, unit, direction and perspective
+-- are in kpi): Balansen's key figures shipped in warehouse/unit_kpis.csv, the demo's, and users'
+-- own (`styrkort import unit-values --kpis META.csv`).
+CREATE TABLE IF NOT EXISTS unit_kpi (
+    kpi_id     VARCHAR PRIMARY KEY,
+    frequency  VARCHAR,                      -- 'month' | 'year': how often it is measured
+    provenance VARCHAR                       -- where the definition comes from
 );
 
 CREATE TABLE IF NOT EXISTS unit_value (

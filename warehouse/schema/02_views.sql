@@ -44,8 +44,13 @@ SELECT kpi_id, benchmark, year, value, source
 FROM benchmark_value;
 
 CREATE OR REPLACE VIEW org_units AS
-SELECT unit_id, municipality_code, name, kind, is_demo
+SELECT unit_id, municipality_code, name, kind, is_demo, district, provider, valid_from, valid_to, source
 FROM org_unit;
+
+CREATE OR REPLACE VIEW unit_kpis AS
+SELECT k.kpi_id, k.title, k.description, k.unit, k.higher_is_better, k.perspective, k.source,
+       k.is_demo, u.frequency, u.provenance
+FROM unit_kpi u JOIN kpi k USING (kpi_id);
 
 CREATE OR REPLACE VIEW unit_values AS
 SELECT kpi_id, unit_id, period, value, source, is_demo
