@@ -18,6 +18,7 @@ Conventions:
 Quick reference:
     demo_badge(lang)                               -> "demo" pill with an explanation
     source_caption(source, year, lang, modelled=False, extra=None)
+    stored_text(text)                              -> warehouse text marked lang="sv"
     status_badge(status, lang)                     -> 'better'|'worse'|'same'|'no_direction'|None
     trend_badge(verdict, lang)
     fmt_value(value, unit, lang, decimals=None)    -> sv-SE text by unit ('kr', '%', ...)
@@ -106,17 +107,28 @@ def demo_badge(lang: str = "sv", **kwargs):
         **{"aria-label": t("demo_title", lang)}, **kwargs)
 
 
+def stored_text(text):
+    """Warehouse text (a Kolada KPI title, a stored source note) as it is stored, in Swedish:
+    marked lang="sv" so an English page says which language it is in. Shown as text."""
+    if text is None or (isinstance(text, float) and text != text) or text == "":
+        return ""
+    return html.Span(str(text), lang="sv")
+
+
 def source_caption(source, year=None, lang: str = "sv", modelled: bool = False, extra=None):
-    """'Källa: SCB, år 2012' (+ 'modellerad') under a figure or value. `source` is warehouse
-    text: shown as text."""
-    parts = [f"{t('source', lang)}: {source or t('missing', lang)}"]
+    """'Källa: SCB, år 2012' (+ 'modellerad') under a figure or value. `source`: a catalogue
+    text, or warehouse text wrapped in stored_text(...); shown as text."""
+    parts = [[f"{t('source', lang)}: ", source if source not in (None, "") else t("missing", lang)]]
     if year is not None:
-        parts.append(f"{t('year', lang).lower()} {year}")
+        parts.append([f"{t('year', lang).lower()} {year}"])
     if modelled:
-        parts.append(t("modelled", lang))
+        parts.append([t("modelled", lang)])
     if extra:
-        parts.append(str(extra))
-    return html.Small(", ".join(parts), className="sk-source text-body-secondary")
+        parts.append([str(extra)])
+    children = []
+    for i, part in enumerate(parts):
+        children += ([", "] if i else []) + part
+    return html.Small(children, className="sk-source text-body-secondary")
 
 
 _STATUS = {

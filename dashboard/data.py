@@ -45,6 +45,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from styrkort.i18n import t
+
 # ASCII digits only (\d would accept "١٢٣٤"), and fullmatch so "0180\n" is rejected too.
 CODE_RE = re.compile(r"[0-9]{4}")
 KPI_ID_RE = re.compile(r"[A-Za-z0-9_:\-.]{1,64}")
@@ -678,24 +680,17 @@ def municipalities_geojson() -> dict:
 def map_measures(db: Warehouse, lang: str = "sv") -> list[dict]:
     """Measures that can colour the map, only those whose views exist:
     [{"value": "composite"|"cost"|"grant"|"kpi:<id>", "label": ...}]."""
-    sv = lang != "en"
     out = []
     if db.has_view("composite_index"):
-        out.append({"value": "composite",
-                    "label": "Sammanvägt kvalitetsindex – rang (1 = bäst)" if sv
-                    else "Composite quality index – rank (1 = best)"})
+        out.append({"value": "composite", "label": t("map_measure_composite", lang)})
     if db.has_view("cost_deviation"):
-        out.append({"value": "cost",
-                    "label": "Kostnadsavvikelse från standardkostnad (%)" if sv
-                    else "Cost deviation from standard cost (%)"})
+        out.append({"value": "cost", "label": t("map_measure_cost", lang)})
     if db.has_view("grant_uptake"):
-        out.append({"value": "grant",
-                    "label": "Statsbidrag – nyttjad andel av ramen (%)" if sv
-                    else "State grant – share of the frame used (%)"})
+        out.append({"value": "grant", "label": t("map_measure_grant", lang)})
     for k in db.perspective_kpis():
         out.append({"value": f"kpi:{k['kpi_id']}",
-                    "label": ("Nyckeltal: " if sv else "KPI: ") + str(k["title"])
-                    + (" (demo)" if k["is_demo"] else "")})
+                    "label": t("map_measure_kpi", lang, title=str(k["title"]))
+                    + (f" ({t('demo', lang)})" if k["is_demo"] else "")})
     return out
 
 
@@ -731,8 +726,8 @@ def measure_years(db: Warehouse, measure: str) -> list[int]:
 def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[pd.DataFrame, dict]:
     """(df, meta) for one measure and year. df: municipality_code, name, county_name, value
     (all 290 municipalities, value None where missing). meta: label, unit ('rank'|'%'|KPI unit),
-    higher_is_better, source, modelled (bool), is_demo (bool), year."""
-    sv = lang != "en"
+    higher_is_better, source, modelled (bool), is_demo (bool), year, stored_source (bool: the
+    source is warehouse text, in Swedish)."""
     meta = {"year": year, "modelled": False, "is_demo": False, "higher_is_better": True}
     label = next((m["label"] for m in map_measures(db, lang) if m["value"] == measure), measure)
     meta["label"] = label
@@ -741,18 +736,15 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
                             "SELECT municipality_code, rank FROM composite_index WHERE year = ?"
                             + default_only(db, "composite_index"), [year])
         meta.update(unit="rank", higher_is_better=False, is_demo=True,
-                    source="Sammanvägt index över demo-nyckeltal (pipelines/ranking.py)" if sv
-                    else "Composite index over demo KPIs (pipelines/ranking.py)")
+                    source=t("map_source_composite", lang))
     elif measure == "cost":
         rows = db.rows_view("cost_deviation",
                             "SELECT municipality_code, deviation_pct, method FROM cost_deviation "
                             "WHERE year = ?", [year])
         methods = {r[2] for r in rows or []}
         meta.update(unit="%", higher_is_better=False, modelled="modelled" in methods,
-                    source=("Kolada N20014 och standardkostnad " if sv else
-                            "Kolada N20014 and standard cost ")
-                    + ("(modellerad, pipelines/economy.py)" if "modelled" in methods
-                       else "(officiell, Kolada)"))
+                    source=t("map_source_cost_modelled" if "modelled" in methods else "map_source_cost_official",
+                             lang))
         rows = [r[:2] for r in rows or []]
     elif measure == "grant":
         rows = db.rows_view(
@@ -760,16 +752,14 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
             "SELECT municipality_code, 100 * sum(coalesce(granted_sek, 0)) / nullif(sum(frame_sek), 0) "
             "FROM grant_uptake WHERE CAST(left(round, 4) AS INTEGER) = ? AND applied IS NOT NULL "
             "GROUP BY 1", [year])
-        meta.update(unit="%", source="Socialstyrelsen, prestationsbidrag värdighetsgarantier; "
-                    "ramar beräknade (pipelines/economy.py)" if sv else
-                    "National Board of Health and Welfare, performance grants; frames computed")
+        meta.update(unit="%", source=t("map_source_grant", lang))
     else:
         k = db.kpi(measure[4:]) or {}
         rows = db.rows_view("kpi_values",
                             "SELECT municipality_code, value FROM kpi_values WHERE kpi_id = ? "
                             "AND year = ? AND gender = 'T'", [measure[4:], year])
         meta.update(unit=clean(k.get("unit")), higher_is_better=clean(k.get("higher_is_better")),
-                    source=k.get("source"), is_demo=bool(k.get("is_demo")))
+                    source=k.get("source"), is_demo=bool(k.get("is_demo")), stored_source=True)
     values = {r[0]: clean(r[1]) for r in rows or []}
     df = db.municipalities()[["municipality_code", "name", "county_name"]].copy()
     df["value"] = df["municipality_code"].map(values)

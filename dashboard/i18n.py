@@ -129,3 +129,21 @@ def factor_name(n: int, lang: str = DEFAULT_LANG) -> str:
 def factor_text(n: int, lang: str = DEFAULT_LANG) -> str:
     """The SKL 2010 success factor n (1-8) in our own words."""
     return t(f"factor_{n}", lang)
+
+
+# cost_model.term (statsmodels' names for the cost formula's terms) -> catalogue key costterm_<name>
+COST_TERMS = {"Intercept": "intercept", "share_65_79": "share_65_79", "share_80_plus": "share_80_plus",
+              "np.log(population)": "log_population", "glesbygd": "glesbygd",
+              "glesbygd[T.True]": "glesbygd"}
+
+
+def cost_term_label(term, lang: str = DEFAULT_LANG) -> str:
+    """A cost-model term in words: 'np.log(population)' -> 'ln(folkmängd)', 'Intercept' -> 'konstant'."""
+    key = COST_TERMS.get(str(term))
+    return t(f"costterm_{key}", lang) if key else str(term)
+
+
+def formula_in_words(terms, lang: str = DEFAULT_LANG) -> str:
+    """The cost model as a sentence of its terms: 'nettokostnad … = konstant + andel 65–79 år + …'."""
+    shown = [cost_term_label(x, lang) for x in terms if str(x) != "Intercept"]
+    return t("kostnad_formula", lang, terms=" + ".join(shown))

@@ -313,3 +313,26 @@ def test_export_spec_keeps_title_and_source_with_margins():
     assert lay["margin"]["l"] >= 48 and lay["margin"]["r"] >= 48
     assert [a["text"] for a in lay["annotations"]] == ["Källa: SCB, 2011–2012"]
     assert "template" not in lay                      # the screen figure already has it
+
+
+def test_selection_reasons_follow_the_language(pages):
+    """The pipeline stores Swedish reasons; the page words them from the rows' fields."""
+    import pandas as pd
+    U = pages["urval"]
+    items = pd.DataFrame([
+        {"municipality_code": "0180", "name": "Stockholm", "size_group": "large", "result": "high",
+         "adjusted": False, "replaces": None},
+        {"municipality_code": "0114", "name": "Upplands Väsby", "size_group": "medium", "result": "low",
+         "adjusted": True, "replaces": "0115"},
+        {"municipality_code": "1401", "name": "Härryda", "size_group": "medium", "result": "high",
+         "adjusted": True, "replaces": "1480"},
+    ])
+    names = {"0115": "Vallentuna"}
+    swaps = [("1480", "1401", "mitt skäl")]
+    assert U.reason_texts(items, swaps, 2, "sv", names) == [
+        "rangordning: bland de 3 högsta i storleksgruppen",
+        "länsspridning: högst 2 per län; i stället för 0115 Vallentuna",
+        "mitt skäl"]
+    assert U.reason_texts(items, swaps, 2, "en", names)[:2] == [
+        "ranking: among the 3 highest in the size group",
+        "county spread: at most 2 per county; instead of 0115 Vallentuna"]

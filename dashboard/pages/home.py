@@ -133,7 +133,8 @@ def layout(measure=None, year=None, lang=None, **_):
             dbc.Col([
                 html.Div([html.H3(label, className="h6 d-inline me-2"), *badges]),
                 C.graph("home-map", fig, t("map_alt", lang, label=label, n=n_with), lang),
-                C.source_caption(meta.get("source"), yr, lang, modelled=meta.get("modelled")),
+                C.source_caption(C.stored_text(meta.get("source")) if meta.get("stored_source") else meta.get("source"),
+                                 yr, lang, modelled=meta.get("modelled")),
             ], lg=8),
             dbc.Col(_how_to_read(lang), lg=4),
         ], className="g-3"),

@@ -193,7 +193,7 @@ def _municipality_mode(db, a, b, year, lang):
         lang, caption=t("jamfor_table", lang), page_size=40,
         download=C.download_meta(C.file_stem("jamfor", a, b, cmp["year"] or LATEST), sources, span,
                                  demo="is_demo", title=f"{t('jamfor_table', lang)}: {name_a} – {name_b}")))
-    children.append(C.source_caption(sources, span, lang))
+    children.append(C.source_caption(C.stored_text(sources), span, lang))
     return children
 
 
@@ -288,7 +288,7 @@ def _unit_mode(db, unit_a, unit_b, lang):
         graphs.append(dbc.Col([
             C.graph(f"jamfor-unit-graph-{i}", fig, t("jamfor_unit_graph_alt", lang, kpi=title,
                                                        a=ua["name"], b=ub["name"]), lang),
-            C.source_caption(g["source"].iloc[0], f"{years[0]}–{years[-1]}" if years else None, lang),
+            C.source_caption(C.stored_text(g["source"].iloc[0]), f"{years[0]}–{years[-1]}" if years else None, lang),
         ], lg=6, className="mb-3"))
     children.append(dbc.Row(graphs))
     df = df.assign(unit=df["unit"].fillna(""))

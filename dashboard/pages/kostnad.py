@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard.data import get_db, parse_year
-from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
+from dashboard.i18n import cost_term_label, formula_in_words, get_lang, href, page_title, search_string, size_group_label, t
 from dashboard.urlcheck import year_notice
 from styrkort import formats
 
@@ -32,24 +32,6 @@ TESTS = ("pearson_cost_deviation", "spearman_cost_deviation", "ols_cost_deviatio
 
 def test_label(test, lang: str) -> str:
     return t(f"kostnad_test_{test}", lang) if test in TESTS else str(test)
-
-
-def cost_term_label(term, lang: str) -> str:
-    """A cost-model term (as statsmodels names it) in words: 'np.log(population)' -> 'ln(folkmängd)'."""
-    key = COST_TERMS.get(str(term))
-    return t(f"costterm_{key}", lang) if key else str(term)
-
-
-# cost_model.term (statsmodels' names for the formula's terms) -> catalogue key costterm_<name>
-COST_TERMS = {"Intercept": "intercept", "share_65_79": "share_65_79", "share_80_plus": "share_80_plus",
-              "np.log(population)": "log_population", "glesbygd": "glesbygd",
-              "glesbygd[T.True]": "glesbygd"}
-
-
-def formula_in_words(terms, lang: str) -> str:
-    """The model as a sentence of its terms: 'nettokostnad (N20014) ~ andel 65–79 år + …'."""
-    shown = [cost_term_label(x, lang) for x in terms if str(x) != "Intercept"]
-    return t("kostnad_formula", lang, terms=" + ".join(shown))
 
 
 # ---------------------------------------------------------------- data

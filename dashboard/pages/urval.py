@@ -197,6 +197,29 @@ def _index_demo(ranked) -> bool:
     return bool("is_demo" in ranked and ranked["is_demo"].fillna(False).astype(bool).any())
 
 
+def reason_texts(items: pd.DataFrame, swaps, max_per_county, lang: str, names: dict | None = None) -> list[str]:
+    """Why each municipality is in the selection, in the page's language: the pipeline's own
+    rule (rank within the size group's quota, or the county limit) from the rows' fields; a
+    manual swap shows the reason the user typed."""
+    from pipelines.ranking.selection import QUOTAS
+
+    typed = {i: r for _o, i, r in swaps}
+    names = names or dict(zip(items["municipality_code"], items["name"]))
+    out = []
+    for row in items.to_dict("records"):
+        code = row["municipality_code"]
+        if code in typed:
+            out.append(typed[code])
+        elif row.get("adjusted"):
+            repl = row.get("replaces")
+            instead = t("urval_reason_instead_of", lang, code=repl, name=names.get(repl, "")) \
+                if isinstance(repl, str) and repl else ""
+            out.append(t("urval_reason_county", lang, k=max_per_county) + instead)
+        else:
+            out.append(t(f"urval_reason_rank_{row['result']}", lang, n=QUOTAS.get(row["size_group"], "?")))
+    return out
+
+
 def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     items, msgs = compute_selection(ranked, max_per_county, swaps, lang)
     items = items.merge(unc[["municipality_code"] + [c for c in ("rank_p05", "rank_p95") if c in unc]],
@@ -213,6 +236,8 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     items["interval"] = [_interval(a, b, lang) for a, b in zip(items.get("rank_p05"), items.get("rank_p95"))] \
         if "rank_p05" in items else ""
     items["href"] = items["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
+    items["reason"] = reason_texts(items, swaps, max_per_county, lang,
+                                   dict(zip(ranked["municipality_code"], ranked["name"])))
     t1 = table1_frame(items, lang)
     h = ranked["config_hash"].iloc[0] if "config_hash" in ranked and len(ranked) else "?"
     cols = [C.col("municipality_code", t("urval_code", lang)),
