@@ -47,7 +47,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, dcc, html, no_update
 
-from dashboard.i18n import href, t, trend_code, trend_label
+from dashboard.i18n import href, pick, t, trend_code, trend_label
 from styrkort import formats
 
 # -- small text helpers ---------------------------------------------------------------------------
@@ -495,7 +495,7 @@ def _unit_header(header: str, kind: str, lang: str) -> str:
     if kind in ("percent", "share") and "%" not in header:
         return f"{header} (%)"
     if kind == "kr" and "kr" not in header.lower() and "sek" not in header.lower():
-        return f"{header} ({'SEK' if lang == 'en' else 'kr'})"
+        return f"{header} ({t('currency_short', lang)})"
     return header
 
 
@@ -617,14 +617,14 @@ def csv_bytes(df: pd.DataFrame, lang: str = "sv") -> bytes:
         if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
             v = int(v) if not hasattr(v, "item") else int(v.item())
         if isinstance(v, float):
-            text = repr(float(v))
-            return text.replace(".", ",") if lang != "en" else text
+            return repr(float(v)).replace(".", formats.symbols(lang)[1])
         if hasattr(v, "item") and not isinstance(v, str):
             return cell(v.item())
         return str(v)
 
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter="," if lang == "en" else ";", lineterminator="\n")
+    # Swedish Excel reads ';' with a decimal comma, English Excel ',' with a decimal point
+    w = csv.writer(buf, delimiter=pick(lang, sv=";", en=","), lineterminator="\n")
     w.writerow([str(c) for c in df.columns])
     for row in df.itertuples(index=False):
         w.writerow([cell(v) for v in row])
@@ -850,15 +850,6 @@ def labelled_select(id: str, label: str, options: list, value=None, placeholder:
 
 
 # ---------------------------------------------------------------- page helpers shared by the analysis pages
-
-
-def translator(texts: dict):
-    """Page-local texts {key: (sv, en)} -> t(key, lang, **fmt)."""
-    def _t(key, lang, **kw):
-        sv, en = texts[key]
-        s = en if lang == "en" else sv
-        return s.format(**kw) if kw else s
-    return _t
 
 
 def alert(text, kind: str = "warning", **kw):

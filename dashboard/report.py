@@ -237,15 +237,11 @@ def status_text(row: dict, lang: str) -> str:
     return f"{STATUS_ICON[key]} {t(f'status_{key}' if key else 'status_missing', lang)}"
 
 
-def _t(lang: str, sv: str, en: str) -> str:
-    return en if lang == "en" else sv
-
-
 def assemble_pdf(c: ReportContent) -> bytes:
     """Build the committee report from already-rendered charts. Returns the PDF bytes."""
     w = _Pdf()
     pdf, lang = w.pdf, c.lang
-    pdf.set_title(w.text(f"{_t(lang, 'Nämndrapport', 'Committee report')} – {c.municipality_name}"))
+    pdf.set_title(w.text(f"{t('report_title', lang)} – {c.municipality_name}"))
     pdf.set_author("styrkort")
     pdf.set_creator("styrkort (fpdf2, kaleido)")
 
@@ -253,18 +249,18 @@ def assemble_pdf(c: ReportContent) -> bytes:
     pdf.add_page()
     w.font(12)
     pdf.set_text_color(90, 90, 90)
-    pdf.cell(0, 8, w.text(_t(lang, "Nämndrapport · äldreomsorg", "Committee report · elderly care")),
+    pdf.cell(0, 8, w.text(t("report_kicker", lang)),
              new_x="LMARGIN", new_y="NEXT")
     pdf.ln(25)
     pdf.set_text_color(20, 20, 20)
     w.font(40, bold=True)
     pdf.cell(0, 20, w.text(c.municipality_name), new_x="LMARGIN", new_y="NEXT")
     w.font(16)
-    sub = f"{_t(lang, 'Kommunkod', 'Municipality code')} {c.municipality_code}"
+    sub = f"{t('report_code', lang)} {c.municipality_code}"
     if c.size_group_label:
         sub += f" · {c.size_group_label}"
     if c.year:
-        sub += f" · {_t(lang, 'år', 'year')} {c.year}"
+        sub += f" · {t('report_year', lang)} {c.year}"
     elif c.period_label:   # the scorecard's "senaste": each KPI at its latest year
         sub += f" · {c.period_label}"
     pdf.cell(0, 10, w.text(sub), new_x="LMARGIN", new_y="NEXT")
@@ -278,27 +274,24 @@ def assemble_pdf(c: ReportContent) -> bytes:
     pdf.ln(10)
     w.font(11)
     pdf.set_text_color(90, 90, 90)
-    contents = _t(lang, "Innehåll: styrkortets fyra perspektiv, {n} trenddiagram, källor.",
-                  "Contents: the scorecard's four perspectives, {n} trend charts, sources.").format(n=len(c.charts))
+    contents = t("report_contents", lang, n=len(c.charts))
     pdf.multi_cell(0, 6, w.text(contents), new_x="LMARGIN", new_y="NEXT")
     if c.has_demo:
-        pdf.multi_cell(0, 6, w.text(_t(lang,
-            "Obs: rapporten innehåller demodata (märkta \"demo\"), inte verkliga mätvärden.",
-            "Note: the report contains demo data (marked \"demo\"), not real measurements.")),
+        pdf.multi_cell(0, 6, w.text(t("report_demo_note", lang)),
             new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, w.text(f"{_t(lang, 'Skapad', 'Created')} {c.created.isoformat()} · styrkort"),
+    pdf.multi_cell(0, 6, w.text(f"{t('dl_about_created', lang)} {c.created.isoformat()} · styrkort"),
                    new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(20, 20, 20)
 
     # Scorecard summary
     pdf.add_page()
     w.font(22, bold=True)
-    pdf.cell(0, 12, w.text(_t(lang, "Styrkortet – fyra perspektiv", "The scorecard – four perspectives")),
+    pdf.cell(0, 12, w.text(t("report_scorecard_h", lang)),
              new_x="LMARGIN", new_y="NEXT")
     sc = c.scorecard if c.scorecard is not None else pd.DataFrame()
     if sc.empty:
         w.font(12)
-        pdf.multi_cell(0, 7, w.text(_t(lang, "Uppgift saknas för styrkortet.", "No scorecard data.")),
+        pdf.multi_cell(0, 7, w.text(t("report_no_scorecard", lang)),
                        new_x="LMARGIN", new_y="NEXT")
     else:
         for p in PERSPECTIVES:
@@ -342,21 +335,13 @@ def assemble_pdf(c: ReportContent) -> bytes:
     # Sources
     pdf.add_page()
     w.font(22, bold=True)
-    pdf.cell(0, 12, w.text(_t(lang, "Källor och metod", "Sources and method")), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 12, w.text(t("report_sources_h", lang)), new_x="LMARGIN", new_y="NEXT")
     w.font(11)
-    for s in c.sources or [_t(lang, "Inga källor angivna.", "No sources given.")]:
+    for s in c.sources or [t("report_no_sources", lang)]:
         pdf.multi_cell(0, 6, w.text(f"• {s}"), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.ln(4)
-    pdf.multi_cell(0, 6, w.text(_t(lang,
-        "Gruppens medel är det ovägda medelvärdet för kommuner i samma storleksgrupp (SKL 2010: små "
-        "under 12 500 invånare eller glesbygdskommun, mellanstora 12 500–50 000, stora över 50 000). "
-        "Trendbedömningen bygger på en OLS-lutning över de senaste åren med 95 % konfidensintervall; "
-        "\"ingen tydlig förändring\" när intervallet omfattar noll.",
-        "The group mean is the unweighted mean of municipalities in the same size group (SKL 2010: small "
-        "under 12,500 inhabitants or a sparsely populated municipality, medium 12,500–50,000, large over 50,000). "
-        "The trend verdict uses an OLS slope over recent years with a 95% confidence interval; "
-        "\"no clear change\" when the interval contains zero.")), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, w.text(t("report_method_note", lang)), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
