@@ -14,7 +14,7 @@ from pathlib import Path
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import components, urlcheck
+from dashboard import components, geo, urlcheck
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -112,6 +112,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     app.server.config[CONFIG_KEY] = str(db_path)
     app.layout = shell
     components.register_callbacks(app)
+    geo.register(app.server)   # the map's polygons as a cacheable static file
 
     @app.callback(
         Output("sk-header", "children"),

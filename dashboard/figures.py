@@ -232,7 +232,7 @@ def uptake_by_group_bar(df: pd.DataFrame, lang: str = "sv", source: str | None =
     return base_layout(fig, lang, source=source, height=440)
 
 
-def uptake_map(df: pd.DataFrame, geojson: dict, lang: str = "sv", source: str | None = None) -> go.Figure:
+def uptake_map(df: pd.DataFrame, geojson: dict | str, lang: str = "sv", source: str | None = None) -> go.Figure:
     """Choropleth of uptake % per municipality. df: municipality_code, name, uptake_pct."""
     if df.empty:
         return empty_figure(t("fig_no_grant_data", lang), lang)

@@ -7,7 +7,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import (first, get_db, municipalities_geojson, map_data, map_measures, measure_years, parse_year,
+from dashboard.geo import geojson_url
+from dashboard.data import (first, get_db, map_data, map_measures, measure_years, parse_year,
                             valid_code, valid_measure)
 from dashboard.i18n import get_lang, href, page_title, search_string, t, tn
 from dashboard.search import search, search_entries
@@ -29,9 +30,9 @@ MISSING_GREY = "#bfbfbf"
 
 
 def _map_figure(df, meta, lang) -> dict:
-    """The choropleth as a plain figure dict: go.Figure would deep-copy and validate the 290
-    polygons on every request (~250 ms); the dict costs nothing."""
-    gj = municipalities_geojson()
+    """The choropleth as a plain figure dict. The polygons are not in it: both traces name the
+    cached static file (dashboard.geo), and `locations` picks each trace's municipalities."""
+    gj = geojson_url()
     reverse = meta.get("higher_is_better") is False  # low is good -> dark for low values
     unit = meta.get("unit")
     has = df[df["value"].notna()]
@@ -39,11 +40,9 @@ def _map_figure(df, meta, lang) -> dict:
     shown = [C.fmt_value(v, None if unit == "rank" else unit, lang) for v in has["value"]]
     traces = []
     if not none.empty:
-        missing_codes = set(none["municipality_code"])
         traces.append({
             "type": "choropleth", "name": t("missing", lang), "showscale": False,
-            "geojson": {"type": "FeatureCollection",
-                        "features": [f for f in gj["features"] if f["id"] in missing_codes]},
+            "geojson": gj,
             "featureidkey": "properties.id", "locations": list(none["municipality_code"]),
             "z": [0] * len(none), "colorscale": [[0, MISSING_GREY], [1, MISSING_GREY]],
             "marker": {"line": {"color": "white", "width": 0.3}},

@@ -17,6 +17,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard import figures as F
 from dashboard.cache import per_warehouse
+from dashboard.geo import geojson_url
 from dashboard.data import first, get_db, valid_code
 from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
 from styrkort import formats
@@ -192,7 +193,7 @@ def _map_content(uptake, rnd, lang):
     d = map_frame(uptake, rnd)
     if d.empty:
         return [alert(t("no_rows", lang), "secondary")]
-    fig = F.uptake_map(d, geojson(), lang)
+    fig = F.uptake_map(d, geojson_url(), lang)   # polygons: the cached static file
     d["applied_text"] = d["applied"].map(lambda a: t("yes" if a else "no", lang))
     d["href"] = d["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
     cols = [C.col("municipality_code", t("urval_code", lang)),
