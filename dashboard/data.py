@@ -197,6 +197,8 @@ class Warehouse:
                     "area": clean(k["area"]), "is_demo": bool(k["is_demo"]), "kpi_source": k["source"],
                     "value": None, "year": None, "group_mean": None, "national_mean": None,
                     "group_rank": None, "group_n": None, "size_group": None, "status": None,
+                    "national_rank": None, "national_n": None, "national_tied": None,
+                    "national_band": None, "group_tied": None, "group_band": None,
                     "source": k["source"], "trend": None, "last_value": None, "last_year": None,
                     "spark_years": [], "spark_values": []})
             return out
@@ -395,6 +397,8 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     by_kpi, trends, years, chosen = read
     if not db.has_view("trends"):
         missing.append("trends")
+    if db.has_view("scorecard") and not db.has_view("kpi_positions"):
+        missing.append("kpi_positions")
     in_mart = _scorecard_kpis(db)
     rows: list[dict] = []
     for k in db.perspective_kpis_clean():
@@ -431,7 +435,8 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
 
 
 # -- the scorecard's perspective panels: one function for the screen and the PDF -----------------------
-STATUS_COUNTED = ("better", "same", "worse")
+# summary placeholder -> kpi_positions status code (the stated quartile rule)
+STATUS_COUNTED = {"best": "best25", "middle": "middle50", "worst": "worst25", "info": "no_direction"}
 
 
 def panel_rows(d: dict) -> dict[str, list[dict]]:
@@ -448,8 +453,8 @@ def status_counts(rows) -> dict[str, int]:
     """How many KPIs of a panel are better / same / worse than the group in the year shown.
     A KPI without a value that year ("uppgift saknas") counts nowhere: no earlier year stands
     in for it. rows: dicts with "status" and "value". Used by the screen and the PDF alike."""
-    return {s: sum(1 for r in rows if r.get("status") == s and r.get("value") is not None)
-            for s in STATUS_COUNTED}
+    return {k: sum(1 for r in rows if r.get("status") == s and r.get("value") is not None)
+            for k, s in STATUS_COUNTED.items()}
 
 
 def default_only(db: Warehouse, view: str) -> str:
@@ -473,7 +478,9 @@ def _group_counts(db: Warehouse) -> dict:
 _KPI_COLUMNS = ("kpi_id", "title", "unit", "perspective", "higher_is_better", "area", "is_demo",
                 "kpi_source", "value", "year", "group_mean", "national_mean", "group_rank",
                 "group_n", "size_group", "status", "source", "trend", "last_value", "last_year",
-                "spark_years", "spark_values")
+                "spark_years", "spark_values",
+                "national_rank", "national_n", "national_tied", "national_band", "group_tied",
+                "group_band")
 
 
 def _scorecard_kpis(db: Warehouse) -> frozenset | None:
@@ -488,6 +495,17 @@ def _scorecard_kpis(db: Warehouse) -> frozenset | None:
 
 _CHOSEN_COLUMNS = ("year", "value", "size_group", "group_mean", "national_mean", "group_rank",
                    "group_n", "status", "is_demo", "source")
+# status and ranks come from the kpi_positions mart (the stated quartile rule), joined per row
+_POSITION_COLUMNS = ("group_rank", "group_n", "status", "national_rank", "national_n",
+                     "national_tied", "national_band", "group_tied", "group_band")
+_SCORECARD_SELECT = ", ".join(
+    [f"s.{c}" for c in _CHOSEN_COLUMNS if c not in _POSITION_COLUMNS]
+    + [f"p.{c}" for c in _POSITION_COLUMNS])
+_NO_POSITIONS = ("(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS municipality_code, "
+                 "NULL::INTEGER AS year, " + ", ".join(
+                     f"NULL::{'VARCHAR' if c in ('status', 'national_band', 'group_band') else 'INTEGER'} AS {c}"
+                     for c in _POSITION_COLUMNS) + " WHERE false)")
+_SCORECARD_NAMES = tuple(c for c in _CHOSEN_COLUMNS if c not in _POSITION_COLUMNS) + _POSITION_COLUMNS
 
 
 def _read_series(db: Warehouse, code: str, asked: int | None):
@@ -505,15 +523,20 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
             # fetchnumpy: the list columns convert ~2x faster than via fetchall's tuples
             s = cur.execute("SELECT kpi_id, spark_years, spark_values, trend FROM scorecard_series "
                             "WHERE municipality_code = ?", [code]).fetchnumpy()
-            which = "is_latest" if chosen is None else "year = ?"
-            now = cur.execute(f"SELECT kpi_id, {', '.join(_CHOSEN_COLUMNS)} FROM scorecard "
-                              f"WHERE municipality_code = ? AND {which} AND value IS NOT NULL",
-                              [code] if chosen is None else [code, chosen]).fetchall()
+            which = "s.is_latest" if chosen is None else "s.year = ?"
+            # without the positions mart (not built yet): no status, the page says so
+            positions = "kpi_positions" if db.has_view("kpi_positions") else _NO_POSITIONS
+            now = cur.execute(
+                f"SELECT s.kpi_id, {_SCORECARD_SELECT} FROM scorecard s "
+                f"LEFT JOIN {positions} p ON p.municipality_code = s.municipality_code "
+                "AND p.kpi_id = s.kpi_id AND p.year = s.year "
+                f"WHERE s.municipality_code = ? AND {which} AND s.value IS NOT NULL",
+                [code] if chosen is None else [code, chosen]).fetchall()
         finally:
             cur.close()
     except duckdb.Error:
         return None
-    chosen_rows = {r[0]: dict(zip(_CHOSEN_COLUMNS, r[1:])) for r in now}
+    chosen_rows = {r[0]: dict(zip(_SCORECARD_NAMES, r[1:])) for r in now}
     ids = s["kpi_id"].tolist()
     by_kpi = {k: (y.tolist(), v.tolist(), chosen_rows.get(k))
               for k, y, v in zip(ids, s["spark_years"], s["spark_values"])}

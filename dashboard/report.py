@@ -25,7 +25,7 @@ from dashboard.i18n import perspective_label, t
 # the screen's status icons (dashboard/components.py), text from the catalogue
 STATUS_ICON = {"better": "▲", "worse": "▼", "same": "●", "no_direction": "–", None: "?"}
 # Plain-ASCII fallbacks when no Unicode font is available (core PDF fonts are Latin-1 only).
-_ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
+_ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "△": "+", "▽": "-", "○": "=", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -230,8 +230,11 @@ class _Pdf:
 
 
 def status_text(row: dict, lang: str) -> str:
-    """'▲ bättre än gruppen' as on screen; a KPI without a value in the year shown has no
-    status ('? uppgift saknas')."""
+    """The status as on screen: the row's `status_text` (dashboard.scorecard_rules.position_text:
+    '▼ bland de 25 % sämsta, plats 250 av 290') when given; a KPI without a value in the year
+    shown has no status ('? uppgift saknas')."""
+    if row.get("status_text"):
+        return str(row["status_text"])
     status = row.get("status") if row.get("value") is not None else None
     key = status if status in STATUS_ICON else None
     return f"{STATUS_ICON[key]} {t(f'status_{key}' if key else 'status_missing', lang)}"

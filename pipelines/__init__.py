@@ -9,5 +9,8 @@ def run_all(con) -> None:
     from pipelines.ranking.pipeline import run_default as run_ranking
     from pipelines.economy import run_default as run_economy
 
+    from pipelines.positions import run_positions
+
     run_ranking(con)
     run_economy(con)
+    run_positions(con)

@@ -92,8 +92,9 @@ def test_scorecard_data_matches_plain_sql(built_db):
     con = duckdb.connect(str(built_db), read_only=True)
     try:
         expected = {k: (y, v, g, s) for k, y, v, g, s in con.execute(
-            """SELECT kpi_id, year, value, group_mean, status FROM scorecard s
-               WHERE municipality_code = '1480' AND value IS NOT NULL AND year = (
+            """SELECT kpi_id, year, s.value, group_mean, p.status FROM scorecard s
+               JOIN kpi_positions p USING (kpi_id, municipality_code, year)
+               WHERE municipality_code = '1480' AND s.value IS NOT NULL AND year = (
                    SELECT max(year) FROM scorecard x WHERE x.municipality_code = s.municipality_code
                    AND x.kpi_id = s.kpi_id AND x.value IS NOT NULL)""").fetchall()}
         comp = con.execute("SELECT rank FROM composite_index WHERE municipality_code = '1480' "

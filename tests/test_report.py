@@ -23,7 +23,7 @@ def _content(n_charts: int) -> R.ReportContent:
         "title": ["Nöjdhet hemtjänst", "Trygghet", "Kostnad per brukare", "Sjukfrånvaro"],
         "value_text": ["90,1 %", "80 %", "250 000 kr", "7,5 %"],
         "reference_text": ["88,0 %", "82 %", "240 000 kr", "8,0 %"],
-        "status": ["better", "worse", "worse", "better"],
+        "status": ["best25", "worst25", "worst25", "best25"],
         "value": [90.1, 80.0, 250000.0, 7.5],
     })
     charts = [R.Chart(f"Diagram {i}", _png(), "Källa: Kolada 2008–2011 (demo)", "förbättras")
@@ -46,7 +46,9 @@ def test_assembled_pdf_has_cover_scorecard_charts_and_sources():
     for heading in ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"):
         assert heading in text
     # omsorgstagare: the screen's summary line, counts from the rows
-    assert "2 nyckeltal: 1 bättre, 0 som och 1 sämre än storleksgruppen." in text
+    flat = " ".join(text.split())
+    assert ("2 nyckeltal. Bland alla kommuner: 1 bland de 25 % bästa, 0 mittersta 50 %, "
+            "1 bland de 25 % sämsta; 0 utan riktning.") in flat
     assert "Källor" in text and "Socialstyrelsen 2014" in text
     assert "demodata" in text
 

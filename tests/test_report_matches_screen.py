@@ -1,6 +1,6 @@
 """The nämndrapport PDF and the scorecard screen show the same thing: for Stockholm (0180),
-Göteborg (1480), Ödeshög (0509) and Luleå (2583) every perspective's count of better / same /
-worse KPIs and the year beside every value are the same in the PDF (text extracted with pypdf)
+Göteborg (1480), Ödeshög (0509) and Luleå (2583) every perspective's count of KPIs among the best
+25 % / middle 50 % / worst 25 % of all municipalities and without direction, and the year beside every value are the same in the PDF (text extracted with pypdf)
 as in the panels of /kommun/<code> as it opens (rendered by the page's own layout), and both
 equal plain SQL on the scorecard mart: each KPI at its latest year with a value (the screen's
 "senaste"), a KPI without any value counts nowhere ("uppgift saknas")."""
@@ -18,8 +18,10 @@ CODES = ("0180", "1480", "0509", "2583")
 PERSPECTIVES = ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet")
 HEADINGS = {"sv": ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"),
             "en": ("Care recipients", "Finances", "Staff and development", "Operations and processes")}
-SUMMARY = {"sv": re.compile(r"(\d+) nyckeltal: (\d+) bättre, (\d+) som och (\d+) sämre"),
-           "en": re.compile(r"(\d+) indicators: (\d+) better than, (\d+) same as and (\d+) worse than")}
+SUMMARY = {"sv": re.compile(r"(\d+) nyckeltal\. Bland alla kommuner: (\d+) bland de 25 % bästa, "
+                             r"(\d+) mittersta 50 %, (\d+) bland de 25 % sämsta; (\d+) utan riktning"),
+           "en": re.compile(r"(\d+) indicators\. Among all municipalities: (\d+) among the best 25 %, "
+                            r"(\d+) middle 50 %, (\d+) among the worst 25 %; (\d+) without direction")}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +60,8 @@ YEAR_IN_CELL = re.compile(r"\((\d{4})\)")
 
 
 def screen_counts(app, code, lang):
-    """{perspective: (n, better, same, worse)} and the years beside the values (sorted) from
-    /kommun/<code>'s own layout, opened without a year."""
+    """{perspective: (n, best, middle, worst, no direction)} and the years beside the values
+    (sorted) from /kommun/<code>'s own layout, opened without a year."""
     kommun = sys.modules["pages.kommun"]
     with app.server.test_request_context(f"/kommun/{code}"):
         page = kommun.layout(code=code, lang=lang)
@@ -74,8 +76,8 @@ def screen_counts(app, code, lang):
 
 
 def pdf_counts(app, built_db, code, lang):
-    """{perspective: (n, better, same, worse)} and the years beside the values (sorted) from
-    the nämndrapport PDF built the way /trender's button builds it (no charts chosen: no
+    """{perspective: (n, best, middle, worst, no direction)} and the years beside the values
+    (sorted) from the nämndrapport PDF built the way /trender's button builds it (no charts chosen: no
     kaleido needed)."""
     from dashboard import report as R
     from dashboard.data import get_db
@@ -90,7 +92,7 @@ def pdf_counts(app, built_db, code, lang):
     out = {}
     for p, heading in zip(PERSPECTIVES, HEADINGS[lang]):
         i = lines.index(heading)
-        hit = SUMMARY[lang].search(" ".join(lines[i + 1:i + 3]))
+        hit = SUMMARY[lang].search(re.sub(r"\s+", " ", " ".join(lines[i + 1:i + 4])))
         out[p] = tuple(int(x) for x in hit.groups()) if hit else None
     # the scorecard pages: value cells say '96,4 % (2013)'; 'senast: … (2011)' is no value
     scorecard_text = "\n".join(p.extract_text() for p in reader.pages[1:-1])
@@ -100,12 +102,14 @@ def pdf_counts(app, built_db, code, lang):
 
 
 def sql_counts(built_db, code):
-    """Hand-written rule on the scorecard mart: per KPI the municipality's latest year with a
-    value; per perspective the KPIs the panel lists (all with municipality values) and how
-    many of them are better / same / worse in their latest year."""
+    """Hand-written rule on the scorecard and kpi_positions marts: per KPI the municipality's
+    latest year with a value; per perspective the KPIs the panel lists (all with municipality
+    values) and how many of them are among the best 25 % / middle 50 % / worst 25 % or without
+    direction in their latest year."""
     con = duckdb.connect(str(built_db), read_only=True)
     try:
-        latest = ("SELECT s.kpi_id, s.year, s.status, k.perspective FROM scorecard s JOIN kpis k USING (kpi_id) "
+        latest = ("SELECT s.kpi_id, s.year, p.status, k.perspective FROM scorecard s JOIN kpis k USING (kpi_id) "
+                  "JOIN kpi_positions p USING (kpi_id, municipality_code, year) "
                   "WHERE s.municipality_code = ? AND s.value IS NOT NULL "
                   "QUALIFY s.year = max(s.year) OVER (PARTITION BY s.kpi_id)")
         rows = con.execute(latest, [code]).fetchall()
@@ -114,7 +118,8 @@ def sql_counts(built_db, code):
             n = con.execute("SELECT count(DISTINCT s.kpi_id) FROM scorecard s JOIN kpis k USING (kpi_id) "
                             "WHERE k.perspective = ?", [p]).fetchone()[0]
             statuses = [r[2] for r in rows if r[3] == p]
-            out[p] = (n, statuses.count("better"), statuses.count("same"), statuses.count("worse"))
+            out[p] = (n, statuses.count("best25"), statuses.count("middle50"), statuses.count("worst25"),
+                      statuses.count("no_direction"))
         return out, sorted(r[1] for r in rows)
     finally:
         con.close()

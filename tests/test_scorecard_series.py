@@ -8,6 +8,7 @@ import pytest
 
 from dashboard.data import Warehouse, scorecard_data
 from pipelines.runs import RUNS_DDL
+from pipelines.positions import run_positions
 from pipelines.scorecard import run_scorecard
 from warehouse.db import apply_schema
 
@@ -39,6 +40,7 @@ def _toy(path, with_trends: bool):
         con.execute("INSERT INTO pipeline_run VALUES ('run-new', 'trends', NULL, '{}', 'h', "
                     "TIMESTAMP '2021-01-01')")
     run_scorecard(con)
+    run_positions(con)
     return con
 
 
@@ -121,8 +123,9 @@ def test_series_read_matches_plain_sql(built_db, code, year):
         chosen = int(year) if year and int(year) in years else None
         # no year: each KPI at its own latest year with a value
         now = {r[0]: r[1:] for r in con.execute(
-            "SELECT kpi_id, value, status, group_mean FROM scorecard s WHERE municipality_code = ? "
-            "AND value IS NOT NULL AND year = coalesce(?, (SELECT max(year) FROM scorecard x "
+            "SELECT kpi_id, s.value, p.status, group_mean FROM scorecard s "
+            "JOIN kpi_positions p USING (kpi_id, municipality_code, year) WHERE municipality_code = ? "
+            "AND s.value IS NOT NULL AND year = coalesce(?, (SELECT max(year) FROM scorecard x "
             "WHERE x.municipality_code = s.municipality_code AND x.kpi_id = s.kpi_id "
             "AND x.value IS NOT NULL))", [code, chosen]).fetchall()}
         spark = {r[0]: (r[1], r[2]) for r in con.execute(
@@ -155,7 +158,9 @@ def _fake_rows(n):
              "is_demo": False, "source": "s", "year": 2014, "value": None if i % 2 else float(i),
              "last_value": None, "last_year": None, "group_mean": None, "national_mean": None,
              "status": None, "trend": None, "group_rank": None, "group_n": None,
-             "spark_years": [2013, 2014], "spark_values": [1.0, 2.0]} for i in range(n)]
+             "spark_years": [2013, 2014], "spark_values": [1.0, 2.0], "higher_is_better": True,
+             "national_rank": None, "national_n": None, "national_tied": None, "national_band": None,
+             "group_tied": None, "group_band": None} for i in range(n)]
 
 
 def _body_rows(component):

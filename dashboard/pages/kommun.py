@@ -14,6 +14,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db, panel_rows, scorecard_data, status_counts, valid_code
+from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
+from dashboard.scorecard_rules import band_icon, band_text, place_text, rule_section
 from dashboard.data import FACTORS_FOR, success_factors
 from dashboard.i18n import factor_text, get_lang, href, perspective_label, request_lang, search_string, size_group_label, t, trend_label
 from dashboard.urlcheck import year_notice
@@ -122,8 +124,24 @@ def _header_figures(d, lang):
 # and page (a component is only read when the layout is serialised): at 40–80 rows a page this
 # spares hundreds of component constructions per request.
 @functools.lru_cache(maxsize=64)
-def _status_badge(status, lang):
-    return C.status_badge(status, lang)
+def _band_badge(band, lang, info=False):
+    """'▲ bland de 25 % bästa' for a band code; 'middle50' of a KPI without direction is hollow."""
+    icon, cls = band_icon(band, info)
+    return html.Span([html.Span(icon, className="sk-status-icon", **{"aria-hidden": "true"}),
+                      " ", band_text(band, lang)], className=f"sk-status {cls}")
+
+
+def _position_cell(k, scope, lang):
+    """Band badge and place among all municipalities (scope 'national') or in the size group
+    ('group'); a KPI without direction gets the band as information ('högst först')."""
+    band, rank = k[f"{scope}_band"], k[f"{scope}_rank"]
+    if rank is None:
+        return _missing(lang)
+    info = k["higher_is_better"] is None
+    place = place_text(rank, k[f"{scope}_tied"], k[f"{scope}_n"], lang)
+    if info:
+        place = f"{place} {t('kommun_place_info', lang)}"
+    return [_band_badge(band, lang, info), html.Div(place, className="small")]
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,7 +175,6 @@ def _kpi_row(k, lang):
         if k["last_value"] is not None:
             value_cell.append(html.Div(t("kommun_latest", lang, value=C.fmt_value(k["last_value"], unit, lang),
                                          year=int(k["last_year"])), className="small"))
-    group_n = k["group_n"]
     return html.Tr([
         html.Th(title_cell, scope="row", className="fw-normal"),
         html.Td(value_cell),
@@ -165,18 +182,23 @@ def _kpi_row(k, lang):
                 else _missing(lang)),
         html.Td(C.fmt_value(k["national_mean"], unit, lang) if k["national_mean"] is not None
                 else _missing(lang)),
-        html.Td(_status_badge(k["status"] if k["value"] is not None else None, lang)),
+        html.Td(_position_cell(k, "national", lang) if k["value"] is not None else _missing(lang),
+                className="sk-position"),
         html.Td(_trend_badge(k["trend"], lang)),
-        html.Td(_rank_text(k["group_rank"], group_n, lang) if k["group_rank"] is not None
-                else _missing(lang)),
+        html.Td(_position_cell(k, "group", lang) if k["value"] is not None else _missing(lang),
+                className="sk-position"),
         html.Td(C.sparkline(k["spark_years"], k["spark_values"], lang, label=k["title"], unit=unit)),
     ])
 
 
+RATED = ("best25", "middle50", "worst25")
+
+
 def _weak(rows) -> bool:
-    """A perspective is weak when at least half of its rated KPIs are worse than the group."""
-    rated = [r for r in rows if r["status"] in ("better", "worse", "same") and r["value"] is not None]
-    worse = [r for r in rated if r["status"] == "worse"]
+    """A perspective is weak when at least half of its rated KPIs (with direction and a
+    quartile) are among the worst 25 % of all municipalities."""
+    rated = [r for r in rows if r["status"] in RATED and r["value"] is not None]
+    worse = [r for r in rated if r["status"] == "worst25"]
     return len(rated) >= 2 and len(worse) * 2 >= len(rated)
 
 
@@ -213,8 +235,7 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
         body.append(C.empty_state(t("kommun_no_kpis", lang)))
     else:
         counts = status_counts(rows)   # the same counts as the nämndrapport PDF
-        body.append(html.P(t("kommun_panel_summary", lang, better=counts["better"],
-                             same=counts["same"], worse=counts["worse"], n=len(rows)),
+        body.append(html.P(t("kommun_panel_summary", lang, n=len(rows), **counts),
                            className="small mb-2"))
         # KPIs with a value this year first; long lists are cut (the download has them all)
         ordered = [r for r in rows if r["value"] is not None] + [r for r in rows if r["value"] is None]
@@ -222,7 +243,10 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
         body.append(html.Div(html.Table([
             html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
             html.Tbody([_kpi_row(r, lang) for r in shown]),
-        ], className="table table-sm sk-kpi-table mb-0"), className="table-responsive"))
+        ], className="table table-sm sk-kpi-table mb-0"), className="table-responsive",
+            # a table wider than the screen scrolls: reachable and named for keyboard users
+            tabIndex="0", role="region",
+            **{"aria-label": t("kommun_table_label", lang, perspective=perspective_label(perspective, lang))}))
         if len(shown) < len(ordered) and code:
             body.append(html.P([t("kommun_shown", lang, shown=len(shown), n=len(ordered)), " ",
                                 dcc.Link(t("kommun_show_all", lang),
@@ -317,18 +341,29 @@ def scorecard_download(d: dict, lang: str) -> C.ServerTable:
             "perspective": perspective_label(r["perspective"], lang), "title": r["title"],
             "unit": r["unit"], "year": r["year"] if has else None, "value": r["value"],
             "group_mean": r["group_mean"], "national_mean": r["national_mean"],
-            "status": t(f"status_{r['status']}", lang) if has and r["status"] else t("missing", lang),
+            "status": (band_text(r["status"], lang) if r["status"] != "no_direction" or not r["national_band"]
+                       else f"{band_text(r['national_band'], lang)} ({t('status_no_direction', lang)})")
+            if has else t("missing", lang),
+            "national_rank": r["national_rank"], "national_tied": r["national_tied"],
+            "national_n": r["national_n"],
+            "group_band": band_text(r["group_band"], lang) if has else t("missing", lang),
+            "group_rank": r["group_rank"], "group_tied": r["group_tied"], "group_n": r["group_n"],
             "trend": trend_label(r["trend"], lang) if r["trend"] else t("missing", lang),
-            "group_rank": r["group_rank"], "group_n": r["group_n"], "is_demo": bool(r["is_demo"]),
-            "source": r["source"]})
+            "is_demo": bool(r["is_demo"]), "source": r["source"]})
     cols = [C.col("perspective", t("kommun_col_persp", lang)), C.col("title", t("kommun_col_kpi", lang)),
             C.col("unit", t("unit", lang)), C.col("year", t("year", lang), "int"),
             C.col("value", t("kommun_col_value", lang), "auto"),
             C.col("group_mean", t("kommun_col_group", lang), "auto"),
             C.col("national_mean", t("kommun_col_nation", lang), "auto"),
-            C.col("status", t("kommun_col_status", lang)), C.col("trend", t("trend", lang)),
-            C.col("group_rank", t("kommun_col_rank", lang), "int"),
-            C.col("group_n", t("kommun_col_group_n", lang), "int"), C.col("source", t("source", lang))]
+            C.col("status", t("kommun_col_status", lang)),
+            C.col("national_rank", t("kommun_col_national_rank", lang), "int"),
+            C.col("national_tied", t("kommun_col_tied", lang), "int"),
+            C.col("national_n", t("kommun_col_national_n", lang), "int"),
+            C.col("group_band", t("kommun_col_rank", lang)),
+            C.col("group_rank", t("kommun_col_group_rank", lang), "int"),
+            C.col("group_tied", t("kommun_col_group_tied", lang), "int"),
+            C.col("group_n", t("kommun_col_group_n", lang), "int"),
+            C.col("trend", t("trend", lang)), C.col("source", t("source", lang))]
     years = sorted({r["year"] for r in rows if r["year"] is not None})
     span = d["year"] or (f"{years[0]}–{years[-1]}" if len(years) > 1 else (years[0] if years else None))
     meta = C.download_meta(C.file_stem("styrkort", d["code"], d["year"] or LATEST),
@@ -416,7 +451,7 @@ def render(d, lang, show_all=False):
     ]), className="mb-3")
 
     missing_note = None
-    not_built = [v for v in d["missing"] if v in ("scorecard", "scorecard_series", "trends")]
+    not_built = [v for v in d["missing"] if v in ("scorecard", "scorecard_series", "trends", "kpi_positions")]
     if not_built:
         missing_note = C.mart_missing(", ".join(not_built), lang)
 
@@ -425,12 +460,15 @@ def render(d, lang, show_all=False):
         dcc.Store(id="kommun-lang", data=lang),
         dcc.Store(id="kommun-all", data="1" if show_all else None),
         header,
-        html.Div([html.P(t("kommun_lead_latest", lang) if d["latest"]
-                         else t("kommun_lead", lang, year=d["year"]), className="mb-0 me-3"),
+        html.Div([html.P([t("kommun_lead_latest", lang) if d["latest"]
+                          else t("kommun_lead", lang, year=d["year"]), " ",
+                          html.A(t("kommun_rule_link", lang), href=f"#{RULES_ANCHOR}")],
+                         className="mb-0 me-3"),
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
         html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"])
                   for p in PERSPECTIVES]),
+        rule_section(lang, "h2"),
         html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
                   C.download_buttons("kommun-styrkort", [d["code"], d["year"] or LATEST], lang,
                                      t("kommun_all_kpis", lang))],

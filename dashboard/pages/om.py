@@ -8,6 +8,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import components as C
+from dashboard.scorecard_rules import rule_section
 from dashboard.data import get_db, success_factors
 from dashboard.i18n import factor_name, factor_text, get_lang, href, page_title, t
 
@@ -94,6 +95,7 @@ def layout(lang=None, **_):
                              className="mb-4"),
                 html.Section([html.H2(t("om_methods", lang), className="h4"), *methods],
                              className="mb-4"),
+                rule_section(lang, "h2"),
                 _factors(lang),
                 html.Section([html.H2(t("om_runs", lang), className="h4"),
                               html.P(t("om_runs_text", lang)), _runs(db, lang)], className="mb-4"),

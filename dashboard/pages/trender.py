@@ -17,6 +17,7 @@ from dashboard import components as C
 from dashboard import figures as F
 from dashboard import report as R
 from dashboard.cache import per_warehouse
+from dashboard.scorecard_rules import position_text
 from dashboard.data import KPI_ID_RE, first, get_db, panel_rows, scorecard_data, valid_code
 from dashboard.i18n import get_lang, page_title, perspective_label, search_string, size_group_label, t, trend_label
 from styrkort import formats
@@ -281,6 +282,7 @@ def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:
             rows.append({"perspective": p, "kpi_id": r["kpi_id"],
                          "title": r["title"] + (f" ({t('demo', lang)})" if r["is_demo"] else ""),
                          "value": r["value"], "status": r["status"] if has else None,
+                         "status_text": position_text(r, lang),
                          "value_text": value_text,
                          "reference_text": C.fmt_value(r["group_mean"], r["unit"], lang),
                          "is_demo": bool(r["is_demo"])})

@@ -154,8 +154,8 @@ def test_scorecard_shows_four_perspectives(open_page, built_db, code, name):
     headings = [e.text for e in d.find_elements("css selector", ".sk-perspective h2")]
     assert headings == PERSPECTIVES_SV
     text = body_text(d)
-    # a status in words (not colour only), demo labels, rank in the size group
-    assert "än gruppen" in text and "DEMO" in text and " av " in text
+    # a status in words (not colour only), demo labels, place among all and in the size group
+    assert "bland de 25 %" in text and "DEMO" in text and "plats " in text and " av " in text
     # one value from the warehouse, formatted by hand (sv-SE: decimal comma, no-break space, %)
     year, value = sql(built_db, "SELECT year, value FROM scorecard WHERE municipality_code = ? "
                                 "AND kpi_id = 'DEMO_HT_BEMOT' AND value IS NOT NULL "
@@ -190,17 +190,16 @@ def test_scorecard_year_in_url_and_back_button(open_page, browser, built_db):
 
 
 def test_weak_perspective_links_success_factors(open_page, built_db):
-    """Find a municipality where a perspective has at least half of its rated KPIs worse than the
-    group (computed here in SQL) and check the success-factor box is shown for it."""
+    """Find a municipality where a perspective has at least half of its rated KPIs (each at its
+    latest year) among the worst 25 % of all municipalities (computed here in SQL) and check the
+    success-factor box is shown for it."""
     row = sql(built_db, """
-        WITH latest AS (SELECT municipality_code, max(year) y FROM scorecard
-                        WHERE value IS NOT NULL GROUP BY 1),
-        s AS (SELECT s.municipality_code, k.perspective, s.status FROM scorecard s
-              JOIN latest l ON l.municipality_code = s.municipality_code AND s.year = l.y
+        WITH s AS (SELECT s.municipality_code, k.perspective, p.status FROM scorecard s
+              JOIN kpi_positions p USING (kpi_id, municipality_code, year)
               JOIN kpis k USING (kpi_id)
-              WHERE s.value IS NOT NULL AND s.status IN ('better','worse','same'))
+              WHERE s.is_latest AND p.status IN ('best25', 'middle50', 'worst25'))
         SELECT municipality_code, perspective FROM s GROUP BY 1, 2
-        HAVING count(*) >= 2 AND 2 * count(*) FILTER (WHERE status = 'worse') >= count(*)
+        HAVING count(*) >= 2 AND 2 * count(*) FILTER (WHERE status = 'worst25') >= count(*)
         ORDER BY 1, 2 LIMIT 1""")
     assert row, "no weak perspective in the embedded default (demo data should have some)"
     code, perspective = row[0]

@@ -60,3 +60,45 @@ def test_latest_value_shows_real_kolada_with_references(open_page, built_db, cod
     sel = Select(d.find_element("id", "kommun-year"))
     assert sel.first_selected_option.get_attribute("value") == "senaste"
     assert "2009" in [o.text for o in sel.options]
+
+
+def place_by_hand(values: dict[str, float], code: str, higher_is_better):
+    """The rule written under "Så läser du styrkortet", in plain Python: place = 1 + how many
+    are strictly better, ties share places and are judged by the middle one."""
+    sign = -1 if higher_is_better is False else 1
+    d = {c: round(sign * v, 9) for c, v in values.items()}
+    n = len(d)
+    rank = 1 + sum(1 for v in d.values() if v > d[code])
+    tied = sum(1 for v in d.values() if v == d[code])
+    mid = rank + (tied - 1) / 2
+    if 4 * mid <= n:
+        band = "bland de 25 % högsta" if higher_is_better is None else "bland de 25 % bästa"
+    elif 4 * (n + 1 - mid) <= n:
+        band = "bland de 25 % lägsta" if higher_is_better is None else "bland de 25 % sämsta"
+    else:
+        band = "mittersta 50 %"
+    place = f"delad plats {rank}–{rank + tied - 1} av {n}" if tied > 1 else f"plats {rank} av {n}"
+    return band, place
+
+
+@pytest.mark.parametrize("code,kpi,title", [
+    ("1480", "N00092", "Sjukfrånvaro för anställda < 30 år, (%)"),      # lower is better
+    ("0509", "N20014", "Nettokostnad äldreomsorg, kr/inv"),             # no direction: information
+])
+def test_quartile_status_hand_computed(open_page, built_db, code, kpi, title):
+    d = open_page(f"/kommun/{code}")
+    year = sql(built_db, "SELECT max(year) FROM kpi_values WHERE kpi_id = ? AND municipality_code = ? "
+                         "AND gender = 'T'", [kpi, code])[0][0]
+    values = dict(sql(built_db, "SELECT municipality_code, value FROM kpi_values WHERE kpi_id = ? "
+                                "AND year = ? AND gender = 'T' AND value IS NOT NULL", [kpi, year]))
+    hib = sql(built_db, "SELECT higher_is_better FROM kpis WHERE kpi_id = ?", [kpi])[0][0]
+    band, place = place_by_hand(values, code, hib)
+    row = kpi_row(d, title)
+    assert str(year) in row
+    assert band in row and place in row, (band, place, row)
+    if hib is None:
+        assert "högst först, ingen riktning" in row and "bästa" not in row and "sämsta" not in row
+    # the rule is written on the page
+    rules = d.find_element("css selector", "section.sk-rules").text
+    assert "Så läser du styrkortet" in rules
+    assert "plats 1–72, 73–218 och 219–290" in rules and "Lika värden delar på sina platser" in rules
