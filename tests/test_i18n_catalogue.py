@@ -239,3 +239,35 @@ def test_success_factor_names_are_the_studys_own():
     for n, name in names.items():
         assert t(f"factor_name_{n}", "sv") == name
         assert t(f"factor_name_{n}", "en") != name
+
+
+def test_ag_grid_texts_follow_the_language():
+    """AG Grid's own texts (pager, filters, screen-reader hints) come from the catalogue."""
+    import dash_ag_grid as dag
+    import pandas as pd
+
+    from dashboard import components as C
+
+    def grid_options(lang):
+        wrap = C.table_with_downloads("t", pd.DataFrame({"a": [1.5]}), [C.col("a", "A", "number", 1)], lang)
+        grid = next(c for c in wrap.children if isinstance(c, dag.AgGrid))
+        return grid.dashGridOptions["localeText"]
+
+    sv, en = grid_options("sv"), grid_options("en")
+    assert (sv["page"], sv["of"], sv["to"], sv["nextPage"]) == ("Sida", "av", "till", "Nästa sida")
+    assert (en["page"], en["of"], en["to"], en["nextPage"]) == ("Page", "of", "to", "Next Page")
+    assert sv["filterOoo"] == "Filtrera …" and sv["ariaSortableColumn"] == "Tryck Enter för att sortera"
+    assert sv["noRowsToShow"] == "Inga rader att visa." and en["noRowsToShow"] == "No rows to show."
+    assert (sv["thousandSeparator"], sv["decimalSeparator"]) == ("\u00a0", ",")
+    assert (en["thousandSeparator"], en["decimalSeparator"]) == (",", ".")
+    assert set(sv) == set(en) and all(sv[k] for k in sv)
+
+
+def test_plotly_separators_follow_the_language():
+    import plotly.graph_objects as go
+
+    from dashboard import figures as F
+    from dashboard.components import style_figure
+    assert F.base_layout(go.Figure(), "sv").layout.separators == ", "
+    assert F.base_layout(go.Figure(), "en").layout.separators == ".,"
+    assert style_figure(go.Figure(), "sv").layout.separators == ", "

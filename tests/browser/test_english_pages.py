@@ -134,3 +134,21 @@ def test_english_page_has_no_swedish_chrome(open_page, sv_only, path):
     assert not shown, f"Swedish texts on {url}: " + "; ".join(f"{p!r} ({k})" for p, k in sorted(shown.items()))
     # the page still has text (an English page, not an error box)
     assert len(text) > 200
+
+
+@pytest.mark.parametrize("path,title", [
+    ("/kostnad", "Kostnad – Styrkort"), ("/kostnad?lang=en", "Cost – Styrkort"),
+    ("/om?lang=en", "About the data – Styrkort"), ("/kommun/1480?lang=en", "Municipality 1480 – Styrkort"),
+    ("/kommun/1480", "Kommun 1480 – Styrkort"),
+])
+def test_tab_title_follows_the_language(open_page, path, title):
+    d = open_page(path)
+    wait_rendered(d)
+    wait_for(lambda: d.title == title, 10, f"tab title {title!r} (got {d.title!r})")
+
+
+def test_tab_title_changes_with_the_language_switch(open_page):
+    d = open_page("/statsbidrag")
+    wait_for(lambda: d.title == "Statsbidrag – Styrkort", 10, "Swedish tab title")
+    d.find_element("id", "sk-lang-switch").click()
+    wait_for(lambda: d.title == "State grants – Styrkort", 20, f"English tab title (got {d.title!r})")
