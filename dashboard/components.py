@@ -318,8 +318,15 @@ def download_meta(stem: str, source: str | None = None, year=None, demo=None,
     holds each row's is_demo; settings: [(label, value)] such as the county limit, swaps and
     config hash (written as columns and on the sheet "Om filen"); title: the table's caption."""
     return {"stem": file_stem(stem), "source": source, "year": year, "demo": demo,
-            "settings": [[str(k), "" if v is None else str(v)] for k, v in (settings or [])],
+            "settings": [[str(k), _setting(v)] for k, v in (settings or [])],
             "title": title}
+
+
+def _setting(v):
+    """A setting's value for the files: numbers stay numbers (a county limit of 1), else text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    return "" if v is None else str(v)
 
 
 def file_stem(*parts) -> str:

@@ -3,7 +3,8 @@ real `styrkort serve` in a subprocess on 127.0.0.1, and a real headless Debian C
 
 Fixtures
     server_url        session: 'http://127.0.0.1:PORT' of a server on `built_db` (tests/conftest.py)
-    start_dashboard   session: factory start_dashboard(db_path, prod=False) -> url; stopped at the end
+    start_dashboard   session: factory start_dashboard(db_path, prod=False) -> url; stopped at the end,
+                      when the session fails if any server logged an HTTP 5xx (server_errors)
     download_dir      session: the folder Chromium saves downloads into (emptied per test by
                       `clean_downloads`)
     browser           session: selenium Chrome (headless, downloads allowed into download_dir)
@@ -15,6 +16,7 @@ wait_rendered(driver), wait_for_download(folder, suffix, timeout), free_port(), 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -130,20 +132,48 @@ def _stop(proc: subprocess.Popen) -> None:
 
 # -- fixtures ----------------------------------------------------------------------------------------
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_REQUEST = re.compile(r'"([A-Z]+) (\S+) HTTP/\d\.\d" (\d{3}) ')
+
+
+def server_errors(log_text: str) -> list[str]:
+    """The request lines of a dashboard server's log (werkzeug's, colours stripped, or
+    gunicorn's access log) that answered HTTP 5xx: 'POST /_dash-update-component -> 500'."""
+    out = []
+    for line in log_text.splitlines():
+        m = _REQUEST.search(_ANSI.sub("", line))
+        if m and m.group(3).startswith("5"):
+            out.append(f"{m.group(1)} {m.group(2)} -> {m.group(3)}")
+    return out
+
+
 @pytest.fixture(scope="session")
 def start_dashboard(tmp_path_factory):
-    """Factory: start_dashboard(db_path, prod=False) -> base URL; all stopped at session end."""
-    procs = []
+    """Factory: start_dashboard(db_path, prod=False) -> base URL; all stopped at session end.
+    Each server's output goes to a log file; at the end of the session the logs are checked:
+    any HTTP 5xx answered during the browser suite fails it (with the request and traceback)."""
+    procs, logs = [], []
 
     def start(db: Path, prod: bool = False) -> str:
         port = free_port()
         log = tmp_path_factory.mktemp("serve") / "serve.log"
         procs.append(_start(Path(db), port, prod, log))
+        logs.append(log)
         return f"http://127.0.0.1:{port}"
 
     yield start
     for p in procs:
         _stop(p)
+    problems = []
+    for log in logs:
+        text = log.read_text("utf-8", "replace") if log.exists() else ""
+        errors = server_errors(text)
+        if errors:
+            tail = text[text.find("Traceback"):][:3000] if "Traceback" in text else ""
+            problems.append(f"{log}: {len(errors)} HTTP 5xx: {errors[:10]}\n{tail}")
+    if problems:
+        pytest.fail("the dashboard server answered HTTP 5xx during the browser tests:\n"
+                    + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")
