@@ -199,28 +199,6 @@ def test_rounds_table_total_from_the_real_source(pages):
     assert total["paid_share"] == pytest.approx(158.1 / 295 * 100)
 
 
-def test_uptake_by_size_and_not_applied(pages):
-    S = pages["statsbidrag"]
-    uptake = pd.DataFrame({
-        "municipality_code": ["a", "b", "c", "a", "b", "c"],
-        "round": ["2013:1"] * 3 + ["2012"] * 3,
-        "frame_sek": [100.0, 300.0, 50.0, 10.0, 10.0, 10.0],
-        "granted_sek": [100.0, 0.0, 25.0, None, None, None],      # 2012: totals only
-        "applied": [True, False, True, None, None, None]})
-    sizes = pd.DataFrame({"municipality_code": ["a", "b", "c"], "size_group": ["small", "small", "large"]})
-    agg = S.uptake_by_size(uptake, sizes)
-    assert agg["round"].unique().tolist() == ["2013:1"]      # no invented 2012 figures
-    small = agg[agg["size_group"] == "small"].iloc[0]
-    assert (small["frame_sek"], small["granted_sek"], small["applied"]) == (400.0, 100.0, 1)
-    assert small["uptake_pct"] == pytest.approx(25.0)
-    pot2 = pd.DataFrame({"municipality_code": ["a", "b", "c"], "round": "2013:2", "frame_sek": 1.0,
-                         "granted_sek": 0.0, "applied": [False, True, False]})
-    never = S.not_applied_2013(pd.concat([uptake, pot2]))
-    assert never["municipality_code"].tolist() == []          # b applied in pot 2
-    pot2["applied"] = False
-    assert S.not_applied_2013(pd.concat([uptake, pot2]))["municipality_code"].tolist() == ["b"]
-
-
 def test_structure_test_in_words(pages):
     K = pages["kostnad"]
     anova = {"test": "anova_size_group", "statistic": "F", "estimate": 1.234, "p_value": 0.29}
@@ -273,8 +251,10 @@ def test_pages_degrade_when_mart_views_are_missing(degraded_app, pages):
     # the real tables (grant_rounds, stimulus_grant_returns) still show; the missing mart is named
     assert error not in bidrag and "grant_uptake" in bidrag and "3\u00a0569\u00a0733\u00a0kr" in bidrag
     trender = _render(degraded_app, pages["trender"], code="0180")
-    # without the scorecard mart the references are computed from kpi_values
-    assert error not in trender and "Stockholm" in trender and "trender-graph" in trender
+    # without the scorecard mart there is no second way to the figures: the page says so
+    assert error not in trender and "Stockholm" in trender and "trender-graph" not in trender
+    assert "scorecard har inte beräknats i lagret. Kör `styrkort refresh`." in trender
+    assert "grant_uptake har inte beräknats i lagret. Kör `styrkort refresh`." in bidrag
 
 
 def test_pages_on_an_empty_warehouse(tmp_path, pages):

@@ -72,24 +72,6 @@ def rounds_table(rounds: pd.DataFrame, total_label: str = "Totalt 2011–2013") 
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
 
-def uptake_by_size(uptake: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
-    """Granted as % of frame per round and size group, for rounds with per-municipality data.
-
-    uptake: municipality_code, round, frame_sek, granted_sek, applied; sizes: municipality_code, size_group."""
-    d = uptake.merge(sizes, on="municipality_code", how="left")
-    d = d[d["granted_sek"].notna()]
-    if d.empty:
-        return pd.DataFrame(columns=["round", "size_group", "municipalities", "applied", "frame_sek",
-                                     "granted_sek", "uptake_pct"])
-    d = d.assign(applied_i=d["applied"].fillna(False).astype(bool).astype(int))
-    g = (d.groupby(["round", "size_group"], as_index=False)
-         .agg(municipalities=("municipality_code", "nunique"), applied=("applied_i", "sum"),
-              frame_sek=("frame_sek", "sum"), granted_sek=("granted_sek", "sum")))
-    g["uptake_pct"] = g["granted_sek"] / g["frame_sek"] * 100
-    g["_k"] = g["round"].map(_round_key)
-    return g.sort_values(["_k", "size_group"]).drop(columns="_k").reset_index(drop=True)
-
-
 def _num(x, lang):
     """Amounts without decimals, ratios with three."""
     if x is None or pd.isna(x):
@@ -120,15 +102,6 @@ def reconciliation_display(d: pd.DataFrame, lang: str) -> pd.DataFrame:
     return d
 
 
-def not_applied_2013(uptake: pd.DataFrame) -> pd.DataFrame:
-    """Municipalities with rows for 2013 that applied from no pot."""
-    d = uptake[uptake["round"].astype(str).str.startswith("2013") & uptake["applied"].notna()]
-    if d.empty:
-        return pd.DataFrame(columns=["municipality_code"])
-    applied = d.groupby("municipality_code")["applied"].apply(lambda s: bool(s.astype(bool).any()))
-    return pd.DataFrame({"municipality_code": sorted(applied[~applied].index)})
-
-
 # ---------------------------------------------------------------- sections
 
 
@@ -144,16 +117,10 @@ def _rounds_block(db, lang):
             C.col("paid_sek", t("grant_paid", lang), "kr"),
             C.col("paid_share", t("statsbidrag_share_paid", lang), "percent", 0),
             C.col("municipalities_granted", t("statsbidrag_municipalities_granted", lang), "int")]
-    return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang),
+    return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang, download=C.download_meta(
+                                "statsbidrag-omgangar-2011-2013", t("statsbidrag_src_table2", lang, src=_src(lang)),
+                                "2011–2013", demo=False, title=t("statsbidrag_rounds_h", lang))),
                             C.source_caption(t("statsbidrag_src_table2", lang, src=_src(lang)), "2011–2013", lang)])
-
-
-def _sizes(db):
-    # size group at the end of 2012 (the population the 2013 frames were based on is earlier,
-    # but the grouping is only used to summarise)
-    df = db.query("SELECT municipality_code, size_group, year FROM municipality_years "
-                  "WHERE year <= 2013 QUALIFY row_number() OVER (PARTITION BY municipality_code ORDER BY year DESC) = 1")
-    return df[["municipality_code", "size_group"]]
 
 
 def _uptake(db) -> pd.DataFrame | None:
@@ -161,11 +128,18 @@ def _uptake(db) -> pd.DataFrame | None:
                          "JOIN municipalities m USING (municipality_code)")
 
 
-def _size_block(uptake, sizes, lang):
+def _size_block(db, lang):
+    """Uptake per round and size group, read from the grant_uptake_by_size_group mart (the
+    share is computed once, in pipelines/grants.py); rounds with per-municipality outcomes."""
     head = [html.H2(t("statsbidrag_size_h", lang), className="h4 mt-4")]
-    agg = uptake_by_size(uptake, sizes)
+    agg = db.query_view("grant_uptake_by_size_group",
+                        "SELECT * FROM grant_uptake_by_size_group WHERE data_level = 'municipality'")
+    if agg is None:
+        return html.Div(head + [C.mart_missing("grant_uptake_by_size_group", lang)])
     if agg.empty:
         return html.Div(head + [alert(t("no_rows", lang), "secondary")])
+    agg = agg.assign(_k=agg["round"].map(_round_key)).sort_values(["_k", "pot", "size_group"]).drop(columns="_k")
+    agg["uptake_pct"] = 100 * agg["uptake_share"]       # the mart's share as percent for the chart
     fig = F.uptake_by_group_bar(agg, lang)
     agg["size_group_label"] = agg["size_group"].map(lambda g: size_group_label(g, lang))
     cols = [C.col("round", t("grant_round", lang)), C.col("size_group_label", t("size_group", lang)),
@@ -173,19 +147,24 @@ def _size_block(uptake, sizes, lang):
             C.col("applied", t("grant_applied", lang), "int"),
             C.col("frame_sek", t("grant_frame", lang), "kr"),
             C.col("granted_sek", t("grant_granted", lang), "kr"),
-            C.col("uptake_pct", t("statsbidrag_granted_of_frame", lang), "percent", 1)]
+            C.col("uptake_share", t("statsbidrag_granted_of_frame", lang), "share", 1)]
+    years = sorted({str(r)[:4] for r in agg["round"]})
     return html.Div(head + [C.graph("statsbidrag-size-fig", fig, t("statsbidrag_size_alt", lang), lang),
                             C.source_caption(t("statsbidrag_src_frames", lang, src=_src(lang)), 2013, lang,
                                              modelled=True),
-                            C.table_with_downloads("statsbidrag-size", agg, cols, lang)])
+                            C.table_with_downloads("statsbidrag-size", agg, cols, lang, download=C.download_meta(
+                                C.file_stem("statsbidrag-storleksgrupper", *years),
+                                t("statsbidrag_src_frames", lang, src=_src(lang)),
+                                int(years[0]) if len(years) == 1 else "–".join(years), demo=False,
+                                title=t("statsbidrag_size_h", lang)))])
 
 
 def map_frame(uptake: pd.DataFrame, rnd: str) -> pd.DataFrame:
-    d = uptake[(uptake["round"] == rnd) & uptake["granted_sek"].notna()].copy()
-    d = d.groupby(["municipality_code", "name"], as_index=False).agg(
-        frame_sek=("frame_sek", "sum"), granted_sek=("granted_sek", "sum"),
-        applied=("applied", lambda s: bool(pd.Series(s).fillna(False).astype(bool).any())))
-    d["uptake_pct"] = d["granted_sek"] / d["frame_sek"] * 100
+    """One round's rows of the grant_uptake mart (a round is one pot), where outcomes per
+    municipality exist; uptake_pct is the mart's share in percent."""
+    d = uptake[(uptake["round"] == rnd) & (uptake["data_level"] == "municipality")].copy()
+    d["uptake_pct"] = 100 * d["uptake_share"].astype("Float64")
+    d["applied"] = d["applied"].astype("boolean").fillna(False).astype(bool)
     return d
 
 
@@ -194,20 +173,23 @@ def _map_content(uptake, rnd, lang):
     if d.empty:
         return [alert(t("no_rows", lang), "secondary")]
     fig = F.uptake_map(d, geojson_url(), lang)   # polygons: the cached static file
-    d["applied_text"] = d["applied"].map(lambda a: t("yes" if a else "no", lang))
     d["href"] = d["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
     cols = [C.col("municipality_code", t("urval_code", lang)),
             C.col("name", t("municipality", lang), link_field="href"),
-            C.col("applied_text", t("grant_applied", lang)),
+            C.col("applied", t("grant_applied", lang), "bool"),
             C.col("frame_sek", t("grant_frame", lang), "kr"),
             C.col("granted_sek", t("grant_granted", lang), "kr"),
-            C.col("uptake_pct", t("statsbidrag_granted_of_frame", lang), "percent", 1)]
+            C.col("uptake_share", t("statsbidrag_granted_of_frame", lang), "share", 1)]
     return [C.graph("statsbidrag-map-fig", fig, t("statsbidrag_map_alt", lang), lang),
             C.source_caption(t("statsbidrag_src_map", lang, src=_src(lang)),
                              rnd, lang, modelled=True,
                              extra=t("statsbidrag_frame_computed_from_inhabitants_75", lang)),
             C.table_with_downloads("statsbidrag-map-table", d, cols, lang, page_size=15,
-                                   caption=f"{t('statsbidrag_map_h', lang)} ({rnd})")]
+                                   caption=f"{t('statsbidrag_map_h', lang)} ({rnd})",
+                                   download=C.download_meta(
+                                       C.file_stem("statsbidrag-karta", rnd), t("statsbidrag_src_map", lang, src=_src(lang)),
+                                       int(str(rnd)[:4]), demo=False, settings=[(t("grant_round", lang), rnd)],
+                                       title=f"{t('statsbidrag_map_h', lang)} ({rnd})"))]
 
 
 def _history_content(uptake, code, lang):
@@ -219,7 +201,9 @@ def _history_content(uptake, code, lang):
     d["applied_text"] = d["applied"].map(
         lambda a: t("missing", lang) if a is None or pd.isna(a) else
         t("yes" if a else "no", lang))
-    cols = [C.col("round", t("grant_round", lang)), C.col("pot", t("grant_pot", lang), "int"),
+    d["year"] = [int(str(r)[:4]) for r in d["round"]]
+    cols = [C.col("round", t("grant_round", lang)), C.col("year", t("year", lang), "int"),
+            C.col("pot", t("grant_pot", lang), "int"),
             C.col("frame_sek", t("statsbidrag_frame_computed", lang), "kr"),
             C.col("applied_text", t("grant_applied", lang)),
             C.col("granted_sek", t("grant_granted", lang), "kr"),
@@ -227,29 +211,33 @@ def _history_content(uptake, code, lang):
             C.col("returned_sek", t("grant_returned", lang), "kr"),
             C.col("uptake_share", t("statsbidrag_granted_of_frame", lang), "share", 1)]
     name = d["name"].iloc[0]
-    return [C.table_with_downloads("statsbidrag-history", d, cols, lang, caption=f"{t('statsbidrag_hist_h', lang)}: {name}"),
+    return [C.table_with_downloads("statsbidrag-history", d, cols, lang, caption=f"{t('statsbidrag_hist_h', lang)}: {name}",
+                                   download=C.download_meta(C.file_stem("statsbidrag", code), _src(lang), "2011–2013",
+                                                            demo=False, title=f"{t('statsbidrag_hist_h', lang)}: {name}")),
             C.source_caption(_src(lang), "2011–2013", lang, modelled=True,
                              extra=t("statsbidrag_caveat", lang))]
 
 
-def _never_block(db, uptake, sizes, lang):
+def _never_block(db, lang):
     head = [html.H2(t("statsbidrag_never_h", lang), className="h4 mt-4")]
-    d = db.query_view("grant_not_applied_2013", "SELECT municipality_code FROM grant_not_applied_2013")
+    d = db.query_view("grant_not_applied_2013", "SELECT municipality_code, name, county_name, size_group "
+                                                "FROM grant_not_applied_2013 ORDER BY name")
     if d is None:
-        d = not_applied_2013(uptake)
+        return html.Div(head + [C.mart_missing("grant_not_applied_2013", lang)])
     if d.empty:
         return html.Div(head + [alert(t("no_rows", lang), "secondary")])
-    muni = db.municipalities()
-    d = d[["municipality_code"]].merge(muni, on="municipality_code", how="left").merge(sizes, on="municipality_code", how="left")
     d["size_group_label"] = d["size_group"].map(lambda g: size_group_label(g, lang))
     d["href"] = d["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
-    d = d.sort_values("name")
     cols = [C.col("municipality_code", t("urval_code", lang)),
             C.col("name", t("municipality", lang), link_field="href"),
             C.col("county_name", t("county", lang)),
             C.col("size_group_label", t("size_group", lang))]
     return html.Div(head + [html.P(t("statsbidrag_never_lead", lang, n=len(d))),
-                            C.table_with_downloads("statsbidrag-never", d, cols, lang, page_size=15),
+                            C.table_with_downloads("statsbidrag-never", d, cols, lang, page_size=15,
+                                                   download=C.download_meta(
+                                                       "statsbidrag-sokte-inte-2013",
+                                                       t("statsbidrag_src_annex1", lang, src=_src(lang)), 2013,
+                                                       demo=False, title=t("statsbidrag_never_h", lang))),
                             C.source_caption(t("statsbidrag_src_annex1", lang, src=_src(lang)), 2013, lang)])
 
 
@@ -260,12 +248,14 @@ def _recon_block(db, lang):
         return html.Div(head + [alert(t("view_missing", lang, view="grant_reconciliation"), "secondary")])
     d = reconciliation_display(d, lang)
     cols = [C.col("check", t("statsbidrag_check", lang)),
-            C.col("expected_text", t("statsbidrag_expected_printed", lang)),
-            C.col("actual_text", t("statsbidrag_computed", lang)),
-            C.col("difference_text", t("statsbidrag_difference", lang)),
+            C.col("expected_text", t("statsbidrag_expected_printed", lang), decimals=3, raw="expected"),
+            C.col("actual_text", t("statsbidrag_computed", lang), decimals=3, raw="actual"),
+            C.col("difference_text", t("statsbidrag_difference", lang), decimals=3, raw="difference"),
             C.col("agrees", t("statsbidrag_agrees_nearly_within_1", lang)),
             C.col("note", t("statsbidrag_note", lang), text_lang="sv")]
-    table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25)
+    table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25, download=C.download_meta(
+        "statsbidrag-avstamning-2013", t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, demo=False,
+        title=t("statsbidrag_recon_h", lang)))
     return html.Div(head + [widen(table, {"check": 3, "note": 4}),
                             C.source_caption(t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, lang)])
 
@@ -292,7 +282,9 @@ def _stockholm_block(db, lang):
             C.col("spent_sek", t("statsbidrag_spent", lang), "kr"),
             C.col("returned_sek", t("grant_returned", lang), "kr"),
             C.col("returned_date", t("statsbidrag_date", lang))]
-    return html.Div(head + items + [C.table_with_downloads("statsbidrag-stimulus", d, cols, lang),
+    return html.Div(head + items + [C.table_with_downloads("statsbidrag-stimulus", d, cols, lang, download=C.download_meta(
+                                        "stimulansbidrag-aterbetalt", _src(lang, "001"), "2012–2013", demo=False,
+                                        title=t("statsbidrag_sthlm_h", lang))),
                                     C.source_caption(_src(lang, "001"), "2012–2013", lang)])
 
 
@@ -307,16 +299,16 @@ def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query paramet
            _rounds_block(db, lang)]
     uptake = _uptake(db)
     if uptake is None or uptake.empty:
-        out.append(alert(t("view_missing", lang, view="grant_uptake"), "secondary"))
+        out.append(C.mart_missing("grant_uptake", lang))
         out += [_recon_block(db, lang), _stockholm_block(db, lang)]
         return html.Div(out)
-    sizes = _sizes(db)
-    rounds_with_data = sorted({r for r in uptake.loc[uptake["granted_sek"].notna(), "round"]}, key=_round_key)
+    rounds_with_data = sorted({r for r in uptake.loc[uptake["data_level"] == "municipality", "round"]},
+                              key=_round_key)
     rnd = first(round) if first(round) in rounds_with_data else (rounds_with_data[0] if rounds_with_data else None)
     muni = uptake[["municipality_code", "name"]].drop_duplicates().sort_values("name")
     code = first(code)
     code = code if valid_code(code) and code in set(muni["municipality_code"]) else "0180"
-    out.append(_size_block(uptake, sizes, lang))
+    out.append(_size_block(db, lang))
     out += [html.H2(t("statsbidrag_map_h", lang), className="h4 mt-4"),
             html.Label(t("statsbidrag_map_round", lang), htmlFor="statsbidrag-round", className="form-label"),
             dbc.Select(id="statsbidrag-round", options=[{"label": r, "value": r} for r in rounds_with_data],
@@ -328,7 +320,7 @@ def layout(lang=None, round=None, code=None, **_):  # noqa: A002 - query paramet
                                                         "value": r.municipality_code} for r in muni.itertuples()],
                        value=code, style={"maxWidth": "24rem"}),
             html.Div(_history_content(uptake, code, lang), id="statsbidrag-history-box")]
-    out += [_never_block(db, uptake, sizes, lang), _recon_block(db, lang), _stockholm_block(db, lang)]
+    out += [_never_block(db, lang), _recon_block(db, lang), _stockholm_block(db, lang)]
     return html.Div(out)
 
 
