@@ -465,6 +465,8 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
     if caption:
         children.append(html.Div(caption, className="sk-table-caption fw-semibold mb-1",
                                  id=f"{tid}-caption"))
+    if len(specs) * 90 > 360:   # at the columns' minimum width wider than a phone: it scrolls, say so
+        children.append(html.P(t("table_scroll_hint", lang), className="sk-scroll-hint small text-body-secondary mb-1"))
     children += [grid, buttons]
     return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
 
@@ -804,19 +806,33 @@ def navbar(pathname: str | None, search: str | None, lang: str = "sv", last_code
             t(key, lang), href=href(path, lang, **params),
             className="nav-link active fw-semibold text-decoration-underline" if active
             else "nav-link"), className="nav-item"))
+    # On a narrow screen the menu collapses behind a button (styrkort.css, styrkort.js toggles it).
     return html.Header(
         html.Div([
             dcc.Link(html.Span([html.Span("▦ ", **{"aria-hidden": "true"}),
                                 t("app_title", lang)]),
                      href=href("/", lang), className="navbar-brand sk-brand"),
-            html.Nav(html.Ul(items, className="navbar-nav flex-row flex-wrap gap-2"),
-                     className="me-auto", **{"aria-label": t("nav_label", lang)}),
+            html.Button([html.Span("☰", className="me-1", **{"aria-hidden": "true"}), t("nav_menu", lang)],
+                        id="sk-menu-button", type="button", className="btn btn-outline-light btn-sm sk-menu-button",
+                        **{"aria-expanded": "false", "aria-controls": "sk-nav-menu"}),
+            html.Nav(html.Ul(items, className="navbar-nav flex-row flex-wrap gap-2"), id="sk-nav-menu",
+                     className="me-auto sk-nav-menu", **{"aria-label": t("nav_label", lang)}),
             html.A(t("lang_switch", lang), href=switch_lang_href(pathname, search),
                    className="btn btn-light btn-sm sk-lang", id="sk-lang-switch",
                    title=t("lang_switch_label", lang)),
         ], className="container-fluid d-flex flex-wrap align-items-center gap-3"),
         className="navbar navbar-dark bg-dark sk-navbar mb-3",
     )
+
+
+def stack_labels(rows: list, head: list[str]) -> list:
+    """Give each cell of the table rows a data-label (its column header): a table with class
+    `sk-stack` shows each row as a card of 'label: value' lines on a narrow screen (styrkort.css)
+    instead of scrolling sideways. Returns the rows."""
+    for tr in rows:
+        for cell, label in zip(getattr(tr, "children", None) or [], head):
+            setattr(cell, "data-label", str(label))
+    return rows
 
 
 def safe_layout(fn):

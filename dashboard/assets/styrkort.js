@@ -69,3 +69,27 @@ document.addEventListener("keydown", function (ev) {
     box.focus(); ev.preventDefault();
   }
 });
+
+/* The menu button of the header on narrow screens: opens and closes the main menu; Escape closes
+   it and returns to the button. */
+document.addEventListener("click", function (ev) {
+  var btn = ev.target.closest ? ev.target.closest("#sk-menu-button") : null;
+  if (!btn) { return; }
+  var header = btn.closest(".sk-navbar");
+  if (!header) { return; }
+  var open = !header.classList.contains("sk-nav-open");
+  header.classList.toggle("sk-nav-open", open);
+  btn.setAttribute("aria-expanded", open ? "true" : "false");
+  if (open) {
+    var first = header.querySelector("#sk-nav-menu a");
+    if (first) { first.focus(); }
+  }
+});
+document.addEventListener("keydown", function (ev) {
+  if (ev.key !== "Escape") { return; }
+  var header = document.querySelector(".sk-navbar.sk-nav-open");
+  if (!header) { return; }
+  header.classList.remove("sk-nav-open");
+  var btn = header.querySelector("#sk-menu-button");
+  if (btn) { btn.setAttribute("aria-expanded", "false"); btn.focus(); }
+});

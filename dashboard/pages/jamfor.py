@@ -214,7 +214,7 @@ def _comparison_table(part, name_a, name_b, lang):
             html.Td(r["better_text"], className=cls),
         ]))
     return html.Div(html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
-                                html.Tbody(body)], className="table table-sm sk-kpi-table"),
+                                html.Tbody(C.stack_labels(body, head))], className="table table-sm sk-kpi-table sk-stack"),
                     className="table-responsive")
 
 

@@ -242,9 +242,10 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
         shown = ordered if show_all or len(ordered) <= MAX_ROWS else ordered[:SHORT_ROWS]
         body.append(html.Div(html.Table([
             html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
-            html.Tbody([_kpi_row(r, lang) for r in shown]),
-        ], className="table table-sm sk-kpi-table mb-0"), className="table-responsive",
+            html.Tbody(C.stack_labels([_kpi_row(r, lang) for r in shown], head)),
+        ], className="table table-sm sk-kpi-table sk-stack mb-0"), className="table-responsive",
             # a table wider than the screen scrolls: reachable and named for keyboard users
+            # (below 768 px it stacks into cards instead: sk-stack in styrkort.css)
             tabIndex="0", role="region",
             **{"aria-label": t("kommun_table_label", lang, perspective=perspective_label(perspective, lang))}))
         if len(shown) < len(ordered) and code:
@@ -323,7 +324,7 @@ def _grant_table(d, lang):
     return html.Section([
         html.H2(t("kommun_grant_history", lang), className="h4", id="kommun-grants"),
         html.Div(html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
-                             html.Tbody(body)], className="table table-sm"),
+                             html.Tbody(C.stack_labels(body, head))], className="table table-sm sk-stack"),
                  className="table-responsive"),
         C.download_buttons("kommun-bidrag", [d["code"]], lang, t("kommun_grant_history", lang)),
         C.source_caption("; ".join(sources) or "Socialstyrelsen (prestationsbidrag 2011–2013)",
