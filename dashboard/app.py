@@ -71,7 +71,8 @@ def shell():
     """The layout around every page. The header is filled by a callback from the URL so the
     language switch and the active menu item follow navigation."""
     return html.Div([
-        html.Div(components.navbar("/", "", "sv"), id="sk-header"),
+        # the page's language already in the first render (the callback below follows navigation)
+        html.Div(components.navbar("/", "", request_lang()), id="sk-header"),
         html.Main(dash.page_container, id="main", className="container-xxl pb-5", tabIndex="-1"),
         html.Footer(id="sk-footer", className="container-xxl py-3 border-top small text-body-secondary"),
         html.Div(id="sk-lang-sink", hidden=True),

@@ -817,7 +817,9 @@ def navbar(pathname: str | None, search: str | None, lang: str = "sv", last_code
                         **{"aria-expanded": "false", "aria-controls": "sk-nav-menu"}),
             html.Nav(html.Ul(items, className="navbar-nav flex-row flex-wrap gap-2"), id="sk-nav-menu",
                      className="me-auto sk-nav-menu", **{"aria-label": t("nav_label", lang)}),
-            html.A(t("lang_switch", lang), href=switch_lang_href(pathname, search),
+            # the switch names the other language in that language ("In English" / "På svenska")
+            html.A(html.Span(t("lang_switch", lang), lang=pick(lang, sv="en", en="sv")),
+                   href=switch_lang_href(pathname, search), hrefLang=pick(lang, sv="en", en="sv"),
                    className="btn btn-light btn-sm sk-lang", id="sk-lang-switch",
                    title=t("lang_switch_label", lang)),
         ], className="container-fluid d-flex flex-wrap align-items-center gap-3"),

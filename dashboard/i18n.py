@@ -15,7 +15,7 @@ a crash); tests/test_i18n_catalogue.py fails on them.
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from styrkort.i18n import DEFAULT_LANG, LANGS, label, lang_of, pick, t, tn  # noqa: F401  (re-exported)
 
@@ -34,8 +34,8 @@ def get_lang(query=None) -> str:
 
 def request_lang() -> str:
     """The language of the request being served: in a callback the URL's ?lang (the pages
-    router's `_pages_location.search` input), else the HTTP request's query string; 'sv'
-    outside any request."""
+    router's `_pages_location.search` input), else the HTTP request's query string (for Dash's
+    own /_dash-layout request, the page's: its Referer); 'sv' outside any request."""
     try:
         import dash
         inputs = dash.callback_context.inputs or {}
@@ -45,7 +45,9 @@ def request_lang() -> str:
         pass
     try:
         import flask
-        return get_lang(flask.request.args.to_dict())
+        if "lang" in flask.request.args or not flask.request.path.startswith("/_dash-"):
+            return get_lang(flask.request.args.to_dict())
+        return get_lang(urlsplit(flask.request.referrer or "").query)
     except RuntimeError:  # outside a request
         return DEFAULT_LANG
 

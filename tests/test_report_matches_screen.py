@@ -20,8 +20,8 @@ HEADINGS = {"sv": ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Ve
             "en": ("Care recipients", "Finances", "Staff and development", "Operations and processes")}
 SUMMARY = {"sv": re.compile(r"(\d+) nyckeltal\. Bland alla kommuner: (\d+) bland de 25 % bästa, "
                              r"(\d+) mittersta 50 %, (\d+) bland de 25 % sämsta; (\d+) utan riktning"),
-           "en": re.compile(r"(\d+) indicators\. Among all municipalities: (\d+) among the best 25 %, "
-                            r"(\d+) middle 50 %, (\d+) among the worst 25 %; (\d+) without direction")}
+           "en": re.compile(r"(\d+) indicators\. Among all municipalities: (\d+) among the best 25%, "
+                            r"(\d+) middle 50%, (\d+) among the worst 25%; (\d+) without direction")}
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,9 @@ from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db, panel_rows, scorecard_data, status_counts, valid_code
 from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
 from dashboard.scorecard_rules import band_icon, band_text, place_text, rule_section
-from dashboard.data import FACTORS_FOR, success_factors
-from dashboard.i18n import factor_text, get_lang, href, perspective_label, request_lang, search_string, size_group_label, t, trend_label
+from dashboard.data import FACTORS_FOR
+from dashboard.i18n import (factor_name, factor_text, get_lang, href, perspective_label, request_lang, search_string,
+                           size_group_label, t, trend_label)
 from dashboard.urlcheck import year_notice
 from styrkort import formats
 
@@ -36,12 +37,8 @@ dash.register_page(__name__, path_template="/kommun/<code>", title=_title, name=
 def not_found(code, lang):
     # the pathname arrives percent-encoded; show what the user typed (as text, never HTML)
     shown = unquote(str(first(code) or ""))[:40]
-    title = (f"Kommunkoden {shown} finns inte" if lang == "sv"
-             else f"The municipality code {shown} does not exist")
-    text = ("Det finns ingen kommun med den koden i lagret. Kommunkoder har fyra siffror, "
-            "t.ex. 0180 för Stockholm och 1480 för Göteborg." if lang == "sv" else
-            "There is no municipality with that code in the warehouse. Codes have four digits, "
-            "e.g. 0180 for Stockholm and 1480 for Göteborg.")
+    title = t("kommun_unknown_code", lang, code=shown)
+    text = t("kommun_unknown_code_text", lang)
     return html.Div([
         html.H1(title, className="h2"),
         html.P(text),
@@ -52,8 +49,7 @@ def not_found(code, lang):
 def _rank_text(rank, n, lang):
     if rank is None:
         return t("missing", lang)
-    return (f"{int(rank)} av {int(n)}" if lang == "sv" else f"{int(rank)} of {int(n)}") if n \
-        else str(int(rank))
+    return t("rank_of", lang, rank=int(rank), n=int(n)) if n else str(int(rank))
 
 
 def _header_figures(d, lang):
@@ -88,7 +84,7 @@ def _header_figures(d, lang):
         items += [html.Dt(t("kommun_cost", lang, year=cost.get("year"))),
                   html.Dd([f"{sign}{formats.percent(dev, 1, lang)} ",
                            html.Span(f"({method})", className="badge text-bg-light border",
-                                     title=cost.get("source") or None),
+                                     title=cost.get("source") or None, lang="sv" if cost.get("source") else None),
                            html.Div(t("kommun_cost_detail", lang,
                                       net=formats.kr(cost.get("net_cost"), 0, lang),
                                       std=formats.kr(cost.get("standard_cost"), 0, lang)),
@@ -161,10 +157,10 @@ def _missing(lang):
 
 def _kpi_row(k, lang):
     unit = k["unit"]
-    title_cell = [html.Span(k["title"], className="fw-semibold")]
+    title_cell = [html.Span(k["title"], className="fw-semibold", lang="sv")]
     if k["is_demo"]:
         title_cell += [" ", _demo_badge(lang)]
-    title_cell.append(C.source_caption(k["source"], int(k["year"]) if k["value"] is not None else None,
+    title_cell.append(C.source_caption(C.stored_text(k["source"]), int(k["year"]) if k["value"] is not None else None,
                                        lang))
     if k["value"] is not None:
         # the year beside every value: on "senaste" each KPI has its own latest year
@@ -203,10 +199,9 @@ def _weak(rows) -> bool:
 
 
 def _success_factor_box(perspective, lang):
-    names = success_factors()
     items = []
     for n in FACTORS_FOR[perspective]:
-        items.append(html.Li([html.Strong(f"{names.get(n, n)}: "), factor_text(n, lang)]))
+        items.append(html.Li([html.Strong(f"{factor_name(n, lang)}: "), factor_text(n, lang)]))
     return dbc.Alert([
         html.H3(t("kommun_weak_title", lang), className="h6"),
         html.P(t("kommun_weak_text", lang), className="mb-1"),
@@ -327,7 +322,7 @@ def _grant_table(d, lang):
                              html.Tbody(C.stack_labels(body, head))], className="table table-sm sk-stack"),
                  className="table-responsive"),
         C.download_buttons("kommun-bidrag", [d["code"]], lang, t("kommun_grant_history", lang)),
-        C.source_caption("; ".join(sources) or "Socialstyrelsen (prestationsbidrag 2011–2013)",
+        C.source_caption(C.stored_text("; ".join(sources)) if sources else t("kommun_grants_source", lang),
                          None, lang),
     ], className="mb-4", **{"aria-labelledby": "kommun-grants"})
 
@@ -447,7 +442,7 @@ def render(d, lang, show_all=False):
             ], md=5),
             dbc.Col(_header_figures(d, lang), md=7),
         ]),
-        C.source_caption(pop.get("population_source") if pop else None, pop.get("year") if pop else None,
+        C.source_caption(C.stored_text(pop.get("population_source")) if pop else None, pop.get("year") if pop else None,
                          lang, extra=t("kommun_header_source", lang)) if pop else None,
     ]), className="mb-3")
 

@@ -129,6 +129,7 @@ def test_english_page_has_no_swedish_chrome(open_page, sv_only, path):
     d = open_page(url)
     wait_rendered(d)
     wait_for(lambda: d.execute_script("return document.documentElement.lang") == "en", 10, "<html lang=en>")
+    wait_for(lambda: d.find_element("id", "sk-lang-switch").text == "På svenska", 10, "English header")
     text = d.execute_script(VISIBLE_TEXT_JS)
     shown = {piece: key for piece, key in sv_only.items() if occurs(piece, text)}
     assert not shown, f"Swedish texts on {url}: " + "; ".join(f"{p!r} ({k})" for p, k in sorted(shown.items()))
