@@ -424,10 +424,10 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             cd["cellRendererParams"] = {"lang": s["text_lang"]}
         col_defs.append(cd)
 
-    # No pagination: its four buttons would be Tab stops of their own. A long table scrolls
-    # inside a fixed height instead (arrows and Page Up/Down move through it).
-    if not height and len(row_data) > page_size:
-        height = min(600, 60 + 44 * page_size)
+    # No pagination (its four buttons would be Tab stops of their own) and no inner scroll
+    # region: a fixed-height grid's scrolling viewport cannot take keyboard focus (axe
+    # 'scrollable-region-focusable', WCAG 2.1.1), so grids grow with their rows unless a page
+    # asks for a height; the page scrolls and the arrow keys move through the rows.
     grid_style = {"height": f"{height}px"} if height else None
     grid = dag.AgGrid(
         id={"type": "sk-grid", "index": tid},

@@ -22,6 +22,9 @@ const app = document.getElementById('_dash-app-content') || document.getElementB
 if (!app || !app.firstElementChild) return false;
 if (document.querySelector('._dash-loading, ._dash-loading-callback')) return false;
 if (document.querySelector('[data-dash-is-loading="true"]')) return false;
+// AG Grid builds a visible grid's header and rows after a delay: until then it is not rendered
+// (a grid inside a closed <details> stays delayed until opened, so only visible ones count)
+if ([...document.querySelectorAll('.ag-delay-render')].some(g => g.checkVisibility())) return false;
 const h1 = document.querySelector('h1');
 return !!(h1 && h1.textContent.trim().length > 0);
 """
