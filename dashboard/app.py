@@ -97,6 +97,10 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     from styrkort.paths import default_db
 
     db_path = Path(db_path) if db_path else default_db()
+    # Dash loads the pages as `pages.<name>`; importing one as `dashboard.pages.<name>` (tests,
+    # notebooks) registers it a second time and Dash then refuses every page (duplicate paths).
+    for key in [k for k in dash.page_registry if k.startswith("dashboard.pages.")]:
+        del dash.page_registry[key]
     app = dash.Dash(
         __name__,
         use_pages=True,

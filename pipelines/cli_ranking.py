@@ -72,7 +72,7 @@ def _in_transaction(db: Path, fn):
             con.execute("ROLLBACK")
             raise
     except (ConfigError, IndexComputationError, SelectionError) as e:
-        Console(stderr=True).print(f"[bold red]Fel/error:[/bold red] {e}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]Fel/error:[/bold red] {e}", highlight=False)
         raise typer.Exit(1) from None
     finally:
         con.close()
@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
         try:
             swaps = [parse_swap(s) for s in (swap or [])]
         except SelectionError as e:
-            Console(stderr=True).print(f"[bold red]Fel/error:[/bold red] {e}", highlight=False)
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]Fel/error:[/bold red] {e}", highlight=False)
             raise typer.Exit(1) from None
         run = _in_transaction(db, lambda con: run_select(
             con, year, load_config(config), max_per_county=max_per_county, swaps=swaps))
