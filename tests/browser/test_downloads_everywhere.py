@@ -119,7 +119,7 @@ def _new_file(folder: Path, suffix: str, before: set, what: str) -> Path:
             return None
         new = [p for p in folder.iterdir() if p.name not in before and p.suffix == suffix]
         return new[0] if new and new[0].stat().st_size > 0 else None
-    return wait_for(done, 40, f"{suffix} of {what}")
+    return wait_for(done, 90, f"{suffix} of {what}")
 
 
 def _read_csv(path: Path) -> list[list[str]]:
