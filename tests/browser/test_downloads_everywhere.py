@@ -113,11 +113,18 @@ def _click(driver, group: int, kind: str):
         "b.scrollIntoView({block: 'center'}); b.click();", group, kind)
 
 
-def _new_file(folder: Path, suffix: str, before: set, what: str) -> Path:
+def _snapshot(folder: Path) -> dict[str, int]:
+    """name -> mtime: Chromium overwrites a file of the same name (CDP download behaviour
+    'allow'), so a download is new by name *or* by modification time."""
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def _new_file(folder: Path, suffix: str, before: dict[str, int], what: str) -> Path:
     def done():
         if list(folder.glob("*.crdownload")):
             return None
-        new = [p for p in folder.iterdir() if p.name not in before and p.suffix == suffix]
+        new = [p for p in folder.iterdir() if p.suffix == suffix
+               and before.get(p.name) != p.stat().st_mtime_ns]
         return new[0] if new and new[0].stat().st_size > 0 else None
     return wait_for(done, 90, f"{suffix} of {what}")
 
@@ -166,8 +173,9 @@ def test_every_menu_page_is_covered(open_page, pages):
     assert set(links) <= covered, f"menu pages without a download check: {set(links) - covered}"
 
 
-def test_every_download_button_gives_a_csv_and_an_excel_file(browser, server_url, pages, download_dir,
+def test_every_download_button_gives_a_csv_and_an_excel_file(browser, server_url, pages, clean_downloads,
                                                             built_db):
+    download_dir = clean_downloads   # files of earlier tests would hide same-named downloads
     made: dict[str, list[dict]] = {}
     for path, expect in pages.items():
         _open(browser, server_url + path)
@@ -178,10 +186,10 @@ def test_every_download_button_gives_a_csv_and_an_excel_file(browser, server_url
         files = []
         for g in groups:
             assert g["csv"] == 1 and g["xlsx"] == 1, f"{path}: group {g['label']!r} lacks CSV or Excel"
-            before = {p.name for p in download_dir.iterdir()}
+            before = _snapshot(download_dir)
             _click(browser, g["i"], "csv")
             csv_path = _new_file(download_dir, ".csv", before, f"{path} {g['label']}")
-            before = {p.name for p in download_dir.iterdir()}
+            before = _snapshot(download_dir)
             _click(browser, g["i"], "xlsx")
             xlsx_path = _new_file(download_dir, ".xlsx", before, f"{path} {g['label']}")
             files.append(_check_pair(csv_path, xlsx_path))
