@@ -540,16 +540,9 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
     ids = s["kpi_id"].tolist()
     by_kpi = {k: (y.tolist(), v.tolist(), chosen_rows.get(k))
               for k, y, v in zip(ids, s["spark_years"], s["spark_values"])}
-    if not db.has_view("trends"):
-        trends = {}
-    elif _series_trends_current(db):
-        trends = {k: t for k, t in zip(ids, s["trend"].tolist()) if t is not None and t == t}
-    else:  # trends recomputed after the scorecard: read the verdicts live
-        trends = dict(db.rows_view(
-            "trends", "SELECT kpi_id, any_value(verdict) FROM trends WHERE municipality_code = ? "
-            "AND kpi_id IN (SELECT kpi_id FROM kpis WHERE perspective IS NOT NULL) GROUP BY kpi_id",
-            [code]) or [])
-        trends = {k: t for k, t in trends.items() if t is not None}
+    # the series mart carries the default trends run's verdicts (a trends run with other
+    # parameters never replaces them: mart contract, ARCHITECTURE.md)
+    trends = {k: t for k, t in zip(ids, s["trend"].tolist()) if t is not None and t == t}
     return by_kpi, trends, years, chosen
 
 
@@ -559,19 +552,6 @@ def _series_years(db: Warehouse) -> dict[str, list[int]]:
         c: [int(y) for y in ys] for c, ys in db.rows(
             "SELECT municipality_code, list(DISTINCT year ORDER BY year) FROM scorecard "
             "WHERE value IS NOT NULL AND year IS NOT NULL GROUP BY municipality_code")})
-
-
-def _series_trends_current(db: Warehouse) -> bool:
-    """True while the verdicts stored in scorecard_series come from the latest trends run."""
-    def fetch():
-        try:
-            stored = db.rows("SELECT any_value(trends_run_id) FROM scorecard_series")[0][0]
-            latest = db.rows("SELECT run_id FROM pipeline_runs WHERE step = 'trends' "
-                             "ORDER BY started_at DESC LIMIT 1")
-        except duckdb.Error:
-            return False
-        return stored is not None and bool(latest) and latest[0][0] == stored
-    return db._cached("series_trends_current", fetch)
 
 
 # Small per-municipality marts (290 × a few years): read once per process into dicts keyed by

@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from styrkort.paths import REPO_ROOT, default_db
@@ -34,7 +35,7 @@ from pipelines.ranking.pipeline import load_inputs, default_config_hash
 from pipelines.ranking.config import load_config
 from pipelines.ranking.index import compute_index
 from pipelines.ranking.selection import Swap, apply_swaps, select, table1
-from pipelines.ranking.uncertainty import simulate, summarise
+from pipelines.ranking.uncertainty import simulate_index, summarise
 
 db = default_db()                       # STYRKORT_DB, else data/warehouse.duckdb
 if not db.is_absolute():
@@ -72,6 +73,14 @@ print("Omräknat index = lagrat index / recomputed index equals the stored one:"
       default_config_hash())
 ranked.sort_values("rank").head(10)[["rank", "municipality_code", "name", "size_group",
                                      "group_rank", "composite"]]"""),
+    ("md", """Each KPI's normalised score (the z-score, oriented so higher = better) is stored too, in
+`index_kpi_scores`: one row per year, municipality and used KPI with the raw value."""),
+    ("code", """z = con.execute(
+    "SELECT municipality_code, kpi_id, value, direction, score FROM index_kpi_scores "
+    "WHERE year = ? ORDER BY kpi_id, municipality_code", [YEAR]).df()
+mine = index.kpi_scores.sort_values(["kpi_id", "municipality_code"]).reset_index(drop=True)
+assert np.allclose(mine["score"], z["score"]) and (mine["kpi_id"] == z["kpi_id"]).all()
+z.pivot(index="municipality_code", columns="kpi_id", values="score").round(2).head()"""),
     ("md", """## 3. The selection in the shape of the study's Table 1
 
 Plain ranking: per size group the top and bottom 6 (large: 3). The study's own Table 1
@@ -135,12 +144,11 @@ municipality: median rank, 5–95 % interval, and the share of draws in which it
 group's top 6 / bottom 6 (large: 3). Low shares mean the selection of that municipality depends
 on the index's arbitrary choices. The stored figures are recomputed here (same seed → same
 numbers)."""),
-    ("code", """unc = con.execute("SELECT * FROM rank_uncertainty WHERE year = ? AND is_default",
+    ("code", """unc = con.execute("SELECT * FROM rank_uncertainty WHERE year = ?",
                   [YEAR]).df()
 draws, seed = int(unc.draws.iloc[0]), int(unc.seed.iloc[0])
-sim = simulate(index.matrix, index.area_matrix, index.area_weights,
-               ranked["size_group"].to_numpy(dtype=object), draws, seed,
-               float(unc.concentration.iloc[0]))
+sim = simulate_index(index, ranked["size_group"].to_numpy(dtype=object), draws, seed,
+                     float(unc.concentration.iloc[0]))
 again = summarise(sim, ranked["municipality_code"].tolist())
 cmp = again.merge(unc, on="municipality_code", suffixes=("", "_stored"))
 assert (cmp.rank_median == cmp.rank_median_stored).all() and (cmp.p_top == cmp.p_top_stored).all()

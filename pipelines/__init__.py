@@ -1,16 +1,19 @@
-"""Pipelines: what is computed. Each reads the warehouse's public views and writes marts
-(tables mart_*) with their own public views; every run records its config and its hash
-(pipelines/runs.py)."""
+"""Pipelines: what is computed. Each step reads the warehouse's public views and stores marts
+declared in pipelines/marts/*.toml (tables mart_*, public view = the default run's rows, *_all =
+every run); every run records its configuration and its hash (pipelines/runs.py). The steps and
+their order: pipelines/steps.py."""
 from __future__ import annotations
 
 
 def run_all(con) -> None:
-    """Run every pipeline with its default configuration for all years (used by `build`)."""
-    from pipelines.ranking.pipeline import run_default as run_ranking
-    from pipelines.economy import run_default as run_economy
+    """Every step with its shipped configuration, made the default (used by `build`)."""
+    from pipelines.steps import run_all as run
 
-    from pipelines.positions import run_positions
+    run(con)
 
-    run_ranking(con)
-    run_economy(con)
-    run_positions(con)
+
+def refresh(con) -> None:
+    """Recompute every step's default run on the data now in the warehouse (`refresh`)."""
+    from pipelines.steps import refresh as run
+
+    run(con)

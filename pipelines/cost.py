@@ -1,4 +1,5 @@
-"""Cost deviation from standard cost (seed 003, ch. 1 and Diagram 1).
+"""Cost deviation from standard cost (SKL 2010, *Öppna jämförelser analys – framgångsfaktorer
+inom äldreomsorgen*, ch. 1 and Diagram 1).
 
 Official where the warehouse holds Kolada N20016 (structure-adjusted standard cost, kr/inv) or
 N20900 (deviation of reported cost from standard cost, %) for a municipality and year:
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from pipelines.core import transaction, write_mart
-from pipelines.runs import record_run
+from pipelines.core import store_rows, transaction
+from pipelines.runs import start_run
 
 NET_COST = "N20014"
 STANDARD_COST = "N20016"
@@ -29,16 +30,6 @@ SHARE_65_PLUS = "N01960"
 SHARE_80_PLUS = "N01813"
 FORMULA = "N20014 ~ share_65_79 + share_80_plus + np.log(population) + glesbygd"
 MIN_N = 20  # fewer municipalities than this: no model for the year (5 parameters)
-
-COST_DEVIATION_DDL = """
-    year INTEGER, municipality_code VARCHAR, net_cost DOUBLE, standard_cost DOUBLE,
-    deviation_pct DOUBLE, method VARCHAR, source VARCHAR, config_hash VARCHAR
-"""
-COST_MODEL_DDL = """
-    year INTEGER, term VARCHAR, coef DOUBLE, std_err DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
-    p_value DOUBLE, r_squared DOUBLE, adj_r_squared DOUBLE, n INTEGER, formula VARCHAR,
-    config_hash VARCHAR
-"""
 
 DEFAULT_CONFIG = {
     "formula": FORMULA,
@@ -55,15 +46,18 @@ def load_inputs(con) -> pd.DataFrame:
     """One row per municipality and year with any of the cost KPIs (gender 'T'), wide."""
     kpi_ids = [NET_COST, STANDARD_COST, DEVIATION, SHARE_65_PLUS, SHARE_80_PLUS]
     long = con.execute(
-        f"""SELECT kpi_id, municipality_code, year, value, source FROM kpi_values
+        f"""SELECT kpi_id, municipality_code, year, value, source, is_demo FROM kpi_values
             WHERE gender = 'T' AND kpi_id IN ({','.join('?' * len(kpi_ids))})""",
         kpi_ids,
     ).df()
     if long.empty:
-        return pd.DataFrame(columns=["municipality_code", "year", *kpi_ids, "population", "glesbygd"])
+        return pd.DataFrame(columns=["municipality_code", "year", *kpi_ids, "population", "glesbygd",
+                                     "is_demo", "official_source"])
     wide = long.pivot_table(index=["municipality_code", "year"], columns="kpi_id", values="value",
                             aggfunc="first").reset_index()
     wide.columns.name = None
+    demo = long.groupby(["municipality_code", "year"])["is_demo"].max().rename("is_demo").reset_index()
+    wide = wide.merge(demo, on=["municipality_code", "year"], how="left")
     for k in kpi_ids:
         if k not in wide.columns:
             wide[k] = np.nan
@@ -100,7 +94,9 @@ def official_rows(wide: pd.DataFrame) -> pd.DataFrame:
     kpi = pd.Series(np.where(std.notna(), STANDARD_COST, DEVIATION), index=w.index)
     detail = w["official_source"].map(lambda s: f" ({s})" if isinstance(s, str) and s else "")
     w["source"] = "Kolada " + kpi + detail
-    return w[["year", "municipality_code", "net_cost", "standard_cost", "deviation_pct", "method", "source"]]
+    w["is_demo"] = w["is_demo"].fillna(False).astype(bool)
+    return w[["year", "municipality_code", "net_cost", "standard_cost", "deviation_pct", "method", "source",
+              "is_demo"]]
 
 
 def model_frame(wide: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +109,7 @@ def model_frame(wide: pd.DataFrame) -> pd.DataFrame:
     ok = (d[NET_COST].notna() & (d[NET_COST] > 0) & d["share_65_79"].notna() & d["share_80_plus"].notna()
           & d["population"].notna() & (d["population"] > 0) & d["glesbygd"].notna())
     d = d.loc[ok, ["year", "municipality_code", NET_COST, "share_65_79", "share_80_plus",
-                   "population", "glesbygd"]].copy()
+                   "population", "glesbygd", "is_demo"]].copy()
     d["population"] = d["population"].astype(float)
     d["glesbygd"] = d["glesbygd"].astype(int)
     return d
@@ -160,6 +156,7 @@ def compute(wide: pd.DataFrame, formula: str = FORMULA, min_n: int = MIN_N,
         })
         part["deviation_pct"] = 100.0 * (part["net_cost"] - part["standard_cost"]) / part["standard_cost"]
         part["method"] = "modelled"
+        part["is_demo"] = d["is_demo"].fillna(False).astype(bool).to_numpy()
         part["source"] = (f"modellerad: {formula}, n = {len(d)}; Kolada {NET_COST}, {SHARE_65_PLUS}, "
                           f"{SHARE_80_PLUS}, SCB/Kolada folkmängd, SKL kommungrupper 2005")
         dev_parts.append(part)
@@ -176,16 +173,18 @@ def compute(wide: pd.DataFrame, formula: str = FORMULA, min_n: int = MIN_N,
     return deviation.sort_values(["year", "municipality_code"]).reset_index(drop=True), model
 
 
-def run_cost(con, config: dict | None = None) -> str:
-    """Compute and store cost_deviation and cost_model for all years; returns the config hash."""
+def run_cost(con, config: dict | None = None, make_default: bool = False) -> str:
+    """Compute and store cost_deviation and cost_model for all years; returns the run_id."""
     config = {**DEFAULT_CONFIG, **(config or {})}
     wide = load_inputs(con)
     deviation, model = compute(wide, formula=config["formula"], min_n=config["min_n"])
     with transaction(con):
-        _, h = record_run(con, "cost", config)
-        deviation["config_hash"] = h
-        model["config_hash"] = h
-        write_mart(con, "cost_deviation", COST_DEVIATION_DDL, deviation,
-                   order_by="year, municipality_code")
-        write_mart(con, "cost_model", COST_MODEL_DDL, model, order_by="year, term")
-    return h
+        run = start_run(con, "cost", config, shipped=DEFAULT_CONFIG, make_default=make_default)
+        store_rows(con, "cost_deviation", deviation, run)
+        store_rows(con, "cost_model", model, run)
+    return run.run_id
+
+
+def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    """Run again from a recorded configuration."""
+    return run_cost(con, config, make_default=make_default)

@@ -9,8 +9,8 @@ with a public view over each, see ARCHITECTURE.md) and a run record:
 | cost            | pipelines/cost.py               | cost_deviation, cost_model              |
 | associations    | pipelines/economy_associations.py | quality_associations                  |
 | trends          | pipelines/trends.py             | trends                                  |
-| scorecard       | pipelines/scorecard.py (+ sql/economy_scorecard.sql) | scorecard          |
-| grants          | pipelines/grants.py             | grant_uptake, grant_reconciliation, grant_uptake_by_size_group, grant_not_applied_2013, stimulus_returns |
+| scorecard       | pipelines/scorecard.py (+ sql/*.sql) | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series |
+| grants          | pipelines/grants.py             | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns |
 
 The shared helpers (write_mart, transaction, read_sql, relation_exists) live in
 pipelines/core.py.
@@ -19,15 +19,15 @@ from __future__ import annotations
 
 
 def run_default(con) -> None:
-    """Every economy step with its default configuration, all years."""
+    """Every economy step with its shipped configuration, all years, made the default."""
     from pipelines.cost import run_cost
     from pipelines.economy_associations import run_associations
     from pipelines.grants import run_grants
     from pipelines.scorecard import run_scorecard
     from pipelines.trends import run_trends
 
-    run_cost(con)
-    run_associations(con)
-    run_trends(con)
-    run_scorecard(con)
-    run_grants(con)
+    run_cost(con, make_default=True)
+    run_associations(con, make_default=True)
+    run_trends(con, make_default=True)
+    run_scorecard(con, make_default=True)
+    run_grants(con, make_default=True)

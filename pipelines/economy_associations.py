@@ -1,4 +1,5 @@
-"""Does quality relate to cost or structure? (seed 003, ch. 1: "inget samband").
+"""Does quality relate to cost or structure? (SKL 2010, *Öppna jämförelser analys –
+framgångsfaktorer inom äldreomsorgen*, ch. 1: "inget samband").
 
 Per year, on the composite index (`composite_index`) of that year:
 
@@ -23,61 +24,44 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.anova import anova_lm
 
-from pipelines.core import relation_exists, transaction, write_mart
-from pipelines.runs import record_run
+from pipelines.core import relation_exists, store_rows, transaction
+from pipelines.runs import start_run
 
 MIN_N = 5
 TESTS = ("pearson_cost_deviation", "spearman_cost_deviation", "ols_cost_deviation",
          "anova_size_group", "anova_skl_group", "pearson_share_80_plus")
 
-QUALITY_ASSOCIATIONS_DDL = """
-    year INTEGER, test VARCHAR, statistic VARCHAR, estimate DOUBLE, ci_low DOUBLE,
-    ci_high DOUBLE, p_value DOUBLE, n INTEGER, note VARCHAR, index_config_hash VARCHAR,
-    config_hash VARCHAR
-"""
+SHIPPED_CONFIG = {"tests": list(TESTS), "min_n": MIN_N, "ci": 0.95, "index": "default"}
 
 
 def load_inputs(con, index_config_hash: str | None = None) -> pd.DataFrame:
-    """Composite per municipality-year (one index configuration per year) with cost deviation,
-    size group, SKL group and share 80+. Empty when no composite index has been built."""
-    if not relation_exists(con, "composite_index"):
-        return pd.DataFrame(columns=["year", "municipality_code", "composite", "size_group",
-                                     "skl_group_2005", "deviation_pct", "share_80_plus",
-                                     "index_config_hash"])
-    if index_config_hash is not None:
-        chosen = "SELECT DISTINCT year, config_hash FROM composite_index WHERE config_hash = ?"
-        params = [index_config_hash]
-    else:
-        # Several index configurations may be stored: take, per year, the one run last.
-        runs = ("LEFT JOIN pipeline_runs r ON r.config_hash = h.config_hash"
-                if relation_exists(con, "pipeline_runs") else
-                "LEFT JOIN (SELECT NULL::VARCHAR AS config_hash, NULL::TIMESTAMP AS started_at) r ON false")
-        chosen = f"""
-            SELECT year, config_hash FROM (
-                SELECT h.year, h.config_hash, max(r.started_at) AS t
-                FROM (SELECT DISTINCT year, config_hash FROM composite_index) h {runs}
-                GROUP BY h.year, h.config_hash)
-            QUALIFY row_number() OVER (PARTITION BY year ORDER BY t DESC NULLS LAST, config_hash) = 1"""
-        params = []
+    """Composite per municipality-year with cost deviation (the default cost run), size group,
+    SKL group and share 80+. The index is the default one (public view composite_index), or
+    the stored run of `index_config_hash` (view composite_index_all). Empty when no composite
+    index has been built."""
+    cols = ["year", "municipality_code", "composite", "size_group", "skl_group_2005", "deviation_pct",
+            "share_80_plus", "index_config_hash", "is_demo"]
+    index_view = "composite_index" if index_config_hash is None else "composite_index_all"
+    if not relation_exists(con, index_view):
+        return pd.DataFrame(columns=cols)
     cost = ("LEFT JOIN cost_deviation c ON c.year = ci.year AND c.municipality_code = ci.municipality_code"
             if relation_exists(con, "cost_deviation") else
             "LEFT JOIN (SELECT NULL::INTEGER AS year, NULL::VARCHAR AS municipality_code, "
             "NULL::DOUBLE AS deviation_pct) c ON false")
+    where = "ci.composite IS NOT NULL" + ("" if index_config_hash is None else " AND ci.config_hash = $h")
     return con.execute(f"""
-        WITH chosen AS ({chosen})
         SELECT ci.year, ci.municipality_code, ci.composite,
                coalesce(ci.size_group, my.size_group) AS size_group,
                m.skl_group_2005, c.deviation_pct, s.value AS share_80_plus,
-               ci.config_hash AS index_config_hash
-        FROM composite_index ci
-        JOIN chosen USING (year, config_hash)
+               ci.config_hash AS index_config_hash, ci.is_demo
+        FROM {index_view} ci
         LEFT JOIN municipality_years my ON my.municipality_code = ci.municipality_code AND my.year = ci.year
         LEFT JOIN municipalities m ON m.municipality_code = ci.municipality_code
         {cost}
         LEFT JOIN kpi_values s ON s.kpi_id = 'N01813' AND s.gender = 'T'
              AND s.municipality_code = ci.municipality_code AND s.year = ci.year
-        WHERE ci.composite IS NOT NULL
-        ORDER BY ci.year, ci.municipality_code""", params).df()
+        WHERE {where}
+        ORDER BY ci.year, ci.municipality_code""", {} if index_config_hash is None else {"h": index_config_hash}).df()
 
 
 def _row(test, statistic, estimate, ci_low, ci_high, p_value, n, note):
@@ -146,19 +130,26 @@ def compute(inputs: pd.DataFrame) -> pd.DataFrame:
         for r in rows:
             r["year"] = int(year)
             r["index_config_hash"] = d["index_config_hash"].iloc[0]
+            r["is_demo"] = bool(d["is_demo"].fillna(False).astype(bool).any()) if "is_demo" in d else False
         parts.extend(rows)
     cols = ["year", "test", "statistic", "estimate", "ci_low", "ci_high", "p_value", "n", "note",
-            "index_config_hash"]
+            "index_config_hash", "is_demo"]
     return pd.DataFrame(parts, columns=cols)
 
 
-def run_associations(con, index_config_hash: str | None = None) -> str:
+def run_associations(con, index_config_hash: str | None = None, make_default: bool = False) -> str:
+    """Compute and store the associations on the default index (or the stored index run of
+    `index_config_hash`); returns the run_id."""
     inputs = load_inputs(con, index_config_hash)
     result = compute(inputs)
-    config = {"tests": list(TESTS), "min_n": MIN_N, "ci": 0.95,
-              "index_config_hash": index_config_hash or "latest per year"}
+    config = {**SHIPPED_CONFIG, "index": index_config_hash or "default"}
     with transaction(con):
-        _, h = record_run(con, "associations", config)
-        result["config_hash"] = h
-        write_mart(con, "quality_associations", QUALITY_ASSOCIATIONS_DDL, result, order_by="year, test")
-    return h
+        run = start_run(con, "associations", config, shipped=SHIPPED_CONFIG, make_default=make_default)
+        store_rows(con, "quality_associations", result, run)
+    return run.run_id
+
+
+def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    """Run again from a recorded configuration."""
+    index = config.get("index", "default")
+    return run_associations(con, None if index == "default" else index, make_default=make_default)

@@ -1,4 +1,5 @@
-"""Uptake of the performance grants for local dignity guarantees 2011–2013 (seed 000) and
+"""Uptake of the performance grants for local dignity guarantees 2011–2013 (Socialstyrelsen's
+status report of February 2014 on performance grants for local dignity guarantees) and
 the reconciliation the product shows beside it.
 
 Frames (fördelningsram):
@@ -21,54 +22,30 @@ municipality not in Bilaga 1 did not apply: applied = false and zero amounts. Bi
 the amounts "beviljats ... och vilka belopp som utbetalats", so paid = granted when the
 warehouse holds no separate paid figure.
 
-Stockholm's returned money (seed 001) is a different grant (stimulansbidrag for value-base
+Stockholm's returned money (the elderly-care administration's return of unspent
+stimulus grant 2012–2013) is a different grant (stimulansbidrag for value-base
 work 2012–2013), so it is not mixed into grant_uptake: it is in its own view
 `stimulus_returns`; grant_uptake.returned_sek holds only returns of the performance grant
 itself (none in the sources, so 0 for 2013).
 
-Views: grant_uptake, grant_reconciliation, grant_uptake_by_size_group,
-grant_not_applied_2013, stimulus_returns.
+Marts (declared in pipelines/marts/): grant_uptake, grant_uptake_by_year,
+grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013,
+stimulus_returns. Every uptake share shown anywhere is computed here (granted / frame); size
+groups follow the one rule of pipelines/sql/size_groups.sql (as the scorecard and the index).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from pipelines.core import transaction, write_mart
-from pipelines.runs import record_run
+from pipelines.core import declaration, size_groups_sql, store_rows, transaction
+from pipelines.runs import start_run
 from styrkort.formats import number
 
 FIXED_FRAMES = {"2011:1": 100_000.0}
 FRAME_LAG_YEARS = 2
 POT_RATIO = 33 / 65
 FULL_GRANT_TOLERANCE = 0.05   # "within a few percent": share of full grants within ±5 %
-
-GRANT_UPTAKE_DDL = """
-    municipality_code VARCHAR, round VARCHAR, pot INTEGER, frame_sek DOUBLE, applied BOOLEAN,
-    granted_sek BIGINT, paid_sek BIGINT, returned_sek BIGINT, uptake_share DOUBLE,
-    data_level VARCHAR, round_year INTEGER, population_75_plus DOUBLE, frame_basis VARCHAR,
-    round_paid_share_pct DOUBLE, round_municipalities_granted INTEGER, source VARCHAR,
-    config_hash VARCHAR
-"""
-RECONCILIATION_DDL = """
-    "check" VARCHAR, expected DOUBLE, actual DOUBLE, difference DOUBLE, note VARCHAR,
-    config_hash VARCHAR
-"""
-BY_SIZE_DDL = """
-    round VARCHAR, pot INTEGER, size_group VARCHAR, municipalities INTEGER, applied INTEGER,
-    granted INTEGER, frame_sek DOUBLE, granted_sek BIGINT, uptake_share DOUBLE,
-    data_level VARCHAR, config_hash VARCHAR
-"""
-NOT_APPLIED_DDL = """
-    municipality_code VARCHAR, name VARCHAR, county_name VARCHAR, size_group VARCHAR,
-    frame_pot1_sek DOUBLE, frame_pot2_sek DOUBLE, config_hash VARCHAR
-"""
-STIMULUS_DDL = """
-    municipality_code VARCHAR, name VARCHAR, grant_type VARCHAR, grant_years VARCHAR,
-    received_total_sek BIGINT, spent_sek BIGINT, returned_sek BIGINT, returned_share DOUBLE,
-    returned_date DATE, source VARCHAR, config_hash VARCHAR
-"""
-
 
 # ---------------------------------------------------------------- pure transforms
 
@@ -254,24 +231,64 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
     return pd.DataFrame(rows, columns=["check", "expected", "actual", "difference", "note"])
 
 
+def _share(num, den):
+    return num / den if den else None
+
+
 def by_size_group(u: pd.DataFrame, size: pd.DataFrame) -> pd.DataFrame:
-    """Uptake per round, pot and size group (size group of the round year)."""
+    """Uptake per round, pot and size group (size group of the round year) (pure).
+    size: municipality_code, round_year, size_group."""
     d = u.merge(size, on=["municipality_code", "round_year"], how="left")
-    d["size_group"] = d["size_group"].fillna("okänd")
     rows = []
-    for (rnd, pot, sg), g in d.groupby(["round", "pot", "size_group"]):
+    for (rnd, pot, sg), g in d.groupby(["round", "pot", "size_group"], dropna=False):
         muni_level = (g["data_level"] == "municipality").all()
         granted_sum = int(g["granted_sek"].astype("Int64").sum()) if muni_level else None
         frame_sum = float(g["frame_sek"].sum())
+        applied = int((g["applied"] == True).sum()) if muni_level else None  # noqa: E712
         rows.append({
-            "round": rnd, "pot": int(pot), "size_group": sg, "municipalities": len(g),
-            "applied": int((g["applied"] == True).sum()) if muni_level else None,  # noqa: E712
+            "round": rnd, "pot": int(pot), "round_year": int(g["round_year"].iloc[0]),
+            "size_group": None if pd.isna(sg) else sg, "municipalities": len(g), "applied": applied,
             "granted": int((g["granted_sek"].astype("Float64") > 0).sum()) if muni_level else None,
             "frame_sek": frame_sum, "granted_sek": granted_sum,
-            "uptake_share": granted_sum / frame_sum if muni_level and frame_sum else None,
+            "uptake_share": _share(granted_sum, frame_sum) if muni_level else None,
+            "applied_share": _share(applied, len(g)) if muni_level else None,
             "data_level": g["data_level"].iloc[0],
         })
     return pd.DataFrame(rows)
+
+
+def by_year(u: pd.DataFrame) -> pd.DataFrame:
+    """Uptake per municipality and year, the year's rounds and pots together (pure)."""
+    rows = []
+    for (code, year), g in u.groupby(["municipality_code", "round_year"], sort=True):
+        muni_level = (g["data_level"] == "municipality").all()
+        frame_sum = float(g["frame_sek"].sum())
+        granted = int(g["granted_sek"].astype("Int64").sum()) if muni_level else None
+        rows.append({
+            "municipality_code": code, "year": int(year),
+            "rounds": ", ".join(sorted(g["round"].astype(str).unique())),
+            "frame_sek": frame_sum, "granted_sek": granted,
+            "applied": bool((g["applied"] == True).any()) if muni_level else None,  # noqa: E712
+            "uptake_share": _share(granted, frame_sum) if muni_level else None,
+            "data_level": "municipality" if muni_level else "round_total_only",
+        })
+    return pd.DataFrame(rows, columns=["municipality_code", "year", "rounds", "frame_sek", "granted_sek",
+                                       "applied", "uptake_share", "data_level"])
+
+
+def round_summary(rounds: pd.DataFrame) -> pd.DataFrame:
+    """The rounds with paid / announced, and a total row over all rounds (pure)."""
+    r = rounds.copy()
+    r["is_total"] = False
+    total = {"round": "total", "pot": None, "is_total": True,
+             "announced_sek": int(r["announced_sek"].sum()),
+             "paid_sek": int(r["paid_sek"].sum()) if r["paid_sek"].notna().all() else None,
+             "municipalities_granted": None, "performance_required": None, "allocation_basis": None,
+             "source": "; ".join(dict.fromkeys(r["source"].dropna().astype(str)))}
+    r = pd.concat([r, pd.DataFrame([total])], ignore_index=True)
+    r["paid_share"] = [_share(p, a) if pd.notna(p) else None for p, a in zip(r["paid_sek"], r["announced_sek"])]
+    return r[["round", "pot", "is_total", "announced_sek", "paid_sek", "paid_share", "municipalities_granted",
+              "performance_required", "allocation_basis", "source"]]
 
 
 # ---------------------------------------------------------------- warehouse I/O
@@ -286,26 +303,33 @@ def _printed_totals(con) -> pd.DataFrame:
 
 
 def _size_by_year(con, years: list[int]) -> pd.DataFrame:
-    """Size group per municipality for each year (nearest year with a population figure)."""
+    """Size group per municipality for each round year: the one size-group rule
+    (pipelines/sql/size_groups.sql, also behind the mart municipality_size_groups)."""
     if not years:
         return pd.DataFrame(columns=["municipality_code", "round_year", "size_group"])
-    ys = ",".join(str(int(y)) for y in sorted(set(years)))
-    return con.execute(f"""
-        SELECT my.municipality_code, y.round_year, my.size_group
-        FROM (SELECT unnest([{ys}]) AS round_year) y, municipality_years my
-        QUALIFY row_number() OVER (PARTITION BY my.municipality_code, y.round_year
-                                   ORDER BY abs(my.year - y.round_year), my.year DESC) = 1""").df()
+    parts = [con.execute(f"SELECT municipality_code, year AS round_year, size_group FROM ({size_groups_sql(y)})").df()
+             for y in sorted({int(y) for y in years})]
+    return pd.concat(parts, ignore_index=True)
 
 
-def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
-    config = {"fixed_frames": FIXED_FRAMES, "frame_lag_years": lag, "pot_ratio": "33/65",
-              "population_75_plus": "SCB panel population × share_75_plus, linear between panel years",
-              "full_grant_tolerance": FULL_GRANT_TOLERANCE}
+def grants_config(lag: int = FRAME_LAG_YEARS) -> dict:
+    return {"fixed_frames": FIXED_FRAMES, "frame_lag_years": lag, "pot_ratio": "33/65",
+            "population_75_plus": "SCB panel population × share_75_plus, linear between panel years",
+            "full_grant_tolerance": FULL_GRANT_TOLERANCE, "size_groups": "size_groups.sql (nearest year)"}
+
+
+SHIPPED_CONFIG = grants_config()
+
+
+def run_grants(con, lag: int = FRAME_LAG_YEARS, make_default: bool = False) -> str:
+    """Compute and store every grant mart; returns the run_id."""
+    config = grants_config(lag)
     munis = con.execute("SELECT municipality_code, name, county_name FROM municipalities ORDER BY 1").df()
     codes = munis["municipality_code"].tolist()
     names = munis.set_index("municipality_code")["name"]
     rounds = con.execute("""SELECT round, pot, announced_sek, paid_sek, paid_share_pct,
-                                   municipalities_granted, source FROM grant_rounds ORDER BY round, pot""").df()
+                                   municipalities_granted, performance_required, allocation_basis, source
+                            FROM grant_rounds ORDER BY round, pot""").df()
     awards = con.execute("""SELECT municipality_code, round, pot, applied, granted_sek, paid_sek,
                                    returned_sek, source FROM grant_awards""").df()
     panel = con.execute("SELECT municipality_code, panel_year, population, share_75_plus FROM municipality_panel").df()
@@ -317,7 +341,7 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
         frame_rows = frames(rounds, n75, codes, lag)
         u = uptake(frame_rows, awards, rounds)
     else:
-        u = pd.DataFrame(columns=[c.strip().split()[0] for c in GRANT_UPTAKE_DDL.split(",")])
+        u = pd.DataFrame(columns=declaration("grant_uptake").column_names)
 
     fit = {}
     pot1 = awards[(awards["round"] == "2013:1") & (awards["granted_sek"].astype("Float64") > 0)]
@@ -331,6 +355,8 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
         pd.DataFrame(columns=["check", "expected", "actual", "difference", "note"])
     size = _size_by_year(con, sorted(u["round_year"].dropna().unique().tolist()) if len(u) else [])
     by_size = by_size_group(u, size) if len(u) else pd.DataFrame()
+    per_year = by_year(u) if len(u) else pd.DataFrame()
+    summary = round_summary(rounds) if len(rounds) else pd.DataFrame()
 
     # Municipalities that did not apply in 2013 (the only year with per-municipality data).
     not_applied = pd.DataFrame()
@@ -360,12 +386,15 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS) -> str:
                 "note": f"återbetalt mot erhållet − förbrukat ({s['grant_type']}; eget bidrag, ej prestationsersättning)"}
 
     with transaction(con):
-        _, h = record_run(con, "grants", config)
-        for df in (u, recon, by_size, not_applied, stim):
-            df["config_hash"] = h
-        write_mart(con, "grant_uptake", GRANT_UPTAKE_DDL, u, order_by="municipality_code, round, pot")
-        write_mart(con, "grant_reconciliation", RECONCILIATION_DDL, recon)
-        write_mart(con, "grant_uptake_by_size_group", BY_SIZE_DDL, by_size, order_by="round, pot, size_group")
-        write_mart(con, "grant_not_applied_2013", NOT_APPLIED_DDL, not_applied, order_by="municipality_code")
-        write_mart(con, "stimulus_returns", STIMULUS_DDL, stim, order_by="municipality_code")
-    return h
+        run = start_run(con, "grants", config, shipped=SHIPPED_CONFIG, make_default=make_default)
+        for name, df in (("grant_uptake", u), ("grant_uptake_by_year", per_year),
+                         ("grant_uptake_by_size_group", by_size), ("grant_round_summary", summary),
+                         ("grant_reconciliation", recon), ("grant_not_applied_2013", not_applied),
+                         ("stimulus_returns", stim)):
+            store_rows(con, name, df, run)
+    return run.run_id
+
+
+def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    """Run again from a recorded configuration."""
+    return run_grants(con, lag=int(config["frame_lag_years"]), make_default=make_default)

@@ -9,9 +9,12 @@ vectorised over all groups (no model object per series):
     slope = Sxy / Sxx,  s² = (Syy − slope·Sxy) / (n − 2),  se = √(s² / Sxx),
     CI = slope ± t(0.975, n − 2) · se
 
-Verdict: CI entirely above 0 in the good direction → "förbättras", entirely in the bad
-direction → "försämras", CI covering 0 → "ingen tydlig förändring"; a KPI without direction
-(higher_is_better NULL) → "ingen riktning".
+Verdict, stored as a code (the text catalogue translates it): CI entirely on the good side of 0
+by the KPI's direction → "improving", entirely on the bad side → "worsening", CI covering 0 →
+"no_change"; a KPI without direction (higher_is_better NULL) → "no_direction".
+
+Mart contract (pipelines/core.py): `styrkort trends --years 3` stores its own rows beside the
+default run's; the public view `trends` (and so /kommun and /trender) keeps showing the default.
 """
 from __future__ import annotations
 
@@ -19,20 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.core import transaction, write_mart
-from pipelines.runs import record_run
+from pipelines.core import store_rows, transaction
+from pipelines.runs import start_run
 
 DEFAULT_YEARS = 5
 MIN_POINTS = 3
-IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION = (
-    "förbättras", "försämras", "ingen tydlig förändring", "ingen riktning")
-
-TRENDS_DDL = """
-    kpi_id VARCHAR, municipality_code VARCHAR, first_year INTEGER, last_year INTEGER,
-    n_years INTEGER, slope DOUBLE, ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE,
-    verdict VARCHAR, higher_is_better BOOLEAN, window_years INTEGER, is_demo BOOLEAN,
-    config_hash VARCHAR
-"""
+IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION = "improving", "worsening", "no_change", "no_direction"
+VERDICTS = (IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION)
 
 
 def load_inputs(con) -> pd.DataFrame:
@@ -104,14 +100,28 @@ def compute(values: pd.DataFrame, years: int = DEFAULT_YEARS, min_points: int = 
     return res
 
 
-def run_trends(con, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS) -> str:
+def trends_config(years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS) -> dict:
+    return {"window_years": years, "min_points": min_points, "ci": 0.95, "gender": "T",
+            "window": "last N calendar years of each KPI"}
+
+
+SHIPPED_CONFIG = trends_config()
+
+
+def run_trends(con, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS,
+               make_default: bool = False) -> str:
+    """Compute and store a trends run; returns its run_id."""
     if years < min_points:
         raise ValueError(f"--years must be at least {min_points} (a trend needs {min_points} points)")
     result = compute(load_inputs(con), years, min_points)
-    config = {"window_years": years, "min_points": min_points, "ci": 0.95, "gender": "T",
-              "window": "last N calendar years of each KPI"}
     with transaction(con):
-        _, h = record_run(con, "trends", config)
-        result["config_hash"] = h
-        write_mart(con, "trends", TRENDS_DDL, result, order_by="municipality_code, kpi_id")
-    return h
+        run = start_run(con, "trends", trends_config(years, min_points), shipped=SHIPPED_CONFIG,
+                        make_default=make_default)
+        store_rows(con, "trends", result, run)
+    return run.run_id
+
+
+def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    """Run again from a recorded configuration."""
+    return run_trends(con, years=int(config["window_years"]), min_points=int(config["min_points"]),
+                      make_default=make_default)

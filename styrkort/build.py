@@ -55,12 +55,15 @@ def build(db_path: Path, seed: int = 20101, quiet: bool = False) -> Path:
 
 
 def refresh(db_path: Path, in_place: bool = False) -> Path:
-    """Re-run every pipeline on the warehouse at db_path (atomically unless in_place)."""
-    from pipelines import run_all
+    """Recompute the default runs of every pipeline on the data now in the warehouse at db_path
+    (atomically unless in_place): each step with the configuration of its default run (the
+    shipped one unless a run was made the default with --make-default). Other stored runs are
+    left as they are."""
+    from pipelines import refresh as refresh_marts
     from warehouse.db import writing
 
     with writing(db_path, in_place=in_place) as con:
-        run_all(con)
+        refresh_marts(con)
     return Path(db_path)
 
 
@@ -87,7 +90,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("refresh")
     def refresh_cmd(db: DbOption = default_db(), in_place: bool = InPlace) -> None:
-        """Re-run every pipeline on the warehouse (after importing your own data)."""
+        """Recompute the default runs of every pipeline (after importing your own data)."""
         from warehouse.db import WarehouseError
 
         t0 = time.perf_counter()

@@ -32,6 +32,7 @@ def toy(tmp_path):
         (2010, '0007', -0.8, 1, 'large', 1, 'h'), (2010, '0008', 0.1, 1, 'large', 1, 'h'),
         (2012, '0001', 0.0, 1, 'small', 1, 'h'))
         t(year, municipality_code, composite, rank, size_group, group_rank, config_hash)""")
+    con.execute("ALTER TABLE mart_composite_index ADD COLUMN is_demo BOOLEAN DEFAULT false")
     con.execute("CREATE VIEW composite_index AS SELECT * FROM mart_composite_index")
     con.execute("CREATE TABLE mart_cost_deviation (year INTEGER, municipality_code VARCHAR, deviation_pct DOUBLE)")
     for i, d in enumerate(DEVIATION):

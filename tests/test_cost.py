@@ -134,19 +134,19 @@ def test_cli_cost_json(built_db):
 
 def test_failed_rerun_leaves_the_previous_mart(tmp_path, monkeypatch):
     import pipelines.cost as cost
-    from pipelines.core import write_mart
+    from pipelines.core import store_rows
 
     con, _ = _toy(tmp_path)
     run_cost(con)
     before = con.execute("SELECT * FROM cost_deviation ORDER BY municipality_code").fetchall()
     runs = con.execute("SELECT count(*) FROM pipeline_runs").fetchall()[0][0]
 
-    def broken(con_, view, ddl, df, order_by=None):
-        write_mart(con_, view, ddl, df, order_by)
-        if view == "cost_model":
+    def broken(con_, name, df, run, **scope):
+        store_rows(con_, name, df, run, **scope)
+        if name == "cost_model":
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cost, "write_mart", broken)
+    monkeypatch.setattr(cost, "store_rows", broken)
     con.execute("UPDATE kpi_value SET value = value * 2 WHERE kpi_id = 'N20014'")
     with pytest.raises(RuntimeError):
         run_cost(con)

@@ -280,16 +280,18 @@ def test_run_index_writes_views_and_replaces_on_rerun(tiny_con):
     config = cfg({"A": (1, ["a"]), "B": (2, ["b"])})
     first = run_index(tiny_con, 2009, config)
     run_index(tiny_con, 2009, config)
-    ci = tiny_con.execute("SELECT * FROM composite_index ORDER BY rank").df()
+    # not the shipped config and nothing made default: stored beside, not in the public view
+    assert tiny_con.execute("SELECT count(*) FROM composite_index").fetchone()[0] == 0
+    ci = tiny_con.execute("SELECT * FROM composite_index_all ORDER BY rank").df()
     assert len(ci) == 4                                          # replaced, not appended
     assert list(ci["municipality_code"]) == ["0004", "0003", "0002", "0001"]
     assert set(ci["config_hash"]) == {first.config_hash} and not ci["is_default"].any()
     assert dict(zip(ci["municipality_code"], ci["size_group"])) == {
         "0001": "small", "0002": "medium", "0003": "large", "0004": "small"}  # 0004: glesbygd
-    usage = tiny_con.execute("SELECT kpi_id, used, reason FROM index_kpi_usage ORDER BY kpi_id").fetchall()
+    usage = tiny_con.execute("SELECT kpi_id, used, reason FROM index_kpi_usage_all ORDER BY kpi_id").fetchall()
     assert [(k, u) for k, u, _ in usage] == [("a", True), ("b", False)]
     assert "0004" in usage[1][2]
-    areas = tiny_con.execute("SELECT DISTINCT area, weight FROM area_scores").fetchall()
+    areas = tiny_con.execute("SELECT DISTINCT area, weight FROM area_scores_all").fetchall()
     assert areas == [("A", 1.0)]
     runs = tiny_con.execute("SELECT step, year, config_hash FROM pipeline_runs").fetchall()
     assert runs == [("index", 2009, first.config_hash)] * 2
@@ -311,9 +313,11 @@ def test_default_rows_are_flagged_and_survive_a_custom_run():
     run_index(con, 2009)                                    # shipped default config
     run_index(con, 2009, dataclasses.replace(load_config(), normalisation="rank"))
     rows = con.execute("SELECT config_hash, is_default, normalisation, is_demo, count(*) "
-                       "FROM composite_index GROUP BY ALL ORDER BY is_default").fetchall()
+                       "FROM composite_index_all GROUP BY ALL ORDER BY is_default").fetchall()
     assert [(r[1], r[2], r[4]) for r in rows] == [(False, "rank", 40), (True, "zscore", 40)]
     assert rows[1][0] == default_config_hash() and rows[1][3] is True
+    # the public view shows the default run only
+    assert con.execute("SELECT DISTINCT config_hash FROM composite_index").fetchall() == [(default_config_hash(),)]
     left_out = con.execute("SELECT kpi_id FROM index_kpi_usage WHERE is_default AND NOT used "
                            "ORDER BY kpi_id").fetchall()
     assert left_out == [("DEMO_PERSKONT_HT",), ("DEMO_VANTETID_SB",)]

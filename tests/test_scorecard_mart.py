@@ -99,9 +99,12 @@ def test_same_band_is_two_percent_or_a_tenth_sd(tmp_path):
     status = dict(con.execute("SELECT municipality_code, status FROM scorecard").fetchall())
     assert status == {"0001": "same", "0002": "better", "0003": "worse", "0004": "same"}
     # With a 0 % band only the sd band is left: sample sd = √(36.62/3) = 3.494 → 0.1 sd = 0.35: 101.9 is 'better'.
-    run_scorecard(con, same_rel=0.0)
-    status = dict(con.execute("SELECT municipality_code, status FROM scorecard").fetchall())
+    run_id = run_scorecard(con, same_rel=0.0)     # another configuration: stored beside the default
+    status = dict(con.execute("SELECT municipality_code, status FROM scorecard_all WHERE run_id = ?",
+                              [run_id]).fetchall())
     assert status["0001"] == "better" and status["0004"] == "same"
+    # the public view (the dashboard) still shows the default run's statuses
+    assert dict(con.execute("SELECT municipality_code, status FROM scorecard").fetchall())["0001"] == "same"
 
 
 def test_mart_is_stored_in_municipality_order(toy):

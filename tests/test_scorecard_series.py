@@ -7,7 +7,6 @@ import duckdb
 import pytest
 
 from dashboard.data import Warehouse, scorecard_data
-from pipelines.runs import RUNS_DDL
 from pipelines.positions import run_positions
 from pipelines.scorecard import run_scorecard
 from warehouse.db import apply_schema
@@ -16,7 +15,6 @@ from warehouse.db import apply_schema
 def _toy(path, with_trends: bool):
     con = duckdb.connect(str(path))
     apply_schema(con)
-    con.execute(RUNS_DDL)
     for code, pop in (("0001", 5000), ("0002", 6000)):
         con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', NULL)", [code, f"M{code}"])
         con.execute("INSERT INTO population VALUES (?, 2012, ?, 'toy')", [code, pop])
@@ -32,13 +30,13 @@ def _toy(path, with_trends: bool):
         con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, ?, ?, 'src', true)",
                     [kpi, code, year, gender, value])
     if with_trends:
-        con.execute("CREATE TABLE mart_trends AS SELECT 'UP' AS kpi_id, '0001' AS municipality_code, "
-                    "'förbättras' AS verdict")
-        con.execute("CREATE VIEW trends AS SELECT * FROM mart_trends")
-        con.execute("INSERT INTO pipeline_run VALUES ('run-old', 'trends', NULL, '{}', 'h', "
-                    "TIMESTAMP '2020-01-01')")
-        con.execute("INSERT INTO pipeline_run VALUES ('run-new', 'trends', NULL, '{}', 'h', "
-                    "TIMESTAMP '2021-01-01')")
+        # a stand-in for the trends step's mart (contract: the public view shows the default run;
+        # the row of another run, e.g. `styrkort trends --years 3`, must not reach the scorecard)
+        con.execute("CREATE TABLE mart_trends AS SELECT * FROM (VALUES "
+                    "('UP', '0001', 'improving', 'run-new', true), "
+                    "('UP', '0001', 'worsening', 'run-other', false)) "
+                    "t(kpi_id, municipality_code, verdict, run_id, is_default)")
+        con.execute("CREATE VIEW trends AS SELECT * FROM mart_trends WHERE is_default")
     run_scorecard(con)
     run_positions(con)
     return con
@@ -60,13 +58,13 @@ def test_series_lists_in_year_order_without_nulls_or_background(tmp_path):
                     ("0002", "UP"): ([2011], [5.0], None, None)}
 
 
-def test_series_carries_the_latest_trends_run(tmp_path):
+def test_series_carries_the_default_trends_run(tmp_path):
     con = _toy(tmp_path / "b.duckdb", with_trends=True)
     try:
         rows = _series(con)
     finally:
         con.close()
-    assert rows[("0001", "UP")][2:] == ("förbättras", "run-new")
+    assert rows[("0001", "UP")][2:] == ("improving", "run-new")
     assert rows[("0002", "UP")][2:] == (None, "run-new")
 
 
@@ -78,7 +76,7 @@ def test_page_reads_series_and_chosen_year(tmp_path):
         d = scorecard_data(db, "0001", "2011")
         (row,) = d["kpi_rows"]                         # BACKGROUND has no perspective
         assert d["years"] == [2011, 2013] and d["year"] == 2011
-        assert (row["value"], row["year"], row["trend"]) == (10.0, 2011, "förbättras")
+        assert (row["value"], row["year"], row["trend"]) == (10.0, 2011, "improving")
         assert (row["spark_years"], row["spark_values"]) == ([2011, 2013], [10.0, 30.0])
         assert (row["last_value"], row["last_year"]) == (30.0, 2013)
         # 2011: 0001 = 10, 0002 = 5, both 'small' -> mean 7.5, 0001 ranks first (higher is better)
@@ -94,18 +92,16 @@ def test_page_reads_series_and_chosen_year(tmp_path):
         db.close()
 
 
-def test_stale_trend_verdicts_are_read_live(tmp_path):
-    """After a later trends run (e.g. `styrkort trends --years N`) the stored verdicts are not
-    used: the page shows what the trends mart says now."""
+def test_a_trends_run_with_other_parameters_does_not_change_the_page(tmp_path):
+    """A later trends run with another window (e.g. `styrkort trends --years 3`) is stored beside
+    the default run: the page keeps showing the default run's verdicts."""
     path = tmp_path / "d.duckdb"
     con = _toy(path, with_trends=True)
-    con.execute("UPDATE mart_trends SET verdict = 'försämras'")
-    con.execute("INSERT INTO pipeline_run VALUES ('run-later', 'trends', NULL, '{}', 'h2', "
-                "TIMESTAMP '2022-01-01')")
+    con.execute("INSERT INTO mart_trends VALUES ('UP', '0001', 'no_change', 'run-later', false)")
     con.close()
     db = Warehouse(path)
     try:
-        assert scorecard_data(db, "0001", None)["kpi_rows"][0]["trend"] == "försämras"
+        assert scorecard_data(db, "0001", None)["kpi_rows"][0]["trend"] == "improving"
     finally:
         db.close()
 

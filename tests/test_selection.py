@@ -225,9 +225,12 @@ def test_cli_json_shape_and_stored_run(synth_copy):
         for key, typ in REQUIRED.items():
             assert isinstance(item[key], typ), (key, item)
         assert item["result"] in ("high", "low") and "reason" in item
-    assert _count(synth_copy, "SELECT count(*) FROM selections") == 1
+    # a county limit is not the default selection: stored beside it, the dashboard's view is empty
+    assert _count(synth_copy, "SELECT count(*) FROM selections_all") == 1
+    assert _count(synth_copy, "SELECT count(*) FROM selections") == 0
+    assert doc["is_default"] is False
     opts = json.loads(duckdb.connect(str(synth_copy), read_only=True)
-                      .execute("SELECT options_json FROM selections").fetchone()[0])
+                      .execute("SELECT options_json FROM selections_all").fetchone()[0])
     assert opts["max_per_county"] == 2
 
 
@@ -251,13 +254,13 @@ def test_cli_swap_recorded_and_invalid_swap_changes_nothing(synth_copy):
     assert out["municipality_code"] not in swapped
     assert swapped[inn]["adjusted"] is True and swapped[inn]["reason"] == "närmare grannkommun"
     assert swapped[inn]["result"] == "high"
-    before = _count(synth_copy, "SELECT count(*) FROM selections")
+    before = _count(synth_copy, "SELECT count(*) FROM selections_all")
 
     bad = runner.invoke(_app(), ["select", "--year", "2009", "--db", str(synth_copy),
                                  "--swap", f"{out['municipality_code']}:{other}:fel grupp"])
     assert bad.exit_code == 1
     assert "size group large" in bad.output and "within" in bad.output
-    assert _count(synth_copy, "SELECT count(*) FROM selections") == before   # rolled back
+    assert _count(synth_copy, "SELECT count(*) FROM selections_all") == before   # rolled back
 
 
 def test_cli_table_csv_and_xlsx(synth_copy, tmp_path):
@@ -303,8 +306,8 @@ def test_embedded_default_selection_via_cli(db_copy):
     try:
         names = dict(con.execute("SELECT municipality_code, name FROM municipalities").fetchall())
         assert all(names[c] == n for c, n in zip(sel["municipality_code"], sel["name"]))
-        defaults = con.execute("""SELECT year, count(*) FROM selections s JOIN selection_items i
-                                  USING (selection_id) WHERE s.is_default GROUP BY year""").fetchall()
+        defaults = con.execute("""SELECT s.year, count(*) FROM selections s JOIN selection_items i
+                                  USING (selection_id) WHERE s.is_default GROUP BY s.year""").fetchall()
         assert defaults and all(n == 30 for _, n in defaults)
     finally:
         con.close()

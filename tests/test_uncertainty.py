@@ -115,14 +115,19 @@ def test_run_uncertainty_stores_and_replaces():
 
     con = duckdb.connect()
     synthetic_warehouse(con, n=60, years=[2010])
-    first = run_uncertainty(con, 2010, draws=50, seed=1)
-    run_uncertainty(con, 2010, draws=80, seed=2)
-    t = con.execute("SELECT * FROM rank_uncertainty").df()
-    assert len(t) == 60 and set(t["draws"]) == {80} and set(t["seed"]) == {2}
-    assert t["is_default"].all() and set(t["config_hash"]) == {first.index.config_hash}
+    first = run_uncertainty(con, 2010)                       # shipped: 500 draws, seed 2010
+    run_uncertainty(con, 2010, draws=80, seed=2)             # other parameters: stored beside
+    run_uncertainty(con, 2010, draws=80, seed=2)             # ... and replaced when run again
+    t = con.execute("SELECT * FROM rank_uncertainty").df()   # the public view: the default run
+    assert len(t) == 60 and set(t["draws"]) == {500} and set(t["seed"]) == {2010}
+    assert t["is_default"].all() and set(t["index_config_hash"]) == {first.index.config_hash}
+    assert set(t["run_id"]) == {first.run_id}
+    other = con.execute("SELECT * FROM rank_uncertainty_all WHERE NOT is_default").df()
+    assert len(other) == 60 and set(other["draws"]) == {80} and set(other["seed"]) == {2}
+    assert set(other["index_config_hash"]) == {first.index.config_hash}
     assert ((t["rank_p05"] <= t["rank_median"]) & (t["rank_median"] <= t["rank_p95"])).all()
     steps = [r[0] for r in con.execute("SELECT step FROM pipeline_runs ORDER BY started_at").fetchall()]
-    assert steps == ["index", "uncertainty", "index", "uncertainty"]
+    assert steps == ["index", "uncertainty"] * 3
     con.close()
 
 
@@ -141,7 +146,9 @@ def test_cli_uncertainty(tmp_path):
     assert res.exit_code == 0, res.output
     assert "120 dragningar" in res.stdout and "Andel topp" in res.stdout
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT count(*), min(draws), max(seed) FROM rank_uncertainty").fetchone() == (80, 120, 4)
+    # not the default run's parameters: stored beside it, the public view (dashboard) is empty
+    assert con.execute("SELECT count(*), min(draws), max(seed) FROM rank_uncertainty_all").fetchone() == (80, 120, 4)
+    assert con.execute("SELECT count(*) FROM rank_uncertainty").fetchone() == (0,)
     con.close()
 
 
@@ -150,7 +157,8 @@ def test_embedded_default_rank_uncertainty(built_db):
     try:
         n = con.execute("SELECT count(*) FROM municipalities").fetchone()[0]
         t = con.execute("""SELECT u.*, c.size_group FROM rank_uncertainty u
-                           JOIN composite_index c USING (year, municipality_code, config_hash)
+                           JOIN composite_index c ON c.year = u.year AND c.municipality_code = u.municipality_code
+                                AND c.config_hash = u.index_config_hash
                            WHERE u.is_default""").df()
         years = con.execute("SELECT DISTINCT year FROM composite_index WHERE is_default").df()["year"]
         assert set(t["year"]) == set(years) and len(t) == n * len(years)

@@ -55,15 +55,13 @@ def uncertainty(db, year: int) -> pd.DataFrame:
 
 
 def stored_runs(db, year: int | None) -> pd.DataFrame | None:
-    if not db.has_view("selections"):
+    # every stored selection run (selections_all), not only the default ones (selections)
+    if not db.has_view("selections_all"):
         return None
-    df = db.query_view("selections", "SELECT s.selection_id, s.year, s.config_hash, s.options_json, s.created_at, "
-                       "(SELECT count(*) FROM selection_items i WHERE i.selection_id = s.selection_id) AS n_items "
-                       "FROM selections s ORDER BY s.year DESC, s.created_at DESC")
-    if df is None:
-        df = db.query_view("selections", "SELECT selection_id, year, config_hash, options_json, created_at "
-                           "FROM selections ORDER BY year DESC, created_at DESC")
-    return df
+    return db.query_view("selections_all", "SELECT s.selection_id, s.year, s.config_hash, s.options_json, "
+                         "s.created_at, (SELECT count(*) FROM selection_items_all i "
+                         "WHERE i.selection_id = s.selection_id) AS n_items "
+                         "FROM selections_all s ORDER BY s.year DESC, s.created_at DESC")
 
 
 def _options_text(options_json, lang) -> str:
@@ -331,7 +329,7 @@ def _runs_block(db, lang):
     runs = stored_runs(db, None)
     head = [html.H2(t("urval_runs_h", lang), className="h4 mt-4"), html.P(t("urval_runs_lead", lang))]
     if runs is None:
-        return html.Div(head + [alert(t("view_missing", lang, view="selections"), "secondary")])
+        return html.Div(head + [alert(t("view_missing", lang, view="selections_all"), "secondary")])
     runs = runs.copy()
     runs["options"] = runs["options_json"].map(lambda s: _options_text(s, lang))
     cols = [C.col("selection_id", t("urval_run", lang)),

@@ -4,7 +4,8 @@
 - index.py        the composite index as pure functions (completeness, normalisation, ranks)
 - selection.py    the 15 high / 15 low selection, county spread and swaps (pure)
 - uncertainty.py  Monte Carlo rank uncertainty (pure, vectorised)
-- pipeline.py     the warehouse side: reads public views, writes the marts of marts.sql
+- pipeline.py     the warehouse side: reads public views, stores the marts declared in
+                  pipelines/marts/ (composite_index, selections, rank_uncertainty, …)
 
 This file imports nothing, so importing one module of the package loads only what it needs.
 """

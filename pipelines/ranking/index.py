@@ -1,6 +1,7 @@
 """The composite index as pure functions over DataFrames / numpy arrays (no database).
 
-Method (SKL 2010, seed 003 ch. 2, as issue 3 fixes it):
+Method (SKL 2010, *Öppna jämförelser analys – framgångsfaktorer inom
+äldreomsorgen*, ch. 2):
 1. a KPI is used in year Y only if every municipality has a value (gender 'T') that year;
 2. z-score per KPI over the municipalities, population sd (ddof=0); sign flipped where
    higher_is_better is false (normalisation "minmax" and "rank" are offered for sensitivity);
@@ -40,6 +41,7 @@ class IndexResult:
     area_names: list[str]     # areas with ≥ 1 used KPI
     area_weights: np.ndarray  # their configured weights
     area_matrix: np.ndarray   # (k × a): 1/k_area where the KPI belongs to the area
+    kpi_scores: pd.DataFrame | None = None  # municipality_code, kpi_id, area, value, direction, score
 
 
 # --- step 1: completeness -------------------------------------------------------------------
@@ -196,7 +198,8 @@ def compute_index(values: pd.DataFrame, municipalities: pd.DataFrame, kpi_meta: 
                           f"municipalities, with a direction): {why}")
     X = directed_matrix(values, codes, kpi_ids, kpi_meta)
     names, weights, M = build_area_matrix(kpi_ids, config)
-    S = normalise(X, method) @ M                      # (n × a) area scores
+    Z = normalise(X, method)                          # (n × k) normalised KPI scores
+    S = Z @ M                                         # (n × a) area scores
     comp = composite_scores(S, weights)
     ranks = rank_desc(comp)
     sg = munis["size_group"].astype(object).where(munis["size_group"].notna(), None).to_numpy()
@@ -215,4 +218,15 @@ def compute_index(values: pd.DataFrame, municipalities: pd.DataFrame, kpi_meta: 
         "weight": np.tile(weights, len(codes)),
         "weight_share": np.tile(weights / weights.sum(), len(codes)),
     })
-    return IndexResult(composite, areas, usage, X, kpi_ids, names, weights, M)
+    hib = dict(zip(kpi_meta["kpi_id"], kpi_meta["higher_is_better"]))
+    sign = np.array([1.0 if bool(hib[k]) else -1.0 for k in kpi_ids])
+    area_of = config.area_of()
+    kpi_scores = pd.DataFrame({
+        "municipality_code": np.repeat(codes, len(kpi_ids)),
+        "kpi_id": np.tile(kpi_ids, len(codes)),
+        "area": np.tile([area_of[k] for k in kpi_ids], len(codes)),
+        "value": (X * sign).reshape(-1),              # back to the stored orientation
+        "direction": np.tile(np.where(sign > 0, "higher_is_better", "lower_is_better"), len(codes)),
+        "score": Z.reshape(-1),
+    })
+    return IndexResult(composite, areas, usage, X, kpi_ids, names, weights, M, kpi_scores)

@@ -1,38 +1,45 @@
 """Composite index, size-group ranks, the 15/15 selection and rank uncertainty: the
 warehouse side. Reads the public views (municipalities, municipality_years, kpis, kpi_values),
 computes with the pure functions in pipelines/ranking/index.py, selection.py and uncertainty.py,
-and writes the marts of pipelines/ranking/marts.sql.
+and stores the marts declared in pipelines/marts/ (composite_index, area_scores, index_kpi_usage,
+index_kpi_scores; selections, selection_items; rank_uncertainty).
 
-Which rows are "the" index: every config's rows are kept (one set per year and config_hash,
-replaced when the same config is run again), and `is_default` marks the shipped default
-config's rows — the dashboard and the economy pipeline read `WHERE is_default`.
+Mart contract (pipelines/core.py, pipelines/runs.py): every configuration's rows are kept, one
+set per year and config_hash, replaced when the same configuration runs again; `is_default`
+marks the default run's rows per year — the shipped config (pipelines/configs/oj_default.toml)
+unless another run was made the default. The public views (composite_index, …) show the default
+rows, the *_all views every run.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from pipelines.ranking.config import IndexConfig, load_config
+from pipelines.core import size_groups_sql, store_rows, transaction
+from pipelines.ranking.config import IndexConfig, config_from_dict, load_config
 from pipelines.ranking.index import IndexComputationError, IndexResult, compute_index
 from pipelines.ranking.selection import (QUOTAS, Swap, apply_swaps, select)
 from pipelines.ranking.uncertainty import (CONCENTRATION, DEFAULT_DRAWS, DEFAULT_SEED,
-                                           simulate, summarise)
-from pipelines.runs import config_hash, record_run
+                                           simulate_index, summarise)
+from pipelines.runs import config_hash, default_config, start_run
 
-MARTS_SQL = Path(__file__).with_name("marts.sql")
-
-
-def ensure_marts(con) -> None:
-    con.execute(MARTS_SQL.read_text(encoding="utf-8"))
+NORMALISATION_DRAWS = ["zscore", "minmax", "rank"]
 
 
 def default_config_hash() -> str:
+    """Hash of the shipped index configuration."""
     return config_hash(load_config().as_dict())
+
+
+def default_index_config(con, year: int) -> IndexConfig:
+    """The index configuration of the year's default run, else the shipped one."""
+    shipped = load_config()
+    cfg = default_config(con, "index", shipped.as_dict(), year)
+    return shipped if cfg == shipped.as_dict() else config_from_dict(cfg, source="pipeline_runs (default run)")
 
 
 # --- reading the warehouse -----------------------------------------------------------------
@@ -46,11 +53,12 @@ class Inputs:
 
 
 def load_inputs(con, year: int, config: IndexConfig) -> Inputs:
+    # size group: the one rule of pipelines/sql/size_groups.sql (the year's, else the nearest year's)
     munis = con.execute(
-        """SELECT m.municipality_code, m.name, m.county_code, m.county_name, y.size_group
-           FROM municipalities m
-           LEFT JOIN municipality_years y ON y.municipality_code = m.municipality_code AND y.year = ?
-           ORDER BY m.municipality_code""", [year]).df()
+        f"""SELECT m.municipality_code, m.name, m.county_code, m.county_name, y.size_group
+            FROM municipalities m
+            LEFT JOIN ({size_groups_sql(year)}) y ON y.municipality_code = m.municipality_code
+            ORDER BY m.municipality_code""").df()
     kpis = config.kpi_ids
     values = con.execute(
         """SELECT kpi_id, municipality_code, value, is_demo FROM kpi_values
@@ -73,22 +81,6 @@ def index_years(con, config: IndexConfig) -> list[int]:
 
 # --- writing -------------------------------------------------------------------------------
 
-def _replace(con, table: str, df: pd.DataFrame, year: int, h: str) -> None:
-    con.execute(f"DELETE FROM {table} WHERE year = ? AND config_hash = ?", [year, h])
-    con.register("_ranking_df", df)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ranking_df")
-    finally:
-        con.unregister("_ranking_df")
-
-
-def _mark_default(con, table: str, year: int, h: str, is_default: bool) -> None:
-    # only one config's rows per year are the default (the shipped file may have changed)
-    if is_default:
-        con.execute(f"UPDATE {table} SET is_default = false WHERE year = ? AND config_hash <> ?",
-                    [year, h])
-
-
 @dataclass
 class IndexRun:
     year: int
@@ -101,10 +93,9 @@ class IndexRun:
     is_demo: bool                   # any KPI used is demo data
 
 
-def run_index(con, year: int, config: IndexConfig | None = None) -> IndexRun:
-    """Compute the index for one year and store it (replacing this config's rows)."""
+def run_index(con, year: int, config: IndexConfig | None = None, make_default: bool = False) -> IndexRun:
+    """Compute the index for one year and store it (replacing this config's rows of the year)."""
     config = config or load_config()
-    ensure_marts(con)
     inputs = load_inputs(con, year, config)
     if inputs.municipalities.empty:
         raise IndexComputationError("the warehouse has no municipalities; run `styrkort build`")
@@ -112,22 +103,22 @@ def run_index(con, year: int, config: IndexConfig | None = None) -> IndexRun:
         raise IndexComputationError(
             f"no values (gender 'T') for year {year} for any KPI in {config.source}")
     result = compute_index(inputs.values, inputs.municipalities, inputs.kpi_meta, config)
-    cfg = config.as_dict()
-    run_id, h = record_run(con, "index", cfg, year=year)
-    is_default = h == default_config_hash()
     demo_kpis = set(inputs.kpi_meta.loc[inputs.kpi_meta["is_demo"].astype(bool), "kpi_id"])
     is_demo = bool(demo_kpis & set(result.kpi_ids))
-    common = {"year": year, "config_hash": h, "is_default": is_default, "run_id": run_id}
-    comp = result.composite.assign(**common, normalisation=config.normalisation, is_demo=is_demo)
-    _replace(con, "mart_composite_index", comp, year, h)
-    _replace(con, "mart_area_scores", result.areas.assign(**common), year, h)
-    _replace(con, "mart_index_kpi_usage", result.usage.assign(**common), year, h)
-    for t in ("mart_composite_index", "mart_area_scores", "mart_index_kpi_usage"):
-        _mark_default(con, t, year, h, is_default)
+    with transaction(con):
+        run = start_run(con, "index", config.as_dict(), shipped=load_config().as_dict(), year=year,
+                        make_default=make_default)
+        store_rows(con, "composite_index", result.composite.assign(
+            normalisation=config.normalisation, is_demo=is_demo), run, year=year)
+        store_rows(con, "area_scores", result.areas.assign(is_demo=is_demo), run, year=year)
+        store_rows(con, "index_kpi_usage", result.usage, run, year=year)
+        scores = result.kpi_scores.assign(normalisation=config.normalisation,
+                                          is_demo=result.kpi_scores["kpi_id"].isin(demo_kpis))
+        store_rows(con, "index_kpi_scores", scores, run, year=year)
     ranked = result.composite.merge(
         inputs.municipalities[["municipality_code", "name", "county_code", "county_name"]],
         on="municipality_code", how="left")
-    return IndexRun(year, config, h, run_id, is_default, result, ranked, is_demo)
+    return IndexRun(year, config, run.config_hash, run.run_id, run.is_default, result, ranked, is_demo)
 
 
 @dataclass
@@ -137,41 +128,40 @@ class SelectionRun:
     items: pd.DataFrame
     options: dict
     created_at: datetime
+    is_default: bool = False
+
+
+def selection_options(max_per_county: int | None = None, swaps: list[Swap] | None = None) -> dict:
+    return {"quotas": QUOTAS, "max_per_county": max_per_county, "swaps": [s.as_dict() for s in swaps or []]}
 
 
 def run_select(con, year: int, config: IndexConfig | None = None, max_per_county: int | None = None,
-               swaps: list[Swap] | None = None, is_default: bool = False,
+               swaps: list[Swap] | None = None, make_default: bool = False,
                index: IndexRun | None = None) -> SelectionRun:
     """Index (recomputed, so the selection matches the data now in the warehouse), selection,
     swaps; stored as one `selections` row and its `selection_items`."""
     swaps = swaps or []
-    index = index or run_index(con, year, config)
-    ranked = index.ranked
-    missing_group = ranked.loc[ranked["size_group"].isna(), "municipality_code"].tolist()
-    if missing_group:
-        raise IndexComputationError(
-            f"{len(missing_group)} municipalities have no size group in {year} "
-            f"(no population in municipality_years), e.g. {', '.join(missing_group[:5])}")
-    items = select(ranked, QUOTAS, max_per_county)
-    items = apply_swaps(items, ranked, swaps)
-    options = {"quotas": QUOTAS, "max_per_county": max_per_county,
-               "swaps": [s.as_dict() for s in swaps]}
-    run_id, _ = record_run(con, "select", {"index": index.config.as_dict(), "options": options},
-                           year=year)
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
-    if is_default:  # keep one default selection per year
-        old = "SELECT selection_id FROM mart_selection WHERE year = ? AND is_default"
-        con.execute(f"DELETE FROM mart_selection_item WHERE selection_id IN ({old})", [year])
-        con.execute("DELETE FROM mart_selection WHERE year = ? AND is_default", [year])
-    con.execute("INSERT INTO mart_selection VALUES (?, ?, ?, ?, ?, ?)",
-                [run_id, year, index.config_hash, json.dumps(options, ensure_ascii=False),
-                 created, is_default])
-    con.register("_ranking_items", items.assign(selection_id=run_id))
-    try:
-        con.execute("INSERT INTO mart_selection_item BY NAME SELECT * FROM _ranking_items")
-    finally:
-        con.unregister("_ranking_items")
-    return SelectionRun(run_id, index, items, options, created)
+    with transaction(con):
+        index = index or run_index(con, year, config)
+        ranked = index.ranked
+        missing_group = ranked.loc[ranked["size_group"].isna(), "municipality_code"].tolist()
+        if missing_group:
+            raise IndexComputationError(
+                f"{len(missing_group)} municipalities have no size group in {year} "
+                f"(no population figure in any year), e.g. {', '.join(missing_group[:5])}")
+        items = select(ranked, QUOTAS, max_per_county)
+        items = apply_swaps(items, ranked, swaps)
+        options = selection_options(max_per_county, swaps)
+        shipped = {"index": default_index_config(con, year).as_dict(), "options": selection_options()}
+        run = start_run(con, "select", {"index": index.config.as_dict(), "options": options},
+                        shipped=shipped, year=year, make_default=make_default)
+        store_rows(con, "selections", pd.DataFrame([{
+            "selection_id": run.run_id, "index_config_hash": index.config_hash,
+            "options_json": json.dumps(options, ensure_ascii=False), "max_per_county": max_per_county,
+            "n_swaps": len(swaps), "is_demo": index.is_demo, "created_at": run.started_at}]), run, year=year)
+        store_rows(con, "selection_items", items.assign(selection_id=run.run_id, is_demo=index.is_demo),
+                   run, year=year)
+    return SelectionRun(run.run_id, index, items, options, run.started_at, run.is_default)
 
 
 @dataclass
@@ -179,49 +169,85 @@ class UncertaintyRun:
     index: IndexRun
     run_id: str
     table: pd.DataFrame
+    is_default: bool = False
+
+
+def uncertainty_config(index_config: IndexConfig, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+                       concentration: float = CONCENTRATION) -> dict:
+    return {"index": index_config.as_dict(), "draws": draws, "seed": seed,
+            "concentration": concentration, "normalisations": NORMALISATION_DRAWS}
 
 
 def run_uncertainty(con, year: int, config: IndexConfig | None = None, draws: int = DEFAULT_DRAWS,
                     seed: int = DEFAULT_SEED, concentration: float = CONCENTRATION,
-                    index: IndexRun | None = None) -> UncertaintyRun:
-    index = index or run_index(con, year, config)
-    r = index.result
-    sim = simulate(r.matrix, r.area_matrix, r.area_weights,
-                   index.ranked["size_group"].to_numpy(dtype=object), draws, seed, concentration)
-    table = summarise(sim, index.ranked["municipality_code"].tolist())
-    params = {"index": index.config.as_dict(), "draws": draws, "seed": seed,
-              "concentration": concentration, "normalisations": ["zscore", "minmax", "rank"]}
-    run_id, _ = record_run(con, "uncertainty", params, year=year)
-    out = table.assign(year=year, seed=seed, concentration=concentration,
-                       config_hash=index.config_hash, is_default=index.is_default, run_id=run_id)
-    _replace(con, "mart_rank_uncertainty", out, year, index.config_hash)
-    _mark_default(con, "mart_rank_uncertainty", year, index.config_hash, index.is_default)
-    return UncertaintyRun(index, run_id, table)
+                    index: IndexRun | None = None, make_default: bool = False) -> UncertaintyRun:
+    with transaction(con):
+        index = index or run_index(con, year, config)
+        sim = simulate_index(index.result, index.ranked["size_group"].to_numpy(dtype=object), draws,
+                             seed, concentration)
+        table = summarise(sim, index.ranked["municipality_code"].tolist())
+        run = start_run(con, "uncertainty", uncertainty_config(index.config, draws, seed, concentration),
+                        shipped=uncertainty_config(default_index_config(con, year)), year=year,
+                        make_default=make_default)
+        out = table.assign(seed=seed, concentration=concentration, index_config_hash=index.config_hash,
+                           is_demo=index.is_demo)
+        store_rows(con, "rank_uncertainty", out, run, year=year)
+    return UncertaintyRun(index, run.run_id, table, run.is_default)
+
+
+def run_year(con, year: int, config: IndexConfig | None = None, draws: int = DEFAULT_DRAWS,
+             seed: int = DEFAULT_SEED) -> None:
+    """The default runs of one year: index, the plain-ranking selection (no county cap, no
+    swaps) and rank uncertainty, all made the default."""
+    index = run_index(con, year, config, make_default=True)
+    run_select(con, year, index=index, make_default=True)
+    run_uncertainty(con, year, draws=draws, seed=seed, index=index, make_default=True)
 
 
 def run_default(con, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> None:
-    """`styrkort build`: for every year with values for the default config's KPIs, the index,
-    the plain-ranking selection (no county cap, no swaps) and rank uncertainty."""
+    """`styrkort build`: for every year with values for the shipped config's KPIs, the default
+    runs of run_year with the shipped configuration."""
     config = load_config()
-    ensure_marts(con)
     for year in index_years(con, config):
-        index = run_index(con, year, config)
-        run_select(con, year, index=index, is_default=True)
-        run_uncertainty(con, year, draws=draws, seed=seed, index=index)
+        run_year(con, year, config, draws, seed)
 
 
-def selection_json(run: SelectionRun) -> dict:
-    """The `--json` document."""
+def rerun_index(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    return run_index(con, year, config_from_dict(config, source="pipeline_runs"),
+                     make_default=make_default).run_id
+
+
+def rerun_select(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    opts = config["options"]
+    swaps = [Swap(s["out"], s["in"], s["reason"]) for s in opts.get("swaps", [])]
+    if opts.get("quotas", QUOTAS) != QUOTAS:
+        raise ValueError(f"quotas {opts['quotas']} differ from this version's {QUOTAS}")
+    return run_select(con, year, config_from_dict(config["index"], source="pipeline_runs"),
+                      max_per_county=opts.get("max_per_county"), swaps=swaps,
+                      make_default=make_default).selection_id
+
+
+def rerun_uncertainty(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    return run_uncertainty(con, year, config_from_dict(config["index"], source="pipeline_runs"),
+                           draws=int(config["draws"]), seed=int(config["seed"]),
+                           concentration=float(config["concentration"]), make_default=make_default).run_id
+
+
+def selection_json(run: SelectionRun, items: pd.DataFrame | None = None) -> dict:
+    """The `--json` document (items: the run's rows as read back from selection_items_all)."""
     cols = ["municipality_code", "name", "size_group", "result", "rank", "group_rank", "composite",
-            "county_code", "county_name", "adjusted", "reason", "replaces"]
+            "county_code", "county_name", "adjusted", "reason", "replaces", "is_demo"]
+    items_df = run.items.assign(is_demo=run.index.is_demo) if items is None else items
     items = []
-    for row in run.items[cols].itertuples(index=False):
+    for row in items_df[cols].itertuples(index=False):
         d = row._asdict()
         d["rank"], d["group_rank"] = int(d["rank"]), int(d["group_rank"])
         d["composite"] = float(d["composite"])
         d["adjusted"] = bool(d["adjusted"])
+        d["is_demo"] = bool(d["is_demo"])
         d = {k: (None if (v is None or (isinstance(v, float) and np.isnan(v))) else v)
              for k, v in d.items()}
         items.append(d)
     return {"year": run.index.year, "config_hash": run.index.config_hash,
-            "selection_id": run.selection_id, "options": run.options, "selection": items}
+            "selection_id": run.selection_id, "is_default": run.is_default, "is_demo": run.index.is_demo,
+            "options": run.options, "selection": items}

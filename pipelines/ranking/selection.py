@@ -1,4 +1,5 @@
-"""The 15 high / 15 low selection (seed 003 ch. 2) as pure functions over DataFrames.
+"""The 15 high / 15 low selection (SKL 2010, *Öppna jämförelser analys –
+framgångsfaktorer inom äldreomsorgen*, ch. 2) as pure functions over DataFrames.
 
 1. Ranking: per size group the 6 highest and 6 lowest (small, medium), 3 and 3 (large).
 2. Geographic spread (optional, `max_per_county=K`): walk the municipalities in rank order

@@ -108,6 +108,16 @@ def simulate(X: np.ndarray, area_matrix: np.ndarray, weights: np.ndarray,
     return Simulation(ranks.T, in_top / draws, in_bottom / draws, methods, W)
 
 
+def simulate_index(result, size_groups: np.ndarray, draws: int, seed: int,
+                   concentration: float = CONCENTRATION) -> Simulation:
+    """simulate() for a computed index (pipelines.ranking.index.IndexResult), with the areas in
+    name order: the draws then depend on the configuration, not on the order its file lists the
+    areas in (two such files have the same config_hash)."""
+    order = np.argsort(np.array(result.area_names, dtype=object), kind="stable")
+    return simulate(result.matrix, result.area_matrix[:, order], result.area_weights[order],
+                    size_groups, draws, seed, concentration)
+
+
 def rank_quantiles(ranks: np.ndarray, probs) -> list[np.ndarray]:
     """Row-wise quantiles of an (n × D) matrix with numpy's default 'linear' method
     (h = (D−1)·p, interpolating between the order statistics around h); one contiguous sort."""

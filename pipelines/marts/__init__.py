@@ -1,0 +1,1 @@
+"""Mart declarations (one TOML file per mart): see pipelines/marts/README.md."""

@@ -1,0 +1,29 @@
+-- kpi_reference_series: per KPI (gender 'T'), year and size group the reference lines every page
+-- and the PDF draw: the size group's unweighted mean and n, the national unweighted mean over the
+-- municipalities with a value that year, its n and coverage (n / municipalities in the warehouse).
+-- {size_groups} is the step's municipality_size_groups relation (pipelines/sql/size_groups.sql).
+WITH base AS (
+    SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, v.source, s.size_group
+    FROM kpi_values v
+    LEFT JOIN {size_groups} s ON s.municipality_code = v.municipality_code AND s.year = v.year
+    WHERE v.gender = 'T' AND v.value IS NOT NULL
+),
+national AS (
+    SELECT kpi_id, year, avg(value) AS national_mean, count(*) AS national_n,
+           bool_or(coalesce(is_demo, false)) AS is_demo, mode(source) AS source
+    FROM base GROUP BY kpi_id, year
+),
+grp AS (
+    SELECT kpi_id, year, size_group, avg(value) AS group_mean, count(*) AS group_n
+    FROM base WHERE size_group IS NOT NULL GROUP BY kpi_id, year, size_group
+),
+n_all AS (SELECT count(*) AS n_municipalities FROM municipalities)
+SELECT g.kpi_id, g.year, g.size_group, g.group_mean, CAST(g.group_n AS INTEGER) AS group_n,
+       n.national_mean, CAST(n.national_n AS INTEGER) AS national_n,
+       CAST(a.n_municipalities AS INTEGER) AS n_municipalities,
+       n.national_n / a.n_municipalities AS coverage,
+       n.is_demo, n.source, k.unit
+FROM grp g
+JOIN national n USING (kpi_id, year)
+CROSS JOIN n_all a
+LEFT JOIN kpis k USING (kpi_id)
