@@ -64,8 +64,11 @@ def transaction(con):
 
 
 def write_mart(con, view: str, ddl_columns: str, df: pd.DataFrame, order_by: str | None = None) -> None:
-    """Replace table mart_<view> (typed by `ddl_columns`, so it exists even when empty) with
-    the rows of df, and (re)create the public view `view` over it."""
+    """Older API (an undeclared mart, replaced whole on every run): replace table mart_<view>
+    (typed by `ddl_columns`) with the rows of df and (re)create the view `view` over it. New
+    marts are declared in pipelines/marts/<view>.toml and stored with store_rows / store_query,
+    which keep every run (the mart contract); tests/test_mart_contract.py requires a declaration
+    for every mart_* table of the built warehouse."""
     table = f"mart_{view}"
     sql_cols = [c.strip().split()[0] for c in split_columns(ddl_columns)]  # may be quoted: "check"
     cols = [c.strip('"') for c in sql_cols]

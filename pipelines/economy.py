@@ -12,8 +12,8 @@ with a public view over each, see ARCHITECTURE.md) and a run record:
 | scorecard       | pipelines/scorecard.py (+ sql/*.sql) | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series |
 | grants          | pipelines/grants.py             | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns |
 
-The shared helpers (write_mart, transaction, read_sql, relation_exists) live in
-pipelines/core.py.
+The shared helpers and the mart contract (store_rows, transaction, read_sql, relation_exists)
+live in pipelines/core.py; the marts are declared in pipelines/marts/*.toml.
 """
 from __future__ import annotations
 

@@ -228,7 +228,28 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
     for ref, ratio_sd in (fit_candidates or {}).items():
         add(f"frame_date_candidate_31dec{ref}_sd", None, ratio_sd,
             f"sd av beviljat/ram (pott 1 2013, fulla bidrag) om ramen byggs på invånare 75+ den 31 dec {ref}")
-    return pd.DataFrame(rows, columns=["check", "expected", "actual", "difference", "note"])
+    return with_agreement(pd.DataFrame(rows, columns=["check", "expected", "actual", "difference", "note"]))
+
+
+RECONCILIATION_TOLERANCE = 0.01   # "nästan": within 1 % of the printed figure (rounding in the source)
+
+
+def agreement(expected, difference) -> str:
+    """equal / within_1pct / differs / no_comparison for one reconciliation row (pure)."""
+    if difference is None or pd.isna(difference):
+        return "no_comparison"
+    if abs(difference) < 1e-9:
+        return "equal"
+    if expected is not None and not pd.isna(expected) and expected != 0 \
+            and abs(difference) / abs(expected) <= RECONCILIATION_TOLERANCE:
+        return "within_1pct"
+    return "differs"
+
+
+def with_agreement(recon: pd.DataFrame) -> pd.DataFrame:
+    recon = recon.copy()
+    recon["agreement"] = [agreement(e, d) for e, d in zip(recon["expected"], recon["difference"])]
+    return recon
 
 
 def _share(num, den):
@@ -258,22 +279,30 @@ def by_size_group(u: pd.DataFrame, size: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_year(u: pd.DataFrame) -> pd.DataFrame:
-    """Uptake per municipality and year, the year's rounds and pots together (pure)."""
-    rows = []
-    for (code, year), g in u.groupby(["municipality_code", "round_year"], sort=True):
-        muni_level = (g["data_level"] == "municipality").all()
-        frame_sum = float(g["frame_sek"].sum())
-        granted = int(g["granted_sek"].astype("Int64").sum()) if muni_level else None
-        rows.append({
-            "municipality_code": code, "year": int(year),
-            "rounds": ", ".join(sorted(g["round"].astype(str).unique())),
-            "frame_sek": frame_sum, "granted_sek": granted,
-            "applied": bool((g["applied"] == True).any()) if muni_level else None,  # noqa: E712
-            "uptake_share": _share(granted, frame_sum) if muni_level else None,
-            "data_level": "municipality" if muni_level else "round_total_only",
-        })
-    return pd.DataFrame(rows, columns=["municipality_code", "year", "rounds", "frame_sek", "granted_sek",
-                                       "applied", "uptake_share", "data_level"])
+    """Uptake per municipality and year, the year's rounds and pots together (pure, vectorised:
+    one row per municipality and round year)."""
+    cols = ["municipality_code", "year", "rounds", "rounds_applied", "rounds_with_data", "frame_sek",
+            "granted_sek", "applied", "uptake_share", "data_level"]
+    if u.empty:
+        return pd.DataFrame(columns=cols)
+    d = u.assign(is_muni=u["data_level"] == "municipality",
+                 applied_i=u["applied"].astype("boolean").fillna(False).astype(int),
+                 granted_f=u["granted_sek"].astype("Float64"))
+    g = d.groupby(["municipality_code", "round_year"], sort=True)
+    out = g.agg(frame_sek=("frame_sek", "sum"), granted=("granted_f", "sum"), n=("round", "size"),
+                muni_level=("is_muni", "all"), rounds_applied=("applied_i", "sum")).reset_index()
+    rounds = d.groupby("round_year")["round"].agg(lambda r: ", ".join(sorted(r.astype(str).unique())))
+    level = out["muni_level"]
+    out["year"] = out["round_year"].astype(int)
+    out["rounds"] = out["round_year"].map(rounds)
+    out["granted_sek"] = out["granted"].round().astype("Int64").where(level, pd.NA)
+    out["rounds_applied"] = out["rounds_applied"].astype("Int64").where(level, pd.NA)
+    out["rounds_with_data"] = out["n"].where(level, 0).astype(int)
+    out["applied"] = (out["rounds_applied"] > 0).astype("boolean").where(level, pd.NA)
+    share = out["granted_sek"].astype("Float64") / out["frame_sek"].where(out["frame_sek"] != 0)
+    out["uptake_share"] = share.where(level, pd.NA).astype("Float64")
+    out["data_level"] = level.map({True: "municipality", False: "round_total_only"})
+    return out[cols]
 
 
 def round_summary(rounds: pd.DataFrame) -> pd.DataFrame:
@@ -352,7 +381,7 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS, make_default: bool = False) -> s
             ratio = pot1.set_index("municipality_code")["granted_sek"].astype(float) / (share * announced)
             fit[y] = float(ratio.dropna().std(ddof=1))
     recon = reconciliation(u, rounds, _facts(con), _printed_totals(con), names, fit) if len(u) else \
-        pd.DataFrame(columns=["check", "expected", "actual", "difference", "note"])
+        pd.DataFrame(columns=["check", "expected", "actual", "difference", "note", "agreement"])
     size = _size_by_year(con, sorted(u["round_year"].dropna().unique().tolist()) if len(u) else [])
     by_size = by_size_group(u, size) if len(u) else pd.DataFrame()
     per_year = by_year(u) if len(u) else pd.DataFrame()
@@ -385,6 +414,7 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS, make_default: bool = False) -> s
                 "difference": float(s["returned_sek"]) - expected,
                 "note": f"återbetalt mot erhållet − förbrukat ({s['grant_type']}; eget bidrag, ej prestationsersättning)"}
 
+    recon = with_agreement(recon)
     with transaction(con):
         run = start_run(con, "grants", config, shipped=SHIPPED_CONFIG, make_default=make_default)
         for name, df in (("grant_uptake", u), ("grant_uptake_by_year", per_year),

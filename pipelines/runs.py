@@ -137,3 +137,11 @@ def holder_of_rows(con, run_id: str) -> str:
             return run_id
         run_id = row[0][0]
     return run_id
+
+
+def record_run(con, step: str, config: dict, year: int | None = None) -> tuple[str, str]:
+    """Older API: record a run that is made the default at once; returns (run_id, config_hash).
+    New steps use start_run (the run's default status follows the mart contract) and
+    pipelines.core.store_rows."""
+    run = start_run(con, step, config, shipped=config, year=year, make_default=True)
+    return run.run_id, run.config_hash

@@ -14,6 +14,9 @@ One step, one size-group rule (pipelines/sql/size_groups.sql), in this order:
 - `scorecard_series` (pipelines/sql/scorecard_series.sql): one row per municipality and KPI
   with the sparkline lists and the default trends run's verdict code, same sort order; at Kolada
   scale (~550 perspective KPIs × 17 years) it spares the page aggregating ~9 000 rows per request.
+- `scorecard_status_counts` (pipelines/sql/scorecard_status_counts.sql): per municipality,
+  perspective and year (NULL = each KPI's latest value) the better / same / worse / missing
+  counts the /kommun panels and the nämndrapport show.
 
 Reads the public views only (kpi_values, kpis, municipality_years, municipalities, and `trends`,
 the default trends run: a trends run with other parameters does not change the verdicts here).
@@ -41,7 +44,7 @@ SHIPPED_CONFIG = scorecard_config()
 
 def run_scorecard(con, same_rel: float = SAME_REL, same_sd: float = SAME_SD,
                   make_default: bool = False) -> str:
-    """Compute and store the four marts of the step; returns the run_id."""
+    """Compute and store the marts of the step; returns the run_id."""
     with transaction(con):
         run = start_run(con, "scorecard", scorecard_config(same_rel, same_sd), shipped=SHIPPED_CONFIG,
                         make_default=make_default)
@@ -57,6 +60,8 @@ def run_scorecard(con, same_rel: float = SAME_REL, same_sd: float = SAME_SD,
             trends = "trends" if relation_exists(con, "trends") else NO_TRENDS
             series = read_sql("scorecard_series.sql").replace("{trends}", trends)
             store_query(con, "scorecard_series", series, {"run_id": run.run_id}, run)
+            store_query(con, "scorecard_status_counts", read_sql("scorecard_status_counts.sql"),
+                        {"run_id": run.run_id}, run)
         finally:
             con.execute("DROP TABLE IF EXISTS _size_groups")
             con.execute("DROP TABLE IF EXISTS _references")

@@ -17,7 +17,8 @@ PACKAGES = ("dashboard", "pipelines", "styrkort", "warehouse")
 HELPERS = {"styrkort/i18n.py", "dashboard/i18n.py"}
 # Files still being converted to the catalogue (issue 7 part 5); shrinks to empty.
 NOT_YET_CONVERTED = {
-    "pipelines/cli_economy.py", "pipelines/cli_ranking.py",
+    "pipelines/cli/economy.py", "pipelines/cli/ranking.py", "pipelines/cli/runs.py",
+    "pipelines/cli/common.py",
 }
 
 

@@ -71,12 +71,13 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Fel/error:[/bold red] {message}", highlight=False)
+    # soft_wrap: a file name in the message is never broken across lines
+    err.print(f"[bold red]Fel/error:[/bold red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    err.print(f"[bold]Varning/warning:[/bold] {message}", highlight=False)
+    err.print(f"[bold]Varning/warning:[/bold] {message}", highlight=False, soft_wrap=True)
 
 
 # --- the warehouse --------------------------------------------------------------------------------

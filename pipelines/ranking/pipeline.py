@@ -108,7 +108,10 @@ def run_index(con, year: int, config: IndexConfig | None = None, make_default: b
     with transaction(con):
         run = start_run(con, "index", config.as_dict(), shipped=load_config().as_dict(), year=year,
                         make_default=make_default)
-        store_rows(con, "composite_index", result.composite.assign(
+        comp = result.composite
+        group_n = comp.groupby("size_group")["municipality_code"].transform("size")
+        store_rows(con, "composite_index", comp.assign(
+            n_ranked=len(comp), group_n=group_n.where(comp["size_group"].notna()),
             normalisation=config.normalisation, is_demo=is_demo), run, year=year)
         store_rows(con, "area_scores", result.areas.assign(is_demo=is_demo), run, year=year)
         store_rows(con, "index_kpi_usage", result.usage, run, year=year)
