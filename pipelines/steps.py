@@ -137,12 +137,26 @@ def run_all(con) -> None:
     run_economy(con)
 
 
+# Tables of marts renamed since (a warehouse built by an older version): dropped by refresh.
+LEGACY_TABLES = ("mart_selection", "mart_selection_item")
+
+
 def refresh(con) -> None:
     """`styrkort refresh`: recompute every step's default run from its recorded configuration
     (shipped where none), in dependency order, on the data now in the warehouse."""
+    from pipelines.ranking.pipeline import (default_index_config, run_index, run_select,
+                                            run_uncertainty, selection_from_config)
+
+    for table in LEGACY_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     for year in ranking_years(con):
-        for step in ("index", "select", "uncertainty"):
-            refresh_step(con, step, year)
+        # one index run per year, shared by its selection and uncertainty runs
+        index = run_index(con, year, default_index_config(con, year), make_default=True)
+        max_per_county, swaps = selection_from_config(current_default_config(con, "select", year))
+        run_select(con, year, max_per_county=max_per_county, swaps=swaps, make_default=True, index=index)
+        unc = current_default_config(con, "uncertainty", year)
+        run_uncertainty(con, year, draws=int(unc["draws"]), seed=int(unc["seed"]),
+                        concentration=float(unc["concentration"]), index=index, make_default=True)
     for step in STEPS:
         if step not in PER_YEAR:
             refresh_step(con, step)

@@ -101,23 +101,27 @@ def known_errors() -> tuple[type[BaseException], ...]:
 
 
 def in_transaction(db: Path, fn: Callable):
-    """Run fn(con) in one transaction on a writable connection: on any error the warehouse is
-    unchanged; a known error prints its message and exits 1."""
-    con = connect(db, write=True)
+    """Run fn(con) in one transaction on a private copy of the warehouse that replaces it
+    atomically on success (warehouse.db.writing: one writer at a time, a running dashboard keeps
+    reading the old file until the new one is in place). On any error the warehouse is unchanged;
+    a known error prints its message and exits 1."""
+    from warehouse.db import WarehouseError, writing
+
+    connect(db).close()   # a clear message if the warehouse is missing
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            out = fn(con)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("CHECKPOINT")
+        with writing(db) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                out = fn(con)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
         return out
+    except WarehouseError as e:
+        raise fail(str(e)) from None
     except known_errors() as e:
         raise fail(str(e)) from None
-    finally:
-        con.close()
 
 
 def run_step(db: Path, fn: Callable, step: str, year: int | None = None):

@@ -220,14 +220,18 @@ def rerun_index(con, config: dict, year: int | None = None, make_default: bool =
                      make_default=make_default).run_id
 
 
-def rerun_select(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+def selection_from_config(config: dict) -> tuple[int | None, list[Swap]]:
+    """(max_per_county, swaps) of a recorded select configuration."""
     opts = config["options"]
-    swaps = [Swap(s["out"], s["in"], s["reason"]) for s in opts.get("swaps", [])]
     if opts.get("quotas", QUOTAS) != QUOTAS:
         raise ValueError(f"quotas {opts['quotas']} differ from this version's {QUOTAS}")
+    return opts.get("max_per_county"), [Swap(s["out"], s["in"], s["reason"]) for s in opts.get("swaps", [])]
+
+
+def rerun_select(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    max_per_county, swaps = selection_from_config(config)
     return run_select(con, year, config_from_dict(config["index"], source="pipeline_runs"),
-                      max_per_county=opts.get("max_per_county"), swaps=swaps,
-                      make_default=make_default).selection_id
+                      max_per_county=max_per_county, swaps=swaps, make_default=make_default).selection_id
 
 
 def rerun_uncertainty(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
