@@ -10,6 +10,7 @@ with a public view over each, see ARCHITECTURE.md) and a run record:
 | associations    | pipelines/economy_associations.py | quality_associations                  |
 | trends          | pipelines/trends.py             | trends                                  |
 | scorecard       | pipelines/scorecard.py (+ sql/*.sql) | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series |
+| positions       | pipelines/positions.py (+ sql/kpi_positions.sql) | kpi_positions, scorecard_status_counts |
 | grants          | pipelines/grants.py             | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns |
 
 The shared helpers and the mart contract (store_rows, transaction, read_sql, relation_exists)
@@ -23,6 +24,7 @@ def run_default(con) -> None:
     from pipelines.cost import run_cost
     from pipelines.economy_associations import run_associations
     from pipelines.grants import run_grants
+    from pipelines.positions import run_positions
     from pipelines.scorecard import run_scorecard
     from pipelines.trends import run_trends
 
@@ -30,4 +32,5 @@ def run_default(con) -> None:
     run_associations(con, make_default=True)
     run_trends(con, make_default=True)
     run_scorecard(con, make_default=True)
+    run_positions(con, make_default=True)
     run_grants(con, make_default=True)

@@ -3,12 +3,17 @@ stands among all municipalities (and within its size group): among the best 25 %
 50 % or the worst 25 %. The rule is in pipelines/sql/kpi_positions.sql and stated on the
 scorecard ("Så läser du styrkortet") and on /om, from the same catalogue texts.
 
-Mart `kpi_positions`: one row per KPI with a perspective, municipality and year; stored sorted
-by municipality so the scorecard reads one municipality's rows cheaply."""
+Marts (pipelines/marts/):
+- `kpi_positions`: one row per KPI with a perspective, municipality and year; stored sorted by
+  municipality so the scorecard reads one municipality's rows cheaply.
+- `scorecard_status_counts` (pipelines/sql/scorecard_status_counts.sql): per municipality,
+  perspective and year (NULL = each KPI's latest value) how many KPIs are in the best / middle /
+  worst quarter, without direction, too few to place, or without a value — the counts of the
+  /kommun panels and the nämndrapport."""
 from __future__ import annotations
 
-from pipelines.core import read_sql, transaction
-from pipelines.runs import record_run
+from pipelines.core import read_sql, size_groups_sql, store_query, transaction
+from pipelines.runs import start_run
 
 MIN_N = 4            # fewer municipalities with a value: no quartile
 TIE_DECIMALS = 9     # values compared rounded, so float noise never splits a tie
@@ -19,13 +24,19 @@ CONFIG = {"model": "kpi_positions.sql", "rule": "rank <= n/4 best, rank from wor
           "size_groups": "the year's, else the nearest year's", "gender": "T"}
 
 
-def run_positions(con) -> str:
-    """Compute and store `kpi_positions`; returns the config hash."""
-    sql = read_sql("kpi_positions.sql")
+def run_positions(con, make_default: bool = False) -> str:
+    """Compute and store `kpi_positions` and `scorecard_status_counts`; returns the run_id."""
+    sql = read_sql("kpi_positions.sql").replace("{size_groups}", f"({size_groups_sql()})")
     with transaction(con):
-        _, h = record_run(con, "positions", CONFIG)
-        con.execute(f"""CREATE OR REPLACE TABLE mart_kpi_positions AS
-                        SELECT *, $config_hash AS config_hash FROM ({sql})
-                        ORDER BY municipality_code, kpi_id, year""", {"config_hash": h})
-        con.execute("CREATE OR REPLACE VIEW kpi_positions AS SELECT * FROM mart_kpi_positions")
-    return h
+        run = start_run(con, "positions", CONFIG, shipped=CONFIG, make_default=make_default)
+        store_query(con, "kpi_positions", sql, None, run)
+        store_query(con, "scorecard_status_counts", read_sql("scorecard_status_counts.sql"),
+                    {"run_id": run.run_id}, run)
+    return run.run_id
+
+
+def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    """Run again from a recorded configuration (the rule has no adjustable parameter)."""
+    if config != CONFIG:
+        raise ValueError("the recorded positions configuration differs from this version's rule")
+    return run_positions(con, make_default=make_default)

@@ -14,9 +14,7 @@ One step, one size-group rule (pipelines/sql/size_groups.sql), in this order:
 - `scorecard_series` (pipelines/sql/scorecard_series.sql): one row per municipality and KPI
   with the sparkline lists and the default trends run's verdict code, same sort order; at Kolada
   scale (~550 perspective KPIs × 17 years) it spares the page aggregating ~9 000 rows per request.
-- `scorecard_status_counts` (pipelines/sql/scorecard_status_counts.sql): per municipality,
-  perspective and year (NULL = each KPI's latest value) the better / same / worse / missing
-  counts the /kommun panels and the nämndrapport show.
+(The page's status and its panel counts come from the positions step: pipelines/positions.py.)
 
 Reads the public views only (kpi_values, kpis, municipality_years, municipalities, and `trends`,
 the default trends run: a trends run with other parameters does not change the verdicts here).
@@ -60,8 +58,6 @@ def run_scorecard(con, same_rel: float = SAME_REL, same_sd: float = SAME_SD,
             trends = "trends" if relation_exists(con, "trends") else NO_TRENDS
             series = read_sql("scorecard_series.sql").replace("{trends}", trends)
             store_query(con, "scorecard_series", series, {"run_id": run.run_id}, run)
-            store_query(con, "scorecard_status_counts", read_sql("scorecard_status_counts.sql"),
-                        {"run_id": run.run_id}, run)
         finally:
             con.execute("DROP TABLE IF EXISTS _size_groups")
             con.execute("DROP TABLE IF EXISTS _references")

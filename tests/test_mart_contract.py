@@ -173,7 +173,8 @@ def test_runs_lists_the_stored_runs(built_db):
     assert res.exit_code == 0, res.output
     runs = json.loads(res.stdout)
     steps = {r["step"] for r in runs}
-    assert steps == {"index", "select", "uncertainty", "cost", "associations", "trends", "scorecard", "grants"}
+    assert steps == {"index", "select", "uncertainty", "cost", "associations", "trends", "scorecard",
+                     "positions", "grants"}
     assert all(r["is_default"] and r["is_stored"] for r in runs)        # a fresh build: only defaults
     years = sorted(r["year"] for r in runs if r["step"] == "index")
     assert years == list(range(2007, 2014))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.positions import run_positions
 from pipelines.scorecard import run_scorecard
 
 
@@ -33,6 +34,7 @@ def toy(tmp_path):
         con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, 'T', ?, 'src', ?)", [kpi, code, year, v, kpi == "BG"])
     con.execute("INSERT INTO kpi_value VALUES ('UP', '0002', 2014, 'K', 99, 'src', false)")  # not 'T'
     run_scorecard(con)
+    run_positions(con)
     yield con
     con.close()
 
@@ -71,16 +73,41 @@ def test_scorecard_references_are_the_reference_series(toy):
 
 def test_status_counts_by_hand(toy):
     counts = {(c, y): r for c, y, *r in toy.execute(
-        """SELECT municipality_code, year, n_kpis, n_with_value, n_better, n_same, n_worse, n_missing
+        """SELECT municipality_code, year, n_kpis, n_with_value, n_best, n_middle, n_worst,
+                  n_no_direction, n_too_few, n_missing
            FROM scorecard_status_counts WHERE perspective = 'verksamhet'""").fetchall()}
-    # one KPI (UP) in the perspective. 0002 in 2012: 20 vs small mean 15 -> better
-    assert counts[("0002", 2012)] == [1, 1, 1, 0, 0, 0]
-    assert counts[("0001", 2012)] == [1, 1, 0, 0, 1, 0]       # 10 < 15
-    # latest view (year NULL): 0001's latest UP is 2014 (30 vs 40: worse)
-    assert counts[("0001", None)] == [1, 1, 0, 0, 1, 0]
-    # 0004 has no value in 2014 -> no row for a year it has no value in; latest: 2012 alone in its group
-    assert counts[("0004", None)] == [1, 1, 0, 1, 0, 0]
+    # one KPI (UP) in the perspective, 3 municipalities with a value each year: too few to place
+    assert counts[("0002", 2012)] == [1, 1, 0, 0, 0, 0, 1, 0]
+    # latest view (year NULL): 0004's latest UP is 2012; it has no 2014 value -> no 2014 row
+    assert counts[("0004", None)] == [1, 1, 0, 0, 0, 0, 1, 0]
     assert ("0004", 2014) not in counts
+    # 0002 has no 2014 value ('K' rows do not count): its 2014 view has UP missing
+    assert counts[("0002", None)] == [1, 1, 0, 0, 0, 0, 1, 0]
+    assert counts[("0001", 2014)] == [1, 1, 0, 0, 0, 0, 1, 0]
+
+
+def test_status_counts_count_the_quarters(tmp_path):
+    """Eight municipalities, one KPI: places 1–2 best 25 %, 7–8 worst 25 % (n/4 = 2)."""
+    from warehouse.db import apply_schema
+
+    con = duckdb.connect(str(tmp_path / "q.duckdb"))
+    apply_schema(con)
+    con.execute("INSERT INTO kpi (kpi_id, title, higher_is_better, perspective, source, is_demo) "
+                "VALUES ('UP', 'up', true, 'ekonomi', 's', false), ('NODIR', 'n', NULL, 'ekonomi', 's', false)")
+    for i in range(8):
+        code = f"{i + 1:04d}"
+        con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', NULL)", [code, code])
+        con.execute("INSERT INTO population VALUES (?, 2012, 5000, 'toy')", [code])
+        con.execute("INSERT INTO kpi_value VALUES ('UP', ?, 2012, 'T', ?, 's', false)", [code, float(i)])
+    con.execute("INSERT INTO kpi_value VALUES ('NODIR', '0001', 2012, 'T', 1, 's', false)")
+    run_positions(con)
+    got = {c: r for c, *r in con.execute(
+        """SELECT municipality_code, n_kpis, n_with_value, n_best, n_middle, n_worst, n_no_direction,
+                  n_too_few, n_missing FROM scorecard_status_counts WHERE year = 2012""").fetchall()}
+    assert got["0008"] == [2, 1, 1, 0, 0, 0, 0, 1]           # value 7: place 1, best
+    assert got["0004"] == [2, 1, 0, 1, 0, 0, 0, 1]           # value 3: place 5, middle
+    assert got["0001"] == [2, 2, 0, 0, 1, 1, 0, 0]           # value 0: place 8, worst; NODIR: no direction
+    con.close()
 
 
 @pytest.mark.parametrize("code", ["0180", "1480", "0509", "2583"])
@@ -95,17 +122,17 @@ def test_status_counts_equal_the_page_panels(built_db, code):
         w.close()
     con = duckdb.connect(str(built_db), read_only=True)
     try:
-        mart = {p: (b, s, wo, n) for p, b, s, wo, n in con.execute(
-            """SELECT perspective, n_better, n_same, n_worse, n_kpis FROM scorecard_status_counts
-               WHERE municipality_code = ? AND year IS NULL""", [code]).fetchall()}
+        mart = {p: r for p, *r in con.execute(
+            """SELECT perspective, n_best, n_middle, n_worst, n_no_direction, n_kpis
+               FROM scorecard_status_counts WHERE municipality_code = ? AND year IS NULL""", [code]).fetchall()}
     finally:
         con.close()
     for persp, rows in panel_rows(d).items():
         if not rows:
             continue
         c = status_counts(rows)
-        assert mart[persp][:3] == (c["better"], c["same"], c["worse"]), persp
-        assert mart[persp][3] == len(rows), persp
+        assert mart[persp][:4] == [c["best"], c["middle"], c["worst"], c["info"]], persp
+        assert mart[persp][4] == len(rows), persp
 
 
 def test_composite_counts_and_reference_identity_on_the_built_warehouse(built_db):

@@ -15,24 +15,17 @@
 --   * values are compared rounded to 9 decimals, so float noise never splits a tie;
 --   * status = the national band for a KPI with direction, 'no_direction' without one,
 --     'too_few' when fewer than 4 municipalities have a value.
--- size_group: the size group of that year, else the nearest year's (as the scorecard mart).
+-- size_group: the one size-group rule (pipelines/sql/size_groups.sql, filled in below), as the scorecard.
 WITH base AS (
     SELECT v.kpi_id, v.municipality_code, v.year, v.value, k.higher_is_better
     FROM kpi_values v
     JOIN kpis k USING (kpi_id)
     WHERE v.gender = 'T' AND k.perspective IS NOT NULL AND v.value IS NOT NULL AND isfinite(v.value)
 ),
-size AS (
-    SELECT d.municipality_code, d.year, my.size_group
-    FROM (SELECT DISTINCT municipality_code, year FROM base) d
-    JOIN municipality_years my USING (municipality_code)
-    QUALIFY row_number() OVER (PARTITION BY d.municipality_code, d.year
-                               ORDER BY abs(my.year - d.year), my.year DESC) = 1
-),
 directed AS (
     SELECT b.*, s.size_group,
            round(CASE WHEN b.higher_is_better = false THEN -b.value ELSE b.value END, 9) AS d
-    FROM base b LEFT JOIN size s USING (municipality_code, year)
+    FROM base b LEFT JOIN {size_groups} s USING (municipality_code, year)
 ),
 ranked AS (
     SELECT *,
