@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from styrkort.i18n import cli_lang, t
 from styrkort.paths import DbOption, default_db
 
 console = Console(stderr=True)
@@ -20,7 +21,7 @@ def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = Fals
         # First start on a fresh clone: build the embedded default warehouse.
         from styrkort.build import build
 
-        console.print(f"Lagret {db} saknas – bygger standardlagret först …")
+        console.print(t("cli_serve_building", cli_lang(), db=db))
         build(db)
     if prod:
         env = dict(os.environ, STYRKORT_DB=str(db.resolve()))
@@ -28,13 +29,14 @@ def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = Fals
                 "--worker-class", "gthread", "--threads", str(threads),
                 "--bind", f"{host}:{port}", "--preload", "--access-logfile", "-",
                 "dashboard.app:create_server()"]
-        console.print(f"[green]styrkort[/green] (gunicorn, {workers} processer) på http://{host}:{port}/")
+        console.print("[green]styrkort[/green] " + t("cli_serve_prod", cli_lang(), workers=workers,
+                                                       url=f"http://{host}:{port}/"))
         os.execve(sys.executable, argv, env)
     from dashboard.app import create_app, warm_up
 
     app = create_app(db)
     warm_up(app)  # the dev server is threaded too
-    console.print(f"[green]styrkort[/green] på http://{host}:{port}/  (lager: {db})")
+    console.print("[green]styrkort[/green] " + t("cli_serve_dev", cli_lang(), url=f"http://{host}:{port}/", db=db))
     app.run(host=host, port=port, debug=False)
 
 

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from styrkort.i18n import cli_lang, t
 from styrkort.paths import DbOption, default_db
 
 console = Console(stderr=True)
@@ -40,13 +41,14 @@ def build(db_path: Path, seed: int = 20101, quiet: bool = False) -> Path:
     db_path = Path(db_path)
     with Progress(console=console, disable=quiet, transient=False) as progress, \
             writing(db_path, fresh=True) as con:
+        lang = cli_lang()
         steps = [
-            ("Schema", lambda: apply_schema(con)),
-            ("Riktiga källor (SCB, SKL, Kolada, statsbidrag)", lambda: load_embedded(con)),
-            ("Demodata (flaggad is_demo)", lambda: generate_demo(con, seed=seed)),
-            ("Pipelines (index, urval, kostnad, trender, statsbidrag)", lambda: run_all(con)),
+            (t("cli_build_schema", lang), lambda: apply_schema(con)),
+            (t("cli_build_sources", lang), lambda: load_embedded(con)),
+            (t("cli_build_demo", lang), lambda: generate_demo(con, seed=seed)),
+            (t("cli_build_pipelines", lang), lambda: run_all(con)),
         ]
-        task = progress.add_task("Bygger lager", total=len(steps))
+        task = progress.add_task(t("cli_build", lang), total=len(steps))
         for label, step in steps:
             progress.update(task, description=label)
             step()
@@ -68,7 +70,7 @@ def refresh(db_path: Path, in_place: bool = False) -> Path:
 
 
 def _fail(e: Exception) -> None:
-    console.print(f"[red]Fel (error):[/red] {e}", highlight=False)
+    console.print(f"[red]{t('cli_error', cli_lang())}[/red] {e}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -86,7 +88,7 @@ def register(app: typer.Typer) -> None:
             path = build(db, seed=seed)
         except WarehouseError as e:
             _fail(e)
-        console.print(f"[green]Klart[/green]: {path} ({time.perf_counter() - t0:.1f} s)")
+        console.print(f"[green]{t('cli_build_done', cli_lang())}[/green]: {path} ({time.perf_counter() - t0:.1f} s)")
 
     @app.command("refresh")
     def refresh_cmd(db: DbOption = default_db(), in_place: bool = InPlace) -> None:
@@ -98,4 +100,4 @@ def register(app: typer.Typer) -> None:
             refresh(db, in_place=in_place)
         except WarehouseError as e:
             _fail(e)
-        console.print(f"[green]Marts uppdaterade[/green]: {db} ({time.perf_counter() - t0:.1f} s)")
+        console.print(f"[green]{t('cli_refresh_done', cli_lang())}[/green]: {db} ({time.perf_counter() - t0:.1f} s)")

@@ -16,6 +16,7 @@ Call it::
     t("missing", lang)                          # 'uppgift saknas' / 'no data'
     t("kommun_rank", lang, year=2012)           # {placeholders} filled with str.format
     tn("cli_rows", n, lang)                     # plural: n is passed to the text as {n}
+    t("cli_error", cli_lang(), ...)             # the CLI: STYRKORT_LANG=en, default Swedish
 
 How to add a text (both languages, always):
 
@@ -71,6 +72,7 @@ framgångsfaktorer i äldreomsorgen" wins where it has a word):
 """
 from __future__ import annotations
 
+import os
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -81,6 +83,12 @@ DOMAIN = "styrkort"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 # Babel/CLDR locale per UI language (number formats, AG Grid, Plotly).
 BABEL_LOCALE = {"sv": "sv_SE", "en": "en_GB"}
+
+
+def cli_lang() -> str:
+    """The command line's language: STYRKORT_LANG=en for English, Swedish otherwise (commands
+    with a --lang option take it from there)."""
+    return lang_of(os.environ.get("STYRKORT_LANG", DEFAULT_LANG))
 
 
 def po_path(lang: str) -> Path:

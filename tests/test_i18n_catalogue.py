@@ -279,3 +279,19 @@ def test_the_header_is_in_the_pages_language_from_the_first_render(client):
     sv = client.get("/_dash-layout", headers={"Referer": "http://localhost/kostnad"}).get_data(as_text=True)
     assert "About the data" in en and "Om data" not in en
     assert "Om data" in sv and "About the data" not in sv
+
+
+def test_cli_messages_follow_styrkort_lang(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from warehouse.cli import print_summary
+    summary = SimpleNamespace(kind="units", inserted=2, updated=0, unchanged=4, skipped=1,
+                              skipped_reasons={"tom rad": 1}, new_kpis=[], unmapped=[], warnings=[])
+    monkeypatch.setenv("STYRKORT_LANG", "en")
+    print_summary(summary)
+    en = capsys.readouterr().out
+    assert "unchanged" in en and "skipped: 1" in en and "Run `styrkort refresh`" in en and "oförändrade" not in en
+    monkeypatch.delenv("STYRKORT_LANG")
+    print_summary(summary)
+    sv = capsys.readouterr().out
+    assert "oförändrade" in sv and "Kör `styrkort refresh`" in sv and "unchanged" not in sv

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from styrkort.build import InPlace
+from styrkort.i18n import cli_lang, t
 from styrkort.paths import DbOption, default_db
 
 console = Console(stderr=True)
@@ -31,6 +32,7 @@ def run_in_transaction(db: Path, work: Callable, in_place: bool = False):
     from warehouse.db import WarehouseError, writing
     from warehouse.importers.common import ImportFailure
 
+    lang = cli_lang()
     try:
         with writing(db, in_place=in_place) as con:
             con.execute("BEGIN TRANSACTION")
@@ -44,47 +46,48 @@ def run_in_transaction(db: Path, work: Callable, in_place: bool = False):
                     pass
                 raise
     except ImportFailure as e:
-        console.print(f"[red]Fel (error):[/red] {e}", highlight=False, soft_wrap=True)
-        console.print("Inget importerades (nothing was imported; the warehouse is unchanged).")
+        console.print(f"[red]{t('cli_error', lang)}[/red] {e}", highlight=False, soft_wrap=True)
+        console.print(t("cli_nothing_imported", lang))
         raise typer.Exit(1)
     except WarehouseError as e:
-        console.print(f"[red]Fel (error):[/red] {e}", highlight=False, soft_wrap=True)
+        console.print(f"[red]{t('cli_error', lang)}[/red] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     except (Exception, MemoryError) as e:   # a bug, not bad input: still one line, nothing changed
         if os.environ.get("STYRKORT_DEBUG"):
             raise
         first = (str(e).splitlines() or [""])[0][:300]
-        console.print(f"[red]Fel (error):[/red] oväntat fel (unexpected error) {type(e).__name__}: {first}; "
-                      f"lagret är oförändrat (the warehouse is unchanged). STYRKORT_DEBUG=1 visar detaljer.",
+        console.print(f"[red]{t('cli_error', lang)}[/red] "
+                      + t("cli_unexpected_error", lang, error=f"{type(e).__name__}: {first}"),
                       highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     return result
 
 
-def print_summary(summary, refresh_hint: bool = True) -> None:
-    t = Table(title=f"Import ({summary.kind})", show_header=True, header_style="bold")
-    t.add_column("")
-    t.add_column("rader (rows)", justify="right")
-    t.add_row("nya (inserted)", str(summary.inserted))
-    t.add_row("ändrade (updated)", str(summary.updated))
-    t.add_row("oförändrade (unchanged)", str(summary.unchanged))
-    t.add_row("överhoppade (skipped)", str(summary.skipped))
+def print_summary(summary, refresh_hint: bool = True, lang: str | None = None) -> None:
+    lang = lang or cli_lang()
+    table = Table(title=t("cli_import_title", lang, kind=summary.kind), show_header=True, header_style="bold")
+    table.add_column("")
+    table.add_column(t("cli_rows", lang), justify="right")
+    table.add_row(t("cli_inserted", lang), str(summary.inserted))
+    table.add_row(t("cli_updated", lang), str(summary.updated))
+    table.add_row(t("cli_unchanged", lang), str(summary.unchanged))
+    table.add_row(t("cli_skipped", lang), str(summary.skipped))
     if summary.kind in ("kolada", "indicators"):
-        t.add_row("jämförelserader (benchmark rows)",
-                  f"{summary.benchmark_rows} ({summary.benchmark_inserted} nya, {summary.benchmark_updated} ändrade)")
-    out.print(t)
+        table.add_row(t("cli_benchmark_rows", lang),
+                      t("cli_benchmark_detail", lang, n=summary.benchmark_rows, inserted=summary.benchmark_inserted,
+                        updated=summary.benchmark_updated))
+    out.print(table)
     for reason, n in summary.skipped_reasons.items():
-        out.print(f"  överhoppade: {n} – {reason}", highlight=False)
+        out.print("  " + t("cli_skipped_reason", lang, n=n, reason=reason), highlight=False)
     if summary.new_kpis:
-        out.print(f"Nya nyckeltal (new KPIs): {', '.join(summary.new_kpis)}", highlight=False)
+        out.print(t("cli_new_kpis", lang, ids=", ".join(summary.new_kpis)), highlight=False)
     if summary.unmapped:
-        out.print(f"[yellow]Ej mappade namn (unmapped):[/yellow] {', '.join(summary.unmapped)}", highlight=False)
+        out.print(f"[yellow]{t('cli_unmapped', lang)}[/yellow] {', '.join(summary.unmapped)}", highlight=False)
     for w in summary.warnings:
-        out.print(f"[yellow]Varning (warning):[/yellow] {w}", highlight=False)
+        out.print(f"[yellow]{t('cli_warning', lang)}[/yellow] {w}", highlight=False)
     if refresh_hint and (summary.inserted or summary.updated):
         # Imports only store; the marts (index, cost, scorecard, ...) are computed downstream.
-        out.print("Kör `styrkort refresh` för att räkna om index, kostnad, trender och styrkort "
-                  "(run `styrkort refresh` to recompute the marts).", highlight=False)
+        out.print(t("cli_refresh_hint", lang), highlight=False)
 
 
 FilesArg = typer.Argument(..., help="En eller flera filer (one or more files).", show_default=False)
