@@ -12,7 +12,7 @@ CELLS: list[tuple[str, str]] = [
     ("md", """# Reproducera urvalet 15 höga / 15 låga — Reproduce the 15/15 selection
 
 SKL:s studie 2010 (*Framgångsfaktorer i äldreomsorgen*, kapitel 2) valde 30 kommuner ur ett
-sammanvägt index av Öppna jämförelser: i små och medelstora kommuner de sex högsta och sex
+sammanvägt index av Öppna jämförelser: i små och mellanstora kommuner de sex högsta och sex
 lägsta, i stora kommuner tre och tre. Sedan justerades urvalet "något" för geografisk spridning.
 
 This notebook rebuilds that selection for one year **from the warehouse's public views only**,

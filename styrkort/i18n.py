@@ -52,7 +52,7 @@ framgångsfaktorer i äldreomsorgen" wins where it has a word):
     sv                          en                          concept
     Ekonomi                     Finances                    the perspective `ekonomi`
     ingen riktning              no direction                a KPI without better/worse direction
-    små / medelstora / stora    small / medium-sized / large   size groups (SKL 2010 wording)
+    små / mellanstora / stora   small / medium-sized / large   size groups (SKL 2010 wording)
     kommuner                    municipalities
     nyckeltal                   indicator
     storleksgrupp               size group

@@ -186,9 +186,11 @@ def test_runs_lists_the_stored_runs(built_db):
 @pytest.mark.parametrize("step", ["index", "select", "cost", "grants"])
 def test_rerun_of_the_default_run_is_identical(built_db, step):
     run_id = _default_run(built_db, step)
-    res = CliRunner().invoke(app, ["rerun", run_id, "--db", str(built_db)])
+    res = CliRunner().invoke(app, ["rerun", run_id, "--lang", "en", "--db", str(built_db)])
     assert res.exit_code == 0, res.output
     assert "identical" in res.stdout and "differs" not in res.stdout
+    sv = CliRunner().invoke(app, ["rerun", run_id, "--db", str(built_db)])   # Swedish by default
+    assert sv.exit_code == 0 and "identisk" in sv.stdout and "skiljer sig" not in sv.stdout
 
 
 def test_rerun_reports_a_changed_row(db_copy):
@@ -223,7 +225,8 @@ def _page_trends(db, code: str) -> dict:
 def test_trends_with_another_window_does_not_change_the_dashboard(db_copy):
     before = _page_trends(db_copy, "1480")
     assert any(v is not None for v in before.values())
-    res = CliRunner().invoke(app, ["trends", "--years", "3", "--municipality", "1480", "--db", str(db_copy)])
+    res = CliRunner().invoke(app, ["trends", "--years", "3", "--municipality", "1480", "--db", str(db_copy)],
+                             env={"STYRKORT_LANG": "en"})
     assert res.exit_code == 0, res.output
     assert "dashboard is unchanged" in res.stdout
     assert _page_trends(db_copy, "1480") == before
@@ -240,7 +243,7 @@ def test_make_default_moves_the_dashboard_and_refresh_keeps_it(db_copy):
     res = CliRunner().invoke(app, ["trends", "--years", "3", "--make-default", "--kpi", "DEMO_HT_TID",
                                    "--db", str(db_copy)])
     assert res.exit_code == 0, res.output
-    assert "recomputed: scorecard" in res.stdout
+    assert "omräknade: scorecard" in res.stdout
     con = duckdb.connect(str(db_copy), read_only=True)
     try:
         assert con.execute("SELECT DISTINCT window_years FROM trends").fetchall() == [(3,)]

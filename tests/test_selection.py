@@ -268,7 +268,8 @@ def test_cli_table_csv_and_xlsx(synth_copy, tmp_path):
     res = CliRunner().invoke(_app(), ["select", "--year", "2009", "--db", str(synth_copy),
                                       "--csv", str(csv), "--xlsx", str(xlsx)])
     assert res.exit_code == 0, res.output
-    for label in ("Höga resultat (rang)", "Låga resultat (rang)", "små", "medelstora", "stora", "demodata"):
+    # size groups in the study's words (SKL 2010: små, mellanstora, stora)
+    for label in ("Höga resultat (rang)", "Låga resultat (rang)", "Små", "Mellanstora", "Stora", "demodata"):
         assert label in res.stdout
     df = pd.read_csv(csv, dtype={"municipality_code": str, "county_code": str})
     assert list(df.columns[:3]) == ["size_group", "result", "rank"] and len(df) == 30

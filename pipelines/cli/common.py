@@ -13,11 +13,13 @@ import typer
 from rich.console import Console
 
 from styrkort.formats import kr as _kr, number, percent  # noqa: F401  (re-exported for the commands)
+from styrkort.i18n import cli_lang, t
 
 LANGS = ("sv", "en")
 
 # --- options shared by the commands ---------------------------------------------------------------
-LangOpt = Annotated[str, typer.Option("--lang", help="sv or en.")]
+LangOpt = Annotated[Optional[str], typer.Option(
+    "--lang", help="sv or en (default: STYRKORT_LANG, else sv).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables (only JSON on stdout).")]
 CsvOpt = Annotated[Optional[Path], typer.Option("--csv", help="Also write the table to this CSV file (UTF-8, comma, decimal point).")]
 XlsxOpt = Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the table(s) to this Excel file (one sheet per table).")]
@@ -54,9 +56,12 @@ class Output:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1, default=str) + "\n")
 
 
-def check_lang(lang: str) -> str:
+def check_lang(lang: str | None) -> str:
+    """The command's language: --lang, else STYRKORT_LANG, else Swedish."""
+    if lang is None:
+        return cli_lang()
     if lang not in LANGS:
-        raise typer.BadParameter(f"use one of {', '.join(LANGS)}", param_hint="--lang")
+        raise typer.BadParameter(t("cli_lang_choice", cli_lang(), langs=", ".join(LANGS)), param_hint="--lang")
     return lang
 
 
@@ -72,12 +77,12 @@ err = Console(stderr=True, soft_wrap=True)
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     # soft_wrap: a file name in the message is never broken across lines
-    err.print(f"[bold red]Fel/error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]{t('cli_error', cli_lang())}[/bold red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    err.print(f"[bold]Varning/warning:[/bold] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold]{t('cli_warning', cli_lang())}[/bold] {message}", highlight=False, soft_wrap=True)
 
 
 # --- the warehouse --------------------------------------------------------------------------------
@@ -86,8 +91,7 @@ def connect(db: Path, write: bool = False):
     from warehouse.db import connect as _connect
 
     if not Path(db).exists():
-        raise typer.BadParameter(f"warehouse {db} does not exist; run `styrkort build` first",
-                                 param_hint="--db")
+        raise typer.BadParameter(t("cli_no_warehouse", cli_lang(), db=db), param_hint="--db")
     return _connect(db, read_only=not write)
 
 
@@ -161,11 +165,12 @@ def stored_run(db: Path, step: str, config_hash: str, year: int | None = None) -
         con.close()
 
 
-def default_note(step: str, is_default: bool, dependants: list[str]) -> str:
+def default_note(step: str, is_default: bool, dependants: list[str], lang: str | None = None) -> str:
+    lang = check_lang(lang)
     if is_default:
-        more = f"; recomputed: {', '.join(dependants)}" if dependants else ""
-        return f"default run (the dashboard shows it){more}"
-    return "stored beside the default (the dashboard is unchanged; --make-default to show it)"
+        more = t("cli_run_recomputed", lang, steps=", ".join(dependants)) if dependants else ""
+        return t("cli_run_default", lang) + more
+    return t("cli_run_beside", lang)
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -200,7 +205,7 @@ def p_value(x, lang: str = "sv") -> str:
     if na(x):
         return number(None, lang=lang)
     if x < 0.001:
-        return "< 0,001" if lang == "sv" else "< 0.001"
+        return "< " + number(0.001, 3, lang)
     return number(x, 3, lang)
 
 

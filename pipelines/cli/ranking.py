@@ -15,45 +15,26 @@ from rich.table import Table
 
 from pipelines.cli.common import (CsvOpt, JsonOpt, LangOpt, MakeDefaultOpt, Output, check_lang, console,
                                   default_note, fail, fmt, read, run_step, warn)
+from styrkort.i18n import t
 from styrkort.paths import DbOption, default_db
 
-T = {
-    "sv": {
-        "usage": "KPI:er i index {year}", "kpi": "KPI", "area": "Område", "used": "Används",
-        "reason": "Skäl", "yes": "ja", "no": "nej", "ranking": "Rangordning {year} (topp och botten {n})",
-        "rank": "Rang", "muni": "Kommun", "group": "Storleksgrupp", "group_rank": "Grupprang",
-        "index": "Index", "county": "Län", "adjusted": "Justerad", "result": "Resultat",
-        "table1": "Urval {year} i formen av studiens tabell 1 (rang 1 = högst av {n})",
-        "high": "Höga resultat (rang)", "low": "Låga resultat (rang)",
-        "selection": "Valda kommuner", "config": "Konfiguration", "demo": "demodata",
-        "saved": "Sparat", "unc": "Ranglägets osäkerhet {year} ({draws} dragningar, frö {seed})",
-        "median": "Median", "interval": "5–95 %", "p_top": "Andel topp", "p_bottom": "Andel botten",
-        "high_r": "hög", "low_r": "låg",
-        "sizes": {"small": "små", "medium": "medelstora", "large": "stora"},
-    },
-    "en": {
-        "usage": "KPIs in the index {year}", "kpi": "KPI", "area": "Area", "used": "Used",
-        "reason": "Reason", "yes": "yes", "no": "no", "ranking": "Ranking {year} (top and bottom {n})",
-        "rank": "Rank", "muni": "Municipality", "group": "Size group", "group_rank": "Group rank",
-        "index": "Index", "county": "County", "adjusted": "Adjusted", "result": "Result",
-        "table1": "Selection {year} in the shape of the study's Table 1 (rank 1 = highest of {n})",
-        "high": "High results (ranks)", "low": "Low results (ranks)",
-        "selection": "Selected municipalities", "config": "Config", "demo": "demo data",
-        "saved": "Saved", "unc": "Rank uncertainty {year} ({draws} draws, seed {seed})",
-        "median": "Median", "interval": "5–95 %", "p_top": "Share top", "p_bottom": "Share bottom",
-        "high_r": "high", "low_r": "low",
-        "sizes": {"small": "small", "medium": "medium", "large": "large"},
-    },
-}
+def _texts(lang: str):
+    """This module's catalogue texts (keys cli_<name>) in the command's language."""
+    return lambda key, **kw: t(f"cli_{key}", lang, **kw)
+
+
+def _size(group, lang: str) -> str:
+    return t(f"size_short_{group}", lang) if group in ("small", "medium", "large") else "–"
+
 
 ConfigOpt = typer.Option(None, "--config", help="Index config (TOML); default pipelines/configs/oj_default.toml.")
 
 
-def _footer(console: Console, t: dict, config, config_hash: str, is_demo: bool, note: str) -> None:
+def _footer(console: Console, tx, config, config_hash: str, is_demo: bool, note: str) -> None:
     # demo data is labelled in words, not only by colour
-    demo = f" · [bold]{t['demo']}[/bold]" if is_demo else ""
-    console.print(f"{t['config']}: {config.source} · config_hash {config_hash}"
-                  f" · normalisation {config.normalisation}{demo}", highlight=False)
+    demo = f" · [bold]{tx('demo')}[/bold]" if is_demo else ""
+    console.print(tx("footer", source=config.source, config_hash=config_hash,
+                     normalisation=config.normalisation) + demo, highlight=False)
     console.print(note, highlight=False)
 
 
@@ -77,7 +58,7 @@ def index_cmd(
     make_default: MakeDefaultOpt = False,
     as_json: JsonOpt = False,
     csv: CsvOpt = None,
-    lang: LangOpt = "sv",
+    lang: LangOpt = None,
     db: DbOption = default_db(),
 ) -> None:
     """Composite index for a year: which KPIs are used and why not, ranks and group ranks."""
@@ -86,7 +67,8 @@ def index_cmd(
     from pipelines.ranking.config import load_config
     from pipelines.ranking.pipeline import run_index
 
-    t = T[check_lang(lang)]
+    lang = check_lang(lang)
+    tx = _texts(lang)
     try:
         cfg = load_config(config)
     except ValueError as e:
@@ -111,24 +93,25 @@ def index_cmd(
                         "index": jsonable(ranked[cols])})
         return
     c = console()
-    tab = Table(title=t["usage"].format(year=year))
+    tab = Table(title=tx("usage", year=year))
     for col in ("kpi", "area", "used", "reason"):
-        tab.add_column(t[col])
+        tab.add_column(tx(f"col_{col}"))
     for r in usage.itertuples():
-        tab.add_row(r.kpi_id, r.area, t["yes"] if r.used else f"[bold]{t['no']}[/bold]", r.reason)
+        tab.add_row(r.kpi_id, r.area, t("yes", lang) if r.used else f"[bold]{t('no', lang)}[/bold]", r.reason)
     c.print(tab)
     show = ranked if len(ranked) <= 2 * top else pd.concat([ranked.head(top), ranked.tail(top)])
-    tab = Table(title=t["ranking"].format(year=year, n=top))
+    tab = Table(title=tx("ranking", year=year, n=top))
     for col in ("rank", "muni", "county", "group", "group_rank", "index"):
-        tab.add_column(t[col], justify="right" if col in ("rank", "group_rank", "index") else "left")
+        tab.add_column(tx(f"col_{col}"), justify="right" if col in ("rank", "group_rank", "index") else "left")
     for r in show.itertuples():
         tab.add_row(str(r.rank), f"{r.municipality_code} {r.name}", str(r.county_code),
-                    t["sizes"].get(r.size_group, "–"), "–" if pd.isna(r.group_rank) else str(r.group_rank),
+                    _size(r.size_group, lang), "–" if pd.isna(r.group_rank) else str(r.group_rank),
                     fmt(r.composite, lang))
     c.print(tab)
-    _footer(c, t, cfg, run.config_hash, bool(ranked["is_demo"].any()), default_note("index", run.is_default, deps))
+    _footer(c, tx, cfg, run.config_hash, bool(ranked["is_demo"].any()),
+            default_note("index", run.is_default, deps, lang))
     if csv:
-        c.print(f"{t['saved']}: {csv}", highlight=False)
+        c.print(tx("saved", path=csv), highlight=False)
 
 
 def select_cmd(
@@ -141,7 +124,7 @@ def select_cmd(
     as_json: JsonOpt = False,
     csv: Optional[Path] = typer.Option(None, "--csv", help="Write the selection (one row per municipality, Table-1 long form) to this CSV file."),
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Write Table 1 and the selection to this Excel file."),
-    lang: LangOpt = "sv",
+    lang: LangOpt = None,
     db: DbOption = default_db(),
 ) -> None:
     """The 15 high / 15 low selection (6+6 small, 6+6 medium, 3+3 large), stored in `selections`."""
@@ -149,7 +132,8 @@ def select_cmd(
     from pipelines.ranking.pipeline import run_select
     from pipelines.ranking.selection import SelectionError, parse_swap, shortfall, table1
 
-    t = T[check_lang(lang)]
+    lang = check_lang(lang)
+    tx = _texts(lang)
     try:
         swaps = [parse_swap(s) for s in (swap or [])]
         cfg = load_config(config)
@@ -169,7 +153,7 @@ def select_cmd(
     items = order_items(items)
     short = shortfall(items)
     if short:  # to stderr, so --json output stays clean
-        warn("the rules left places empty: " + "; ".join(short))
+        warn(tx("select_shortfall", places="; ".join(short)))
     export = items[["size_group", "result", "rank", "group_rank", "municipality_code", "name", "county_code",
                     "county_name", "composite", "adjusted", "reason", "replaces", "is_demo"]].assign(
         year=year, config_hash=run.index.config_hash, selection_id=run.selection_id)
@@ -180,34 +164,34 @@ def select_cmd(
         Output(True).print_json(selection_json(run, items))
         return
     c = console()
-    _print_selection(c, run, items, t, lang, default_note("select", run.is_default, deps))
+    _print_selection(c, run, items, tx, lang, default_note("select", run.is_default, deps, lang))
     for f in (csv, xlsx):
         if f:
-            c.print(f"{t['saved']}: {f}", highlight=False)
+            c.print(tx("saved", path=f), highlight=False)
 
 
-def _print_selection(c: Console, run, items, t: dict, lang: str, note: str) -> None:
+def _print_selection(c: Console, run, items, tx, lang: str, note: str) -> None:
     from pipelines.ranking.selection import table1
 
     n = len(run.index.ranked)
-    t1 = Table(title=t["table1"].format(year=run.index.year, n=n))
-    t1.add_column(t["group"])
-    t1.add_column(t["high"])
-    t1.add_column(t["low"])
+    t1 = Table(title=tx("table1", year=run.index.year, n=n))
+    t1.add_column(tx("col_group"))
+    t1.add_column(tx("col_high"))
+    t1.add_column(tx("col_low"))
     for r in table1(items).itertuples():
-        t1.add_row(t["sizes"][r.size_group], r.high, r.low)
+        t1.add_row(_size(r.size_group, lang), r.high, r.low)
     c.print(t1)
-    tab = Table(title=t["selection"])
+    tab = Table(title=tx("selection"))
     for col in ("result", "group", "rank", "group_rank", "muni", "county", "index", "adjusted", "reason"):
-        tab.add_column(t[col], justify="right" if col in ("rank", "group_rank", "index") else "left")
+        tab.add_column(tx(f"col_{col}"), justify="right" if col in ("rank", "group_rank", "index") else "left")
     for r in items.itertuples():
-        tab.add_row(t["high_r"] if r.result == "high" else t["low_r"], t["sizes"][r.size_group],
+        tab.add_row(tx(f"result_{r.result}"), _size(r.size_group, lang),
                     str(r.rank), str(r.group_rank), f"{r.municipality_code} {r.name}",
                     f"{r.county_code} {r.county_name or ''}".strip(), fmt(r.composite, lang),
-                    t["yes"] if r.adjusted else t["no"], str(r.reason))
+                    t("yes" if r.adjusted else "no", lang), str(r.reason))
     c.print(tab)
     c.print(f"selection_id {run.selection_id}", highlight=False)
-    _footer(c, t, run.index.config, run.index.config_hash, bool(items["is_demo"].any()), note)
+    _footer(c, tx, run.index.config, run.index.config_hash, bool(items["is_demo"].any()), note)
 
 
 def uncertainty_cmd(
@@ -220,7 +204,7 @@ def uncertainty_cmd(
     make_default: MakeDefaultOpt = False,
     as_json: JsonOpt = False,
     csv: CsvOpt = None,
-    lang: LangOpt = "sv",
+    lang: LangOpt = None,
     db: DbOption = default_db(),
 ) -> None:
     """Rank uncertainty: weights drawn around the config, normalisation zscore/minmax/rank."""
@@ -228,7 +212,8 @@ def uncertainty_cmd(
     from pipelines.ranking.pipeline import run_uncertainty
     from pipelines.ranking.selection import select
 
-    t = T[check_lang(lang)]
+    lang = check_lang(lang)
+    tx = _texts(lang)
     try:
         cfg = load_config(config)
     except ValueError as e:
@@ -255,14 +240,14 @@ def uncertainty_cmd(
                                  "draws": draws, "seed": seed, "selected": jsonable(tab_df)})
         return
     c = console()
-    tab = Table(title=t["unc"].format(year=year, draws=draws, seed=seed))
+    tab = Table(title=tx("unc", year=year, draws=draws, seed=seed))
     for col in ("result", "group", "muni", "rank", "median", "interval", "p_top", "p_bottom"):
-        tab.add_column(t[col], justify="right" if col in ("rank", "median", "interval", "p_top", "p_bottom") else "left")
+        tab.add_column(tx(f"col_{col}"), justify="right" if col in ("rank", "median", "interval", "p_top", "p_bottom") else "left")
     for r in tab_df.itertuples():
-        tab.add_row(t["high_r"] if r.result == "high" else t["low_r"], t["sizes"][r.size_group],
+        tab.add_row(tx(f"result_{r.result}"), _size(r.size_group, lang),
                     f"{r.municipality_code} {r.name}", str(r.rank), fmt(r.rank_median, lang, 1),
                     f"{fmt(r.rank_p05, lang, 0)}–{fmt(r.rank_p95, lang, 0)}",
                     fmt(100 * r.p_top, lang, 0) + " %", fmt(100 * r.p_bottom, lang, 0) + " %")
     c.print(tab)
-    _footer(c, t, cfg, run.index.config_hash, bool(table["is_demo"].any()),
-            default_note("uncertainty", run.is_default, deps))
+    _footer(c, tx, cfg, run.index.config_hash, bool(table["is_demo"].any()),
+            default_note("uncertainty", run.is_default, deps, lang))

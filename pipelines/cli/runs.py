@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pipelines.cli.common import (CsvOpt, JsonOpt, LangOpt, Output, XlsxOpt, check_lang, connect, console,
                                   err, fail, jsonable, na)
+from styrkort.i18n import t
 from styrkort.paths import DbOption, default_db
 
 marts_app = typer.Typer(help="The mart declarations (pipelines/marts/*.toml): check a warehouse, write the docs.",
@@ -29,17 +30,17 @@ def runs_cmd(
     as_json: JsonOpt = False,
     csv: CsvOpt = None,
     xlsx: XlsxOpt = None,
-    lang: LangOpt = "sv",
+    lang: LangOpt = None,
     db: DbOption = default_db(),
 ) -> None:
     """The stored runs: step, year, config hash, when, and whether the dashboard shows it (default)."""
     from pipelines.core import relation_exists
 
-    sv = check_lang(lang) == "sv"
+    lang = check_lang(lang)
     con = connect(db)
     try:
         if not relation_exists(con, "pipeline_runs"):
-            raise fail(f"{db} has no run records; run `styrkort build` or `styrkort refresh`")
+            raise fail(t("cli_runs_none", lang, db=db))
         cond, params = ["true"], []
         if step:
             cond.append("step = ?"); params.append(step)
@@ -56,24 +57,20 @@ def runs_cmd(
     if as_json:
         Output(True).print_json(jsonable(df))
         return
-    t = Table(title="Sparade körningar" if sv else "Stored runs",
-              caption=("standard = det instrumentpanelen visar; styrkort rerun RUN_ID räknar om en körning"
-                       if sv else "default = what the dashboard shows; styrkort rerun RUN_ID recomputes a run"))
-    for col in (("Körning", "Run"), ("Steg", "Step"), ("År", "Year"), ("Konfiguration (hash)", "Config hash"),
-                ("Startad (UTC)", "Started (UTC)"), ("Standard", "Default"), ("Rader", "Rows")):
-        t.add_column(col[0] if sv else col[1], no_wrap=True)
-    yes, no = ("ja", "nej") if sv else ("yes", "no")
+    tab = Table(title=t("cli_runs_title", lang), caption=t("cli_runs_caption", lang))
+    for key in ("run", "step", "year", "config_hash", "started", "default", "rows"):
+        tab.add_column(t(f"cli_col_{key}", lang), no_wrap=True)
     for r in df.itertuples():
-        rows = (("sparade" if sv else "stored") if r.is_stored else
-                (f"ersatta av {r.replaced_by}" if sv else f"replaced by {r.replaced_by}"))
-        t.add_row(r.run_id, r.step, "–" if na(r.year) else str(int(r.year)),
-                  r.config_hash, f"{r.started_at:%Y-%m-%d %H:%M:%S}", yes if r.is_default else no, rows)
-    console().print(t)
+        rows = (t("cli_runs_stored", lang) if r.is_stored else t("cli_runs_replaced", lang, run_id=r.replaced_by))
+        tab.add_row(r.run_id, r.step, "–" if na(r.year) else str(int(r.year)), r.config_hash,
+                    f"{r.started_at:%Y-%m-%d %H:%M:%S}", t("yes" if r.is_default else "no", lang), rows)
+    console().print(tab)
 
 
 def rerun_cmd(
     run_id: str = typer.Argument(..., help="run_id from `styrkort runs` (a unique prefix is enough)."),
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
     db: DbOption = default_db(),
 ) -> None:
     """Recompute a stored run from its recorded configuration in a scratch copy and compare: "identical" (exit 0) or the differences (exit 1).
@@ -81,6 +78,7 @@ def rerun_cmd(
     The warehouse itself is not changed."""
     from pipelines.steps import REL_TOL, rerun_into_scratch
 
+    lang = check_lang(lang)
     connect(db).close()   # a clear message if the warehouse is missing
     try:
         rep = rerun_into_scratch(Path(db), run_id)
@@ -97,37 +95,36 @@ def rerun_cmd(
                                     for k, c, a, b in m.changed]} for m in rep.marts]})
         raise typer.Exit(0 if rep.identical else 1)
     c = console()
+    tx = lambda key, **kw: t(f"cli_rerun_{key}", lang, **kw)  # noqa: E731
     year = f" {run['year']}" if run["year"] is not None else ""
-    c.print(f"Run {run['run_id']}: {run['step']}{year}, config_hash {run['config_hash']}, "
-            f"started {run['started_at']:%Y-%m-%d %H:%M:%S} UTC", highlight=False)
+    c.print(tx("run", run_id=run["run_id"], step=run["step"], year=year, config_hash=run["config_hash"],
+               started=f"{run['started_at']:%Y-%m-%d %H:%M:%S}"), highlight=False)
     if rep.rows_of != run["run_id"]:
-        c.print(f"Its rows were replaced by run {rep.rows_of} of the same configuration; comparing with those.",
-                highlight=False)
+        c.print(tx("replaced", run_id=rep.rows_of), highlight=False)
     if not rep.config_reproduced:
-        c.print(f"[bold]different[/bold]: this version records the configuration as {rep.new_config_hash}, "
-                f"not {run['config_hash']} (a parameter it no longer supports?)", highlight=False)
+        c.print(tx("config_differs", new=rep.new_config_hash, old=run["config_hash"]), highlight=False)
     for m in rep.marts:
         if m.identical:
-            c.print(f"  {m.mart}: identical ({m.stored_rows} rows)", highlight=False)
+            c.print("  " + tx("mart_identical", mart=m.mart, n=m.stored_rows), highlight=False)
             continue
-        c.print(f"  {m.mart}: [bold]differs[/bold] — stored {m.stored_rows} rows, recomputed {m.new_rows}; "
-                f"only stored {m.only_stored}, only recomputed {m.only_new}, changed values {m.n_changed}",
-                highlight=False)
+        c.print("  " + tx("mart_differs", mart=m.mart, stored=m.stored_rows, new=m.new_rows,
+                          only_stored=m.only_stored, only_new=m.only_new, changed=m.n_changed), highlight=False)
         for key, col, a, b in m.changed:
-            c.print(f"    {key} {col}: stored {a!r}, recomputed {b!r}", highlight=False)
+            c.print("    " + tx("value_differs", key=key, column=col, stored=repr(a), new=repr(b)),
+                    highlight=False, markup=False)
     if rep.identical:
-        c.print("[bold]identical[/bold]: recomputing from the recorded configuration gives the stored rows "
-                f"(numbers within a relative {REL_TOL:g})")
+        c.print(tx("identical", tol=f"{REL_TOL:g}"), highlight=False)
         return
-    err.print("[bold]not identical[/bold]: see the differences above")
+    err.print(tx("not_identical"), highlight=False)
     raise typer.Exit(1)
 
 
 @marts_app.command("check")
-def marts_check_cmd(db: DbOption = default_db()) -> None:
+def marts_check_cmd(lang: LangOpt = None, db: DbOption = default_db()) -> None:
     """Check every mart of the warehouse against its declaration (columns, types, tests)."""
     from pipelines.core import check_mart, declarations
 
+    lang = check_lang(lang)
     con = connect(db)
     problems = []
     try:
@@ -139,15 +136,16 @@ def marts_check_cmd(db: DbOption = default_db()) -> None:
     for p in problems:
         c.print(f"  {p}", highlight=False)
     if problems:
-        err.print(f"[bold red]{len(problems)} problem(s)[/bold red] in {db}")
+        err.print(t("cli_marts_problems", lang, n=len(problems), db=db), highlight=False)
         raise typer.Exit(1)
-    c.print(f"{len(declarations())} marts match their declarations", highlight=False)
+    c.print(t("cli_marts_ok", lang, n=len(declarations())), highlight=False)
 
 
 @marts_app.command("docs")
 def marts_docs_cmd(
     write: bool = typer.Option(False, "--write", help="Rewrite the generated part of ARCHITECTURE.md (else print it)."),
     path: Path = typer.Option(None, "--path", help="The file to update (default: ARCHITECTURE.md of the repository)."),
+    lang: LangOpt = None,
 ) -> None:
     """The mart table of ARCHITECTURE.md, generated from the declarations."""
     from pipelines.docs import architecture_path, mart_tables, update_architecture
@@ -157,4 +155,5 @@ def marts_docs_cmd(
         return
     target = path or architecture_path()
     changed = update_architecture(target)
-    console().print(f"{target}: {'updated' if changed else 'already up to date'}", highlight=False)
+    console().print(t("cli_docs_updated" if changed else "cli_docs_current", check_lang(lang), path=target),
+                    highlight=False)
