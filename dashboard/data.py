@@ -370,12 +370,15 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
       municipality (dict), years (list of ints), year (int, or None for "senaste"),
       latest (bool: each KPI at its own latest year), population (dict|None),
       composite (dict|None), uncertainty (dict|None), cost (dict|None),
-      grants (list of dicts|None), kpis (DataFrame, one row per KPI with a perspective:
+      grants (list of dicts|None), grant_years (grant_uptake_by_year rows: the header's uptake
+      per year|None), kpis (DataFrame, one row per KPI with a perspective:
       kpi_id, title, unit, perspective, higher_is_better, is_demo, value, year, group_mean,
       national_mean, group_rank, group_n, size_group, status, source, trend, last_value,
       last_year, spark_years, spark_values), kpi_rows (the same rows as a list of plain,
       JSON-safe dicts: what the page iterates; DataFrame.to_dict is slow at ~550 KPIs),
-      units (list of dicts), missing (list of view names that were not available).
+      units (list of dicts), panel_counts ({perspective: {n, best, middle, worst, info, too_few,
+      missing}} from the scorecard_status_counts mart for this year or 'senaste'; None without
+      the mart), missing (list of view names that were not available).
     Two point reads (scorecard_series for the KPIs' series and trends, scorecard for the chosen
     year) plus per-process cached lookups. Without those marts there is no second way to the
     figures: the KPI rows come without values and `missing` names the marts (the page says
@@ -435,8 +438,9 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
 
 
 # -- the scorecard's perspective panels: one function for the screen and the PDF -----------------------
-# summary placeholder -> kpi_positions status code (the stated quartile rule)
-STATUS_COUNTED = {"best": "best25", "middle": "middle50", "worst": "worst25", "info": "no_direction"}
+# summary placeholder -> column of the scorecard_status_counts mart (the stated quartile rule)
+STATUS_COUNTED = {"n": "n_kpis", "best": "n_best", "middle": "n_middle", "worst": "n_worst",
+                  "info": "n_no_direction", "too_few": "n_too_few", "missing": "n_missing"}
 
 
 def panel_rows(d: dict) -> dict[str, list[dict]]:
@@ -449,30 +453,34 @@ def panel_rows(d: dict) -> dict[str, list[dict]]:
     return out
 
 
-def status_counts(rows) -> dict[str, int]:
-    """How many KPIs of a panel are better / same / worse than the group in the year shown.
-    A KPI without a value that year ("uppgift saknas") counts nowhere: no earlier year stands
-    in for it. rows: dicts with "status" and "value". Used by the screen and the PDF alike."""
-    return {k: sum(1 for r in rows if r.get("status") == s and r.get("value") is not None)
-            for k, s in STATUS_COUNTED.items()}
-
-
 def default_only(db: Warehouse, view: str) -> str:
     """' AND is_default' when the mart keeps several configurations (user runs) and marks the
     default one; '' for marts without that column."""
     return " AND is_default" if "is_default" in db.columns(view) else ""
 
 
-def _group_counts(db: Warehouse) -> dict:
-    """(year, size_group) -> count and (year, None) -> count in composite_index (cached)."""
+def panel_counts(d: dict, perspective: str) -> dict | None:
+    """A panel's summary counts (the STATUS_COUNTED keys) from the scorecard_status_counts mart,
+    for the screen and the PDF alike. None: the mart is not built (say so). A perspective the
+    mart has no row for has no KPI in the scorecard: all zero."""
+    counts = d.get("panel_counts")
+    if counts is None:
+        return None
+    return counts.get(perspective) or dict.fromkeys(STATUS_COUNTED, 0)
+
+
+def _status_counts(db: Warehouse) -> dict:
+    """(municipality_code, year or None) -> {perspective: counts} from the scorecard_status_counts
+    mart (cached per process; 290 × 4 perspectives × a few years). Year None is the 'senaste'
+    view (each KPI at its latest year). Counts: the STATUS_COUNTED keys."""
     def fetch():
-        out = {}
-        for y, g, n in db.rows("SELECT year, size_group, count(*) FROM composite_index "
-                               "WHERE true" + default_only(db, "composite_index") + " GROUP BY ALL"):
-            out[(y, g)] = n
-            out[(y, None)] = out.get((y, None), 0) + n
+        cols = ", ".join(STATUS_COUNTED.values())
+        out: dict = {}
+        for code, persp, year, *n in db.rows(
+                f"SELECT municipality_code, perspective, year, {cols} FROM scorecard_status_counts"):
+            out.setdefault((code, year), {})[persp] = {k: int(v) for k, v in zip(STATUS_COUNTED, n)}
         return out
-    return db._cached("composite_counts", fetch)
+    return db._cached("status_counts", fetch)
 
 
 _KPI_COLUMNS = ("kpi_id", "title", "unit", "perspective", "higher_is_better", "area", "is_demo",
@@ -559,13 +567,16 @@ def _series_years(db: Warehouse) -> dict[str, list[int]]:
 # (view, key, SELECT list, extra WHERE, "latest" = pick the row for the year else the latest before)
 _HEADER_PARTS = (
     ("municipality_years", "population", "year, population, size_group, population_source", "", True),
-    ("composite_index", "composite", "year, composite, rank, size_group, group_rank", "{default}", True),
+    ("composite_index", "composite", "year, composite, rank, size_group, group_rank, n_ranked AS n, group_n",
+     "{default}", True),
     ("rank_uncertainty", "uncertainty",
      "year, rank_median, rank_p05, rank_p95, p_top, p_bottom, draws", "{default}", True),
     ("cost_deviation", "cost", "year, net_cost, standard_cost, deviation_pct, method, {source} AS source",
      " AND deviation_pct IS NOT NULL", True),
     ("grant_uptake", "grants", "round, pot, frame_sek, applied, granted_sek, paid_sek, returned_sek, "
-     "uptake_share, {source} AS source", "", False),
+     "uptake_share, data_level, {source} AS source", "", False),
+    ("grant_uptake_by_year", "grant_years", "year, rounds, rounds_applied, rounds_with_data, frame_sek, "
+     "granted_sek, applied, uptake_share, data_level", "", False),
     ("org_units", "units", "unit_id, name, kind, is_demo", "", False),
 )
 _ORDER = {"grants": "round, pot", "units": "kind, name"}
@@ -603,7 +614,7 @@ def _pick_year(rows: list[dict], year: int | None) -> dict | None:
 def _header(db: Warehouse, code: str, year: int | None, missing: list) -> dict:
     """Population, composite, rank uncertainty, cost, grants and units of one municipality."""
     out = {"population": None, "composite": None, "uncertainty": None, "cost": None,
-           "grants": None, "units": []}
+           "grants": None, "grant_years": None, "units": []}
     for view, key, select, where, latest in _HEADER_PARTS:
         if not db.has_view(view):
             if view not in ("municipality_years", "org_units"):
@@ -615,11 +626,15 @@ def _header(db: Warehouse, code: str, year: int | None, missing: list) -> dict:
             missing.append(view)
             continue
         out[key] = _pick_year(rows, year) if latest else [dict(r) for r in rows]
-    comp = out["composite"]
-    if comp:
-        counts = _group_counts(db)
-        comp["n"] = counts.get((comp["year"], None))
-        comp["group_n"] = counts.get((comp["year"], comp["size_group"]))
+    # the panels' status counts, as the positions step counted them for this year (None = 'senaste')
+    out["panel_counts"] = None
+    if db.has_view("scorecard_status_counts"):
+        try:
+            out["panel_counts"] = _status_counts(db).get((code, year), {})
+        except duckdb.Error:
+            missing.append("scorecard_status_counts")
+    else:
+        missing.append("scorecard_status_counts")
     out["units"] = out["units"] or []
     return out
 
@@ -688,7 +703,7 @@ def map_measures(db: Warehouse, lang: str = "sv") -> list[dict]:
         out.append({"value": "composite", "label": t("map_measure_composite", lang)})
     if db.has_view("cost_deviation"):
         out.append({"value": "cost", "label": t("map_measure_cost", lang)})
-    if db.has_view("grant_uptake"):
+    if db.has_view("grant_uptake_by_year"):
         out.append({"value": "grant", "label": t("map_measure_grant", lang)})
     for k in db.perspective_kpis():
         out.append({"value": f"kpi:{k['kpi_id']}",
@@ -715,9 +730,9 @@ def measure_years(db: Warehouse, measure: str) -> list[int]:
             sql, params, view = ("SELECT DISTINCT year FROM cost_deviation WHERE deviation_pct "
                                  "IS NOT NULL ORDER BY 1", [], "cost_deviation")
         elif measure == "grant":
-            # only rounds with per-municipality outcomes (applied known)
-            sql, params, view = ("SELECT DISTINCT CAST(left(round, 4) AS INTEGER) FROM grant_uptake "
-                                 "WHERE applied IS NOT NULL ORDER BY 1", [], "grant_uptake")
+            # only years with per-municipality outcomes
+            sql, params, view = ("SELECT DISTINCT year FROM grant_uptake_by_year "
+                                 "WHERE data_level = 'municipality' ORDER BY 1", [], "grant_uptake_by_year")
         else:
             sql, params, view = ("SELECT DISTINCT year FROM kpi_values WHERE kpi_id = ? AND gender = 'T' "
                                  "ORDER BY 1", [measure[4:]], "kpi_values")
@@ -750,11 +765,12 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
                              lang))
         rows = [r[:2] for r in rows or []]
     elif measure == "grant":
+        # the year's rounds and pots together, as the grants step stored them (share 0–1)
         rows = db.rows_view(
-            "grant_uptake",
-            "SELECT municipality_code, 100 * sum(coalesce(granted_sek, 0)) / nullif(sum(frame_sek), 0) "
-            "FROM grant_uptake WHERE CAST(left(round, 4) AS INTEGER) = ? AND applied IS NOT NULL "
-            "GROUP BY 1", [year])
+            "grant_uptake_by_year",
+            "SELECT municipality_code, uptake_share FROM grant_uptake_by_year "
+            "WHERE year = ? AND data_level = 'municipality'", [year])
+        rows = [(c, None if v is None else 100 * v) for c, v in rows or []]
         meta.update(unit="%", source=t("map_source_grant", lang))
     else:
         k = db.kpi(measure[4:]) or {}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data import PERSPECTIVES, status_counts
+from dashboard.data import PERSPECTIVES
 from dashboard.i18n import perspective_label, t
 
 # the screen's status icons (dashboard/components.py), text from the catalogue
@@ -192,6 +192,9 @@ class ReportContent:
     size_group_label: str = ""
     headline: list[tuple[str, str]] = field(default_factory=list)   # (label, value) on the cover
     scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # perspective -> the panel's counts (n, best, middle, worst, info) as the screen shows them:
+    # the scorecard_status_counts mart, never counted here
+    panel_counts: dict[str, dict] = field(default_factory=dict)
     charts: list[Chart] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     has_demo: bool = False
@@ -307,9 +310,11 @@ def assemble_pdf(c: ReportContent) -> bytes:
             if part.empty:
                 pdf.cell(0, 6, w.text(t("kommun_no_kpis", lang)), new_x="LMARGIN", new_y="NEXT")
                 continue
-            # the panel's own summary line: the same counts and words as on screen
-            pdf.multi_cell(0, 6, w.text(t("kommun_panel_summary", lang, n=len(rows), **status_counts(rows))),
-                           new_x="LMARGIN", new_y="NEXT")
+            # the panel's own summary line: the same counts (the mart's) and words as on screen
+            counts = c.panel_counts.get(p)
+            line = (t("kommun_panel_summary", lang, **counts) if counts is not None
+                    else t("mart_missing", lang, view="scorecard_status_counts"))
+            pdf.multi_cell(0, 6, w.text(line), new_x="LMARGIN", new_y="NEXT")
             with pdf.table(col_widths=(120, 40, 45, 62), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"),
                            line_height=5.5, first_row_as_headings=True) as table:
                 table.row([w.text(x) for x in (t("kommun_col_kpi", lang), t("kommun_col_value", lang),

@@ -119,9 +119,13 @@ def uptake(frame_rows: pd.DataFrame, awards: pd.DataFrame, rounds: pd.DataFrame)
     u["paid_sek"] = paid.where(level, pd.NA).astype("Int64")
     u["returned_sek"] = returned.where(level, pd.NA).astype("Int64")
     u["uptake_share"] = (u["granted_sek"].astype("Float64") / u["frame_sek"]).where(level, pd.NA)
-    muni_src = u["award_source"].fillna("Socialstyrelsen 2014, Bilaga 1 (ej sökande)")
-    total_src = ("utfall per kommun saknas; endast omgångens totalsumma ("
-                 + u["round_source"].fillna("Socialstyrelsen 2014, Tabell 2") + ")")
+    # the source itself (document and year), no note: a municipality missing from Bilaga 1 did
+    # not apply (same source); rounds without per-municipality outcomes cite the round table.
+    # That outcomes are missing is said by data_level (the catalogue words it), not the source.
+    award_src = a["award_source"].dropna()
+    muni_src = u["award_source"].fillna(award_src.mode().iloc[0] if len(award_src)
+                                        else "Socialstyrelsen 2014, Bilaga 1")
+    total_src = u["round_source"].fillna("Socialstyrelsen 2014, Tabell 2")
     u["source"] = muni_src.where(level, total_src)
     return u
 
@@ -202,9 +206,9 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
             ("municipalities_not_applied_2013", n_all - len(applied1 | applied2), "sökte inte 2013"),
         ]
         for fact, actual, note in counts:
-            add(fact, facts.get(fact), actual, f"{note} (grant_facts: {fact})")
+            add(fact, facts.get(fact), actual, f"{note} (rapportens uppgift mot raderna i Bilaga 1)")
         add("applications_pot1_2013", facts.get("follow_up_plans_submitted_2013"), len(applied1),
-            "ansökningar ur pott 1 (Tabell 1: 76; grant_facts: follow_up_plans_submitted_2013)")
+            "ansökningar ur pott 1 (Tabell 1: 76)")
         for (rnd, pot), g in muni.groupby(["round", "pot"]):
             n_granted = int((g["granted_sek"].astype("Float64") > 0).sum())
             add(f"municipalities_granted_{rnd}", granted_round.get((rnd, pot)), n_granted,
@@ -221,7 +225,7 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
     # 7. What the data cannot answer.
     add("municipalities_never_applied_2011_2013", facts.get("municipalities_never_applied_2011_2013"), None,
         "kan inte härledas: ansökningar per kommun finns bara för 2013 (Bilaga 1); 2011–2012 endast totaler. "
-        "Listan grant_not_applied_2013 visar de som inte sökte 2013.")
+        "Listan Kommuner som inte sökte 2013 visar de som inte sökte 2013.")
     add("municipalities_applied_only_in_2011", facts.get("municipalities_applied_only_in_2011"), None,
         "kan inte härledas: ansökningar per kommun saknas för 2011–2012")
     # 8. Which population date fits the 2013 awards best (documents the frame date choice).

@@ -175,28 +175,54 @@ def test_selection_table1_and_swap_validation(pages):
 
 
 def test_reconciliation_agreement_words(pages):
+    """The grants step stores agreement codes; the page words them from the catalogue."""
     S = pages["statsbidrag"]
-    assert S.agreement(88, 0, "sv") == "ja"
-    assert S.agreement(20149061, -2, "sv") == "nästan"        # printed sum vs rows: 2 kr in 20 mn
-    assert S.agreement(0, 3, "sv") == "nej"
-    assert S.agreement(100, 5, "en") == "no"
+    assert S.agreement_text("equal", "sv") == "ja"
+    assert S.agreement_text("within_1pct", "sv") == "nästan (inom 1 %)"   # rounding in the printed source
+    assert S.agreement_text("differs", "sv") == "nej"
+    assert S.agreement_text("differs", "en") == "no"
+    assert S.agreement_text("no_comparison", "sv") == "kan inte jämföras"
+    assert S.agreement_text(None, "sv") == "uppgift saknas"
 
 
-def test_rounds_table_total_from_the_real_source(pages):
+def test_reconciliation_checks_in_words(pages):
     S = pages["statsbidrag"]
-    src = pd.read_csv(SOURCES / "grant_rounds_2011_2013.csv")
-    rounds = pd.DataFrame({"round": src["round"], "pot": [1, 1, 1, 1, 2],
-                           "announced_sek": (src["announced_mnkr"] * 1e6).round(),
-                           "paid_sek": (src["paid_mnkr"] * 1e6).round(),
-                           "municipalities_granted": src["municipalities_granted"],
-                           "performance_required": src["performance_required"]})
-    table = S.rounds_table(rounds.iloc[::-1])           # order restored from the round ids
-    assert table["round"].tolist()[:5] == ["2011:1", "2011:2", "2012", "2013:1", "2013:2"]
+    names = {"0513": "Kinda", "0180": "Stockholm"}.get
+    assert S.check_text("frame_vs_granted_2013:1_median_ratio", "sv") == \
+        "Beviljat/ram, median för fulla bidrag (2013:1)"
+    assert S.check_text("frame_vs_granted_2013:2_within_5pct", "en") == \
+        "Full grants within ±5% of the frame (2013:2)"
+    assert S.check_text("row_total_2013 0513 Kinda", "sv", names) == \
+        "Pott 1 + pott 2 mot tryckt total, Kinda (0513), kr (2013)"
+    assert S.check_text("municipalities_applied_only_pot2_2013", "sv") == "Kommuner som sökte endast ur pott 2 (2013)"
+    assert S.check_text("municipalities_applied_2013", "sv") == "Kommuner som sökte ur minst en pott (2013)"
+    assert S.check_text("paid_total_2012_sek", "sv") == "Utbetalt, kr (2012)"
+    assert S.check_text("stimulus_return 0180 2012-2013", "sv", names) == \
+        "Återbetalt stimulansbidrag, Stockholm (2012–2013)"
+    assert S.check_text("frame_date_candidate_31dec2011_sd", "sv").startswith("Ram byggd på invånare 75+ den 31 dec 2011")
+    assert S.check_text("something_new", "sv") == "Övrig kontroll"
+
+
+def test_rounds_table_total_row_from_the_mart(pages, built_db):
+    """Tabell 2 with the grant_round_summary mart's total row (computed by the grants step):
+    295 mnkr announced, 158,1 mnkr paid 2011–2013 (grant_facts.csv / Tabell 2)."""
+    import duckdb
+
+    S = pages["statsbidrag"]
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        summary = con.execute("SELECT round, pot, is_total, performance_required, announced_sek, paid_sek, "
+                              "paid_share, municipalities_granted FROM grant_round_summary").df()
+    finally:
+        con.close()
+    table = S.rounds_table(summary.iloc[::-1], "Totalt 2011–2013")   # order restored from the round ids
+    assert table["round"].tolist() == ["2011:1", "2011:2", "2012", "2013:1", "2013:2", "Totalt 2011–2013"]
     total = table.iloc[-1]
-    # grant_facts.csv: 295 mnkr announced, 158,1 mnkr paid 2011-2013 (000 Tabell 2)
     assert total["announced_sek"] == pytest.approx(295e6)
     assert total["paid_sek"] == pytest.approx(158.1e6)
-    assert total["paid_share"] == pytest.approx(158.1 / 295 * 100)
+    assert total["paid_share"] == pytest.approx(158.1 / 295)
+    # each round's share: paid / announced as printed (2013:2: 3,5 of 33 mnkr)
+    assert table.iloc[4]["paid_share"] == pytest.approx(3.5 / 33)
 
 
 def test_structure_test_in_words(pages):

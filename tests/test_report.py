@@ -28,7 +28,12 @@ def _content(n_charts: int) -> R.ReportContent:
     })
     charts = [R.Chart(f"Diagram {i}", _png(), "Källa: Kolada 2008–2011 (demo)", "förbättras")
               for i in range(n_charts)]
-    return R.ReportContent("1480", "Göteborg", 2011, scorecard=sc, charts=charts,
+    # the panels' counts as the scorecard_status_counts mart gives them (the report prints them,
+    # it does not count its rows: 3 and 2 here are not what the four rows above would give)
+    counts = {"omsorgstagare": {"n": 3, "best": 2, "middle": 0, "worst": 1, "info": 0},
+              "ekonomi": {"n": 1, "best": 0, "middle": 0, "worst": 1, "info": 0},
+              "medarbetare": {"n": 1, "best": 1, "middle": 0, "worst": 0, "info": 0}}
+    return R.ReportContent("1480", "Göteborg", 2011, scorecard=sc, charts=charts, panel_counts=counts,
                            headline=[("Sammanvägt index", "0,42 (rank 12 av 290)")],
                            sources=["Kolada, RKA", "Socialstyrelsen 2014"], has_demo=True)
 
@@ -45,12 +50,22 @@ def test_assembled_pdf_has_cover_scorecard_charts_and_sources():
     assert "Göteborg" in text and "1480" in text
     for heading in ("Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"):
         assert heading in text
-    # omsorgstagare: the screen's summary line, counts from the rows
+    # omsorgstagare: the screen's summary line with the counts it was given (the mart's)
     flat = " ".join(text.split())
-    assert ("2 nyckeltal. Bland alla kommuner: 1 bland de 25 % bästa, 0 mittersta 50 %, "
+    assert ("3 nyckeltal. Bland alla kommuner: 2 bland de 25 % bästa, 0 mittersta 50 %, "
             "1 bland de 25 % sämsta; 0 utan riktning.") in flat
     assert "Källor" in text and "Socialstyrelsen 2014" in text
     assert "demodata" in text
+
+
+def test_pdf_without_status_counts_says_the_mart_is_missing():
+    """No counts for a perspective: the PDF says which mart to build, it counts nothing itself."""
+    c = _content(0)
+    c.panel_counts = {}
+    _reader, text = _read(R.assemble_pdf(c))
+    flat = " ".join(text.split())
+    assert "nyckeltal. Bland alla kommuner" not in flat
+    assert "scorecard_status_counts har inte beräknats i lagret. Kör `styrkort refresh`." in flat
 
 
 def test_assembled_pdf_in_english_and_without_scorecard():

@@ -13,7 +13,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import PERSPECTIVES, first, get_db, panel_rows, scorecard_data, status_counts, valid_code
+from dashboard.data import PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data, valid_code
 from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
 from dashboard.scorecard_rules import band_icon, band_text, place_text, rule_section
 from dashboard.data import FACTORS_FOR
@@ -93,25 +93,24 @@ def _header_figures(d, lang):
         items += [html.Dt(t("kommun_cost", lang, year="")),
                   html.Dd(t("not_computed", lang) if "cost_deviation" in d["missing"]
                           else t("missing", lang), className="sk-missing")]
-    # grants
-    grants = d["grants"]
-    known = [g for g in grants or [] if g.get("applied") is not None]
-    unknown_years = sorted({str(g["round"])[:4] for g in grants or [] if g.get("applied") is None})
+    # grants: per year as the grant_uptake_by_year mart gives them (sums and share computed there)
+    by_year = d.get("grant_years")
+    known = [g for g in by_year or [] if g.get("data_level") == "municipality"]
+    unknown_years = [str(g["year"]) for g in by_year or [] if g.get("data_level") != "municipality"]
     if known:
-        applied = [g for g in known if g.get("applied")]
-        granted = sum(g.get("granted_sek") or 0 for g in known)
-        frame = sum(g.get("frame_sek") or 0 for g in known)
-        share = formats.percent(100 * granted / frame, 0, lang) if frame else t("missing", lang)
-        years = "–".join(sorted({str(g["round"])[:4] for g in known}))
-        dd = [t("kommun_grants_summary", lang, years=years, applied=len(applied), rounds=len(known),
-                granted=formats.kr(granted, 0, lang), share=share)]
+        dd = [html.Div(t("kommun_grants_summary", lang, years=g["year"], applied=g["rounds_applied"],
+                         rounds=g["rounds_with_data"], granted=formats.kr(g["granted_sek"], 0, lang),
+                         share=formats.percent(100 * g["uptake_share"], 0, lang)
+                         if g.get("uptake_share") is not None else t("missing", lang)),
+                       className="sk-grant-year")
+              for g in known]
         if unknown_years:
             dd.append(html.Div(t("kommun_grants_unknown", lang, years=", ".join(unknown_years)),
                                className="small"))
         items += [html.Dt(t("kommun_grants", lang)), html.Dd(dd)]
     else:
         items += [html.Dt(t("kommun_grants", lang)),
-                  html.Dd(t("not_computed", lang) if grants is None else t("missing", lang),
+                  html.Dd(t("not_computed", lang) if by_year is None else t("missing", lang),
                           className="sk-missing")]
     return html.Dl(items, className="sk-header-figures row row-cols-1 row-cols-md-2 mb-0")
 
@@ -220,7 +219,15 @@ SHORT_ROWS = 10
 LATEST = "senaste"   # the year selector's value for "each KPI's latest year" (the default)
 
 
-def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
+def panel_summary(counts: dict | None, lang: str):
+    """The panel's summary line from the scorecard_status_counts mart (the nämndrapport PDF prints
+    the same counts): 'N nyckeltal. Bland alla kommuner: …'; without the mart a clear message."""
+    if counts is None:
+        return C.mart_missing("scorecard_status_counts", lang)
+    return html.P(t("kommun_panel_summary", lang, **counts), className="small mb-2")
+
+
+def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts=None):
     head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
             t("kommun_col_nation", lang), t("kommun_col_status", lang), t("trend", lang),
             t("kommun_col_rank", lang), t("kommun_col_spark", lang)]
@@ -229,9 +236,7 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None):
     if not rows:
         body.append(C.empty_state(t("kommun_no_kpis", lang)))
     else:
-        counts = status_counts(rows)   # the same counts as the nämndrapport PDF
-        body.append(html.P(t("kommun_panel_summary", lang, n=len(rows), **counts),
-                           className="small mb-2"))
+        body.append(panel_summary(counts, lang))
         # KPIs with a value this year first; long lists are cut (the download has them all)
         ordered = [r for r in rows if r["value"] is not None] + [r for r in rows if r["value"] is None]
         shown = ordered if show_all or len(ordered) <= MAX_ROWS else ordered[:SHORT_ROWS]
@@ -316,6 +321,9 @@ def _grant_table(d, lang):
                 cells.append(html.Td(C.fmt_kind(v, kind, lang, 0)))
         body.append(html.Tr(cells))
     sources = sorted({str(g.get("source")) for g in grants if g.get("source")})
+    years = sorted({str(g["round"])[:4] for g in grants})
+    # rounds with round totals only: said once, from the catalogue (the source stays a source)
+    unknown = sorted({str(g["round"])[:4] for g in grants if g.get("data_level") != "municipality"})
     return html.Section([
         html.H2(t("kommun_grant_history", lang), className="h4", id="kommun-grants"),
         html.Div(html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
@@ -323,7 +331,8 @@ def _grant_table(d, lang):
                  className="table-responsive"),
         C.download_buttons("kommun-bidrag", [d["code"]], lang, t("kommun_grant_history", lang)),
         C.source_caption(C.stored_text("; ".join(sources)) if sources else t("kommun_grants_source", lang),
-                         None, lang),
+                         "–".join(dict.fromkeys([years[0], years[-1]])), lang,
+                         extra=t("kommun_grants_unknown", lang, years=", ".join(unknown)) if unknown else None),
     ], className="mb-4", **{"aria-labelledby": "kommun-grants"})
 
 
@@ -462,8 +471,8 @@ def render(d, lang, show_all=False):
                          className="mb-0 me-3"),
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
-        html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"])
-                  for p in PERSPECTIVES]),
+        html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"],
+                         panel_counts(d, p)) for p in PERSPECTIVES]),
         rule_section(lang, "h2"),
         html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
                   C.download_buttons("kommun-styrkort", [d["code"], d["year"] or LATEST], lang,

@@ -6,6 +6,7 @@ Per-municipality outcomes exist only for 2013 (Socialstyrelsen 2014, Bilaga 1); 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,16 +61,14 @@ def _round_key(r):
 # ---------------------------------------------------------------- pure transforms
 
 
-def rounds_table(rounds: pd.DataFrame, total_label: str = "Totalt 2011–2013") -> pd.DataFrame:
-    """Tabell 2 rebuilt from grant_rounds, with a total row (announced, paid, share)."""
-    df = rounds.copy()
-    df["_k"] = df["round"].map(_round_key)
-    df = df.sort_values(["_k", "pot"]).drop(columns="_k")
-    df["paid_share"] = df["paid_sek"] / df["announced_sek"] * 100
-    total = {"round": total_label, "performance_required": "", "announced_sek": df["announced_sek"].sum(),
-             "paid_sek": df["paid_sek"].sum(), "municipalities_granted": None}
-    total["paid_share"] = total["paid_sek"] / total["announced_sek"] * 100 if total["announced_sek"] else None
-    return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+def rounds_table(summary: pd.DataFrame, total_label: str) -> pd.DataFrame:
+    """Tabell 2 as the grant_round_summary mart stores it (the rounds, then its total row with
+    the summed amounts and the paid share): rounds in order, the total row labelled."""
+    df = summary.assign(_k=summary["round"].map(_round_key), _t=summary["is_total"].astype(bool))
+    df = df.sort_values(["_t", "_k", "pot"]).drop(columns=["_k", "_t"]).reset_index(drop=True)
+    df["round"] = [total_label if tot else r for r, tot in zip(df["round"], df["is_total"])]
+    df["performance_required"] = df["performance_required"].fillna("")
+    return df
 
 
 def _num(x, lang):
@@ -79,26 +78,63 @@ def _num(x, lang):
     return formats.number(x, 0 if abs(x) >= 100 or float(x).is_integer() else 3, lang)
 
 
-def agreement(expected, difference, lang: str) -> str:
-    """'ja' when equal, 'nästan' within 1 % (rounding in the printed source), else 'nej'.
-    The difference itself is always shown beside it."""
-    if difference is None or pd.isna(difference):
-        return t("missing", lang)
-    if abs(difference) < 1e-9:
-        return t("yes", lang)
-    base = abs(expected) if expected is not None and not pd.isna(expected) and expected != 0 else None
-    if base is not None and abs(difference) / base <= 0.01:
-        return t("statsbidrag_nearly", lang)
-    return t("no", lang)
+def agreement_text(code, lang: str) -> str:
+    """The catalogue's word for the grants step's agreement code (equal / within_1pct / differs /
+    no_comparison); the difference itself is always shown beside it."""
+    return t(f"agreement_{code}", lang) if code in AGREEMENTS else t("missing", lang)
 
 
-def reconciliation_display(d: pd.DataFrame, lang: str) -> pd.DataFrame:
+AGREEMENTS = ("equal", "within_1pct", "differs", "no_comparison")
+
+# The grants step's check codes (pipelines/grants.py: reconciliation) -> catalogue text; the
+# code's parts (round, year, pot, municipality) fill the text. First full match wins.
+_R, _Y, _P = r"(?P<round>\d{4}(?::\d)?)", r"(?P<year>\d{4})", r"(?P<pot>\d)"
+CHECK_TEXTS = tuple((re.compile(rx), key) for rx, key in (
+    (rf"frame_vs_granted_{_R}_median_ratio", "statsbidrag_check_frame_ratio"),
+    (rf"frame_vs_granted_{_R}_within_(?P<pct>\d+)pct", "statsbidrag_check_frame_within"),
+    (rf"pot2_over_pot1_{_Y}_median", "statsbidrag_check_pot_ratio"),
+    (rf"printed_sum_pot{_P}_{_Y}_sek_vs_row_sum", "statsbidrag_check_printed_pot"),
+    (rf"printed_sum_total_{_Y}_sek_vs_row_sum", "statsbidrag_check_printed_total"),
+    (rf"row_total_gaps_{_Y}_count", "statsbidrag_check_row_gaps"),
+    (rf"row_total_{_Y} (?P<code>\d{{4}})(?: .*)?", "statsbidrag_check_row_total"),
+    (rf"municipalities_applied_{_Y}", "statsbidrag_check_applied"),
+    (rf"municipalities_applied_both_pots_{_Y}", "statsbidrag_check_applied_both"),
+    (rf"municipalities_applied_only_pot{_P}_{_Y}", "statsbidrag_check_applied_only"),
+    (rf"municipalities_not_applied_{_Y}", "statsbidrag_check_not_applied"),
+    (rf"applications_pot{_P}_{_Y}", "statsbidrag_check_applications"),
+    (rf"municipalities_granted_{_R}", "statsbidrag_check_granted"),
+    (rf"paid_total_{_R}_sek", "statsbidrag_check_paid"),
+    (rf"frame_sum_{_R}_sek", "statsbidrag_check_frame_sum"),
+    (r"municipalities_never_applied_(?P<first>\d{4})_(?P<last>\d{4})", "statsbidrag_check_never_applied"),
+    (rf"municipalities_applied_only_in_{_Y}", "statsbidrag_check_only_in"),
+    (rf"frame_date_candidate_31dec{_Y}_sd", "statsbidrag_check_frame_date"),
+    (r"stimulus_return (?P<code>\d{4}) (?P<years>\S+)", "statsbidrag_check_stimulus"),
+))
+
+
+def check_text(check: str, lang: str, name_of=lambda code: code) -> str:
+    """What a reconciliation row checks, in words from the catalogue (never the internal code).
+    name_of: municipality code -> name."""
+    for rx, key in CHECK_TEXTS:
+        m = rx.fullmatch(str(check))
+        if m:
+            parts = m.groupdict()
+            if "code" in parts:
+                parts["name"] = name_of(parts["code"])
+            if "years" in parts:
+                parts["years"] = parts["years"].replace("-", "–")
+            return t(key, lang, **parts)
+    return t("statsbidrag_check_other", lang)
+
+
+def reconciliation_display(d: pd.DataFrame, lang: str, name_of=lambda code: code) -> pd.DataFrame:
     d = d.copy()
+    d["check_text"] = [check_text(c, lang, name_of) for c in d["check"]]
     d["expected_text"] = [_num(x, lang) for x in d["expected"]]
     d["actual_text"] = [_num(x, lang) for x in d["actual"]]
     d["difference_text"] = [(("+" if x > 0 else "") + _num(x, lang)) if x is not None and not pd.isna(x)
                             else t("missing", lang) for x in d["difference"]]
-    d["agrees"] = [agreement(e, x, lang) for e, x in zip(d["expected"], d["difference"])]
+    d["agrees"] = [agreement_text(a, lang) for a in d["agreement"]]
     return d
 
 
@@ -107,15 +143,19 @@ def reconciliation_display(d: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def _rounds_block(db, lang):
     head = [html.H2(t("statsbidrag_rounds_h", lang), className="h4 mt-3")]
-    r = db.query_view("grant_rounds", "SELECT * FROM grant_rounds")
-    if r is None or r.empty:
-        return html.Div(head + [alert(t("view_missing", lang, view="grant_rounds"), "secondary")])
+    r = db.query_view("grant_round_summary",
+                      "SELECT round, pot, is_total, performance_required, announced_sek, paid_sek, paid_share, "
+                      "municipalities_granted FROM grant_round_summary")
+    if r is None:
+        return html.Div(head + [C.mart_missing("grant_round_summary", lang)])
+    if r.empty:
+        return html.Div(head + [alert(t("no_rows", lang), "secondary")])
     df = rounds_table(r, t("statsbidrag_total_row", lang))
     cols = [C.col("round", t("grant_round", lang)),
             C.col("performance_required", t("statsbidrag_requirement", lang), text_lang="sv"),
             C.col("announced_sek", t("statsbidrag_announced", lang), "kr"),
             C.col("paid_sek", t("grant_paid", lang), "kr"),
-            C.col("paid_share", t("statsbidrag_share_paid", lang), "percent", 0),
+            C.col("paid_share", t("statsbidrag_share_paid", lang), "share", 0),
             C.col("municipalities_granted", t("statsbidrag_municipalities_granted", lang), "int")]
     return html.Div(head + [C.table_with_downloads("statsbidrag-rounds", df, cols, lang, download=C.download_meta(
                                 "statsbidrag-omgangar-2011-2013", t("statsbidrag_src_table2", lang, src=_src(lang)),
@@ -243,11 +283,14 @@ def _never_block(db, lang):
 
 def _recon_block(db, lang):
     head = [html.H2(t("statsbidrag_recon_h", lang), className="h4 mt-4"), html.P(t("statsbidrag_recon_lead", lang))]
-    d = db.query_view("grant_reconciliation", 'SELECT "check", expected, actual, difference, note FROM grant_reconciliation')
-    if d is None or d.empty:
-        return html.Div(head + [alert(t("view_missing", lang, view="grant_reconciliation"), "secondary")])
-    d = reconciliation_display(d, lang)
-    cols = [C.col("check", t("statsbidrag_check", lang)),
+    d = db.query_view("grant_reconciliation",
+                      'SELECT "check", expected, actual, difference, note, agreement FROM grant_reconciliation')
+    if d is None:
+        return html.Div(head + [C.mart_missing("grant_reconciliation", lang)])
+    if d.empty:
+        return html.Div(head + [alert(t("no_rows", lang), "secondary")])
+    d = reconciliation_display(d, lang, db.municipality_name)
+    cols = [C.col("check_text", t("statsbidrag_check", lang)),
             C.col("expected_text", t("statsbidrag_expected_printed", lang), decimals=3, raw="expected"),
             C.col("actual_text", t("statsbidrag_computed", lang), decimals=3, raw="actual"),
             C.col("difference_text", t("statsbidrag_difference", lang), decimals=3, raw="difference"),
@@ -256,7 +299,7 @@ def _recon_block(db, lang):
     table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25, download=C.download_meta(
         "statsbidrag-avstamning-2013", t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, demo=False,
         title=t("statsbidrag_recon_h", lang)))
-    return html.Div(head + [widen(table, {"check": 3, "note": 4}),
+    return html.Div(head + [widen(table, {"check_text": 3, "note": 4}),
                             C.source_caption(t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, lang)])
 
 

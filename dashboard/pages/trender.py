@@ -18,7 +18,7 @@ from dashboard import figures as F
 from dashboard import report as R
 from dashboard.cache import per_warehouse
 from dashboard.scorecard_rules import position_text
-from dashboard.data import KPI_ID_RE, first, get_db, panel_rows, scorecard_data, valid_code
+from dashboard.data import KPI_ID_RE, PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data, valid_code
 from dashboard.i18n import get_lang, page_title, perspective_label, search_string, size_group_label, t, trend_label
 from styrkort import formats
 
@@ -72,14 +72,31 @@ def default_kpis(db) -> list[str]:
     return chosen
 
 
+SERIES_COLUMNS = ["year", "value", "group_mean", "national_mean", "size_group", "is_demo", "source"]
+
+# The municipality's values (scorecard) with the reference lines of the kpi_reference_series mart:
+# the size-group mean of the municipality's size group that year (municipality_size_groups, the
+# one size-group rule) and the national mean. Nothing is averaged here.
+_SERIES_SQL = """
+SELECT s.year, s.value, r.group_mean, n.national_mean, g.size_group, s.is_demo, s.source
+FROM scorecard s
+LEFT JOIN municipality_size_groups g ON g.municipality_code = s.municipality_code AND g.year = s.year
+LEFT JOIN kpi_reference_series r ON r.kpi_id = s.kpi_id AND r.year = s.year AND r.size_group = g.size_group
+LEFT JOIN (SELECT DISTINCT year, national_mean FROM kpi_reference_series WHERE kpi_id = ?) n ON n.year = s.year
+WHERE s.municipality_code = ? AND s.kpi_id = ?
+ORDER BY s.year"""
+SERIES_VIEWS = ("scorecard", "municipality_size_groups", "kpi_reference_series")
+
+
 def series(db, code: str, kpi_id: str) -> pd.DataFrame:
     """year, value, group_mean, national_mean, size_group, is_demo, source for one KPI and
-    municipality, read from the scorecard mart (which holds the references); empty when the
-    mart is missing (the page then says "Kör `styrkort refresh`", no second code path)."""
-    df = db.query_view("scorecard", "SELECT year, value, group_mean, national_mean, size_group, is_demo, source "
-                       "FROM scorecard WHERE municipality_code = ? AND kpi_id = ? ORDER BY year", [code, kpi_id])
-    return df if df is not None else pd.DataFrame(
-        columns=["year", "value", "group_mean", "national_mean", "size_group", "is_demo", "source"])
+    municipality: values from the scorecard mart, reference lines from kpi_reference_series;
+    empty when a mart is missing (the page then says "Kör `styrkort refresh`", no second
+    code path)."""
+    if not all(db.has_view(v) for v in SERIES_VIEWS):
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    df = db.query_view("kpi_reference_series", _SERIES_SQL, [kpi_id, code, kpi_id])
+    return df if df is not None else pd.DataFrame(columns=SERIES_COLUMNS)
 
 
 def trend_row(db, code: str, kpi_id: str) -> dict | None:
@@ -226,8 +243,9 @@ def _charts(db, code, kpi_ids, lang):
         return [alert(t("trender_choose", lang), "info")]
     if not kpi_ids:
         return [alert(t("trender_none", lang), "secondary")]
-    if not db.has_view("scorecard"):
-        return [C.mart_missing("scorecard", lang)]
+    not_built = [v for v in SERIES_VIEWS if not db.has_view(v)]
+    if not_built:
+        return [C.mart_missing(", ".join(not_built), lang)]
     charts = build_charts(db, code, kpi_ids, lang)
     return [_chart_card(i, len(charts), kpi, fig, cap, v, lang, code) for i, (kpi, fig, cap, v) in enumerate(charts)]
 
@@ -268,7 +286,8 @@ clientside_callback(
 def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:
     """The PDF's scorecard pages: the panels of /kommun/<code> as opened without a year (each
     KPI's latest value; scorecard_data and panel_rows, the functions the screen uses), so the
-    PDF shows the same years, rows, "uppgift saknas" and counts (dashboard.data.status_counts)."""
+    PDF shows the same years, rows, "uppgift saknas" and counts (the scorecard_status_counts mart
+    via dashboard.data.panel_counts)."""
     rows = []
     for p, part in panel_rows(d).items():
         for r in part:
@@ -321,6 +340,7 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
         period_label=t("kommun_year_latest", lang) if d.get("latest") else "",
         size_group_label=size_group_label(size_group, lang).capitalize() if size_group else "",
         headline=_headline(d, lang), scorecard=sc,
+        panel_counts={p: panel_counts(d, p) for p in PERSPECTIVES},
         charts=[R.Chart(k.get("title", k["kpi_id"]) + (f" ({t('demo', lang)})" if k.get("is_demo") else ""), b"", cap, v)
                 for k, _f, cap, v in charts],
         sources=_sources(db, kpi_ids, lang), has_demo=has_demo, created=date.today())
