@@ -199,6 +199,7 @@ class Warehouse:
                     "group_rank": None, "group_n": None, "size_group": None, "status": None,
                     "national_rank": None, "national_n": None, "national_tied": None,
                     "national_band": None, "group_tied": None, "group_band": None,
+                    "similar_mean": None, "similar_n": None, "similar_year": None,
                     "source": k["source"], "trend": None, "last_value": None, "last_year": None,
                     "spark_years": [], "spark_values": []})
             return out
@@ -400,8 +401,8 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     by_kpi, trends, years, chosen = read
     if not db.has_view("trends"):
         missing.append("trends")
-    if db.has_view("scorecard") and not db.has_view("kpi_positions"):
-        missing.append("kpi_positions")
+    if db.has_view("scorecard"):
+        missing += [v for v, _, _ in _JOINED if not db.has_view(v)]
     in_mart = _scorecard_kpis(db)
     rows: list[dict] = []
     for k in db.perspective_kpis_clean():
@@ -432,6 +433,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         **_header(db, code, chosen, missing),
         "kpis": kpi_df,
         "kpi_rows": rows,
+        "similar": similar_for(db, code, (r["similar_year"] for r in rows if r["value"] is not None)),
         "missing": missing,
         "lang": lang,
     }
@@ -451,6 +453,32 @@ def panel_rows(d: dict) -> dict[str, list[dict]]:
     for r in d.get("kpi_rows") or []:
         out.setdefault(r["perspective"], []).append(r)
     return out
+
+
+def similar_sets(db: Warehouse) -> dict[str, dict[int, list[tuple[str, str]]]]:
+    """Municipality code -> structure year -> its similar municipalities [(code, name)], nearest
+    first (the similar_municipalities mart, read once per process); {} without the mart."""
+    def fetch():
+        rows = db.rows_view(
+            "similar_municipalities",
+            "SELECT m.municipality_code, m.year, m.similar_code, x.name FROM similar_municipalities m "
+            "JOIN municipalities x ON x.municipality_code = m.similar_code "
+            "ORDER BY m.municipality_code, m.year, m.similar_rank") or []
+        out: dict = {}
+        for code, year, other, name in rows:
+            out.setdefault(code, {}).setdefault(int(year), []).append((other, name))
+        return out
+    return db._cached("similar_sets", fetch)
+
+
+def similar_for(db: Warehouse, code: str, years) -> list[tuple[int, list[tuple[str, str]]]]:
+    """[(structure year, [(code, name)])] for the structure years a page's rows used (their
+    similar_year), else the latest set; [] without the mart."""
+    sets = similar_sets(db).get(code, {})
+    used = sorted({int(y) for y in years if y is not None and int(y) in sets})
+    if not used and sets:
+        used = [max(sets)]
+    return [(y, sets[y]) for y in used]
 
 
 def default_only(db: Warehouse, view: str) -> str:
@@ -488,7 +516,8 @@ _KPI_COLUMNS = ("kpi_id", "title", "unit", "perspective", "higher_is_better", "a
                 "group_n", "size_group", "status", "source", "trend", "last_value", "last_year",
                 "spark_years", "spark_values",
                 "national_rank", "national_n", "national_tied", "national_band", "group_tied",
-                "group_band")
+                "group_band", "similar_mean",
+                "similar_n", "similar_year")
 
 
 def _scorecard_kpis(db: Warehouse) -> frozenset | None:
@@ -503,17 +532,33 @@ def _scorecard_kpis(db: Warehouse) -> frozenset | None:
 
 _CHOSEN_COLUMNS = ("year", "value", "size_group", "group_mean", "national_mean", "group_rank",
                    "group_n", "status", "is_demo", "source")
-# status and ranks come from the kpi_positions mart (the stated quartile rule), joined per row
-_POSITION_COLUMNS = ("group_rank", "group_n", "status", "national_rank", "national_n",
-                     "national_tied", "national_band", "group_tied", "group_band")
-_SCORECARD_SELECT = ", ".join(
-    [f"s.{c}" for c in _CHOSEN_COLUMNS if c not in _POSITION_COLUMNS]
-    + [f"p.{c}" for c in _POSITION_COLUMNS])
-_NO_POSITIONS = ("(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS municipality_code, "
-                 "NULL::INTEGER AS year, " + ", ".join(
-                     f"NULL::{'VARCHAR' if c in ('status', 'national_band', 'group_band') else 'INTEGER'} AS {c}"
-                     for c in _POSITION_COLUMNS) + " WHERE false)")
-_SCORECARD_NAMES = tuple(c for c in _CHOSEN_COLUMNS if c not in _POSITION_COLUMNS) + _POSITION_COLUMNS
+# Marts joined to each scorecard row (one point read): status and ranks from kpi_positions (the
+# stated quartile rule), the "liknande kommuner" reference from similar_reference.
+_JOINED = (
+    ("kpi_positions", "p", (("group_rank", "INTEGER"), ("group_n", "INTEGER"), ("status", "VARCHAR"),
+                            ("national_rank", "INTEGER"), ("national_n", "INTEGER"),
+                            ("national_tied", "INTEGER"), ("national_band", "VARCHAR"),
+                            ("group_tied", "INTEGER"), ("group_band", "VARCHAR"))),
+    ("similar_reference", "r", (("similar_mean", "DOUBLE"), ("similar_n", "INTEGER"),
+                                ("similar_year", "INTEGER"))),
+)
+_JOINED_COLUMNS = tuple(c for _, _, cols in _JOINED for c, _ in cols)
+_SCORECARD_NAMES = tuple(c for c in _CHOSEN_COLUMNS if c not in _JOINED_COLUMNS) + _JOINED_COLUMNS
+_SCORECARD_SELECT = ", ".join([f"s.{c}" for c in _CHOSEN_COLUMNS if c not in _JOINED_COLUMNS]
+                              + [f"{a}.{c}" for _, a, cols in _JOINED for c, _ in cols])
+
+
+def _joined_sql(db: Warehouse) -> str:
+    """The LEFT JOINs of the scorecard read; a mart not built yet joins an empty relation (the
+    page then says which mart is missing)."""
+    out = []
+    for view, alias, cols in _JOINED:
+        rel = view if db.has_view(view) else (
+            "(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS municipality_code, NULL::INTEGER AS year, "
+            + ", ".join(f"NULL::{typ} AS {c}" for c, typ in cols) + " WHERE false)")
+        out.append(f"LEFT JOIN {rel} {alias} ON {alias}.municipality_code = s.municipality_code "
+                   f"AND {alias}.kpi_id = s.kpi_id AND {alias}.year = s.year")
+    return " ".join(out)
 
 
 def _read_series(db: Warehouse, code: str, asked: int | None):
@@ -532,12 +577,8 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
             s = cur.execute("SELECT kpi_id, spark_years, spark_values, trend FROM scorecard_series "
                             "WHERE municipality_code = ?", [code]).fetchnumpy()
             which = "s.is_latest" if chosen is None else "s.year = ?"
-            # without the positions mart (not built yet): no status, the page says so
-            positions = "kpi_positions" if db.has_view("kpi_positions") else _NO_POSITIONS
             now = cur.execute(
-                f"SELECT s.kpi_id, {_SCORECARD_SELECT} FROM scorecard s "
-                f"LEFT JOIN {positions} p ON p.municipality_code = s.municipality_code "
-                "AND p.kpi_id = s.kpi_id AND p.year = s.year "
+                f"SELECT s.kpi_id, {_SCORECARD_SELECT} FROM scorecard s {_joined_sql(db)} "
                 f"WHERE s.municipality_code = ? AND {which} AND s.value IS NOT NULL",
                 [code] if chosen is None else [code, chosen]).fetchall()
         finally:

@@ -23,6 +23,7 @@ GREEN = "#1E7B34"    # below standard cost (cheaper)
 BLUE = "#1F4E8C"     # the municipality's own line
 GREY = "#595959"     # national reference
 ORANGE = "#A65A00"   # size-group reference
+PURPLE = "#6A3D9A"   # similar-municipalities reference
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 
 SIZE_GROUPS = ("small", "medium", "large")
@@ -277,6 +278,11 @@ def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str =
                                  name=group_label or t("fig_group_mean", lang),
                                  line={"color": ORANGE, "width": lw - 2, "dash": "dash"},
                                  marker={"size": ms - 4, "symbol": "diamond"}))
+    if "similar_mean" in d and d["similar_mean"].notna().any():
+        fig.add_trace(go.Scatter(x=d["year"], y=d["similar_mean"], mode="lines+markers",
+                                 name=t("fig_similar_mean", lang),
+                                 line={"color": PURPLE, "width": lw - 2, "dash": "dashdot"},
+                                 marker={"size": ms - 4, "symbol": "triangle-up"}))
     fig.add_trace(go.Scatter(x=d["year"], y=d["value"], mode="lines+markers",
                              name=municipality_name or t("fig_the_municipality", lang),
                              line={"color": BLUE, "width": lw}, marker={"size": ms}))

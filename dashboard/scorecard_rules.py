@@ -19,7 +19,9 @@ BANDS = {
 INFO_MIDDLE = ("○", "sk-status-none")   # middle50 of a KPI without direction
 NO_BAND = ("?", "sk-status-missing")
 # catalogue keys, in reading order
-RULE_KEYS = ("kommun_rule_status", "kommun_rule_ties", "kommun_rule_group", "kommun_rule_direction")
+RULE_KEYS = ("kommun_rule_status", "kommun_rule_ties", "kommun_rule_group", "kommun_rule_direction",
+             "kommun_rule_similar")
+SIMILAR_ANCHOR = "liknande-kommuner"
 
 
 def rule_items(lang: str) -> list:
@@ -69,3 +71,10 @@ def position_text(row: dict, lang: str, scope: str = "national") -> str:
     if info:
         place = f"{place} {t('kommun_place_info', lang)}"
     return f"{band_icon(band, info)[0]} {band_text(band, lang)}, {place}"
+
+
+def similar_method_section(lang: str) -> html.Section:
+    """/om: how the similar municipalities are chosen (pipelines/similar.py), id SIMILAR_ANCHOR."""
+    return html.Section([html.H2(t("om_similar_h", lang), id=SIMILAR_ANCHOR, className="h4"),
+                         *[html.P(p) for p in t("om_similar_text", lang).split("\n\n")]],
+                        className="mb-4", **{"aria-labelledby": SIMILAR_ANCHOR})

@@ -11,6 +11,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | trends       |          | trends                                                            | scorecard         |
 | scorecard    |          | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series |         |
 | positions    |          | kpi_positions, scorecard_status_counts                            |                   |
+| similar      |          | similar_municipalities, similar_reference                         |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
 
 `styrkort build` runs every step with its shipped configuration. `styrkort refresh` recomputes
@@ -26,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STEPS = ("index", "select", "uncertainty", "cost", "associations", "trends", "scorecard", "positions",
-         "grants")
+         "similar", "grants")
 PER_YEAR = frozenset({"index", "select", "uncertainty"})
-DEPENDANTS = {"index": ("select", "uncertainty", "associations"), "cost": ("associations",),
+DEPENDANTS = {"index": ("select", "uncertainty", "associations"), "cost": ("associations", "similar"),
               "trends": ("scorecard",)}
 
 
@@ -50,6 +51,8 @@ def rerun_function(step: str):
         from pipelines.scorecard import rerun as fn
     elif step == "positions":
         from pipelines.positions import rerun as fn
+    elif step == "similar":
+        from pipelines.similar import rerun as fn
     elif step == "grants":
         from pipelines.grants import rerun as fn
     else:
@@ -78,6 +81,8 @@ def shipped_config(con, step: str, year: int | None = None) -> dict:
         from pipelines.scorecard import SHIPPED_CONFIG as cfg
     elif step == "positions":
         from pipelines.positions import CONFIG as cfg
+    elif step == "similar":
+        from pipelines.similar import CONFIG as cfg
     elif step == "grants":
         from pipelines.grants import SHIPPED_CONFIG as cfg
     else:

@@ -156,7 +156,8 @@ def _fake_rows(n):
              "status": None, "trend": None, "group_rank": None, "group_n": None,
              "spark_years": [2013, 2014], "spark_values": [1.0, 2.0], "higher_is_better": True,
              "national_rank": None, "national_n": None, "national_tied": None, "national_band": None,
-             "group_tied": None, "group_band": None} for i in range(n)]
+             "group_tied": None, "group_band": None, "similar_mean": None, "similar_n": None,
+             "similar_year": None} for i in range(n)]
 
 
 def _body_rows(component):

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import PERSPECTIVES, clean, first, get_db, parse_year, valid_code
+from dashboard.data import PERSPECTIVES, clean, first, get_db, parse_year, similar_for, valid_code
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, t
 from dashboard.urlcheck import year_notice
 
@@ -43,8 +43,10 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
     indicator whose data ends earlier than the demo ones is still compared; KPIs without such a
     year are left out and counted (`no_common`). Returns {"year" (None = per KPI), "latest",
     "years" (common years), "no_common", "rows": DataFrame(kpi_id, title, unit, perspective,
-    higher_is_better, is_demo, year, value_a, value_b, diff, source, better)}."""
-    sql_sc = ("SELECT kpi_id, municipality_code, year, value, source, is_demo FROM scorecard "
+    higher_is_better, is_demo, year, value_a, value_b, diff, source, better, national_mean,
+    similar_a, similar_b)}: national_mean the country's mean that year, similar_a/_b the mean of
+    each municipality's similar municipalities that year (similar_reference)."""
+    sql_sc = ("SELECT kpi_id, municipality_code, year, value, source, is_demo, national_mean FROM scorecard "
               "WHERE municipality_code IN (?, ?) AND value IS NOT NULL")
     rows = db.rows_view("scorecard", sql_sc, [a, b])
     if rows is None:   # no second way to the figures: the page says which mart is missing
@@ -54,7 +56,10 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
     years_b = {r[2] for r in rows if r[1] == b}
     common = sorted(years_a & years_b)
     chosen = parse_year(year, common)
-    vals = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in rows}
+    vals = {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in rows}
+    similar = {(r[0], r[1], r[2]): r[3] for r in db.rows_view(
+        "similar_reference", "SELECT kpi_id, municipality_code, year, similar_mean FROM similar_reference "
+        "WHERE municipality_code IN (?, ?)", [a, b]) or []}
     # per KPI: the latest year in which both have a value
     kpi_years: dict[str, set] = {}
     for r in rows:
@@ -88,7 +93,8 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
                     "is_demo": bool(k["is_demo"]) or bool(va and va[2]) or bool(vb and vb[2]),
                     "year": y, "value_a": value_a, "value_b": value_b,
                     "diff": None if value_a is None or value_b is None else value_a - value_b,
-                    "source": (va or vb)[1], "better": better})
+                    "source": (va or vb)[1], "better": better, "national_mean": (va or vb)[3],
+                    "similar_a": similar.get((kid, a, y)), "similar_b": similar.get((kid, b, y))})
     return {"year": chosen, "latest": chosen is None, "years": common, "no_common": no_common,
             "rows": pd.DataFrame(out)}
 
@@ -169,6 +175,7 @@ def _municipality_mode(db, a, b, year, lang):
         if cmp["latest"] and cmp["no_common"] else None,
         html.P([dcc.Link(t("jamfor_open", lang, name=name_a), href=href(f"/kommun/{a}", lang)), " · ",
                 dcc.Link(t("jamfor_open", lang, name=name_b), href=href(f"/kommun/{b}", lang))]),
+        _similar_links(db, a, b, name_a, name_b, lang),
     ]
     for p in PERSPECTIVES:
         part = df[df["perspective"] == p]
@@ -188,7 +195,11 @@ def _municipality_mode(db, a, b, year, lang):
          C.col("year", t("year", lang), "int"),
          C.col("value_a", name_a, "number", 1), C.col("value_b", name_b, "number", 1),
          C.col("diff", t("jamfor_diff", lang, a=name_a, b=name_b), "number", 1),
-         C.col("better_text", t("jamfor_better", lang)), C.col("demo", t("demo", lang)),
+         C.col("better_text", t("jamfor_better", lang)),
+         C.col("national_mean", t("kommun_col_nation", lang), "number", 1),
+         C.col("similar_a", t("jamfor_similar_to", lang, name=name_a), "number", 1),
+         C.col("similar_b", t("jamfor_similar_to", lang, name=name_b), "number", 1),
+         C.col("demo", t("demo", lang)),
          C.col("source", t("source", lang), text_lang="sv")],
         lang, caption=t("jamfor_table", lang), page_size=40,
         download=C.download_meta(C.file_stem("jamfor", a, b, cmp["year"] or LATEST), sources, span,
@@ -198,7 +209,9 @@ def _municipality_mode(db, a, b, year, lang):
 
 
 def _comparison_table(part, name_a, name_b, lang):
-    head = [t("kommun_col_kpi", lang), t("year", lang), name_a, name_b, t("jamfor_better", lang)]
+    head = [t("kommun_col_kpi", lang), t("year", lang), name_a, name_b, t("jamfor_better", lang),
+            t("kommun_col_nation", lang), t("jamfor_similar_to", lang, name=name_a),
+            t("jamfor_similar_to", lang, name=name_b)]
     body = []
     for r in part.to_dict("records"):
         r = {k: clean(v) for k, v in r.items()}
@@ -212,10 +225,34 @@ def _comparison_table(part, name_a, name_b, lang):
             html.Td(C.fmt_value(r["value_b"], r["unit"], lang),
                     className="fw-bold" if r["better"] == "b" else None),
             html.Td(r["better_text"], className=cls),
+            html.Td(C.fmt_value(r["national_mean"], r["unit"], lang)),
+            html.Td(C.fmt_value(r["similar_a"], r["unit"], lang)),
+            html.Td(C.fmt_value(r["similar_b"], r["unit"], lang)),
         ]))
     return html.Div(html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
                                 html.Tbody(C.stack_labels(body, head))], className="table table-sm sk-kpi-table sk-stack"),
-                    className="table-responsive")
+                    className="table-responsive", tabIndex="0", role="region",
+                    **{"aria-label": t("jamfor_table", lang)})
+
+
+def _similar_links(db, a, b, name_a, name_b, lang):
+    """Each municipality's similar municipalities, each a link comparing it with that one."""
+    out = []
+    for code, name in ((a, name_a), (b, name_b)):
+        sets = similar_for(db, code, [])
+        if not sets:
+            continue
+        year, munis = sets[-1]
+        links = []
+        for i, (other, other_name) in enumerate(munis):
+            links += ([", "] if i else []) + [dcc.Link(other_name, href=href("/jamfor", lang, a=code, b=other))]
+        out.append(html.P([html.Strong(t("jamfor_similar_list", lang, name=name, year=year)), " ", *links],
+                          className="small mb-1 sk-similar-list"))
+    if out:
+        out.append(html.P([t("jamfor_similar_how", lang), " ",
+                           dcc.Link(t("kommun_similar_more", lang), href=href("/om", lang) + "#liknande-kommuner")],
+                          className="small text-body-secondary"))
+    return html.Div(out) if out else None
 
 
 # -- units -----------------------------------------------------------------------------------------

@@ -177,6 +177,7 @@ def _kpi_row(k, lang):
                 else _missing(lang)),
         html.Td(C.fmt_value(k["national_mean"], unit, lang) if k["national_mean"] is not None
                 else _missing(lang)),
+        html.Td(_similar_cell(k, unit, lang)),
         html.Td(_position_cell(k, "national", lang) if k["value"] is not None else _missing(lang),
                 className="sk-position"),
         html.Td(_trend_badge(k["trend"], lang)),
@@ -187,6 +188,33 @@ def _kpi_row(k, lang):
 
 
 RATED = ("best25", "middle50", "worst25")
+
+
+def _similar_cell(k, unit, lang):
+    """Mean of the similar municipalities the same year; 'n av 7' when some lack a value."""
+    if k["value"] is None or k["similar_mean"] is None:
+        return _missing(lang)
+    out = [C.fmt_value(k["similar_mean"], unit, lang)]
+    if k["similar_n"] is not None and k["similar_n"] < SIMILAR_K:
+        out.append(html.Div(t("kommun_similar_n", lang, n=k["similar_n"], k=SIMILAR_K), className="small"))
+    return out
+
+
+def _similar_list(d, lang):
+    """'Liknande kommuner (struktur 2011): Stockholm, Malmö, …' with links to their scorecards."""
+    if not d.get("similar"):
+        return None
+    parts = []
+    for year, munis in d["similar"]:
+        links = []
+        for i, (code, name) in enumerate(munis):
+            links += ([", "] if i else []) + [dcc.Link(name, href=href(f"/kommun/{code}", lang))]
+        parts.append(html.P([html.Strong(t("kommun_similar_title", lang, year=year)), " ", *links],
+                            className="small mb-1 sk-similar-list"))
+    parts.append(html.P([t("kommun_similar_how", lang), " ",
+                         dcc.Link(t("kommun_similar_more", lang), href=href("/om", lang) + "#liknande-kommuner")],
+                        className="small text-body-secondary mb-0"))
+    return html.Div(parts, className="mt-2")
 
 
 def _weak(rows) -> bool:
@@ -216,6 +244,7 @@ def _success_factor_box(perspective, lang):
 # 17 KPIs a perspective and always shows all.
 MAX_ROWS = 20
 SHORT_ROWS = 10
+SIMILAR_K = 7        # similar municipalities per municipality (pipelines/similar.py)
 LATEST = "senaste"   # the year selector's value for "each KPI's latest year" (the default)
 
 
@@ -229,7 +258,8 @@ def panel_summary(counts: dict | None, lang: str):
 
 def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts=None):
     head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
-            t("kommun_col_nation", lang), t("kommun_col_status", lang), t("trend", lang),
+            t("kommun_col_nation", lang), t("kommun_col_similar", lang), t("kommun_col_status", lang),
+            t("trend", lang),
             t("kommun_col_rank", lang), t("kommun_col_spark", lang)]
     pid = f"persp-{perspective}"
     body = [html.H2(perspective_label(perspective, lang), id=pid, className="card-title")]
@@ -346,6 +376,7 @@ def scorecard_download(d: dict, lang: str) -> C.ServerTable:
             "perspective": perspective_label(r["perspective"], lang), "title": r["title"],
             "unit": r["unit"], "year": r["year"] if has else None, "value": r["value"],
             "group_mean": r["group_mean"], "national_mean": r["national_mean"],
+            "similar_mean": r["similar_mean"] if has else None, "similar_n": r["similar_n"] if has else None,
             "status": (band_text(r["status"], lang) if r["status"] != "no_direction" or not r["national_band"]
                        else f"{band_text(r['national_band'], lang)} ({t('status_no_direction', lang)})")
             if has else t("missing", lang),
@@ -360,6 +391,8 @@ def scorecard_download(d: dict, lang: str) -> C.ServerTable:
             C.col("value", t("kommun_col_value", lang), "auto"),
             C.col("group_mean", t("kommun_col_group", lang), "auto"),
             C.col("national_mean", t("kommun_col_nation", lang), "auto"),
+            C.col("similar_mean", t("kommun_col_similar", lang), "auto"),
+            C.col("similar_n", t("kommun_col_similar_n", lang), "int"),
             C.col("status", t("kommun_col_status", lang)),
             C.col("national_rank", t("kommun_col_national_rank", lang), "int"),
             C.col("national_tied", t("kommun_col_tied", lang), "int"),
@@ -448,6 +481,7 @@ def render(d, lang, show_all=False):
                 html.P(" · ".join(str(f) for f in facts), className="mb-1"),
                 html.P([t("code", lang), f": {d['code']}"], className="small text-body-secondary mb-2"),
                 html.Div([compare, " ", trends], className="d-flex gap-2 flex-wrap"),
+                _similar_list(d, lang),
             ], md=5),
             dbc.Col(_header_figures(d, lang), md=7),
         ]),

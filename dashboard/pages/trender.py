@@ -18,8 +18,9 @@ from dashboard import figures as F
 from dashboard import report as R
 from dashboard.cache import per_warehouse
 from dashboard.scorecard_rules import position_text
-from dashboard.data import KPI_ID_RE, PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data, valid_code
-from dashboard.i18n import get_lang, page_title, perspective_label, search_string, size_group_label, t, trend_label
+from dashboard.data import (KPI_ID_RE, PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data,
+                            similar_for, valid_code)
+from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, size_group_label, t, trend_label
 from styrkort import formats
 
 dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender")
@@ -72,17 +73,18 @@ def default_kpis(db) -> list[str]:
     return chosen
 
 
-SERIES_COLUMNS = ["year", "value", "group_mean", "national_mean", "size_group", "is_demo", "source"]
+SERIES_COLUMNS = ["year", "value", "group_mean", "national_mean", "similar_mean", "size_group", "is_demo", "source"]
 
 # The municipality's values (scorecard) with the reference lines of the kpi_reference_series mart:
 # the size-group mean of the municipality's size group that year (municipality_size_groups, the
 # one size-group rule) and the national mean. Nothing is averaged here.
 _SERIES_SQL = """
-SELECT s.year, s.value, r.group_mean, n.national_mean, g.size_group, s.is_demo, s.source
+SELECT s.year, s.value, r.group_mean, n.national_mean, sim.similar_mean, g.size_group, s.is_demo, s.source
 FROM scorecard s
 LEFT JOIN municipality_size_groups g ON g.municipality_code = s.municipality_code AND g.year = s.year
 LEFT JOIN kpi_reference_series r ON r.kpi_id = s.kpi_id AND r.year = s.year AND r.size_group = g.size_group
 LEFT JOIN (SELECT DISTINCT year, national_mean FROM kpi_reference_series WHERE kpi_id = ?) n ON n.year = s.year
+LEFT JOIN {similar} sim ON sim.kpi_id = s.kpi_id AND sim.municipality_code = s.municipality_code AND sim.year = s.year
 WHERE s.municipality_code = ? AND s.kpi_id = ?
 ORDER BY s.year"""
 SERIES_VIEWS = ("scorecard", "municipality_size_groups", "kpi_reference_series")
@@ -90,12 +92,15 @@ SERIES_VIEWS = ("scorecard", "municipality_size_groups", "kpi_reference_series")
 
 def series(db, code: str, kpi_id: str) -> pd.DataFrame:
     """year, value, group_mean, national_mean, size_group, is_demo, source for one KPI and
-    municipality: values from the scorecard mart, reference lines from kpi_reference_series;
-    empty when a mart is missing (the page then says "Kör `styrkort refresh`", no second
-    code path)."""
+    municipality: values from the scorecard mart, reference lines from kpi_reference_series
+    and similar_reference (the 'liknande kommuner' mean); empty when a mart is missing (the page
+    then says "Kör `styrkort refresh`", no second code path)."""
     if not all(db.has_view(v) for v in SERIES_VIEWS):
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    df = db.query_view("kpi_reference_series", _SERIES_SQL, [kpi_id, code, kpi_id])
+    similar = ("similar_reference" if db.has_view("similar_reference") else
+               "(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS municipality_code, NULL::INTEGER AS year, "
+               "NULL::DOUBLE AS similar_mean WHERE false)")
+    df = db.query_view("kpi_reference_series", _SERIES_SQL.replace("{similar}", similar), [kpi_id, code, kpi_id])
     return df if df is not None else pd.DataFrame(columns=SERIES_COLUMNS)
 
 
@@ -247,7 +252,22 @@ def _charts(db, code, kpi_ids, lang):
     if not_built:
         return [C.mart_missing(", ".join(not_built), lang)]
     charts = build_charts(db, code, kpi_ids, lang)
-    return [_chart_card(i, len(charts), kpi, fig, cap, v, lang, code) for i, (kpi, fig, cap, v) in enumerate(charts)]
+    return [_similar_note(db, code, lang)] + [
+        _chart_card(i, len(charts), kpi, fig, cap, v, lang, code) for i, (kpi, fig, cap, v) in enumerate(charts)]
+
+
+def _similar_note(db, code, lang):
+    """Which municipalities the 'liknande kommuner' line is (the latest structure year's set)."""
+    sets = similar_for(db, code, [])
+    if not sets:
+        return None
+    year, munis = sets[-1]
+    links = []
+    for i, (other, name) in enumerate(munis):
+        links += ([", "] if i else []) + [dcc.Link(name, href=href(f"/kommun/{other}", lang))]
+    return html.P([html.Strong(t("kommun_similar_title", lang, year=year)), " ", *links, " ",
+                   dcc.Link(t("kommun_similar_more", lang), href=href("/om", lang) + "#liknande-kommuner")],
+                  className="small sk-similar-list sk-no-present")
 
 
 # ---------------------------------------------------------------- callbacks

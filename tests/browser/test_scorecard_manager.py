@@ -102,3 +102,29 @@ def test_quartile_status_hand_computed(open_page, built_db, code, kpi, title):
     rules = d.find_element("css selector", "section.sk-rules").text
     assert "Så läser du styrkortet" in rules
     assert "plats 1–72, 73–218 och 219–290" in rules and "Lika värden delar på sina platser" in rules
+
+
+def test_similar_municipalities_listed_and_used_as_reference(open_page, built_db):
+    """Göteborg: the 7 similar municipalities (structure 2011) are listed under the name, and
+    the 'Liknande kommuner' column of the 2011 net cost is their mean, computed here."""
+    d = open_page("/kommun/1480")
+    names = [r[0] for r in sql(built_db, """
+        SELECT x.name FROM similar_municipalities m JOIN municipalities x ON x.municipality_code = m.similar_code
+        WHERE m.municipality_code = '1480' AND m.year = 2011 ORDER BY m.similar_rank""")]
+    assert len(names) == 7 and "Göteborg" not in names
+    listed = d.find_element("css selector", ".sk-similar-list").text
+    assert "Liknande kommuner (struktur 2011):" in listed
+    assert listed.split(":", 1)[1].strip() == ", ".join(names)
+    vals = [r[0] for r in sql(built_db, """
+        SELECT v.value FROM similar_municipalities m JOIN kpi_values v
+          ON v.municipality_code = m.similar_code AND v.year = 2011 AND v.kpi_id = 'N20014' AND v.gender = 'T'
+        WHERE m.municipality_code = '1480' AND m.year = 2011""")]
+    assert len(vals) == 7
+    row = kpi_row(d, "Nettokostnad äldreomsorg, kr/inv")
+    assert sv_number(sum(vals) / 7, 0) in row, row
+    # /jamfor and /trender name them too
+    d = open_page("/jamfor?a=1480&b=0509")
+    wait_for_text(d, "Liknande Göteborg (struktur 2011):")
+    assert names[0] in body_text(d)
+    d = open_page("/trender?code=1480&kpis=N20014")
+    wait_for_text(d, "Liknande kommuner (struktur 2011):")
