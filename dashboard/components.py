@@ -115,6 +115,21 @@ def stored_text(text):
     return html.Span(str(text), lang="sv")
 
 
+def index_demo_label(info, lang: str = "sv", **kwargs):
+    """The composite index's demo label for one year. info: is_demo, n_kpis, n_kpis_real of the
+    composite_index mart (pipelines/effective.py decides which KPIs are real): nothing when every
+    KPI the index used is real, 'DEMO' when none is, 'DEMO' and 'X av Y nyckeltal i indexet är
+    verkliga' for a mix."""
+    if not info or not info.get("is_demo"):
+        return None
+    n, real = info.get("n_kpis"), info.get("n_kpis_real")
+    if n and real:
+        return html.Span([demo_badge(lang), " ",
+                          html.Span(t("index_real_mix", lang, real=int(real), n=int(n)), className="small")],
+                         className="sk-index-demo", **kwargs)
+    return demo_badge(lang, **kwargs)
+
+
 def source_caption(source, year=None, lang: str = "sv", modelled: bool = False, extra=None):
     """'Källa: SCB, år 2012' (+ 'modellerad') under a figure or value. `source`: a catalogue
     text, or warehouse text wrapped in stored_text(...); shown as text."""

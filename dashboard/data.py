@@ -404,10 +404,13 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     if db.has_view("scorecard"):
         missing += [v for v, _, _ in _JOINED if not db.has_view(v)]
     in_mart = _scorecard_kpis(db)
+    hidden = hidden_twins(db, chosen)   # one row per indicator: the demo twin or its real KPI
     rows: list[dict] = []
     for k in db.perspective_kpis_clean():
         if in_mart is not None and k["kpi_id"] not in in_mart:
             continue  # e.g. unit-level KPIs: never a municipality value
+        if k["kpi_id"] in hidden:
+            continue
         row = dict(k, year=chosen, trend=trends.get(k["kpi_id"]))  # the mart row sets its year
         g = by_kpi.get(k["kpi_id"])
         if g and g[0]:
@@ -479,6 +482,32 @@ def similar_for(db: Warehouse, code: str, years) -> list[tuple[int, list[tuple[s
     if not used and sets:
         used = [max(sets)]
     return [(y, sets[y]) for y in used]
+
+
+def index_demo(db: Warehouse, year) -> dict | None:
+    """is_demo, n_kpis, n_kpis_real of the default composite index of `year` (None without it),
+    for C.index_demo_label."""
+    if year is None or not db.has_view("composite_index"):
+        return None
+    cols = db.columns("composite_index")
+    extra = ", any_value(n_kpis), any_value(n_kpis_real)" if "n_kpis" in cols else ", NULL, NULL"
+    rows = db.rows_view("composite_index", f"SELECT bool_or(is_demo){extra} FROM composite_index "
+                        "WHERE year = ?" + default_only(db, "composite_index"), [int(year)])
+    if not rows or rows[0][0] is None:
+        return None
+    return {"is_demo": bool(rows[0][0]), "n_kpis": clean(rows[0][1]), "n_kpis_real": clean(rows[0][2])}
+
+
+def hidden_twins(db: Warehouse, year) -> frozenset:
+    """KPI ids the scorecard and /jamfor leave out for `year` (None = each KPI's latest value):
+    the pipelines' decision (mart demo_twin_years, pipelines/effective.py, column
+    hidden_kpi_id) — one row per demo/real pair, never both."""
+    if not db.has_view("demo_twin_years") or "hidden_kpi_id" not in db.columns("demo_twin_years"):
+        return frozenset()
+    twins = db._cached("demo_twin_years", lambda: db.rows(
+        "SELECT hidden_kpi_id, year FROM demo_twin_years"))
+    want = None if year is None else int(year)
+    return frozenset(k for k, y in twins or [] if (y if y is None else int(y)) == want)
 
 
 def default_only(db: Warehouse, view: str) -> str:
@@ -608,7 +637,7 @@ def _series_years(db: Warehouse) -> dict[str, list[int]]:
 # (view, key, SELECT list, extra WHERE, "latest" = pick the row for the year else the latest before)
 _HEADER_PARTS = (
     ("municipality_years", "population", "year, population, size_group, population_source", "", True),
-    ("composite_index", "composite", "year, composite, rank, size_group, group_rank, n_ranked AS n, group_n",
+    ("composite_index", "composite", "year, composite, rank, size_group, group_rank, n_ranked AS n, group_n, is_demo, n_kpis, n_kpis_real",
      "{default}", True),
     ("rank_uncertainty", "uncertainty",
      "year, rank_median, rank_p05, rank_p95, p_top, p_bottom, draws", "{default}", True),
@@ -775,8 +804,8 @@ def measure_years(db: Warehouse, measure: str) -> list[int]:
             sql, params, view = ("SELECT DISTINCT year FROM grant_uptake_by_year "
                                  "WHERE data_level = 'municipality' ORDER BY 1", [], "grant_uptake_by_year")
         else:
-            sql, params, view = ("SELECT DISTINCT year FROM kpi_values WHERE kpi_id = ? AND gender = 'T' "
-                                 "ORDER BY 1", [measure[4:]], "kpi_values")
+            sql, params, view = ("SELECT DISTINCT year FROM effective_kpi_values WHERE kpi_id = ? "
+                                 "AND gender = 'T' ORDER BY 1", [measure[4:]], "effective_kpi_values")
         rows = db.rows_view(view, sql, params) or []
         return [int(r[0]) for r in rows if r[0] is not None]
     return db._cached(("measure_years", measure), fetch)
@@ -794,8 +823,8 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
         rows = db.rows_view("composite_index",
                             "SELECT municipality_code, rank FROM composite_index WHERE year = ?"
                             + default_only(db, "composite_index"), [year])
-        meta.update(unit="rank", higher_is_better=False, is_demo=True,
-                    source=t("map_source_composite", lang))
+        info = index_demo(db, year) or {"is_demo": True}
+        meta.update(unit="rank", higher_is_better=False, **info, source=t("map_source_composite", lang))
     elif measure == "cost":
         rows = db.rows_view("cost_deviation",
                             "SELECT municipality_code, deviation_pct, method FROM cost_deviation "
@@ -815,8 +844,9 @@ def map_data(db: Warehouse, measure: str, year: int, lang: str = "sv") -> tuple[
         meta.update(unit="%", source=t("map_source_grant", lang))
     else:
         k = db.kpi(measure[4:]) or {}
-        rows = db.rows_view("kpi_values",
-                            "SELECT municipality_code, value FROM kpi_values WHERE kpi_id = ? "
+        # effective values: a demo KPI's year replaced by its real twin shows nothing here
+        rows = db.rows_view("effective_kpi_values",
+                            "SELECT municipality_code, value FROM effective_kpi_values WHERE kpi_id = ? "
                             "AND year = ? AND gender = 'T'", [measure[4:], year])
         meta.update(unit=clean(k.get("unit")), higher_is_better=clean(k.get("higher_is_better")),
                     source=k.get("source"), is_demo=bool(k.get("is_demo")), stored_source=True)

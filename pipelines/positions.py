@@ -9,10 +9,12 @@ Marts (pipelines/marts/):
 - `scorecard_status_counts` (pipelines/sql/scorecard_status_counts.sql): per municipality,
   perspective and year (NULL = each KPI's latest value) how many KPIs are in the best / middle /
   worst quarter, without direction, too few to place, or without a value — the counts of the
-  /kommun panels and the nämndrapport."""
+  /kommun panels and the nämndrapport.
+Both read effective_kpi_values and count one KPI per demo/real pair (pipelines/effective.py)."""
 from __future__ import annotations
 
 from pipelines.core import read_sql, size_groups_sql, store_query, transaction
+from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
 MIN_N = 4            # fewer municipalities with a value: no quartile
@@ -28,6 +30,7 @@ def run_positions(con, make_default: bool = False) -> str:
     """Compute and store `kpi_positions` and `scorecard_status_counts`; returns the run_id."""
     sql = read_sql("kpi_positions.sql").replace("{size_groups}", f"({size_groups_sql()})")
     with transaction(con):
+        ensure_effective(con)   # reads effective_kpi_values and demo_twin_years (demo gives way to real)
         run = start_run(con, "positions", CONFIG, shipped=CONFIG, make_default=make_default)
         store_query(con, "kpi_positions", sql, None, run)
         store_query(con, "scorecard_status_counts", read_sql("scorecard_status_counts.sql"),

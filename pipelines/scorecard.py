@@ -16,12 +16,15 @@ One step, one size-group rule (pipelines/sql/size_groups.sql), in this order:
   scale (~550 perspective KPIs × 17 years) it spares the page aggregating ~9 000 rows per request.
 (The page's status and its panel counts come from the positions step: pipelines/positions.py.)
 
-Reads the public views only (kpi_values, kpis, municipality_years, municipalities, and `trends`,
+Values come from effective_kpi_values (pipelines/effective.py: a demo indicator's years in which
+its real Kolada twin has values are replaced by the real KPI there; decided there, not here).
+Reads the public views only (effective_kpi_values, demo_twin_years, kpis, municipality_years, municipalities, and `trends`,
 the default trends run: a trends run with other parameters does not change the verdicts here).
 """
 from __future__ import annotations
 
 from pipelines.core import read_sql, relation_exists, size_groups_sql, store_query, transaction
+from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
 SAME_REL = 0.02   # within ±2 % of the group mean counts as 'same' ...
@@ -44,6 +47,7 @@ def run_scorecard(con, same_rel: float = SAME_REL, same_sd: float = SAME_SD,
                   make_default: bool = False) -> str:
     """Compute and store the marts of the step; returns the run_id."""
     with transaction(con):
+        ensure_effective(con)
         run = start_run(con, "scorecard", scorecard_config(same_rel, same_sd), shipped=SHIPPED_CONFIG,
                         make_default=make_default)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _size_groups AS {size_groups_sql()}")

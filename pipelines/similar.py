@@ -30,6 +30,7 @@ import pandas as pd
 
 from pipelines.core import read_sql, store_query, store_rows, transaction
 from pipelines.cost import SHARE_65_PLUS, SHARE_80_PLUS
+from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
 K = 7
@@ -131,6 +132,7 @@ def run_similar(con, k: int = K, make_default: bool = False) -> str:
     config = dict(CONFIG, k=int(k))
     sim = compute_similar(load_structure(con), int(k))
     with transaction(con):
+        ensure_effective(con)   # the reference reads effective_kpi_values (demo gives way to real)
         run = start_run(con, "similar", config, shipped=CONFIG, make_default=make_default)
         store_rows(con, "similar_municipalities", sim, run)
         # the reference reads this run's sets (not the public view: the run may not be the default)

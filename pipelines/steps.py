@@ -3,6 +3,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 
 | step         | per year | marts (pipelines/marts/*.toml)                                    | its default feeds |
 |--------------|----------|-------------------------------------------------------------------|-------------------|
+| effective    |          | demo_twin_years (+ view effective_kpi_values)                     | every step that reads KPI values |
 | index        | yes      | composite_index, area_scores, index_kpi_usage, index_kpi_scores   | select, uncertainty, associations |
 | select       | yes      | selections, selection_items                                       |                   |
 | uncertainty  | yes      | rank_uncertainty                                                  |                   |
@@ -14,7 +15,9 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | similar      |          | similar_municipalities, similar_reference                         |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
 
-`styrkort build` runs every step with its shipped configuration. `styrkort refresh` recomputes
+`effective` runs first: where a demo indicator's real Kolada twin has values, the steps after it
+read the real values instead (pipelines/effective.py). `styrkort build` runs every step with its
+shipped configuration. `styrkort refresh` recomputes
 the default runs: every step with the configuration of its current default run (the shipped one
 unless a run was made the default with `--make-default`), on the data now in the warehouse.
 """
@@ -26,16 +29,20 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STEPS = ("index", "select", "uncertainty", "cost", "associations", "trends", "scorecard", "positions",
-         "similar", "grants")
+STEPS = ("effective", "index", "select", "uncertainty", "cost", "associations", "trends", "scorecard",
+         "positions", "similar", "grants")
 PER_YEAR = frozenset({"index", "select", "uncertainty"})
-DEPENDANTS = {"index": ("select", "uncertainty", "associations"), "cost": ("associations", "similar"),
+# effective feeds the index too (per year: `refresh` recomputes every year's index after it)
+DEPENDANTS = {"effective": ("trends", "positions", "similar"),
+              "index": ("select", "uncertainty", "associations"), "cost": ("associations", "similar"),
               "trends": ("scorecard",)}
 
 
 def rerun_function(step: str):
     """fn(con, config: dict, year, make_default) -> run_id, for a recorded configuration."""
-    if step == "index":
+    if step == "effective":
+        from pipelines.effective import rerun as fn
+    elif step == "index":
         from pipelines.ranking.pipeline import rerun_index as fn
     elif step == "select":
         from pipelines.ranking.pipeline import rerun_select as fn
@@ -71,7 +78,9 @@ def shipped_config(con, step: str, year: int | None = None) -> dict:
         if step == "select":
             return {"index": index.as_dict(), "options": selection_options()}
         return uncertainty_config(index)
-    if step == "cost":
+    if step == "effective":
+        from pipelines.effective import SHIPPED_CONFIG as cfg
+    elif step == "cost":
         from pipelines.cost import DEFAULT_CONFIG as cfg
     elif step == "associations":
         from pipelines.economy_associations import SHIPPED_CONFIG as cfg
@@ -142,8 +151,10 @@ def ranking_years(con) -> list[int]:
 def run_all(con) -> None:
     """`styrkort build`: every step with its shipped configuration, made the default."""
     from pipelines.economy import run_default as run_economy
+    from pipelines.effective import run_effective
     from pipelines.ranking.pipeline import run_default as run_ranking
 
+    run_effective(con, make_default=True)   # demo gives way to real: read by every step below
     run_ranking(con)
     run_economy(con)
 
@@ -160,6 +171,7 @@ def refresh(con) -> None:
 
     for table in LEGACY_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
+    refresh_step(con, "effective")   # first: which demo values give way, for every step below
     for year in ranking_years(con):
         # one index run per year, shared by its selection and uncertainty runs
         index = run_index(con, year, default_index_config(con, year), make_default=True)
@@ -169,7 +181,7 @@ def refresh(con) -> None:
         run_uncertainty(con, year, draws=int(unc["draws"]), seed=int(unc["seed"]),
                         concentration=float(unc["concentration"]), index=index, make_default=True)
     for step in STEPS:
-        if step not in PER_YEAR:
+        if step not in PER_YEAR and step != "effective":
             refresh_step(con, step)
 
 

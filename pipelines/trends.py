@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from pipelines.core import store_rows, transaction
+from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
 DEFAULT_YEARS = 5
@@ -32,9 +33,12 @@ VERDICTS = (IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION)
 
 
 def load_inputs(con) -> pd.DataFrame:
+    """Effective values (pipelines/effective.py): a demo indicator's years replaced by its real
+    twin are not part of its trend."""
+    ensure_effective(con)
     return con.execute("""
         SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, k.higher_is_better
-        FROM kpi_values v JOIN kpis k USING (kpi_id)
+        FROM effective_kpi_values v JOIN kpis k USING (kpi_id)
         WHERE v.gender = 'T' AND v.value IS NOT NULL""").df()
 
 

@@ -126,7 +126,7 @@ def layout(measure=None, year=None, lang=None, **_):
     n_with = int(df["value"].notna().sum())
     fig = _map_figure(df, meta, lang)
     label = f"{meta['label']}, {yr}"
-    badges = [C.demo_badge(lang)] if meta.get("is_demo") else []
+    badges = [C.index_demo_label(meta, lang)] if meta.get("is_demo") else []
     children += [
         dbc.Row([
             dbc.Col([

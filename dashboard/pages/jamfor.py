@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import PERSPECTIVES, clean, first, get_db, parse_year, similar_for, valid_code
+from dashboard.data import PERSPECTIVES, clean, first, get_db, hidden_twins, parse_year, similar_for, valid_code
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, t
 from dashboard.urlcheck import year_notice
 
@@ -65,8 +65,11 @@ def compare_municipalities(db, a: str, b: str, year=None) -> dict:
     for r in rows:
         kpi_years.setdefault((r[0], r[1]), set()).add(r[2])
     out, no_common = [], 0
+    hidden = hidden_twins(db, chosen)   # a demo twin never beside its real KPI
     for k in db.perspective_kpis():
         kid = k["kpi_id"]
+        if kid in hidden:
+            continue
         if chosen is not None:
             y = chosen
         else:

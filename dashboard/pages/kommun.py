@@ -58,7 +58,7 @@ def _header_figures(d, lang):
     # composite index
     if comp:
         comp_dd = [formats.number(comp.get("composite"), 2, lang), " ",
-                   C.demo_badge(lang)]
+                   C.index_demo_label(comp, lang)]
         items += [html.Dt([t("kommun_composite", lang)]), html.Dd(comp_dd)]
         rank_dd = [_rank_text(comp.get("rank"), comp.get("n"), lang)]
         if comp.get("group_rank") is not None:

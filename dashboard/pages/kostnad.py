@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard import figures as F
-from dashboard.data import get_db, parse_year
+from dashboard.data import get_db, index_demo, parse_year
 from dashboard.i18n import cost_term_label, formula_in_words, get_lang, href, page_title, search_string, size_group_label, t
 from dashboard.urlcheck import year_notice
 from styrkort import formats
@@ -144,7 +144,7 @@ def content(db, year: int, lang: str):
         html.P(html.Strong(words), id="kostnad-words"),
         C.graph("kostnad-scatter", F.for_screen(scatter), t("kostnad_scatter_alt", lang, w=words), lang),
         C.source_caption(src, year, lang, modelled=modelled),
-        html.Span(C.demo_badge(lang), className="ms-2"),
+        html.Span(C.index_demo_label(index_demo(db, year), lang), className="ms-2"),
         html.H2(t("kostnad_d1_h", lang, y=year), className="h4 mt-4"),
         html.P(t("kostnad_d1_lead", lang)),
         C.graph("kostnad-diagram1", d1, t("kostnad_d1_h", lang, y=year) + ". " +

@@ -18,7 +18,7 @@ from dashboard import figures as F
 from dashboard import report as R
 from dashboard.cache import per_warehouse
 from dashboard.scorecard_rules import position_text
-from dashboard.data import (KPI_ID_RE, PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data,
+from dashboard.data import (KPI_ID_RE, PERSPECTIVES, first, get_db, hidden_twins, panel_counts, panel_rows, scorecard_data,
                             similar_for, valid_code)
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, size_group_label, t, trend_label
 from styrkort import formats
@@ -57,6 +57,8 @@ def municipal_kpis(db) -> pd.DataFrame:
     have = db.rows_view("scorecard_series", "SELECT DISTINCT kpi_id FROM scorecard_series")
     if have is not None:   # without the mart every perspective KPI is listed (charts say why empty)
         k = k[k["kpi_id"].isin({r[0] for r in have})]
+    # a demo indicator whose real Kolada twin has values is not offered beside it (demo_twin_years)
+    k = k[~k["kpi_id"].isin(hidden_twins(db, None))]
     return (k.assign(_o=k["perspective"].map(PERSPECTIVE_ORDER)).sort_values(["_o", "title"], kind="stable")
             .drop(columns="_o"))
 
@@ -334,7 +336,12 @@ def _headline(d: dict, lang: str) -> list[tuple[str, str]]:
     out = []
     comp, cost = d.get("composite"), d.get("cost")
     if comp and comp.get("composite") is not None:
-        out.append((t("report_composite", lang),
+        label = t("report_composite", lang)
+        if comp.get("is_demo"):      # the index's own demo status for its year (mix counted)
+            n, real = comp.get("n_kpis"), comp.get("n_kpis_real")
+            label += f" ({t('demo', lang)}" + (
+                f"; {t('index_real_mix', lang, real=int(real), n=int(n))})" if n and real else ")")
+        out.append((label,
                     t("report_composite_value", lang, value=formats.number(comp["composite"], 2, lang),
                       rank=comp["rank"], n=comp.get("n") or "?", group_rank=comp["group_rank"],
                       year=comp["year"])))
@@ -354,7 +361,8 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
     size_group = (d.get("population") or {}).get("size_group") or (d.get("composite") or {}).get("size_group")
     charts = build_charts(db, code, kpi_ids, lang, big=True)
     has_demo = bool(sc["is_demo"].any()) if not sc.empty else False
-    has_demo = has_demo or bool(d.get("composite")) or any(bool(k.get("is_demo")) for k, *_ in charts)
+    has_demo = (has_demo or bool((d.get("composite") or {}).get("is_demo"))
+                or any(bool(k.get("is_demo")) for k, *_ in charts))
     content = R.ReportContent(
         municipality_code=code, municipality_name=d["municipality"]["name"], year=d["year"], lang=lang,
         period_label=t("kommun_year_latest", lang) if d.get("latest") else "",

@@ -15,7 +15,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import first, get_db, parse_year, valid_code
+from dashboard.data import first, get_db, index_demo, parse_year, valid_code
 from dashboard.i18n import get_lang, href, page_title, size_group_label, t
 from dashboard.urlcheck import year_notice
 
@@ -43,7 +43,9 @@ def ranked_index(db, year: int) -> pd.DataFrame:
            "c.group_rank, c.composite, c.config_hash, c.is_demo FROM (SELECT * FROM composite_index" + where +
            ") c JOIN municipalities m USING (municipality_code) WHERE c.year = ? ORDER BY c.rank")
     df = db.query_view("composite_index", sql, [year])
-    return df if df is not None else pd.DataFrame()
+    df = df if df is not None else pd.DataFrame()
+    df.attrs["demo"] = index_demo(db, year)      # the demo label of this year's index
+    return df
 
 
 def uncertainty(db, year: int) -> pd.DataFrame:
@@ -282,7 +284,7 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
               {"reason": 2.2, "name": 1.4}),
         C.source_caption(t("urval_source", lang, h=h), year, lang,
                          extra=(t("urval_rank_interval_modelled_monte_carlo", lang))),
-        html.Span(C.demo_badge(lang), className="ms-2"),
+        html.Span(C.index_demo_label(ranked.attrs.get("demo"), lang), className="ms-2"),
     ]
     return html.Div(children, id="urval-selection-block"), items
 

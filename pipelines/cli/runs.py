@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def runs_cmd(
-    step: Optional[str] = typer.Option(None, "--step", help="Only this step (index, select, uncertainty, cost, associations, trends, scorecard, grants)."),
+    step: Optional[str] = typer.Option(None, "--step", help="Only this step (effective, index, select, uncertainty, cost, associations, trends, scorecard, positions, grants)."),
     year: Optional[int] = typer.Option(None, "--year", help="Only this year."),
     all_runs: bool = typer.Option(False, "--all", help="Also runs whose rows a later run of the same configuration replaced."),
     as_json: JsonOpt = False,

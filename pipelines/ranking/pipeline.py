@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.core import size_groups_sql, store_rows, transaction
+from pipelines.effective import annotate_usage, kpi_counts, resolve_index_config, twin_years, twins_of
 from pipelines.ranking.config import IndexConfig, config_from_dict, load_config
 from pipelines.ranking.index import IndexComputationError, IndexResult, compute_index
 from pipelines.ranking.selection import (QUOTAS, Swap, apply_swaps, select)
@@ -71,11 +72,13 @@ def load_inputs(con, year: int, config: IndexConfig) -> Inputs:
 
 
 def index_years(con, config: IndexConfig) -> list[int]:
-    """Years in which any of the config's KPIs has values."""
+    """Years in which any of the config's KPIs, or the real KPI a demo one stands for, has values."""
+    twins = twins_of(con)
+    ids = config.kpi_ids + [twins[k] for k in config.kpi_ids if k in twins]
     rows = con.execute(
         """SELECT DISTINCT year FROM kpi_values
            WHERE gender = 'T' AND list_contains(?::VARCHAR[], kpi_id) ORDER BY year""",
-        [config.kpi_ids]).fetchall()
+        [ids]).fetchall()
     return [r[0] for r in rows]
 
 
@@ -91,20 +94,29 @@ class IndexRun:
     result: IndexResult
     ranked: pd.DataFrame            # composite + name, county_code, county_name
     is_demo: bool                   # any KPI used is demo data
+    n_kpis: int = 0                 # KPIs the index used this year ...
+    n_kpis_real: int = 0            # ... of them real (not demo)
 
 
 def run_index(con, year: int, config: IndexConfig | None = None, make_default: bool = False) -> IndexRun:
-    """Compute the index for one year and store it (replacing this config's rows of the year)."""
+    """Compute the index for one year and store it (replacing this config's rows of the year).
+
+    Demo KPIs of the config give way to their real twins where those are complete this year
+    (pipelines/effective.py, the default `effective` run); the run is recorded and hashed with
+    the config as written, so the shipped configuration stays the default."""
     config = config or load_config()
-    inputs = load_inputs(con, year, config)
+    resolution = resolve_index_config(config, twin_years(con, year))
+    inputs = load_inputs(con, year, resolution.config)
     if inputs.municipalities.empty:
         raise IndexComputationError("the warehouse has no municipalities; run `styrkort build`")
     if inputs.values.empty:
         raise IndexComputationError(
             f"no values (gender 'T') for year {year} for any KPI in {config.source}")
-    result = compute_index(inputs.values, inputs.municipalities, inputs.kpi_meta, config)
+    result = compute_index(inputs.values, inputs.municipalities, inputs.kpi_meta, resolution.config)
+    result.usage = annotate_usage(result.usage, resolution)
     demo_kpis = set(inputs.kpi_meta.loc[inputs.kpi_meta["is_demo"].astype(bool), "kpi_id"])
-    is_demo = bool(demo_kpis & set(result.kpi_ids))
+    n_kpis, n_real = kpi_counts(result.kpi_ids, demo_kpis)
+    is_demo = n_real < n_kpis
     with transaction(con):
         run = start_run(con, "index", config.as_dict(), shipped=load_config().as_dict(), year=year,
                         make_default=make_default)
@@ -112,7 +124,8 @@ def run_index(con, year: int, config: IndexConfig | None = None, make_default: b
         group_n = comp.groupby("size_group")["municipality_code"].transform("size")
         store_rows(con, "composite_index", comp.assign(
             n_ranked=len(comp), group_n=group_n.where(comp["size_group"].notna()),
-            normalisation=config.normalisation, is_demo=is_demo), run, year=year)
+            normalisation=config.normalisation, is_demo=is_demo, n_kpis=n_kpis, n_kpis_real=n_real),
+            run, year=year)
         store_rows(con, "area_scores", result.areas.assign(is_demo=is_demo), run, year=year)
         store_rows(con, "index_kpi_usage", result.usage, run, year=year)
         scores = result.kpi_scores.assign(normalisation=config.normalisation,
@@ -121,7 +134,8 @@ def run_index(con, year: int, config: IndexConfig | None = None, make_default: b
     ranked = result.composite.merge(
         inputs.municipalities[["municipality_code", "name", "county_code", "county_name"]],
         on="municipality_code", how="left")
-    return IndexRun(year, config, run.config_hash, run.run_id, run.is_default, result, ranked, is_demo)
+    return IndexRun(year, config, run.config_hash, run.run_id, run.is_default, result, ranked, is_demo,
+                    n_kpis, n_real)
 
 
 @dataclass

@@ -12,12 +12,17 @@
 --                   |value − group_mean| <= max(same_rel · |group_mean|, same_sd · group sd)
 --                   (defaults 2 % and 0.1 sd); 'no_direction' for a KPI without direction
 --   is_latest       true on the municipality's latest year with a value of the KPI: the row
---                   the scorecard shows by default ("senaste"), with the references of that year
+--                   the scorecard shows by default ("senaste"), with the references of that year;
+--                   never on a demo indicator whose real twin has values in some year (the real
+--                   KPI is the latest figure then: demo_twin_years' 'senaste' row hides it)
+-- Values come from effective_kpi_values (pipelines/effective.py): where a demo indicator's real
+-- Kolada twin has values for a year, the demo values of that year are not here and the real KPI
+-- (with the demo's perspective, from the preset) is — the demo gives way to real, decided there.
 -- Parameters: $same_rel, $same_sd; {size_groups} and {references} are filled in by pipelines/scorecard.py.
 WITH base AS (
     SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, v.source,
            k.perspective, k.higher_is_better, k.unit
-    FROM kpi_values v
+    FROM effective_kpi_values v
     JOIN kpis k USING (kpi_id)
     WHERE v.gender = 'T' AND k.perspective IS NOT NULL AND v.value IS NOT NULL
 ),
@@ -32,7 +37,8 @@ joined AS (
 stats AS (
     SELECT *,
         stddev_samp(value) OVER (PARTITION BY kpi_id, year, size_group) AS group_sd,
-        year = max(year)   OVER (PARTITION BY kpi_id, municipality_code) AS is_latest,
+        year = max(year)   OVER (PARTITION BY kpi_id, municipality_code)
+            AND kpi_id NOT IN (SELECT hidden_kpi_id FROM demo_twin_years WHERE year IS NULL) AS is_latest,
         CASE WHEN higher_is_better IS NULL THEN NULL
              ELSE row_number() OVER (
                 PARTITION BY kpi_id, year, size_group

@@ -16,9 +16,11 @@
 --   * status = the national band for a KPI with direction, 'no_direction' without one,
 --     'too_few' when fewer than 4 municipalities have a value.
 -- size_group: the one size-group rule (pipelines/sql/size_groups.sql, filled in below), as the scorecard.
+-- Values: effective_kpi_values, like the scorecard mart (pipelines/effective.py: a demo
+-- indicator's years replaced by its real Kolada twin are not here, the real KPI is).
 WITH base AS (
     SELECT v.kpi_id, v.municipality_code, v.year, v.value, k.higher_is_better
-    FROM kpi_values v
+    FROM effective_kpi_values v
     JOIN kpis k USING (kpi_id)
     WHERE v.gender = 'T' AND k.perspective IS NOT NULL AND v.value IS NOT NULL AND isfinite(v.value)
 ),

@@ -2,9 +2,11 @@
 -- and the PDF draw: the size group's unweighted mean and n, the national unweighted mean over the
 -- municipalities with a value that year, its n and coverage (n / municipalities in the warehouse).
 -- {size_groups} is the step's municipality_size_groups relation (pipelines/sql/size_groups.sql).
+-- Values: effective_kpi_values (pipelines/effective.py): a demo indicator has no reference line
+-- in a year its real Kolada twin has values; the real KPI has.
 WITH base AS (
     SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, v.source, s.size_group
-    FROM kpi_values v
+    FROM effective_kpi_values v
     LEFT JOIN {size_groups} s ON s.municipality_code = v.municipality_code AND s.year = v.year
     WHERE v.gender = 'T' AND v.value IS NOT NULL
 ),

@@ -5,10 +5,11 @@
 --                 set, else the nearest year with one (the earlier on a tie) — e.g. demo KPIs
 --                 of 2013 use the set of 2011, the last year with a standard cost
 -- Reads the rows of the same run of mart_similar_municipalities ($run_id, written just before)
--- and the public views kpi_values and kpis.
+-- and the public views effective_kpi_values and kpis (pipelines/effective.py: a demo indicator has no
+-- reference in a year its real Kolada twin has values; the real KPI has).
 WITH vals AS (
     SELECT v.kpi_id, v.municipality_code, v.year, v.value
-    FROM kpi_values v JOIN kpis k USING (kpi_id)
+    FROM effective_kpi_values v JOIN kpis k USING (kpi_id)
     WHERE v.gender = 'T' AND k.perspective IS NOT NULL AND v.value IS NOT NULL AND isfinite(v.value)
 ),
 sims AS (SELECT * FROM mart_similar_municipalities WHERE run_id = $run_id),
