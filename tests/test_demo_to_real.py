@@ -253,9 +253,10 @@ def test_effective_step_runs_first_and_reruns_identical(twin_wh, tmp_path):
     import json
     runs = json.loads(r.stdout)
     assert len(runs) == 1 and runs[0]["is_default"]
-    r = CliRunner().invoke(app, ["rerun", runs[0]["run_id"], "--db", str(db)])
+    r = CliRunner().invoke(app, ["rerun", runs[0]["run_id"], "--json", "--db", str(db)])
     assert r.exit_code == 0, r.output
-    assert "identical" in r.stdout
+    doc = json.loads(r.stdout)
+    assert doc["identical"] is True and [m["mart"] for m in doc["marts"]] == ["demo_twin_years"]
 
 
 # ------------------------------------------------------------------------------ the embedded default
