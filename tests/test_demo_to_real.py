@@ -386,3 +386,19 @@ def test_embedded_default_is_unchanged_demo(built_db):
     got = dict(_q(built_db, "SELECT perspective, max(n_kpis) FROM scorecard_status_counts "
                             "WHERE municipality_code = '1480' AND year IS NULL GROUP BY 1"))
     assert got == per
+
+
+def test_every_reference_mart_follows_real_2009(real_2009_db):
+    """The references beside a value (size group / national, similar municipalities) and the
+    positions follow the real KPI in 2009 and never carry its demo twin that year."""
+    twin = dict(_q(real_2009_db, "SELECT kpi_id, stands_for FROM kpis WHERE stands_for IS NOT NULL"))
+    for view in ("kpi_reference_series", "similar_reference", "kpi_positions", "trends"):
+        year = "" if view == "trends" else " AND year = 2009"
+        demo = _q(real_2009_db, f"SELECT count(*) FROM {view} WHERE list_contains(?, kpi_id){year}", [list(twin)])
+        real = _q(real_2009_db, f"SELECT count(DISTINCT kpi_id) FROM {view} WHERE list_contains(?, kpi_id){year}",
+                  [list(twin.values())])
+        if view == "trends":   # one year of real values: no trend yet, and the demo twins' trends stay
+            assert real == [(0,)], view
+        else:
+            assert demo == [(0,)] and real[0][0] == len(set(twin.values()) & {
+                k for (k,) in _q(real_2009_db, "SELECT DISTINCT kpi_id FROM kpi_values WHERE year = 2009")}), view
