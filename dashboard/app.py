@@ -14,7 +14,7 @@ from pathlib import Path
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import components, geo, urlcheck
+from dashboard import components, geo, unit_templates, urlcheck
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -150,6 +150,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
 
     app.server.after_request(security_headers(app))
     urlcheck.install(app)  # unknown pages, codes, units, years: HTTP 404 (the page explains)
+    unit_templates.install(app)  # /enheter/mall/*: the unit import templates
     return app
 
 

@@ -799,6 +799,7 @@ def register_callbacks(app) -> None:
 NAV = [  # (path, i18n key)
     ("/", "nav_home"),
     ("/jamfor", "nav_jamfor"),
+    ("/enheter", "nav_enheter"),
     ("/urval", "nav_urval"),
     ("/kostnad", "nav_kostnad"),
     ("/statsbidrag", "nav_statsbidrag"),

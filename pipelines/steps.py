@@ -14,6 +14,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | positions    |          | kpi_positions, scorecard_status_counts                            |                   |
 | similar      |          | similar_municipalities, similar_reference                         |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
+| units        |          | unit_scorecard, unit_kpi_summary                                  |                   |
 
 `effective` runs first: where a demo indicator's real Kolada twin has values, the steps after it
 read the real values instead (pipelines/effective.py). `styrkort build` runs every step with its
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STEPS = ("effective", "index", "select", "uncertainty", "cost", "associations", "trends", "scorecard",
-         "positions", "similar", "grants")
+         "positions", "similar", "grants", "units")
 PER_YEAR = frozenset({"index", "select", "uncertainty"})
 # effective feeds the index too (per year: `refresh` recomputes every year's index after it)
 DEPENDANTS = {"effective": ("trends", "positions", "similar"),
@@ -62,6 +63,8 @@ def rerun_function(step: str):
         from pipelines.similar import rerun as fn
     elif step == "grants":
         from pipelines.grants import rerun as fn
+    elif step == "units":
+        from pipelines.units import rerun as fn
     else:
         raise ValueError(f"unknown step {step!r}; steps: {', '.join(STEPS)}")
     return fn
@@ -94,6 +97,8 @@ def shipped_config(con, step: str, year: int | None = None) -> dict:
         from pipelines.similar import CONFIG as cfg
     elif step == "grants":
         from pipelines.grants import SHIPPED_CONFIG as cfg
+    elif step == "units":
+        from pipelines.units import SHIPPED_CONFIG as cfg
     else:
         raise ValueError(f"unknown step {step!r}")
     return dict(cfg)
@@ -153,10 +158,12 @@ def run_all(con) -> None:
     from pipelines.economy import run_default as run_economy
     from pipelines.effective import run_effective
     from pipelines.ranking.pipeline import run_default as run_ranking
+    from pipelines.units import run_units
 
     run_effective(con, make_default=True)   # demo gives way to real: read by every step below
     run_ranking(con)
     run_economy(con)
+    run_units(con, make_default=True)
 
 
 # Tables of marts renamed since (a warehouse built by an older version): dropped by refresh.

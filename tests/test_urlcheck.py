@@ -83,3 +83,12 @@ def test_match_page_templates():
     assert page["path_template"] == "/kommun/<code>" and params == {"code": "0180"}
     assert match_page("/kommun/0180/extra")[0] is None
     assert match_page("/")[0]["path"] == "/"
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/enhet/1480-HT-LINNE", 200), ("/enhet/1480-HT-LINNE?lang=en", 200), ("/enheter", 200),
+    ("/enheter?kommun=1480", 200), ("/enhet/NOPE", 404), ("/enhet/1480-HT-LINNE-X", 404),
+    ("/enheter?kommun=9999", 404),
+])
+def test_unit_pages_answer_404_for_unknown_units_and_municipalities(client, path, status):
+    assert client.get(path).status_code == status, path

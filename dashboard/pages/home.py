@@ -174,7 +174,7 @@ def _entries(db):
 def hit_href(hit, lang: str) -> str:
     e = hit.entry
     if e.kind == "unit":
-        return href("/jamfor", lang, unit_a=e.key)
+        return href(f"/enhet/{e.key}", lang)
     return href(f"/kommun/{e.key}", lang)
 
 

@@ -306,11 +306,14 @@ def _units_section(d, lang):
                          href=href("/jamfor", lang, unit_a=u["unit_id"], unit_b=others[0]["unit_id"]),
                          className="ms-2") if others else None)
         kind = t(f"kind_{u['kind']}", lang)
-        items.append(html.Li([html.Span(u["name"], className="fw-semibold"), f" ({kind}) ",
+        items.append(html.Li([dcc.Link(u["name"], href=href(f"/enhet/{u['unit_id']}", lang),
+                                       className="fw-semibold"), f" ({kind}) ",
                               C.demo_badge(lang) if u.get("is_demo") else None, link]))
     return html.Section([html.H2(t("kommun_units", lang), className="h4"),
                          html.P(t("kommun_units_text", lang)),
-                         html.Ul(items)], className="mb-4")
+                         html.Ul(items),
+                         dcc.Link(t("kommun_all_units", lang), href=href("/enheter", lang, kommun=d["code"]))],
+                        className="mb-4")
 
 
 GRANT_COLS = [("round", "grant_round", "text"), ("pot", "grant_pot", "int"),

@@ -5,8 +5,8 @@ clicked, and both files must arrive and say what they are: the same header in bo
 stored as numbers in Excel with a second sheet "Om filen", ASCII minus in the CSV.
 
 The pages come from the navigation menu plus the states that show more tables (a
-municipality's scorecard, two municipalities and two units compared, a selection with a
-county limit and a swap); a menu entry without a state here fails the test. The session
+municipality's scorecard, two municipalities and two units compared, a unit's Balansen and a
+municipality's units, a selection with a county limit and a swap); a menu entry without a state here fails the test. The session
 check in conftest.py (start_dashboard) fails the suite if the server answered any HTTP 5xx."""
 from __future__ import annotations
 
@@ -74,6 +74,8 @@ def pages(built_db):
         "/kommun/1480": None,
         "/jamfor?a=0180&b=1480": None,
         f"/jamfor?unit_a={units[0][0]}&unit_b={units[1][0]}": None,
+        f"/enhet/{units[0][0]}": None,
+        "/enheter?kommun=1480": None,
         f"/urval?year=2009&max_per_county=1&swaps={swaps}": {
             "selection": f"urval-2009-lan1-{config_hash[:6]}-byten1", "swap": (out, in_, reason),
             "hash": config_hash},
@@ -222,6 +224,16 @@ def test_every_download_button_gives_a_csv_and_an_excel_file(browser, server_url
     rounds = next(f for f in made["/statsbidrag"] if "demo" in f["header"] and any(
         "2011:1" in c for r in f["rows"] for c in r))
     assert set(rounds["demo"]) == {"nej"}     # the grant rounds are real figures
+
+    # the units and their monthly values are demo data: every row of their downloads says so
+    unit_path = next(p for p in pages if p.startswith("/enhet/"))
+    unit_id = unit_path.rsplit("/", 1)[1]
+    months = next(f for f in made[unit_path] if f["name"] == f"enhet-{unit_id}")
+    n_months = sql(built_db, "SELECT count(*) FROM unit_scorecard WHERE unit_id = ?", [unit_id])[0][0]
+    assert len(months["rows"]) == n_months and set(months["demo"]) == {"ja"}
+    listing = next(f for f in made["/enheter?kommun=1480"] if f["name"] == "enheter-1480")
+    n_units = sql(built_db, "SELECT count(*) FROM org_units WHERE municipality_code = '1480'")[0][0]
+    assert len(listing["rows"]) == n_units and set(listing["demo"]) == {"ja"}
 
     scorecard = next(f for f in made["/kommun/1480"] if f["name"].startswith("styrkort-1480"))
     demo_kpis = sql(built_db, "SELECT count(DISTINCT s.kpi_id) FROM scorecard s JOIN kpis k USING (kpi_id) "

@@ -26,6 +26,8 @@ PAGES = [
     "/kommun/0180?year=2012",
     "/jamfor?a=0180&b=1480",
     "/jamfor?mode=units",
+    "/enhet/1480-HT-LINNE",
+    "/enheter?kommun=1480",
     "/urval",
     "/kostnad",
     "/statsbidrag",

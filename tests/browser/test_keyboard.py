@@ -236,7 +236,8 @@ def _keys(driver, *keys, shift=False) -> None:
     chain.perform()
 
 
-@pytest.mark.parametrize("path", ["/", "/kostnad", "/statsbidrag", "/urval"])
+@pytest.mark.parametrize("path", ["/", "/kostnad", "/statsbidrag", "/urval", "/enhet/1480-HT-LINNE",
+                                  "/enheter?kommun=1480"])
 def test_every_grid_is_one_tab_stop(browser, server_url, path):
     """From the element before each grid one Tab lands in the grid and the next Tab leaves it
     forwards; arrow keys move inside it and Tab from a cell also leaves; Shift+Tab from the

@@ -122,7 +122,23 @@ def test_compare_page_fits_and_grids_that_scroll_say_so(phone, server_url):
     assert hints and "svep i sidled" in hints[0].text
 
 
-@pytest.mark.parametrize("path", ["/kommun/0509", "/jamfor?a=0180&b=1480", "/"])
+@pytest.mark.parametrize("path", ["/enhet/1480-HT-LINNE", "/enheter?kommun=1480"])
+def test_unit_pages_fit_a_phone_with_status_texts(phone, server_url, path):
+    """A unit's Balansen and a municipality's units: no sideways scrolling, every status text
+    (icon + words) and every unit card inside the screen."""
+    d = open_phone(phone, server_url + path)
+    doc, view = widths(d)
+    assert view == WIDTH and doc <= view, (doc, view)
+    assert d.execute_script(OVERFLOW_JS) == []
+    shown = d.execute_script("""
+        const vw = document.documentElement.clientWidth;
+        return [...document.querySelectorAll('.sk-unit-kpi .sk-status, .sk-unit-card')].map(s => {
+            const r = s.getBoundingClientRect(); return [s.innerText.trim(), r.right <= vw + 1 && r.height > 0]; });""")
+    assert shown and all(text and inside for text, inside in shown), shown
+
+
+@pytest.mark.parametrize("path", ["/kommun/0509", "/jamfor?a=0180&b=1480", "/", "/enhet/1480-HT-LINNE",
+                                  "/enheter?kommun=1480"])
 def test_no_serious_wcag_violations_on_a_phone(phone, server_url, path):
     source = axe_source()
     if source is None:

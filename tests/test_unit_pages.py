@@ -1,0 +1,163 @@
+"""/enhet/<unit_id> and /enheter?kommun=… rendered by their own layout functions (no browser) over
+a copy of the default warehouse with one real unit added that has no monthly values: the pages
+read the unit marts, label demo units DEMO, carry source and months, speak English with
+?lang=en, and say so for an unknown unit or a unit without values. HTTP status: test_urlcheck.py;
+in Chromium: tests/browser/test_unit_pages.py."""
+from __future__ import annotations
+
+import shutil
+import sys
+
+import duckdb
+import pytest
+
+from test_import_common import write
+
+DEMO_UNIT = "1480-HT-LINNE"
+
+
+@pytest.fixture(scope="module")
+def unit_db(built_db, tmp_path_factory):
+    from pipelines.units import run_units
+    from warehouse.importers.units import import_units
+
+    folder = tmp_path_factory.mktemp("unitpages")
+    db = folder / "warehouse.duckdb"
+    shutil.copy(built_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        import_units(con, write(folder / "e.csv", "unit_id,name,municipality_code,kind\r\n"
+                                                  "KA-SB-1,Boende Tallen,0880,särskilt boende\r\n"), log=False)
+        run_units(con, make_default=True)
+    finally:
+        con.close()
+    return db
+
+
+@pytest.fixture(scope="module")
+def app(unit_db):
+    import dash
+
+    from dashboard.app import create_app
+
+    for key in [k for k in dash.page_registry if k.startswith("dashboard.pages.")]:
+        del dash.page_registry[key]
+    return create_app(unit_db)
+
+
+def _texts(component):
+    if component is None:
+        return
+    if isinstance(component, (str, int, float)):
+        yield str(component)
+        return
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            yield from _texts(c)
+        return
+    yield from _texts(getattr(component, "children", None))
+
+
+def _find(component, pred):
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            yield from _find(c, pred)
+        return
+    if component is None or isinstance(component, (str, int, float)):
+        return
+    if pred(component):
+        yield component
+    yield from _find(getattr(component, "children", None), pred)
+
+
+def _classed(page, cls):
+    return list(_find(page, lambda c: cls in (getattr(c, "className", "") or "").split()))
+
+
+def render(app, module, path, **kwargs):
+    with app.server.test_request_context(path):
+        return sys.modules[f"pages.{module}"].layout(**kwargs)
+
+
+def text_of(component) -> str:
+    return " ".join(_texts(component))
+
+
+def sql(db, query, params=()):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_demo_unit_is_labelled_and_carries_source_and_months(app, unit_db):
+    page = render(app, "enhet", f"/enhet/{DEMO_UNIT}", unit_id=DEMO_UNIT, lang="sv")
+    h1 = next(_find(page, lambda c: type(c).__name__ == "H1"))
+    assert "DEMO" in text_of(h1)
+    text = text_of(page)
+    assert "Enheten och dess månadsvärden är demodata" in text
+    # the latest month the unit reported, in Swedish, in the lead and in the source line
+    (last,) = sql(unit_db, "SELECT max(current_period) FROM unit_kpi_summary WHERE unit_id = ?", [DEMO_UNIT])[0]
+    months = ("januari februari mars april maj juni juli augusti september oktober november december").split()
+    assert f"{months[last.month - 1]} {last.year}" in text
+    (source,) = _classed(page, "sk-source")
+    assert text_of(source).startswith("Källa: ") and str(last.year) in text_of(source)
+    # four perspectives, one card per KPI of the summary
+    n = sql(unit_db, "SELECT count(*) FROM unit_kpi_summary WHERE unit_id = ?", [DEMO_UNIT])[0][0]
+    assert len(_classed(page, "sk-unit-kpi")) == n and len(_classed(page, "sk-perspective")) == 4
+
+
+def test_status_is_words_beside_the_icon(app, unit_db):
+    page = render(app, "enhet", f"/enhet/{DEMO_UNIT}", unit_id=DEMO_UNIT, lang="sv")
+    words = {"better": "bättre än medianen", "worse": "sämre än medianen"}
+    statuses = dict(sql(unit_db, "SELECT kpi_id, status FROM unit_kpi_summary WHERE unit_id = ?", [DEMO_UNIT]))
+    for kpi_id, status in statuses.items():
+        if status in words:
+            card = next(_find(page, lambda c: getattr(c, "id", None) == f"enhet-kpi-{kpi_id}"))
+            assert words[status] in text_of(card).lower(), (kpi_id, status)
+
+
+def test_without_targets_no_target_column_or_line(app):
+    """No `targets` view in this warehouse: nothing about targets is shown (not an empty column)."""
+    page = render(app, "enhet", f"/enhet/{DEMO_UNIT}", unit_id=DEMO_UNIT, lang="sv")
+    text = text_of(page)
+    assert "Mål" not in text.split()
+    grid = next(_find(page, lambda c: type(c).__name__ == "AgGrid"))
+    headers = [c.get("headerName") for c in grid.columnDefs]
+    assert "Mål" not in headers and "Källa" in headers
+
+
+def test_english(app):
+    page = render(app, "enhet", f"/enhet/{DEMO_UNIT}?lang=en", unit_id=DEMO_UNIT, lang="en")
+    text = text_of(page)
+    assert "Care recipients" in text and "The unit and its monthly values are demo data" in text
+    assert "Omsorgstagare" not in text
+    listing = text_of(render(app, "enheter", "/enheter?kommun=1480&lang=en", kommun="1480", lang="en"))
+    assert "Units in Göteborg" in listing and "Units marked DEMO are generated examples" in listing
+
+
+def test_unknown_unit_says_so(app):
+    page = render(app, "enhet", "/enhet/NOPE-1", unit_id="NOPE-1", lang="sv")
+    assert "Enheten NOPE-1 finns inte" in text_of(page)
+
+
+def test_unit_without_values_says_so(app):
+    page = render(app, "enhet", "/enhet/KA-SB-1", unit_id="KA-SB-1", lang="sv")
+    text = text_of(page)
+    assert "Boende Tallen" in text and "Enheten har inga månadsvärden ännu" in text
+    assert "DEMO" not in text
+
+
+def test_unit_list_of_a_municipality(app, unit_db):
+    page = render(app, "enheter", "/enheter?kommun=1480", kommun="1480", lang="sv")
+    cards = _classed(page, "sk-unit-card")
+    names = sql(unit_db, "SELECT name FROM org_units WHERE municipality_code = '1480'")
+    assert sorted(text_of(c.children.children[0].children[0]) for c in cards) == sorted(n for (n,) in names)
+    assert all("DEMO" in text_of(c) for c in cards)
+    (source,) = _classed(page, "sk-source")
+    assert text_of(source).startswith("Källa: ")
+    # Kalmar's one real unit: listed without values, no DEMO label
+    kalmar = render(app, "enheter", "/enheter?kommun=0880", kommun="0880", lang="sv")
+    (card,) = _classed(kalmar, "sk-unit-card")
+    assert "Boende Tallen" in text_of(card) and "DEMO" not in text_of(card)
