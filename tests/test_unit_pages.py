@@ -161,3 +161,18 @@ def test_unit_list_of_a_municipality(app, unit_db):
     kalmar = render(app, "enheter", "/enheter?kommun=0880", kommun="0880", lang="sv")
     (card,) = _classed(kalmar, "sk-unit-card")
     assert "Boende Tallen" in text_of(card) and "DEMO" not in text_of(card)
+
+
+def test_search_finds_a_unit_by_name_and_opens_its_page(app):
+    """'linne' (no accent) finds Hemtjänst Linnéstaden; the hit opens /enhet/<unit_id>."""
+    from dashboard.search import search
+
+    home = sys.modules["pages.home"]
+    with app.server.test_request_context("/"):
+        from dashboard.data import get_db
+
+        hits = search(home._entries(get_db()), "linne")
+        unit_hits = [h for h in hits if h.entry.kind == "unit"]
+        assert unit_hits and unit_hits[0].entry.key == DEMO_UNIT
+        assert home.hit_href(unit_hits[0], "sv") == f"/enhet/{DEMO_UNIT}"
+        assert home.hit_href(unit_hits[0], "en") == f"/enhet/{DEMO_UNIT}?lang=en"
