@@ -7,12 +7,10 @@ figure so an exported PNG/PDF still says where the numbers come from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from scipy import stats
 
 from styrkort import formats
 from styrkort.i18n import t
@@ -72,28 +70,6 @@ def empty_figure(message: str, lang: str = "sv") -> go.Figure:
 
 
 # --------------------------------------------------------------------------- statistics
-
-
-@dataclass(frozen=True)
-class OlsFit:
-    slope: float
-    intercept: float
-    r: float
-    p: float
-    n: int
-
-
-def ols_fit(x, y) -> OlsFit:
-    """Least-squares line y = intercept + slope·x with Pearson r and its two-sided p-value.
-
-    Rows where either value is missing are dropped. Needs at least three points."""
-    df = pd.DataFrame({"x": pd.to_numeric(pd.Series(list(x)), errors="coerce"),
-                       "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
-    n = len(df)
-    if n < 3 or df["x"].nunique() < 2:
-        return OlsFit(math.nan, math.nan, math.nan, math.nan, n)
-    res = stats.linregress(df["x"].to_numpy(float), df["y"].to_numpy(float))
-    return OlsFit(float(res.slope), float(res.intercept), float(res.rvalue), float(res.pvalue), n)
 
 
 def association_in_words(r: float, p: float, lang: str = "sv", alpha: float = 0.05) -> str:
@@ -172,10 +148,14 @@ def diagram1(df: pd.DataFrame, lang: str = "sv", source: str | None = None, titl
     return base_layout(fig, lang, source=source, height=max(360, 34 * len(df) + 160))
 
 
-def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) -> go.Figure:
+def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None,
+                 line: dict | None = None, title: str | None = None) -> go.Figure:
     """Composite (x) vs cost deviation % (y), one dot per municipality, with the OLS line.
 
-    df: municipality_code, name, composite, deviation_pct[, size_group]."""
+    df: municipality_code, name, composite, deviation_pct[, size_group]. line: {"slope",
+    "intercept"} of deviation on composite as the quality_associations mart stores it (test
+    ols_line_cost_deviation): drawn across the dots, not fitted here. title: the association in
+    words (from the mart's Pearson row)."""
     d = df.dropna(subset=["composite", "deviation_pct"])
     if d.empty:
         return empty_figure(t("fig_no_values", lang), lang)
@@ -191,17 +171,17 @@ def cost_scatter(df: pd.DataFrame, lang: str = "sv", source: str | None = None) 
                     "line": {"width": 0.5, "color": "white"}},
             text=part.get("name"), hovertemplate="%{text}<br>%{x:.2f}; %{y:.1f} %<extra></extra>",
         ))
-    fit = ols_fit(d["composite"], d["deviation_pct"])
-    if not math.isnan(fit.slope):
+    if line and line.get("slope") is not None and line.get("intercept") is not None:
+        # the stored line, drawn from the leftmost to the rightmost dot
         xs = np.array([d["composite"].min(), d["composite"].max()], dtype=float)
-        fig.add_trace(go.Scatter(x=xs, y=fit.intercept + fit.slope * xs, mode="lines",
+        fig.add_trace(go.Scatter(x=xs, y=line["intercept"] + line["slope"] * xs, mode="lines",
                                  name=t("fig_ols_line", lang),
                                  line={"color": "#1a1a1a", "width": 3, "dash": "dash"}))
     fig.update_xaxes(title=t("fig_composite_axis", lang))
     fig.update_yaxes(title=t("fig_deviation_axis", lang),
                      zeroline=True, zerolinewidth=2)
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                      title={"text": association_in_words(fit.r, fit.p, lang), "x": 0, "font": {"size": 15}})
+                      title={"text": title or "", "x": 0, "font": {"size": 15}})
     fig = base_layout(fig, lang, source=source, height=540)
     fig.update_layout(margin={"t": 90})   # title line above the legend row
     return fig

@@ -8,6 +8,7 @@ Per year, on the composite index (`composite_index`) of that year:
 | pearson_cost_deviation    | r         | Pearson r           | 95 % (Fisher z, scipy)      |
 | spearman_cost_deviation   | rho       | Spearman rho        | – (NULL)                    |
 | ols_cost_deviation        | slope     | composite per deviation-%-point (statsmodels OLS) | 95 % t |
+| ols_line_cost_deviation   | slope     | deviation-%-points per composite unit, with `intercept`: the line /kostnad draws through its scatter (composite x, deviation y) | 95 % t |
 | anova_size_group          | F         | F of composite ~ C(size_group) (statsmodels anova_lm) | –  |
 | anova_skl_group           | F         | F of composite ~ C(skl_group_2005)  | –                     |
 | pearson_share_80_plus     | r         | Pearson r of composite vs Kolada N01813 | 95 % (Fisher z)    |
@@ -29,7 +30,7 @@ from pipelines.runs import start_run
 
 MIN_N = 5
 TESTS = ("pearson_cost_deviation", "spearman_cost_deviation", "ols_cost_deviation",
-         "anova_size_group", "anova_skl_group", "pearson_share_80_plus")
+         "ols_line_cost_deviation", "anova_size_group", "anova_skl_group", "pearson_share_80_plus")
 
 SHIPPED_CONFIG = {"tests": list(TESTS), "min_n": MIN_N, "ci": 0.95, "index": "default"}
 
@@ -64,10 +65,11 @@ def load_inputs(con, index_config_hash: str | None = None) -> pd.DataFrame:
         ORDER BY ci.year, ci.municipality_code""", {} if index_config_hash is None else {"h": index_config_hash}).df()
 
 
-def _row(test, statistic, estimate, ci_low, ci_high, p_value, n, note):
+def _row(test, statistic, estimate, ci_low, ci_high, p_value, n, note, intercept=None):
     f = (lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v))
     return {"test": test, "statistic": statistic, "estimate": f(estimate), "ci_low": f(ci_low),
-            "ci_high": f(ci_high), "p_value": f(p_value), "n": int(n), "note": note}
+            "ci_high": f(ci_high), "p_value": f(p_value), "n": int(n), "note": note,
+            "intercept": f(intercept)}
 
 
 def pearson(x: np.ndarray, y: np.ndarray, test: str, what: str) -> dict:
@@ -86,7 +88,8 @@ def ols_slope(d: pd.DataFrame, y: str, x: str, test: str, what: str) -> dict:
     res = smf.ols(f"{y} ~ {x}", data=d).fit()
     lo, hi = res.conf_int(alpha=0.05).loc[x]
     return _row(test, "slope", res.params[x], lo, hi, res.pvalues[x], int(res.nobs),
-                f"OLS {y} ~ {x} ({what}); R² = {res.rsquared:.3f}; 95 % KI (t, df = {int(res.df_resid)})")
+                f"OLS {y} ~ {x} ({what}); R² = {res.rsquared:.3f}; 95 % KI (t, df = {int(res.df_resid)})",
+                intercept=res.params["Intercept"])
 
 
 def anova(d: pd.DataFrame, group: str, test: str) -> dict | None:
@@ -112,6 +115,9 @@ def compute_year(d: pd.DataFrame) -> list[dict]:
         rows.append(pearson(x, y, "pearson_cost_deviation", what))
         rows.append(spearman(x, y, "spearman_cost_deviation", what))
         rows.append(ols_slope(c, "composite", "deviation_pct", "ols_cost_deviation", what))
+        # the scatter on /kostnad draws deviation (y) against the composite (x): its line
+        rows.append(ols_slope(c, "deviation_pct", "composite", "ols_line_cost_deviation",
+                              "kostnadsavvikelse (%) mot sammanvägt index"))
     for group, test in (("size_group", "anova_size_group"), ("skl_group_2005", "anova_skl_group")):
         r = anova(d, group, test)
         if r:
@@ -133,7 +139,7 @@ def compute(inputs: pd.DataFrame) -> pd.DataFrame:
             r["is_demo"] = bool(d["is_demo"].fillna(False).astype(bool).any()) if "is_demo" in d else False
         parts.extend(rows)
     cols = ["year", "test", "statistic", "estimate", "ci_low", "ci_high", "p_value", "n", "note",
-            "index_config_hash", "is_demo"]
+            "intercept", "index_config_hash", "is_demo"]
     return pd.DataFrame(parts, columns=cols)
 
 

@@ -39,9 +39,11 @@ def toy(tmp_path):
         con.execute("INSERT INTO mart_cost_deviation VALUES (2010, ?, ?)", [f"{i + 1:04d}", d])
     con.execute("CREATE VIEW cost_deviation AS SELECT * FROM mart_cost_deviation")
     run_associations(con)
-    yield {r[1]: r for r in con.execute(
+    rows = {r[1]: r for r in con.execute(
         "SELECT year, test, statistic, estimate, ci_low, ci_high, p_value, n FROM quality_associations "
         "WHERE year = 2010").fetchall()}
+    intercepts = dict(con.execute("SELECT test, intercept FROM quality_associations WHERE year = 2010").fetchall())
+    yield {**rows, "intercept": intercepts}
     con.close()
 
 
@@ -76,6 +78,39 @@ def test_ols_slope_and_ci_by_hand(toy):
     assert row[5] == pytest.approx(slope + t * se, abs=1e-5)
 
 
+def test_scatter_line_by_hand(toy):
+    """The line /kostnad draws through its scatter: deviation (y) on the composite (x)."""
+    x, y = np.array(COMPOSITE), np.array(DEVIATION)
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    row = toy["ols_line_cost_deviation"]
+    assert row[2] == "slope" and row[3] == pytest.approx(slope) and row[7] == 8
+    assert toy["intercept"]["ols_line_cost_deviation"] == pytest.approx(y.mean() - slope * x.mean())
+    assert toy["intercept"]["pearson_cost_deviation"] is None
+
+
+def test_ols_line_hand_computed():
+    # x̄ = ȳ = 2,5; Σdxdy = 3; Σdx² = Σdy² = 5 -> slope 0,6, intercept 1,0 (r = 0,6).
+    # t = 0,6·√2/0,8 = 1,0607 with 2 df; two-sided p = 1 − t/√(2+t²) = 0,4.
+    import pandas as pd
+
+    from pipelines.economy_associations import ols_slope
+
+    row = ols_slope(pd.DataFrame({"c": [1, 2, 3, 4], "d": [2, 1, 4, 3]}), "d", "c", "t", "toy")
+    assert row["estimate"] == pytest.approx(0.6)
+    assert row["intercept"] == pytest.approx(1.0)
+    assert row["p_value"] == pytest.approx(0.4, abs=1e-9)
+    assert row["n"] == 4
+
+
+def test_ols_line_drops_missing():
+    import pandas as pd
+
+    from pipelines.economy_associations import ols_slope
+
+    row = ols_slope(pd.DataFrame({"c": [1, 2, None, 4], "d": [3, 5, 100, 9]}), "d", "c", "t", "toy")
+    assert (row["estimate"], row["intercept"], row["n"]) == (pytest.approx(2.0), pytest.approx(1.0), 3)  # y = 2x + 1
+
+
 def test_anova_f_by_hand(toy):
     y = np.array(COMPOSITE)
     groups = {g: y[[i for i, s in enumerate(SIZE) if s == g]] for g in set(SIZE)}
@@ -90,7 +125,7 @@ def test_anova_f_by_hand(toy):
 
 
 def test_all_tests_present(toy):
-    assert set(toy) == set(TESTS)
+    assert set(toy) - {"intercept"} == set(TESTS)
 
 
 def test_real_warehouse_associations(built_db):

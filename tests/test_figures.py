@@ -13,21 +13,7 @@ from pathlib import Path
 SOURCES = Path(__file__).resolve().parent.parent / "warehouse" / "sources"
 
 
-def test_ols_fit_hand_computed():
-    # x̄ = ȳ = 2,5; Σdxdy = 3; Σdx² = Σdy² = 5 -> slope 0,6, intercept 1,0, r = 0,6.
-    # t = 0,6·√2/0,8 = 1,0607 with 2 df; two-sided p = 1 − t/√(2+t²) = 0,4.
-    fit = F.ols_fit([1, 2, 3, 4], [2, 1, 4, 3])
-    assert fit.slope == pytest.approx(0.6)
-    assert fit.intercept == pytest.approx(1.0)
-    assert fit.r == pytest.approx(0.6)
-    assert fit.p == pytest.approx(0.4, abs=1e-9)
-    assert fit.n == 4
-
-
-def test_ols_fit_drops_missing_and_needs_three_points():
-    fit = F.ols_fit([1, 2, None, 4], [3, 5, 100, 9])   # y = 2x + 1 on the kept rows
-    assert (fit.slope, fit.intercept, fit.n) == (pytest.approx(2.0), pytest.approx(1.0), 3)
-    assert math.isnan(F.ols_fit([1, 2], [1, 2]).slope)
+# The OLS line's hand-computed cases live in tests/test_associations.py (the pipeline fits it).
 
 
 def test_association_in_words():
@@ -72,12 +58,15 @@ def test_cost_scatter_has_ols_line_through_the_fit():
     df = pd.DataFrame({"municipality_code": list("abcd"), "name": list("ABCD"),
                        "composite": [1, 2, 3, 4], "deviation_pct": [2, 1, 4, 3],
                        "size_group": ["small", "small", "large", "medium"]})
-    fig = F.cost_scatter(df)
+    # the stored line (quality_associations: slope 0,6, intercept 1,0), drawn, not fitted here
+    fig = F.cost_scatter(df, line={"slope": 0.6, "intercept": 1.0},
+                         title="Inget tydligt samband (r = 0,60; p = 0,40)")
     line = [t for t in fig.data if t.mode == "lines"][0]
     assert list(line.x) == [1, 4]
     assert list(line.y) == pytest.approx([1.6, 3.4])          # 1,0 + 0,6·x
     assert fig.layout.title.text == "Inget tydligt samband (r = 0,60; p = 0,40)"
     assert sum(len(t.x) for t in fig.data if t.mode == "markers") == 4
+    assert not [t for t in F.cost_scatter(df).data if t.mode == "lines"]   # no stored line: none drawn
 
 
 def test_trend_figure_has_reference_lines_and_demo_label():

@@ -267,3 +267,38 @@ def test_reconciliation_shows_catalogue_texts_never_check_codes(app, sql):
     assert "Återbetalt stimulansbidrag, Stockholm (2012–2013)" in checks
     for code in ("equal", "within_1pct", "differs", "no_comparison"):
         assert code not in body.split(";")
+
+
+@pytest.mark.parametrize("code", ["0180", "1480", "0509", "2583"])
+def test_success_factor_box_follows_the_status_counts_mart(app, sql, code):
+    """A perspective is weak when at least half of its rated KPIs are among the worst 25 %: the
+    rule applied to the mart's counts (SQL here), never to counts made on the page."""
+    weak = {p: rated >= 2 and 2 * worst >= rated for p, rated, worst in sql(
+        "SELECT perspective, n_best + n_middle + n_worst, n_worst FROM scorecard_status_counts "
+        "WHERE municipality_code = ? AND year IS NULL", [code])}
+    page = _render(app, _page("kommun"), f"/kommun/{code}", code=code)
+    for p in ("omsorgstagare", "ekonomi", "medarbetare", "verksamhet"):
+        section, = _find(page, lambda c, p=p: c.to_plotly_json()["props"].get("aria-labelledby") == f"persp-{p}")
+        boxes = list(_find(section, lambda c: "sk-success-factors" in (getattr(c, "className", "") or "")))
+        assert bool(boxes) == weak.get(p, False), p
+
+
+# ---------------------------------------------------------------- /kostnad
+
+
+def test_kostnad_scatter_line_and_words_are_the_associations_mart(app, sql):
+    (year,), = sql("SELECT max(year) FROM quality_associations WHERE test = 'ols_line_cost_deviation'")
+    (slope, intercept), = sql("SELECT estimate, intercept FROM quality_associations "
+                              "WHERE year = ? AND test = 'ols_line_cost_deviation'", [year])
+    (r, p), = sql("SELECT estimate, p_value FROM quality_associations "
+                  "WHERE year = ? AND test = 'pearson_cost_deviation'", [year])
+    page = _render(app, _page("kostnad"), "/kostnad", year=year)
+    words = " ".join(_texts(_by_id(page, "kostnad-words")))
+    assert f"r = {formats.number(r, 2, 'sv')}" in words
+    p_shown = "p < 0,001" if p < 0.001 else f"p = {formats.number(p, 2 if p >= 0.01 else 3, 'sv')}"
+    assert p_shown in words
+    fig = _by_id(page, "kostnad-scatter").figure          # the screen variant: words above it as text
+    line, = [tr for tr in fig.data if tr.mode == "lines"]
+    assert len(line.x) == 2
+    for x, y in zip(line.x, line.y):
+        assert y == pytest.approx(intercept + slope * x, rel=1e-12)

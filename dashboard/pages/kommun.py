@@ -187,9 +187,6 @@ def _kpi_row(k, lang):
     ])
 
 
-RATED = ("best25", "middle50", "worst25")
-
-
 def _similar_cell(k, unit, lang):
     """Mean of the similar municipalities the same year; 'n av 7' when some lack a value."""
     if k["value"] is None or k["similar_mean"] is None:
@@ -217,12 +214,13 @@ def _similar_list(d, lang):
     return html.Div(parts, className="mt-2")
 
 
-def _weak(rows) -> bool:
+def _weak(counts: dict | None) -> bool:
     """A perspective is weak when at least half of its rated KPIs (with direction and a
-    quartile) are among the worst 25 % of all municipalities."""
-    rated = [r for r in rows if r["status"] in RATED and r["value"] is not None]
-    worse = [r for r in rated if r["status"] == "worst25"]
-    return len(rated) >= 2 and len(worse) * 2 >= len(rated)
+    quartile) are among the worst 25 % of all municipalities (scorecard_status_counts)."""
+    if not counts:
+        return False
+    rated = counts["best"] + counts["middle"] + counts["worst"]
+    return rated >= 2 and counts["worst"] * 2 >= rated
 
 
 def _success_factor_box(perspective, lang):
@@ -283,7 +281,7 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts
                                 dcc.Link(t("kommun_show_all", lang),
                                          href=href(f"/kommun/{code}", lang, year=year, alla=1))],
                                className="mt-2 mb-0 small"))
-        if _weak(rows):
+        if _weak(counts):
             body.append(_success_factor_box(perspective, lang))
         with_values = [r["kpi_id"] for r in rows if r["spark_values"]]
         if code and with_values:

@@ -26,8 +26,8 @@ SOURCES = Path(__file__).resolve().parents[2] / "warehouse" / "sources"
 alert = C.alert
 
 # quality_associations.test codes with a label in the catalogue (key kostnad_test_<code>)
-TESTS = ("pearson_cost_deviation", "spearman_cost_deviation", "ols_cost_deviation", "anova_size_group",
-         "anova_skl_group", "pearson_share_80_plus")
+TESTS = ("pearson_cost_deviation", "spearman_cost_deviation", "ols_cost_deviation", "ols_line_cost_deviation",
+         "anova_size_group", "anova_skl_group", "pearson_share_80_plus")
 
 
 def test_label(test, lang: str) -> str:
@@ -116,6 +116,25 @@ def _nan(x):
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def scatter_fit(db, year: int, lang: str) -> tuple[dict | None, str]:
+    """(line, words) for the scatter, both from the quality_associations mart: the stored OLS line
+    of deviation on the composite (slope, intercept) and the Pearson row in words. Without the
+    mart: no line, and the words say which mart to build."""
+    qa = db.query_view("quality_associations", "SELECT test, estimate, p_value, intercept FROM quality_associations "
+                       "WHERE year = ? AND test IN ('pearson_cost_deviation', 'ols_line_cost_deviation')", [year])
+    if qa is None:
+        return None, t("mart_missing", lang, view="quality_associations")
+    rows = {r["test"]: r for r in qa.to_dict("records")}
+    line = rows.get("ols_line_cost_deviation")
+    r = rows.get("pearson_cost_deviation") or {}
+    words = F.association_in_words(_or_nan(r.get("estimate")), _or_nan(r.get("p_value")), lang)
+    return ({"slope": line["estimate"], "intercept": line["intercept"]} if line else None), words
+
+
+def _or_nan(x):
+    return math.nan if _nan(x) else float(x)
+
+
 # ---------------------------------------------------------------- sections
 
 
@@ -132,9 +151,8 @@ def content(db, year: int, lang: str):
         return [alert(t("view_missing", lang, view="cost_deviation"), "secondary")]
     src, modelled = _source(df, year, lang)
     src_line = f"{t('source', lang)}: {src}, {t('year', lang).lower()} {year}"
-    fit = F.ols_fit(df["composite"], df["deviation_pct"])
-    words = F.association_in_words(fit.r, fit.p, lang)
-    scatter = F.cost_scatter(df, lang, source=None)
+    line, words = scatter_fit(db, year, lang)
+    scatter = F.cost_scatter(df, lang, source=None, line=line, title=words)
     top = F.top_by_composite(df[["municipality_code", "name", "rank"]],
                              df[["municipality_code", "deviation_pct", "method"]], 20)
     d1 = F.diagram1(top, lang)
