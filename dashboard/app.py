@@ -1,4 +1,6 @@
-"""The Dash app: shell (header, main landmark, footer), shared callbacks, security headers.
+"""The Dash app: shell (header, main landmark, footer), shared callbacks, security headers,
+and the HTTP hardening of dashboard/hardening.py (4xx for bad requests, size limit, no versions,
+compression, long caching of fingerprinted files).
 
     create_app(db_path) -> dash.Dash      # tests, `styrkort serve`
     create_server()     -> flask.Flask    # gunicorn 'dashboard.app:create_server()', STYRKORT_DB
@@ -14,7 +16,7 @@ from pathlib import Path
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import components, geo, unit_templates, urlcheck
+from dashboard import components, geo, hardening, unit_templates, urlcheck
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -92,6 +94,14 @@ def localized_index(interpolate):
     return interpolate_index
 
 
+class StyrkortDash(dash.Dash):
+    """dash.Dash whose page config (`_dash-config` in every page) names no Dash, Plotly or
+    Python version."""
+
+    def _config(self):
+        return hardening.config_without_versions(super()._config())
+
+
 def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     """A new app reading the warehouse at db_path (default: STYRKORT_DB or data/warehouse.duckdb)."""
     from styrkort.paths import default_db
@@ -101,7 +111,8 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     # notebooks) registers it a second time and Dash then refuses every page (duplicate paths).
     for key in [k for k in dash.page_registry if k.startswith("dashboard.pages.")]:
         del dash.page_registry[key]
-    app = dash.Dash(
+    hardening.hide_versions_in_fingerprints()
+    app = StyrkortDash(
         __name__,
         use_pages=True,
         pages_folder=str(HERE / "pages"),
@@ -151,6 +162,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     app.server.after_request(security_headers(app))
     urlcheck.install(app)  # unknown pages, codes, units, years: HTTP 404 (the page explains)
     unit_templates.install(app)  # /enheter/mall/*: the unit import templates
+    hardening.harden(app)  # bad requests 4xx, size limit, compression, caching
     return app
 
 

@@ -37,7 +37,9 @@ def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = Fals
     app = create_app(db)
     warm_up(app)  # the dev server is threaded too
     console.print("[green]styrkort[/green] " + t("cli_serve_dev", cli_lang(), url=f"http://{host}:{port}/", db=db))
-    app.run(host=host, port=port, debug=False)
+    from dashboard.hardening import quiet_request_handler
+
+    app.run(host=host, port=port, debug=False, request_handler=quiet_request_handler())
 
 
 def register(app: typer.Typer) -> None:

@@ -42,6 +42,23 @@ def wh(tiny_wh, tmp_path) -> Path:
     return dst
 
 
+def rules_warehouse(tiny: Path, path: Path) -> Path:
+    """tiny_wh plus grant rounds (Tabell 2), one own KPI with direction and perspective, the
+    N20014 KPI row, and one value (Ale, N20014, 2010 = 100) that a wrong import could overwrite:
+    the start of the rule tests, the corpus and the fuzz."""
+    shutil.copy(tiny, path)
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO grant_round (round, pot, source) VALUES ('2011:1', 1, 't'), ('2011:2', 1, 't'), "
+                "('2012', 1, 't'), ('2013:1', 1, 't'), ('2013:2', 2, 't')")
+    con.execute("INSERT INTO kpi (kpi_id, title, higher_is_better, perspective, area, unit, source) VALUES "
+                "('OJ_A', 'Eget nyckeltal', true, 'omsorgstagare', 'Område', '%', 't'), "
+                "('N20014', 'Nettokostnad äldreomsorg, kr/inv', false, 'ekonomi', NULL, 'kr/inv', 't')")
+    con.execute("INSERT INTO kpi_value VALUES ('N20014', '1440', 2010, 'T', 100, 't', false)")
+    con.execute("CHECKPOINT")
+    con.close()
+    return path
+
+
 def snapshot(db: Path) -> dict[str, list]:
     """Every base table's rows, sorted (import_log included)."""
     con = duckdb.connect(str(db), read_only=True)

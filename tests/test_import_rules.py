@@ -17,7 +17,7 @@ import time
 import duckdb
 import pytest
 
-from test_import_common import REPO, cli, snapshot, tiny_wh, write  # noqa: F401  (fixtures)
+from test_import_common import REPO, rules_warehouse, snapshot, tiny_wh, write  # noqa: F401  (fixtures)
 from warehouse.importers import common
 from warehouse.importers.common import ImportFailure
 from warehouse.importers.grants import import_grants
@@ -30,19 +30,7 @@ NEXT_YEAR = dt.date.today().year + 1
 
 @pytest.fixture(scope="module")
 def rules_db(tiny_wh, tmp_path_factory):
-    """tiny_wh plus grant rounds, one own KPI with direction and perspective, and one value
-    (Ale, N20014, 2010 = 100) that a wrong import could overwrite."""
-    db = tmp_path_factory.mktemp("rules") / "w.duckdb"
-    shutil.copy(tiny_wh, db)
-    con = duckdb.connect(str(db))
-    con.execute("INSERT INTO grant_round (round, pot, source) VALUES ('2011:1', 1, 't'), ('2011:2', 1, 't'), "
-                "('2012', 1, 't'), ('2013:1', 1, 't'), ('2013:2', 2, 't')")
-    con.execute("INSERT INTO kpi (kpi_id, title, higher_is_better, perspective, area, unit, source) VALUES "
-                "('OJ_A', 'Eget nyckeltal', true, 'omsorgstagare', 'Område', '%', 't'), "
-                "('N20014', 'Nettokostnad äldreomsorg, kr/inv', false, 'ekonomi', NULL, 'kr/inv', 't')")
-    con.execute("INSERT INTO kpi_value VALUES ('N20014', '1440', 2010, 'T', 100, 't', false)")
-    con.close()
-    return db
+    return rules_warehouse(tiny_wh, tmp_path_factory.mktemp("rules") / "w.duckdb")
 
 
 @pytest.fixture
