@@ -337,6 +337,40 @@ def download_meta(stem: str, source: str | None = None, year=None, demo=None,
             "title": title}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _pair_ok(p, types=_SCALARS) -> bool:
+    return isinstance(p, list) and len(p) == 2 and all(isinstance(x, types) for x in p)
+
+
+def _column_ok(c) -> bool:
+    if not isinstance(c, dict) or not isinstance(c.get("field"), str):
+        return False
+    dec, raw = c.get("decimals"), c.get("raw")
+    return (isinstance(c.get("kind"), (str, type(None))) and isinstance(c.get("header"), _SCALARS)
+            and (dec is None or (type(dec) is int and 0 <= dec <= 10))
+            and (not raw or isinstance(raw, str) or (isinstance(raw, list) and all(_pair_ok(p, str) for p in raw))))
+
+
+def download_meta_ok(meta) -> bool:
+    """Whether a grid's download meta has the shape download_meta() and table_with_downloads
+    give it: the browser keeps it in a dcc.Store and sends it back with the click, so a request
+    can carry anything there; the download is made only from this shape."""
+    if not isinstance(meta, dict):
+        return False
+    columns, settings = meta.get("columns") or [], meta.get("settings") or []
+    return (isinstance(columns, list) and all(_column_ok(c) for c in columns)
+            and isinstance(settings, list) and all(_pair_ok(p) for p in settings)
+            and all(isinstance(meta.get(k), _SCALARS) for k in ("stem", "source", "year", "demo", "title")))
+
+
+def _rows_ok(rows) -> bool:
+    """Grid rows as the grid holds them: a list of records of plain values."""
+    return isinstance(rows, list) and all(isinstance(r, dict) and all(isinstance(v, _SCALARS) for v in r.values())
+                                          for r in rows)
+
+
 def _setting(v):
     """A setting's value for the files: numbers stay numbers (a county limit of 1), else text."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -789,6 +823,8 @@ def register_callbacks(app) -> None:
         trig = ctx.triggered_id
         if not trig or not (n_csv or n_xlsx) or not meta:
             return no_update
+        if not (download_meta_ok(meta) and _rows_ok(row_data or [])):
+            return no_update     # not what the page stored beside its grid (see download_meta_ok)
         fmt = "xlsx" if trig.get("type") == "sk-dl-xlsx" else "csv"
         content, filename = table_file(row_data or [], meta, fmt, get_lang(search))
         return dcc.send_bytes(content, filename)

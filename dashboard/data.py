@@ -301,8 +301,9 @@ def first(value):
 
 
 def valid_code(code) -> bool:
-    """A municipality code is exactly four digits ('0180')."""
-    code = first(code)
+    """A municipality code is exactly four digits ('0180'). Only a string: callers take
+    `first()` of a repeated query parameter themselves, and a callback value that is a list
+    is no code (the caller would go on to use the list)."""
     return isinstance(code, str) and CODE_RE.fullmatch(code) is not None
 
 

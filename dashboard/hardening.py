@@ -89,7 +89,8 @@ def _is_count(v) -> bool:
 # What the browser sends for the properties the app's callbacks read; a value of another type is
 # a request no page makes (400). Properties not listed (dcc.Store data, ...) may hold any JSON.
 PROPERTY_TYPES = {
-    "pathname": lambda v: v is None or (isinstance(v, str) and v.startswith("/")),
+    # a dcc.Location always reports the browser's path (Dash's own page router fails on None)
+    "pathname": lambda v: isinstance(v, str) and v.startswith("/"),
     "search": lambda v: v is None or isinstance(v, str),
     "href": lambda v: v is None or isinstance(v, str),
     "hash": lambda v: v is None or isinstance(v, str),
@@ -159,6 +160,29 @@ def _check_deps(items, name: str, declared: list) -> None:
                 raise BadRequest(f"{name}: not the declared dependency")
 
 
+def declared_outputs(output: str) -> list[tuple[str, str]]:
+    """(id, property) of each output of a callback key: 'a.children', '..a.children...b.data..',
+    'a.data@<hash>' (allow_duplicate); a pattern id stays JSON text."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [tuple(p.split("@")[0].rsplit(".", 1)) for p in parts]
+
+
+def _check_outputs(outputs, declared: list[tuple[str, str]]) -> None:
+    """The renderer sends one {id, property} (a list of them for a pattern) per declared
+    output: a list when there are several, the bare item when there is one."""
+    items = outputs if len(declared) > 1 else [outputs]
+    if not isinstance(items, list) or len(items) != len(declared):
+        raise BadRequest("outputs: not the declared outputs")
+    for item, (want_id, want_prop) in zip(items, declared):
+        want = _declared_id({"id": want_id})
+        if isinstance(item, list) and not isinstance(want, dict):
+            raise BadRequest("outputs: a list for a plain output")
+        for d in (item if isinstance(item, list) else [item]):
+            _check_dep(d, False)
+            if d["property"] != want_prop or not _matches(d["id"], want):
+                raise BadRequest("outputs: not the declared outputs")
+
+
 def check_callback_body(app, raw: bytes) -> dict:
     """The parsed body if it is a well-formed request for one of the app's callbacks."""
     try:
@@ -176,11 +200,8 @@ def check_callback_body(app, raw: bytes) -> dict:
     _check_deps(body.get("inputs"), "inputs", cb.get("inputs", []))
     _check_deps(body.get("state", []), "state", cb.get("state", []))
     outputs = body.get("outputs", [])
-    for o in (outputs if isinstance(outputs, list) else [outputs]):
-        for d in (o if isinstance(o, list) else [o]):
-            if d == {} and not outputs:
-                continue
-            _check_dep(d, False)
+    if outputs:       # absent or empty: the legacy format, Dash reads the outputs from `output`
+        _check_outputs(outputs, declared_outputs(output))
     changed = body.get("changedPropIds")   # the renderer always sends it (maybe empty)
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise BadRequest("changedPropIds")

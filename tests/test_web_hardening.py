@@ -112,13 +112,12 @@ def _dep_id(i):
 
 def _outputs(output: str):
     """'..a.children...b.data..' / 'a.data@hash' -> [{"id", "property"}]."""
-    out = output.split("@")[0]
-    parts = out.strip(".").split("...") if out.startswith("..") else [out]
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
     res = []
     for p in parts:
-        cid, prop = p.rsplit(".", 1)
+        cid, prop = p.split("@")[0].rsplit(".", 1)     # '@<hash>': an allow_duplicate output
         res.append({"id": _dep_id(cid), "property": prop})
-    return res if out.startswith("..") else res[0]
+    return res if output.startswith("..") else res[0]
 
 
 def valid_body(cb, value=None) -> dict:

@@ -379,6 +379,8 @@ def _update(rnd, code, lang):
         return no_update, no_update, no_update
     search = search_string(lang, round=rnd, code=code) or "?"
     if ctx.triggered_id == "statsbidrag-round":
+        if not isinstance(rnd, str):        # the select sends one round ("2013:1")
+            return no_update, no_update, no_update
         return _part_cached("map", rnd, lang), no_update, search
     if not valid_code(code):
         return no_update, no_update, no_update

@@ -132,9 +132,9 @@ def compute_selection(ranked: pd.DataFrame, max_per_county: int | None, swaps, l
 
 def validate_swap(items: pd.DataFrame, ranked: pd.DataFrame, out_code, in_code, reason, lang) -> str | None:
     """Swedish (or English) message for an invalid swap, None if valid."""
-    if not out_code or not in_code:
+    if not (valid_code(out_code) and valid_code(in_code)):
         return t("urval_e_pick", lang)
-    if not (reason or "").strip():
+    if not isinstance(reason, str) or not reason.strip():
         return t("urval_e_reason", lang)
     info = ranked.set_index("municipality_code")
     if out_code not in info.index or in_code not in info.index:
@@ -428,6 +428,20 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
     ])
 
 
+def page_state(stored) -> dict:
+    """The urval-state store as layout() wrote it ({year, max_per_county, swaps, lang}); the
+    browser sends it back, so anything else in it is dropped rather than trusted."""
+    stored = stored if isinstance(stored, dict) else {}
+    year = stored.get("year")
+    swaps = stored.get("swaps")
+    return {"year": year if isinstance(year, int) and not isinstance(year, bool) else None,
+            "max_per_county": parse_max(stored.get("max_per_county")),
+            "swaps": parse_swaps(swaps_text(s for s in swaps if isinstance(s, list) and len(s) == 3
+                                            and all(isinstance(x, str) for x in s)))
+            if isinstance(swaps, list) else [],
+            "lang": get_lang({"lang": stored.get("lang")})}
+
+
 def state_search(state: dict) -> str:
     """The query string for a page state (shareable URL)."""
     items = [("year", state.get("year"))]
@@ -456,8 +470,8 @@ def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
     from it, and the back button returns to the previous state)."""
     from dash import ctx
 
-    state = dict(state or {})
-    lang = state.get("lang", "sv")
+    state = page_state(state)
+    lang = state["lang"]
     trig = ctx.triggered_id
     if trig == "urval-year":
         try:
@@ -470,13 +484,15 @@ def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
             state["max_per_county"] = None
         else:
             k = parse_max(maxc)
-            if k is None or float(maxc) != k:
+            if k is None or not isinstance(maxc, (int, float, str)) or float(maxc) != k:
                 return no_update, alert(t("urval_e_maxc", lang))
             state["max_per_county"] = k
             state["swaps"] = []
     elif trig == "urval-swap-clear":
         state["swaps"] = []
     elif trig == "urval-swap-add":
+        if state["year"] is None:
+            return no_update, no_update
         db = get_db()
         ranked = ranked_index(db, int(state["year"]))
         items, _ = compute_selection(ranked, state.get("max_per_county"), state.get("swaps") or [], lang)

@@ -4,7 +4,8 @@ real `styrkort serve` in a subprocess on 127.0.0.1, and a real headless Debian C
 Fixtures
     server_url        session: 'http://127.0.0.1:PORT' of a server on `built_db` (tests/conftest.py)
     start_dashboard   session: factory start_dashboard(db_path, prod=False) -> url; stopped at the end,
-                      when the session fails if any server logged an HTTP 5xx (server_errors)
+                      when the session fails if any server logged an HTTP 5xx (server_errors) or
+                      a callback that raised (callback_failures: answered 400 by dashboard/hardening.py)
     download_dir      session: the folder Chromium saves downloads into (emptied per test by
                       `clean_downloads`)
     browser           session: selenium Chrome (headless, downloads allowed into download_dir)
@@ -147,11 +148,35 @@ def server_errors(log_text: str) -> list[str]:
     return out
 
 
+# dashboard/hardening.py answers a callback that raised with HTTP 400 (so a hostile body is not a
+# 5xx) and logs the traceback under this marker: in the browser suite every request is the app's
+# own, so any such line is a page bug.
+CALLBACK_FAILED = "callback failed on a request"
+
+
+def callback_failures(log_text: str) -> list[str]:
+    """Each 'callback failed on a request' entry of a server log with the lines after it (its
+    traceback) up to the next request line or entry, at most 80 lines each."""
+    lines = _ANSI.sub("", log_text).splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if CALLBACK_FAILED not in line:
+            continue
+        entry = [line]
+        for nxt in lines[i + 1:i + 80]:
+            if CALLBACK_FAILED in nxt or _REQUEST.search(nxt):
+                break
+            entry.append(nxt)
+        out.append("\n".join(entry).rstrip())
+    return out
+
+
 @pytest.fixture(scope="session")
 def start_dashboard(tmp_path_factory):
     """Factory: start_dashboard(db_path, prod=False) -> base URL; all stopped at session end.
     Each server's output goes to a log file; at the end of the session the logs are checked:
-    any HTTP 5xx answered during the browser suite fails it (with the request and traceback)."""
+    any HTTP 5xx answered during the browser suite, or any callback that raised (logged by
+    dashboard/hardening.py, answered 400), fails it (with the request and traceback)."""
     procs, logs = [], []
 
     def start(db: Path, prod: bool = False) -> str:
@@ -171,8 +196,11 @@ def start_dashboard(tmp_path_factory):
         if errors:
             tail = text[text.find("Traceback"):][:3000] if "Traceback" in text else ""
             problems.append(f"{log}: {len(errors)} HTTP 5xx: {errors[:10]}\n{tail}")
+        failed = callback_failures(text)
+        if failed:
+            problems.append(f"{log}: {len(failed)} callback(s) raised:\n" + "\n---\n".join(failed[:5])[:6000])
     if problems:
-        pytest.fail("the dashboard server answered HTTP 5xx during the browser tests:\n"
+        pytest.fail("the dashboard server answered HTTP 5xx or a callback raised during the browser tests:\n"
                     + "\n".join(problems), pytrace=False)
 
 

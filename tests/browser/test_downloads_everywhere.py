@@ -27,6 +27,7 @@ _spec = importlib.util.spec_from_file_location("_browser_helpers", Path(__file__
 _helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_helpers)
 wait_for, wait_rendered, server_errors = _helpers.wait_for, _helpers.wait_rendered, _helpers.server_errors
+callback_failures = _helpers.callback_failures
 
 pytestmark = pytest.mark.browser
 
@@ -248,3 +249,21 @@ def test_server_log_check_finds_5xx_lines():
            '127.0.0.1 - - [01/Dec/2026:23:52:28 +0000] "GET /kommun/9999 HTTP/1.1" 404 512 "-" "x"\n'
            '127.0.0.1 - - [01/Dec/2026:23:52:29 +0000] "GET /_dash-layout HTTP/1.1" 503 0 "-" "x"\n')
     assert server_errors(log) == ["POST /_dash-update-component -> 500", "GET /_dash-layout -> 503"]
+
+
+def test_server_log_check_finds_callbacks_that_raised():
+    """A callback that raises is answered 400 by dashboard/hardening.py, not 5xx: the session
+    check finds its log entry and keeps the traceback (gunicorn's access lines around it)."""
+    log = ('127.0.0.1 - - [02/Dec/2026:02:31:01 +0000] "GET / HTTP/1.1" 200 5120 "-" "x"\n'
+           "callback failed on a request (answered 400): b'{\"output\": \"..statsbidrag-map.children\"'\n"
+           "Traceback (most recent call last):\n"
+           '  File "/repo/dashboard/pages/statsbidrag.py", line 165, in map_frame\n'
+           "ValueError: ('Lengths must match to compare', (1450,), (2,))\n"
+           '127.0.0.1 - - [02/Dec/2026:02:31:02 +0000] "POST /_dash-update-component HTTP/1.1" 400 61 "-" "x"\n'
+           '127.0.0.1 - - [02/Dec/2026 02:31:03] "POST /_dash-update-component HTTP/1.1" 400 -\n')
+    found = callback_failures(log)
+    assert len(found) == 1
+    assert found[0].startswith("callback failed on a request (answered 400)")
+    assert found[0].endswith("ValueError: ('Lengths must match to compare', (1450,), (2,))")
+    assert server_errors(log) == []          # 400s are no 5xx: only the marker finds them
+    assert callback_failures(log.replace("callback failed", "callback ok")) == []
