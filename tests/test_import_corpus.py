@@ -75,7 +75,7 @@ def test_corpus_sample_through_the_cli(corpus_run, tmp_path):
             assert work.read_bytes() != before
         else:
             assert r.exit_code == 1, (name, out)
-            assert "Fel (error):" in out and Path(case.kwargs.get("expect_file") or case.files[-1]).name in out, (name, out)
+            assert out.startswith("Fel:") and Path(case.kwargs.get("expect_file") or case.files[-1]).name in out, (name, out)
             if isinstance(case.line, int):
                 assert f"rad (line) {case.line}:" in out, (name, out)
             assert work.read_bytes() == before, name
