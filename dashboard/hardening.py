@@ -40,6 +40,7 @@ SUITES_PREFIX = "/_dash-component-suites/"
 _HIDDEN_CONFIG = ("dash_version", "python_version", "dash_version_url", "ddk_version", "plotly_version")
 
 log = logging.getLogger("styrkort.web")
+CALLBACK_REFUSED = "callback request refused"
 
 
 class BadRequest(Exception):
@@ -162,9 +163,10 @@ def _check_deps(items, name: str, declared: list) -> None:
 
 def declared_outputs(output: str) -> list[tuple[str, str]]:
     """(id, property) of each output of a callback key: 'a.children', '..a.children...b.data..',
-    'a.data@<hash>' (allow_duplicate); a pattern id stays JSON text."""
+    'a.data@<hash>' (allow_duplicate: the renderer sends the property as 'data@<hash>' too);
+    a pattern id stays JSON text."""
     parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    return [tuple(p.split("@")[0].rsplit(".", 1)) for p in parts]
+    return [tuple(p.rsplit(".", 1)) for p in parts]
 
 
 def _check_outputs(outputs, declared: list[tuple[str, str]]) -> None:
@@ -179,7 +181,8 @@ def _check_outputs(outputs, declared: list[tuple[str, str]]) -> None:
             raise BadRequest("outputs: a list for a plain output")
         for d in (item if isinstance(item, list) else [item]):
             _check_dep(d, False)
-            if d["property"] != want_prop or not _matches(d["id"], want):
+            # allow_duplicate: 'data@<hash>' (what Dash itself strips before it matches)
+            if d["property"].split("@")[0] != want_prop.split("@")[0] or not _matches(d["id"], want):
                 raise BadRequest("outputs: not the declared outputs")
 
 
@@ -335,6 +338,8 @@ def harden(app) -> None:
             try:
                 check_callback_body(app, request.get_data(cache=True))
             except BadRequest as e:
+                # one line, so a page whose own requests are refused shows in the log
+                log.warning("%s (answered 400): %s", CALLBACK_REFUSED, e)
                 return _bad(str(e))
         return None
 

@@ -78,7 +78,7 @@ def key(app, *parts: str) -> str:
     """The callback key whose outputs are exactly these 'id.prop' parts (ignoring @hash)."""
     for k in app.callback_map:
         from dashboard.hardening import declared_outputs
-        if [f"{i}.{p}" for i, p in declared_outputs(k)] == list(parts):
+        if [f"{i}.{p.split('@')[0]}" for i, p in declared_outputs(k)] == list(parts):
             return k
     raise AssertionError(f"no callback for {parts}")
 
@@ -253,6 +253,8 @@ def test_odd_pathnames_render_a_page(app, post, pathname):
 def test_requests_no_page_sends_are_refused_not_run(app, post):
     """A Location always has a path, and the outputs are the callback's own: otherwise 400 as
     a bad request (the callback does not run, so nothing is logged as failed)."""
+    from dashboard.hardening import declared_outputs
+
     k = key(app, "_pages_content.children", "_pages_store.data")
     status, body = post(k, {("_pages_location", "pathname"): None})
     assert status == 400 and body["reason"].startswith("pathname")
@@ -264,6 +266,16 @@ def test_requests_no_page_sends_are_refused_not_run(app, post):
                     [{"id": "_pages_content", "property": "children"}] * 3):
         status, body = post(k, values, outputs=outputs)
         assert status == 400 and body["reason"].startswith("outputs"), outputs
+    # what the renderer sends for an allow_duplicate output: the property with its '@<hash>'
+    j = next(o for o in app.callback_map if o.startswith("jamfor-url.search@") and
+             [d["id"] for d in app.callback_map[o]["inputs"]] == ["jamfor-year"])
+    assert declared_outputs(j)[0][1].startswith("search@")
+    status, body = post(j, {("jamfor-year", "value"): 2015, ("jamfor-a", "value"): "0180",
+                            ("jamfor-b", "value"): "1480", ("jamfor-lang", "data"): "sv"})
+    assert status == 200 and "year=2015" in body["response"]["jamfor-url"]["search"], body
+    status, _ = post(j, {("jamfor-year", "value"): 2015},
+                     outputs={"id": "jamfor-url", "property": "href@" + j.split("@")[1]})
+    assert status == 400
     t = key(app, "trender-download.data", "trender-pdf-status.children")
     status, _ = post(t, {("trender-pdf", "n_clicks"): None}, outputs=[{"id": "trender-download", "property": "data"}])
     assert status == 400

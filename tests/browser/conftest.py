@@ -6,6 +6,7 @@ Fixtures
     start_dashboard   session: factory start_dashboard(db_path, prod=False) -> url; stopped at the end,
                       when the session fails if any server logged an HTTP 5xx (server_errors) or
                       a callback that raised (callback_failures: answered 400 by dashboard/hardening.py)
+                      or a callback request of the browser's was refused as malformed
     download_dir      session: the folder Chromium saves downloads into (emptied per test by
                       `clean_downloads`)
     browser           session: selenium Chrome (headless, downloads allowed into download_dir)
@@ -152,6 +153,9 @@ def server_errors(log_text: str) -> list[str]:
 # 5xx) and logs the traceback under this marker: in the browser suite every request is the app's
 # own, so any such line is a page bug.
 CALLBACK_FAILED = "callback failed on a request"
+# ... and refuses a callback body that is not what the pages send (400, one log line with the
+# reason): the browser's own requests must never be refused.
+CALLBACK_REFUSED = "callback request refused"
 
 
 def callback_failures(log_text: str) -> list[str]:
@@ -196,11 +200,14 @@ def start_dashboard(tmp_path_factory):
         if errors:
             tail = text[text.find("Traceback"):][:3000] if "Traceback" in text else ""
             problems.append(f"{log}: {len(errors)} HTTP 5xx: {errors[:10]}\n{tail}")
+        refused = [line for line in _ANSI.sub("", text).splitlines() if CALLBACK_REFUSED in line]
+        if refused:
+            problems.append(f"{log}: {len(refused)} of the browser's callback requests refused: {refused[:5]}")
         failed = callback_failures(text)
         if failed:
             problems.append(f"{log}: {len(failed)} callback(s) raised:\n" + "\n---\n".join(failed[:5])[:6000])
     if problems:
-        pytest.fail("the dashboard server answered HTTP 5xx or a callback raised during the browser tests:\n"
+        pytest.fail("the dashboard server answered HTTP 5xx, refused or failed a callback during the browser tests:\n"
                     + "\n".join(problems), pytrace=False)
 
 
