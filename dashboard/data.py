@@ -200,6 +200,9 @@ class Warehouse:
                     "national_rank": None, "national_n": None, "national_tied": None,
                     "national_band": None, "group_tied": None, "group_band": None,
                     "similar_mean": None, "similar_n": None, "similar_year": None,
+                    "target": None, "target_tolerance": None, "target_tolerance_default": None,
+                    "target_status": None, "target_gap": None, "target_decided_by": None,
+                    "target_is_demo": None,
                     "source": k["source"], "trend": None, "last_value": None, "last_year": None,
                     "spark_years": [], "spark_values": []})
             return out
@@ -403,7 +406,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     if not db.has_view("trends"):
         missing.append("trends")
     if db.has_view("scorecard"):
-        missing += [v for v, _, _ in _JOINED if not db.has_view(v)]
+        missing += [v for v, _, _, _ in _JOINED if not db.has_view(v)]
     in_mart = _scorecard_kpis(db)
     hidden = hidden_twins(db, chosen)   # one row per indicator: the demo twin or its real KPI
     rows: list[dict] = []
@@ -427,6 +430,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         rows.append(row)
     kpi_df = pd.DataFrame({c: [r[c] for r in rows] for c in _KPI_COLUMNS})
 
+    header = _header(db, code, chosen, missing)
     return {
         "found": True,
         "code": code,
@@ -434,7 +438,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         "years": years,
         "year": chosen,
         "latest": chosen is None,
-        **_header(db, code, chosen, missing),
+        **header,
         "kpis": kpi_df,
         "kpi_rows": rows,
         "similar": similar_for(db, code, (r["similar_year"] for r in rows if r["value"] is not None)),
@@ -547,7 +551,9 @@ _KPI_COLUMNS = ("kpi_id", "title", "unit", "perspective", "higher_is_better", "a
                 "spark_years", "spark_values",
                 "national_rank", "national_n", "national_tied", "national_band", "group_tied",
                 "group_band", "similar_mean",
-                "similar_n", "similar_year")
+                "similar_n", "similar_year",
+                "target", "target_tolerance", "target_tolerance_default", "target_status", "target_gap",
+                "target_decided_by", "target_is_demo")
 
 
 def _scorecard_kpis(db: Warehouse) -> frozenset | None:
@@ -563,31 +569,39 @@ def _scorecard_kpis(db: Warehouse) -> frozenset | None:
 _CHOSEN_COLUMNS = ("year", "value", "size_group", "group_mean", "national_mean", "group_rank",
                    "group_n", "status", "is_demo", "source")
 # Marts joined to each scorecard row (one point read): status and ranks from kpi_positions (the
-# stated quartile rule), the "liknande kommuner" reference from similar_reference.
+# stated quartile rule), the "liknande kommuner" reference from similar_reference, the
+# municipality's target for the row's year from target_status. (view, alias, extra condition,
+# ((column in the view, name in the row, type), ...)).
 _JOINED = (
-    ("kpi_positions", "p", (("group_rank", "INTEGER"), ("group_n", "INTEGER"), ("status", "VARCHAR"),
-                            ("national_rank", "INTEGER"), ("national_n", "INTEGER"),
-                            ("national_tied", "INTEGER"), ("national_band", "VARCHAR"),
-                            ("group_tied", "INTEGER"), ("group_band", "VARCHAR"))),
-    ("similar_reference", "r", (("similar_mean", "DOUBLE"), ("similar_n", "INTEGER"),
-                                ("similar_year", "INTEGER"))),
+    ("kpi_positions", "p", "", (("group_rank", "group_rank", "INTEGER"), ("group_n", "group_n", "INTEGER"),
+                                ("status", "status", "VARCHAR"), ("national_rank", "national_rank", "INTEGER"),
+                                ("national_n", "national_n", "INTEGER"), ("national_tied", "national_tied", "INTEGER"),
+                                ("national_band", "national_band", "VARCHAR"),
+                                ("group_tied", "group_tied", "INTEGER"), ("group_band", "group_band", "VARCHAR"))),
+    ("similar_reference", "r", "", (("similar_mean", "similar_mean", "DOUBLE"),
+                                    ("similar_n", "similar_n", "INTEGER"), ("similar_year", "similar_year", "INTEGER"))),
+    ("target_status", "g", " AND g.unit_id IS NULL",
+     (("target", "target", "DOUBLE"), ("tolerance_used", "target_tolerance", "DOUBLE"),
+      ("tolerance_is_default", "target_tolerance_default", "BOOLEAN"), ("status", "target_status", "VARCHAR"),
+      ("gap", "target_gap", "DOUBLE"), ("decided_by", "target_decided_by", "VARCHAR"),
+      ("target_is_demo", "target_is_demo", "BOOLEAN"))),
 )
-_JOINED_COLUMNS = tuple(c for _, _, cols in _JOINED for c, _ in cols)
+_JOINED_COLUMNS = tuple(name for _, _, _, cols in _JOINED for _, name, _ in cols)
 _SCORECARD_NAMES = tuple(c for c in _CHOSEN_COLUMNS if c not in _JOINED_COLUMNS) + _JOINED_COLUMNS
 _SCORECARD_SELECT = ", ".join([f"s.{c}" for c in _CHOSEN_COLUMNS if c not in _JOINED_COLUMNS]
-                              + [f"{a}.{c}" for _, a, cols in _JOINED for c, _ in cols])
+                              + [f"{a}.{c}" for _, a, _, cols in _JOINED for c, _, _ in cols])
 
 
 def _joined_sql(db: Warehouse) -> str:
     """The LEFT JOINs of the scorecard read; a mart not built yet joins an empty relation (the
     page then says which mart is missing)."""
     out = []
-    for view, alias, cols in _JOINED:
+    for view, alias, extra, cols in _JOINED:
         rel = view if db.has_view(view) else (
             "(SELECT NULL::VARCHAR AS kpi_id, NULL::VARCHAR AS municipality_code, NULL::INTEGER AS year, "
-            + ", ".join(f"NULL::{typ} AS {c}" for c, typ in cols) + " WHERE false)")
+            "NULL::VARCHAR AS unit_id, " + ", ".join(f"NULL::{typ} AS {c}" for c, _, typ in cols) + " WHERE false)")
         out.append(f"LEFT JOIN {rel} {alias} ON {alias}.municipality_code = s.municipality_code "
-                   f"AND {alias}.kpi_id = s.kpi_id AND {alias}.year = s.year")
+                   f"AND {alias}.kpi_id = s.kpi_id AND {alias}.year = s.year{extra}")
     return " ".join(out)
 
 

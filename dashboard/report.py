@@ -20,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import PERSPECTIVES
+from dashboard.scorecard_rules import target_summary
 from dashboard.i18n import perspective_label, t
 
 # the screen's status icons (dashboard/components.py), text from the catalogue
 STATUS_ICON = {"better": "▲", "worse": "▼", "same": "●", "no_direction": "–", None: "?"}
 # Plain-ASCII fallbacks when no Unicode font is available (core PDF fonts are Latin-1 only).
-_ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "△": "+", "▽": "-", "○": "=", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
+_ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "△": "+", "▽": "-", "○": "=", "✓": "OK", "✗": "X", "≈": "~", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -315,13 +316,27 @@ def assemble_pdf(c: ReportContent) -> bytes:
             line = (t("kommun_panel_summary", lang, **counts) if counts is not None
                     else t("mart_missing", lang, view="scorecard_status_counts"))
             pdf.multi_cell(0, 6, w.text(line), new_x="LMARGIN", new_y="NEXT")
-            with pdf.table(col_widths=(120, 40, 45, 62), text_align=("LEFT", "RIGHT", "RIGHT", "LEFT"),
-                           line_height=5.5, first_row_as_headings=True) as table:
-                table.row([w.text(x) for x in (t("kommun_col_kpi", lang), t("kommun_col_value", lang),
-                                               t("kommun_col_group", lang), t("kommun_col_status", lang))])
+            # target fulfilment: the screen's summary line and a column, when the panel has targets
+            goals = target_summary(rows, lang)
+            if goals:
+                w.font(10, bold=True)
+                pdf.multi_cell(0, 6, w.text(goals), new_x="LMARGIN", new_y="NEXT")
+                w.font(10)
+            head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
+                    t("kommun_col_status", lang)]
+            widths, align = (120, 40, 45, 62), ("LEFT", "RIGHT", "RIGHT", "LEFT")
+            if goals:
+                head.append(t("kommun_col_target", lang))
+                widths, align = (92, 34, 36, 55, 50), align + ("LEFT",)
+            with pdf.table(col_widths=widths, text_align=align, line_height=5.5,
+                           first_row_as_headings=True) as table:
+                table.row([w.text(x) for x in head])
                 for r in rows:
-                    table.row([w.text(r.get("title", "")), w.text(r.get("value_text", "")),
-                               w.text(r.get("reference_text", "")), w.text(status_text(r, lang))])
+                    cells = [w.text(r.get("title", "")), w.text(r.get("value_text", "")),
+                             w.text(r.get("reference_text", "")), w.text(status_text(r, lang))]
+                    if goals:
+                        cells.append(w.text(r.get("target_text") or ""))
+                    table.row(cells)
 
     # Trend charts, one per page
     for ch in c.charts:

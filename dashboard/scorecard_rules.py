@@ -20,7 +20,7 @@ INFO_MIDDLE = ("○", "sk-status-none")   # middle50 of a KPI without direction
 NO_BAND = ("?", "sk-status-missing")
 # catalogue keys, in reading order
 RULE_KEYS = ("kommun_rule_status", "kommun_rule_ties", "kommun_rule_group", "kommun_rule_direction",
-             "kommun_rule_similar")
+             "kommun_rule_similar", "kommun_rule_targets")
 SIMILAR_ANCHOR = "liknande-kommuner"
 
 
@@ -63,7 +63,7 @@ def position_text(row: dict, lang: str, scope: str = "national") -> str:
     """One line for the PDF and downloads, the same words as the screen:
     '▼ bland de 25 % sämsta, plats 250 av 290' ('… (högst först, ingen riktning)' for a KPI
     without direction); '? uppgift saknas' without a value."""
-    if row.get("value") is None or row.get(f"{scope}_rank") is None:
+    if not _has(row.get("value")) or not _has(row.get(f"{scope}_rank")):
         return f"{NO_BAND[0]} {t('status_missing', lang)}"
     info = row.get("higher_is_better") is None
     band = row.get(f"{scope}_band")
@@ -78,3 +78,65 @@ def similar_method_section(lang: str) -> html.Section:
     return html.Section([html.H2(t("om_similar_h", lang), id=SIMILAR_ANCHOR, className="h4"),
                          *[html.P(p) for p in t("om_similar_text", lang).split("\n\n")]],
                         className="mb-4", **{"aria-labelledby": SIMILAR_ANCHOR})
+
+
+# -- targets (pipelines/targets.py, mart target_status) ----------------------------------------------
+# status -> (icon, css class); shapes differ so colour is never needed
+TARGET_ICONS = {"achieved": ("✓", "sk-status-better"), "near": ("≈", "sk-status-same"),
+                "not_achieved": ("✗", "sk-status-worse"), "no_direction": ("–", "sk-status-none"),
+                "no_value": ("?", "sk-status-missing")}
+TARGET_JUDGED = ("achieved", "near", "not_achieved")
+
+
+def _has(v) -> bool:
+    """A value that is there (None and NaN are not: rows may come through a DataFrame)."""
+    return v is not None and v == v
+
+
+def target_icon(status) -> tuple[str, str]:
+    return TARGET_ICONS.get(status, TARGET_ICONS["no_value"])
+
+
+def target_words(row: dict, lang: str) -> str:
+    """'✓ uppnått' / '≈ nära' / '✗ ej uppnått'; a KPI without direction: '– avvikelse +3,2 %'."""
+    from dashboard.components import fmt_value
+
+    status = row.get("target_status")
+    icon = target_icon(status)[0]
+    if status == "no_direction" and _has(row.get("target_gap")):
+        gap = row["target_gap"]
+        sign = "+" if gap > 0 else ""
+        return f"{icon} {t('target_gap', lang, gap=sign + fmt_value(gap, row.get('unit'), lang))}"
+    return f"{icon} {t(f'target_{status}' if status in TARGET_ICONS else 'target_no_value', lang)}"
+
+
+def target_text(row: dict, lang: str) -> str:
+    """One line for the PDF and downloads: 'mål 90,0 %: ✓ uppnått' ('' without a target)."""
+    from dashboard.components import fmt_value
+
+    if not _has(row.get("target")):
+        return ""
+    head = t("target_label", lang, target=fmt_value(row["target"], row.get("unit"), lang))
+    demo = f" ({t('demo', lang)})" if row.get("target_is_demo") else ""
+    return f"{head}{demo}: {target_words(row, lang)}"
+
+
+def target_counts(rows) -> dict[str, int]:
+    """How many of the rows' targets (rows with a value and a target) are achieved, near, not
+    achieved, or on a KPI without direction; n = all of them. Screen and PDF alike."""
+    judged = [r for r in rows if _has(r.get("target")) and _has(r.get("value"))]
+    out = {s: sum(1 for r in judged if r.get("target_status") == s) for s in TARGET_JUDGED + ("no_direction",)}
+    out["n"] = len(judged)
+    return out
+
+
+def target_summary(rows, lang: str) -> str | None:
+    """'Mål: 4 av 6 uppnådda, 1 nära, 1 ej uppnått.' (plus those without direction), None
+    when no row has a target."""
+    c = target_counts(rows)
+    if not c["n"]:
+        return None
+    text = t("target_summary", lang, achieved=c["achieved"], n=c["n"], near=c["near"], missed=c["not_achieved"])
+    if c["no_direction"]:
+        text += " " + t("target_summary_nodir", lang, k=c["no_direction"])
+    return text

@@ -13,6 +13,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | scorecard    |          | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series |         |
 | positions    |          | kpi_positions, scorecard_status_counts                            |                   |
 | similar      |          | similar_municipalities, similar_reference                         |                   |
+| targets      |          | target_status (also run by `styrkort import targets`)             |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
 | units        |          | unit_scorecard, unit_kpi_summary                                  |                   |
 
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STEPS = ("effective", "index", "select", "uncertainty", "cost", "associations", "trends", "scorecard",
-         "positions", "similar", "grants", "units")
+         "positions", "similar", "targets", "grants", "units")
 PER_YEAR = frozenset({"index", "select", "uncertainty"})
 # effective feeds the index too (per year: `refresh` recomputes every year's index after it)
 DEPENDANTS = {"effective": ("trends", "positions", "similar"),
@@ -61,6 +62,8 @@ def rerun_function(step: str):
         from pipelines.positions import rerun as fn
     elif step == "similar":
         from pipelines.similar import rerun as fn
+    elif step == "targets":
+        from pipelines.targets import rerun as fn
     elif step == "grants":
         from pipelines.grants import rerun as fn
     elif step == "units":
@@ -95,6 +98,8 @@ def shipped_config(con, step: str, year: int | None = None) -> dict:
         from pipelines.positions import CONFIG as cfg
     elif step == "similar":
         from pipelines.similar import CONFIG as cfg
+    elif step == "targets":
+        from pipelines.targets import CONFIG as cfg
     elif step == "grants":
         from pipelines.grants import SHIPPED_CONFIG as cfg
     elif step == "units":

@@ -174,7 +174,7 @@ def test_runs_lists_the_stored_runs(built_db):
     runs = json.loads(res.stdout)
     steps = {r["step"] for r in runs}
     assert steps == {"effective", "index", "select", "uncertainty", "cost", "associations", "trends",
-                     "scorecard", "positions", "similar", "grants", "units"}
+                     "scorecard", "positions", "similar", "targets", "grants", "units"}
     assert all(r["is_default"] and r["is_stored"] for r in runs)        # a fresh build: only defaults
     years = sorted(r["year"] for r in runs if r["step"] == "index")
     assert years == list(range(2007, 2014))
@@ -183,7 +183,7 @@ def test_runs_lists_the_stored_runs(built_db):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step", ["effective", "index", "select", "cost", "positions", "similar", "grants",
+@pytest.mark.parametrize("step", ["effective", "index", "select", "cost", "positions", "similar", "targets", "grants",
                                   "units"])
 def test_rerun_of_the_default_run_is_identical(built_db, step):
     run_id = _default_run(built_db, step)

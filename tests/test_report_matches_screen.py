@@ -161,3 +161,45 @@ def test_real_kolada_indicators_show_their_own_latest_year(app, built_db):
     for kpi_id, year in last.items():
         assert sc.loc[kpi_id, "value_text"].endswith(f"({year})")
         assert sc.loc[kpi_id, "status"] is not None
+
+
+TARGET_CELL = re.compile(r"mål [^:\n]+?(?: \(demo\))?: ([✓≈✗–?]|OK|X|~|-) ?(uppnått|nära|ej uppnått|avvikelse)")
+
+
+def test_pdf_and_screen_show_the_same_targets(app, built_db):
+    """Ödeshög's demo targets: the panel's target summary lines are the same on screen and in the
+    PDF, and match a count on the target_status mart by hand; the PDF's target column has one
+    'mål …: <icon> <status>' cell per target shown."""
+    from dashboard import report as R
+    from dashboard.data import get_db
+
+    code = "0509"
+    kommun = sys.modules["pages.kommun"]
+    with app.server.test_request_context(f"/kommun/{code}"):
+        page = kommun.layout(code=code, lang="sv")
+    screen = [s for s in _texts(page) if re.match(r"Mål: \d+ av \d+ uppnådda", s)]
+    trender = sys.modules["pages.trender"]
+    with app.server.test_request_context("/trender"):
+        content, figs = trender.report_content(get_db(built_db), code, [], "sv")
+        pdf = R.build_report(content, figs)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    flat = re.sub(r"\s+", " ", text)
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT k.perspective, g.status FROM target_status g JOIN kpis k USING (kpi_id) "
+            "JOIN scorecard s ON s.kpi_id = g.kpi_id AND s.municipality_code = g.municipality_code "
+            "AND s.year = g.year AND s.is_latest AND s.value IS NOT NULL "
+            "WHERE g.municipality_code = ? AND g.unit_id IS NULL", [code]).fetchall()
+    finally:
+        con.close()
+    expected = []
+    for p in PERSPECTIVES:
+        st = [r[1] for r in rows if r[0] == p]
+        if st:
+            expected.append(f"Mål: {st.count('achieved')} av {len(st)} uppnådda, {st.count('near')} nära, "
+                            f"{st.count('not_achieved')} ej uppnådda.")
+    assert len(expected) >= 2 and screen == expected
+    for line in expected:
+        assert line in flat, line
+    assert len(TARGET_CELL.findall(flat)) == len(rows)

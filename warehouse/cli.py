@@ -1,4 +1,5 @@
-"""Warehouse commands: `styrkort import kolada|indicators|grants` and `styrkort fetch kolada`.
+"""Warehouse commands: `styrkort import kolada|indicators|grants|units|unit-values|targets` and
+`styrkort fetch kolada`.
 
 Each command is ONE transaction over all its files, written into a copy of the warehouse that
 replaces it atomically at the end (`warehouse.db.writing`): on bad input it prints
@@ -173,6 +174,27 @@ def register(app: typer.Typer) -> None:
         summary = run_in_transaction(db, lambda con: import_unit_values(con, files, kpis_meta=kpis),
                                      in_place=in_place)
         print_summary(summary)
+
+    @import_app.command("targets")
+    def import_targets_cmd(
+        files: list[Path] = FilesArg,
+        db: DbOption = default_db(),
+        in_place: bool = InPlace,
+    ) -> None:
+        """Targets: municipality_code,kpi_id,year,target[,unit_id,tolerance,decided_by,comment] (CSV or Excel)."""
+        from pipelines.steps import refresh_step
+        from warehouse.importers.targets import import_targets
+
+        def work(con):
+            summary = import_targets(con, files)
+            # the fulfilment mart's default run in the same transaction: the scorecard and the
+            # nämndrapport show the targets at once, no `styrkort refresh` needed
+            refresh_step(con, "targets")
+            return summary
+
+        summary = run_in_transaction(db, work, in_place=in_place)
+        print_summary(summary, refresh_hint=False)
+        out.print(t("cli_targets_done", cli_lang()), highlight=False)
 
     @fetch_app.command("kolada")
     def fetch_kolada_cmd(

@@ -259,7 +259,9 @@ def generate_demo(con, seed: int = 20101) -> dict[str, int]:
     con.unregister("demo_unit_values")
 
     _record(con, seed, len(values), len(units))
-    return {"kpi": len(kpi_rows), "kpi_value": len(values), "org_unit": len(UNITS), "unit_value": len(units)}
+    from warehouse.demo_targets import load_demo_targets
+    n_targets = load_demo_targets(con)
+    return {"target": n_targets, "kpi": len(kpi_rows), "kpi_value": len(values), "org_unit": len(UNITS), "unit_value": len(units)}
 
 
 def _record(con, seed: int, n_values: int, n_units: int) -> None:

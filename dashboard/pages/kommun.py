@@ -15,7 +15,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data, valid_code
 from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
-from dashboard.scorecard_rules import band_icon, band_text, place_text, rule_section
+from dashboard.scorecard_rules import (band_icon, band_text, place_text, rule_section, target_icon,
+                                       target_summary, target_text, target_words)
 from dashboard.data import FACTORS_FOR
 from dashboard.i18n import (factor_name, factor_text, get_lang, href, perspective_label, request_lang, search_string,
                            size_group_label, t, trend_label)
@@ -165,6 +166,8 @@ def _kpi_row(k, lang):
         # the year beside every value: on "senaste" each KPI has its own latest year
         value_cell = [html.Span(C.fmt_value(k["value"], unit, lang), className="sk-kpi-value"),
                       html.Div(str(int(k["year"])), className="small text-body-secondary sk-kpi-year")]
+        if k["target"] is not None:   # the committee's target for the same year, beside the value
+            value_cell.append(_target_line(k, unit, lang))
     else:
         value_cell = [_missing(lang)]
         if k["last_value"] is not None:
@@ -185,6 +188,19 @@ def _kpi_row(k, lang):
                 className="sk-position"),
         html.Td(C.sparkline(k["spark_years"], k["spark_values"], lang, label=k["title"], unit=unit)),
     ])
+
+
+def _target_line(k, unit, lang):
+    """'mål 90,0 %' and '✓ uppnått' (icon + text) under the value; demo targets say so."""
+    icon, cls = target_icon(k["target_status"])
+    head = [t("target_label", lang, target=C.fmt_value(k["target"], unit, lang))]
+    if k["target_is_demo"]:
+        head += [" ", _demo_badge(lang)]
+    words = target_words({**k, "unit": unit}, lang)
+    return html.Div([html.Span(head), " ",
+                     html.Span([html.Span(words[:1], className="sk-status-icon", **{"aria-hidden": "true"}),
+                                words[1:]], className=f"sk-status {cls}")],
+                    className="small sk-target", title=k["target_decided_by"] or None)
 
 
 def _similar_cell(k, unit, lang):
@@ -265,6 +281,9 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts
         body.append(C.empty_state(t("kommun_no_kpis", lang)))
     else:
         body.append(panel_summary(counts, lang))
+        goals = target_summary(rows, lang)   # the same words as the nämndrapport PDF
+        if goals:
+            body.append(html.P(goals, className="small mb-2 fw-semibold sk-target-summary"))
         # KPIs with a value this year first; long lists are cut (the download has them all)
         ordered = [r for r in rows if r["value"] is not None] + [r for r in rows if r["value"] is None]
         shown = ordered if show_all or len(ordered) <= MAX_ROWS else ordered[:SHORT_ROWS]
@@ -378,6 +397,8 @@ def scorecard_download(d: dict, lang: str) -> C.ServerTable:
             "unit": r["unit"], "year": r["year"] if has else None, "value": r["value"],
             "group_mean": r["group_mean"], "national_mean": r["national_mean"],
             "similar_mean": r["similar_mean"] if has else None, "similar_n": r["similar_n"] if has else None,
+            "target": r["target"] if has else None,
+            "target_status": target_text({**r, "unit": r["unit"]}, lang) if has and r["target"] is not None else "",
             "status": (band_text(r["status"], lang) if r["status"] != "no_direction" or not r["national_band"]
                        else f"{band_text(r['national_band'], lang)} ({t('status_no_direction', lang)})")
             if has else t("missing", lang),
@@ -394,6 +415,8 @@ def scorecard_download(d: dict, lang: str) -> C.ServerTable:
             C.col("national_mean", t("kommun_col_nation", lang), "auto"),
             C.col("similar_mean", t("kommun_col_similar", lang), "auto"),
             C.col("similar_n", t("kommun_col_similar_n", lang), "int"),
+            C.col("target", t("kommun_col_target", lang), "auto"),
+            C.col("target_status", t("kommun_col_target_status", lang)),
             C.col("status", t("kommun_col_status", lang)),
             C.col("national_rank", t("kommun_col_national_rank", lang), "int"),
             C.col("national_tied", t("kommun_col_tied", lang), "int"),
@@ -427,6 +450,62 @@ def _download_grants(args, lang):
     if not d["found"] or not d["grants"]:
         return None
     return grant_download(d, lang)
+
+
+# -- targets: the section with the template ------------------------------------------------------------
+# The template lists every KPI of the scorecard with the importer's own column names
+# (warehouse/importers/targets.py), prefilled with the targets already stored; the last four
+# columns are information the importer ignores.
+TEMPLATE_COLUMNS = ("municipality_code", "kpi_id", "year", "target", "unit_id", "tolerance", "decided_by",
+                    "comment", "kpi_title", "unit", "latest_year", "latest_value")
+
+
+def _targets_section(d, lang):
+    n = sum(1 for r in d["kpi_rows"] if r["target"] is not None)
+    return html.Section([
+        html.H2(t("kommun_targets_h", lang), id="kommun-targets", className="h4"),
+        html.P(t("kommun_targets_text", lang, n=n)),
+        C.download_buttons("kommun-malmall", [d["code"]], lang, t("kommun_targets_template", lang)),
+    ], className="mb-4", **{"aria-labelledby": "kommun-targets"})
+
+
+def target_template(d: dict, lang: str) -> C.ServerTable:
+    """The target template of one municipality (CSV or Excel through the one download helper)."""
+    rows = []
+    for r in d["kpi_rows"]:
+        year = r["year"] if r["value"] is not None else r["last_year"]
+        own = r["target"] is not None and not r["target_is_demo"]
+        rows.append({
+            "municipality_code": d["code"], "kpi_id": r["kpi_id"], "year": year,
+            # only the municipality's own targets are prefilled: demo targets never leave as real ones
+            "target": r["target"] if own else None, "unit_id": "",
+            "tolerance": None if not own or r["target_tolerance_default"] else r["target_tolerance"],
+            "decided_by": (r["target_decided_by"] or "") if own else "", "comment": "",
+            "kpi_title": r["title"], "unit": r["unit"] or "", "latest_year": r["last_year"],
+            "latest_value": r["last_value"], "is_demo": bool(r["is_demo"])})
+    # numbers stay numbers in Excel; a code with a leading zero stays text (an Excel number would
+    # lose the zero), and the importer reads both
+    kinds = {"municipality_code": "text" if str(d["code"]).startswith("0") else "int", "year": "int",
+             "target": ("number", 4), "tolerance": ("number", 4), "latest_year": "int",
+             "latest_value": ("number", 4)}
+
+    def spec(c):
+        kind = kinds.get(c, "text")
+        return C.col(c, c, kind[0], decimals=kind[1]) if isinstance(kind, tuple) else C.col(c, c, kind)
+
+    cols = [spec(c) for c in TEMPLATE_COLUMNS]
+    # the demo column says which latest values are demo data (the importer ignores it)
+    meta = C.download_meta(C.file_stem("malmall", d["code"]), None, None, demo="is_demo",
+                           title=f"{d['municipality']['name']}: {t('kommun_targets_template', lang)}")
+    return C.ServerTable(pd.DataFrame(rows, columns=[*TEMPLATE_COLUMNS, "is_demo"]), cols, meta)
+
+
+@C.server_download("kommun-malmall")
+def _download_template(args, lang):
+    d = scorecard_data(get_db(), (args or [None])[0], None, lang)   # validates the code again
+    if not d["found"]:
+        return None
+    return target_template(d, lang)
 
 
 # -- the page -----------------------------------------------------------------------------------------
@@ -508,6 +587,7 @@ def render(d, lang, show_all=False):
         missing_note,
         html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"],
                          panel_counts(d, p)) for p in PERSPECTIVES]),
+        _targets_section(d, lang),
         rule_section(lang, "h2"),
         html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
                   C.download_buttons("kommun-styrkort", [d["code"], d["year"] or LATEST], lang,

@@ -17,7 +17,7 @@ from dashboard import components as C
 from dashboard import figures as F
 from dashboard import report as R
 from dashboard.cache import per_warehouse
-from dashboard.scorecard_rules import position_text
+from dashboard.scorecard_rules import position_text, target_text
 from dashboard.data import (KPI_ID_RE, PERSPECTIVES, first, get_db, hidden_twins, panel_counts, panel_rows, scorecard_data,
                             similar_for, valid_code)
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, size_group_label, t, trend_label
@@ -324,6 +324,8 @@ def scorecard_rows(d: dict, lang: str) -> pd.DataFrame:
                          "title": r["title"] + (f" ({t('demo', lang)})" if r["is_demo"] else ""),
                          "value": r["value"], "status": r["status"] if has else None,
                          "status_text": position_text(r, lang),
+                         "target_text": target_text(r, lang) if has else "",
+                         "target": r["target"] if has else None, "target_status": r["target_status"],
                          "value_text": value_text,
                          "reference_text": C.fmt_value(r["group_mean"], r["unit"], lang),
                          "is_demo": bool(r["is_demo"])})

@@ -128,3 +128,75 @@ def test_similar_municipalities_listed_and_used_as_reference(open_page, built_db
     assert names[0] in body_text(d)
     d = open_page("/trender?code=1480&kpis=N20014")
     wait_for_text(d, "Liknande kommuner (struktur 2011):")
+
+
+def test_demo_targets_beside_values_with_status_and_summary(open_page, built_db):
+    """Göteborg's demo targets: each shown beside its value of the same year with the status in
+    words, and each panel's summary counts them (counted here in SQL)."""
+    d = open_page("/kommun/1480")
+    words = {"achieved": "✓ uppnått", "near": "≈ nära", "not_achieved": "✗ ej uppnått"}
+    rows = sql(built_db, """
+        SELECT k.title, g.status, k.perspective FROM target_status g JOIN kpis k USING (kpi_id)
+        JOIN scorecard s ON s.kpi_id = g.kpi_id AND s.municipality_code = g.municipality_code
+             AND s.year = g.year AND s.is_latest
+        WHERE g.municipality_code = '1480' AND g.unit_id IS NULL AND g.status IN ('achieved', 'near', 'not_achieved')""")
+    assert rows
+    for title, status, _ in rows:
+        row = " ".join(kpi_row(d, title).split())       # icon and words sit on their own lines
+        assert "mål " in row and words[status] in row, (title, status, row)
+        assert "DEMO" in row, row          # demo targets (and demo values) are labelled
+    for persp in {r[2] for r in rows}:
+        st = [r[1] for r in rows if r[2] == persp]
+        n_all = sql(built_db, """
+            SELECT count(*) FROM target_status g JOIN kpis k USING (kpi_id) JOIN scorecard s
+              ON s.kpi_id = g.kpi_id AND s.municipality_code = g.municipality_code AND s.year = g.year AND s.is_latest
+            WHERE g.municipality_code = '1480' AND g.unit_id IS NULL AND k.perspective = ?""", [persp])[0][0]
+        panel = d.find_element("css selector", f"section[aria-labelledby='persp-{persp}'] .sk-target-summary").text
+        assert (f"Mål: {st.count('achieved')} av {n_all} uppnådda, {st.count('near')} nära, "
+                f"{st.count('not_achieved')} ej uppnådda.") in panel, panel
+
+
+def test_imported_targets_appear_on_the_scorecard(built_db, start_dashboard, browser, tmp_path):
+    """`styrkort import targets` on a copy, then the dashboard on that copy shows the target."""
+    import shutil
+    from typer.testing import CliRunner
+
+    from styrkort.cli import app
+
+    db = tmp_path / "targets.duckdb"
+    shutil.copy(built_db, db)
+    value = sql(db, "SELECT value FROM scorecard WHERE municipality_code = '0180' AND kpi_id = 'N00092' "
+                    "AND is_latest")[0][0]
+    f = tmp_path / "mal.csv"
+    # lower is better: a target above the value is achieved
+    f.write_text("municipality_code;kpi_id;year;target;tolerance;decided_by\r\n"
+                 f"0180;N00092;2011;{str(round(value + 1, 1)).replace('.', ',')};0,5;Äldrenämnden 2011-03-01 §7\r\n",
+                 encoding="utf-8")
+    r = CliRunner().invoke(app, ["import", "targets", str(f), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    url = start_dashboard(db)
+    browser.get(url + "/kommun/0180")
+    _helpers.wait_rendered(browser)
+    row = " ".join(kpi_row(browser, "Sjukfrånvaro för anställda < 30 år, (%)").split())
+    assert f"mål {sv_number(round(value + 1, 1), 1)}" in row and "✓ uppnått" in row and "DEMO" not in row
+
+
+def test_target_template_downloads_with_the_importers_columns(open_page, built_db, clean_downloads):
+    import csv
+    import io
+
+    d = open_page("/kommun/1480")
+    section = d.find_element("css selector", "section[aria-labelledby='kommun-targets']")
+    btn = section.find_element("xpath", ".//button[contains(., 'CSV')]")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", btn)
+    path = _helpers.wait_for_download(clean_downloads, ".csv")
+    text = path.read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:8] == ["municipality_code", "kpi_id", "year", "target", "unit_id", "tolerance",
+                           "decided_by", "comment"]
+    kpis = {r[1] for r in rows[1:]}
+    on_page = {r[0] for r in sql(built_db, "SELECT DISTINCT kpi_id FROM scorecard WHERE municipality_code = '1480'")}
+    assert kpis == on_page and all(r[0] == "1480" for r in rows[1:])
+    # Göteborg's targets are all demo: none is prefilled (a demo target never leaves as a real one)
+    assert sql(built_db, "SELECT count(*) FROM targets WHERE municipality_code = '1480' AND is_demo")[0][0] > 0
+    assert all(r[3] == "" for r in rows[1:])

@@ -196,6 +196,23 @@ CREATE TABLE IF NOT EXISTS grant_fact (
     source VARCHAR NOT NULL
 );
 
+-- Targets a committee decided for a municipality's (or one of its units') KPI in a year
+-- (`styrkort import targets`; the embedded default ships a few demo targets, flagged is_demo).
+-- Unique on (municipality_code, kpi_id, year, unit_id or ''), enforced by the importer.
+CREATE TABLE IF NOT EXISTS target (
+    municipality_code VARCHAR NOT NULL,
+    kpi_id            VARCHAR NOT NULL,
+    year              INTEGER NOT NULL,
+    unit_id           VARCHAR,                -- NULL: the whole municipality
+    target            DOUBLE  NOT NULL,       -- in the KPI's unit
+    tolerance         DOUBLE,                 -- KPI unit; NULL = the default (pipelines/targets.py)
+    decided_by        VARCHAR,                -- e.g. "Äldrenämnden 2013-02-12 §14"
+    comment           VARCHAR,
+    source            VARCHAR NOT NULL,       -- the file it came from
+    is_demo           BOOLEAN NOT NULL DEFAULT false,
+    CHECK (tolerance IS NULL OR tolerance >= 0)
+);
+
 -- Datasets in the warehouse and where they came from (shown on /om).
 CREATE TABLE IF NOT EXISTS dataset (
     dataset     VARCHAR PRIMARY KEY,

@@ -85,3 +85,7 @@ FROM grant_award_printed_total;
 CREATE OR REPLACE VIEW grant_facts AS
 SELECT fact, value, source
 FROM grant_fact;
+
+CREATE OR REPLACE VIEW targets AS
+SELECT municipality_code, kpi_id, year, unit_id, target, tolerance, decided_by, comment, source, is_demo
+FROM target;

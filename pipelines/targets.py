@@ -1,0 +1,47 @@
+"""Target fulfilment: each target a committee decided (the `targets` view, `styrkort import
+targets`) judged against the value of its year — "uppnått", "nära" (within the tolerance) or
+"ej uppnått", in the KPI's direction. The rule is in pipelines/sql/target_status.sql and stated
+on the scorecard ("Så läser du styrkortet") and on /om.
+
+Mart `target_status` (pipelines/marts/target_status.toml): one row per target, sorted by
+municipality; the scorecard shows a municipality target beside the value of the same year, the
+nämndrapport PDF and the scorecard download list them. `styrkort import targets` recomputes the
+step's default run in its own transaction, so an imported target shows at once."""
+from __future__ import annotations
+
+from pipelines.core import read_sql, relation_exists, store_query, transaction
+from pipelines.runs import start_run
+
+DEFAULT_TOLERANCE_REL = 0.05   # no tolerance given: 5 % of |target| counts as "nära"
+
+CONFIG = {"model": "target_status.sql", "default_tolerance": "5 % of |target|",
+          "default_tolerance_rel": DEFAULT_TOLERANCE_REL,
+          "near": "within tolerance of the target on the wrong side", "boundaries": "inclusive",
+          "unit_value": "mean of the unit's monthly values in the target's year", "gender": "T"}
+
+EMPTY_TARGETS = """CREATE OR REPLACE VIEW targets AS
+SELECT NULL::VARCHAR AS municipality_code, NULL::VARCHAR AS kpi_id, NULL::INTEGER AS year,
+       NULL::VARCHAR AS unit_id, NULL::DOUBLE AS target, NULL::DOUBLE AS tolerance,
+       NULL::VARCHAR AS decided_by, NULL::VARCHAR AS comment, NULL::VARCHAR AS source,
+       NULL::BOOLEAN AS is_demo WHERE false"""
+
+
+def run_target_status(con, default_rel: float = DEFAULT_TOLERANCE_REL, make_default: bool = False) -> str:
+    """Compute and store `target_status` as one run of the step `targets`; returns the run_id."""
+    config = dict(CONFIG, default_tolerance_rel=float(default_rel))
+    with transaction(con):
+        if not relation_exists(con, "targets"):
+            # a warehouse from before targets existed: no targets yet, an empty mart
+            con.execute(EMPTY_TARGETS)
+        run = start_run(con, "targets", config, shipped=CONFIG, make_default=make_default)
+        store_query(con, "target_status", read_sql("target_status.sql"),
+                    {"default_rel": float(default_rel)}, run)
+    return run.run_id
+
+
+def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
+    """Run again from a recorded configuration (only the default tolerance share is adjustable)."""
+    fixed = {k: v for k, v in CONFIG.items() if k != "default_tolerance_rel"}
+    if {k: v for k, v in config.items() if k != "default_tolerance_rel"} != fixed:
+        raise ValueError("the recorded targets configuration differs from this version's rule")
+    return run_target_status(con, float(config["default_tolerance_rel"]), make_default=make_default)
