@@ -157,7 +157,9 @@ def _fake_rows(n):
              "spark_years": [2013, 2014], "spark_values": [1.0, 2.0], "higher_is_better": True,
              "national_rank": None, "national_n": None, "national_tied": None, "national_band": None,
              "group_tied": None, "group_band": None, "similar_mean": None, "similar_n": None,
-             "similar_year": None} for i in range(n)]
+             "similar_year": None, "target": None, "target_tolerance": None, "target_tolerance_default": None,
+             "target_status": None, "target_gap": None, "target_decided_by": None, "target_is_demo": None}
+            for i in range(n)]
 
 
 def _body_rows(component):

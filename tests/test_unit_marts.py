@@ -59,11 +59,11 @@ def marts(wh):
     con = duckdb.connect(str(wh))
     import_units(con, write(wh.parent / "enheter.csv", REGISTER))
     import_unit_values(con, write(wh.parent / "varden.csv", values_file()))
-    # a targets view as the scorecard issue defines it (unit_id optional, tolerance in KPI units)
-    con.execute("CREATE TABLE t_targets AS SELECT * FROM (VALUES ('1480', 'BAL_SJUKFRANVARO', 2013, 6.0, 'A', 1.0), "
-                "('1480', 'BAL_SJUKFRANVARO', 2013, 7.0, NULL, NULL)) t(municipality_code, kpi_id, year, target, "
-                "unit_id, tolerance)")
-    con.execute("CREATE VIEW targets AS SELECT * FROM t_targets")
+    # targets as `styrkort import targets` stores them (unit_id optional, tolerance in KPI units):
+    # one for unit A, one for the whole municipality (not a unit target)
+    con.execute("INSERT INTO target (municipality_code, kpi_id, year, unit_id, target, tolerance, source) VALUES "
+                "('1480', 'BAL_SJUKFRANVARO', 2013, 'A', 6.0, 1.0, 'test'), "
+                "('1480', 'BAL_SJUKFRANVARO', 2013, NULL, 7.0, NULL, 'test')")
     run_units(con)
     yield con
     con.close()
@@ -181,9 +181,9 @@ def test_a_run_with_another_configuration_keeps_the_public_view(marts):
     assert marts.execute("SELECT count(DISTINCT run_id) FROM unit_kpi_summary_all").fetchall() == [(2,)]
 
 
-def test_targets_are_absent_without_a_targets_view(wh):
-    """This warehouse has no `targets` view (unit targets are not part of it yet): the target
-    columns are NULL, nothing is invented."""
+def test_targets_are_absent_without_unit_targets(wh):
+    """No unit has a target in this warehouse (municipality targets are not unit targets): the
+    target columns are NULL, nothing is invented."""
     from pipelines.units import run_units
     from warehouse.importers.units import import_unit_values, import_units
 
