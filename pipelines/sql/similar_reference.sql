@@ -21,8 +21,10 @@ pick AS (
     QUALIFY row_number() OVER (PARTITION BY d.municipality_code, d.year
                                ORDER BY abs(s.year - d.year), s.year) = 1
 )
+-- ORDER BY in avg: a fixed summation order, so two runs give the same bits (a parallel hash
+-- aggregate adds in any order; `styrkort rerun` and the kill test compare exactly)
 SELECT v.kpi_id, p.municipality_code, p.year, p.similar_year,
-       avg(o.value) AS similar_mean, CAST(count(o.value) AS INTEGER) AS similar_n
+       avg(o.value ORDER BY m.similar_code) AS similar_mean, CAST(count(o.value) AS INTEGER) AS similar_n
 FROM pick p
 JOIN sims m
   ON m.municipality_code = p.municipality_code AND m.year = p.similar_year
