@@ -40,37 +40,37 @@ DEPENDANTS = {"effective": ("trends", "positions", "similar"),
               "trends": ("scorecard",)}
 
 
+# step -> (module, its rerun function, its shipped configuration): one line per step, imported
+# only when asked (the steps import heavy packages). The per-year steps build their shipped
+# configuration from the warehouse (shipped_config).
+REGISTRY = {
+    "effective": ("pipelines.effective", "rerun", "SHIPPED_CONFIG"),
+    "index": ("pipelines.ranking.pipeline", "rerun_index", None),
+    "select": ("pipelines.ranking.pipeline", "rerun_select", None),
+    "uncertainty": ("pipelines.ranking.pipeline", "rerun_uncertainty", None),
+    "cost": ("pipelines.cost", "rerun", "DEFAULT_CONFIG"),
+    "associations": ("pipelines.economy_associations", "rerun", "SHIPPED_CONFIG"),
+    "trends": ("pipelines.trends", "rerun", "SHIPPED_CONFIG"),
+    "scorecard": ("pipelines.scorecard", "rerun", "SHIPPED_CONFIG"),
+    "positions": ("pipelines.positions", "rerun", "CONFIG"),
+    "similar": ("pipelines.similar", "rerun", "CONFIG"),
+    "targets": ("pipelines.targets", "rerun", "CONFIG"),
+    "grants": ("pipelines.grants", "rerun", "SHIPPED_CONFIG"),
+    "units": ("pipelines.units", "rerun", "SHIPPED_CONFIG"),
+}
+
+
+def _registered(step: str, part: int):
+    import importlib
+
+    if step not in REGISTRY:
+        raise ValueError(f"unknown step {step!r}; steps: {', '.join(STEPS)}")
+    return getattr(importlib.import_module(REGISTRY[step][0]), REGISTRY[step][part])
+
+
 def rerun_function(step: str):
     """fn(con, config: dict, year, make_default) -> run_id, for a recorded configuration."""
-    if step == "effective":
-        from pipelines.effective import rerun as fn
-    elif step == "index":
-        from pipelines.ranking.pipeline import rerun_index as fn
-    elif step == "select":
-        from pipelines.ranking.pipeline import rerun_select as fn
-    elif step == "uncertainty":
-        from pipelines.ranking.pipeline import rerun_uncertainty as fn
-    elif step == "cost":
-        from pipelines.cost import rerun as fn
-    elif step == "associations":
-        from pipelines.economy_associations import rerun as fn
-    elif step == "trends":
-        from pipelines.trends import rerun as fn
-    elif step == "scorecard":
-        from pipelines.scorecard import rerun as fn
-    elif step == "positions":
-        from pipelines.positions import rerun as fn
-    elif step == "similar":
-        from pipelines.similar import rerun as fn
-    elif step == "targets":
-        from pipelines.targets import rerun as fn
-    elif step == "grants":
-        from pipelines.grants import rerun as fn
-    elif step == "units":
-        from pipelines.units import rerun as fn
-    else:
-        raise ValueError(f"unknown step {step!r}; steps: {', '.join(STEPS)}")
-    return fn
+    return _registered(step, 1)
 
 
 def shipped_config(con, step: str, year: int | None = None) -> dict:
@@ -84,29 +84,7 @@ def shipped_config(con, step: str, year: int | None = None) -> dict:
         if step == "select":
             return {"index": index.as_dict(), "options": selection_options()}
         return uncertainty_config(index)
-    if step == "effective":
-        from pipelines.effective import SHIPPED_CONFIG as cfg
-    elif step == "cost":
-        from pipelines.cost import DEFAULT_CONFIG as cfg
-    elif step == "associations":
-        from pipelines.economy_associations import SHIPPED_CONFIG as cfg
-    elif step == "trends":
-        from pipelines.trends import SHIPPED_CONFIG as cfg
-    elif step == "scorecard":
-        from pipelines.scorecard import SHIPPED_CONFIG as cfg
-    elif step == "positions":
-        from pipelines.positions import CONFIG as cfg
-    elif step == "similar":
-        from pipelines.similar import CONFIG as cfg
-    elif step == "targets":
-        from pipelines.targets import CONFIG as cfg
-    elif step == "grants":
-        from pipelines.grants import SHIPPED_CONFIG as cfg
-    elif step == "units":
-        from pipelines.units import SHIPPED_CONFIG as cfg
-    else:
-        raise ValueError(f"unknown step {step!r}")
-    return dict(cfg)
+    return dict(_registered(step, 2))
 
 
 def current_default_config(con, step: str, year: int | None = None) -> dict:

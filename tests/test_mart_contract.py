@@ -266,3 +266,17 @@ def test_make_default_moves_the_dashboard_and_refresh_keeps_it(db_copy):
             assert core.check_mart(con, name) == [], name
     finally:
         con.close()
+
+
+def test_every_step_is_registered_once_with_a_rerun_and_a_config():
+    """pipelines.steps.REGISTRY: each step of STEPS resolves to its rerun function and (steps not per
+    year) its shipped configuration; an unknown step is a clear error."""
+    from pipelines.steps import PER_YEAR, REGISTRY, STEPS, rerun_function, shipped_config
+
+    assert set(REGISTRY) == set(STEPS) and len(STEPS) == len(set(STEPS))
+    for step in STEPS:
+        assert callable(rerun_function(step))
+        if step not in PER_YEAR:
+            assert isinstance(shipped_config(None, step), dict)
+    with pytest.raises(ValueError, match="unknown step 'nosuch'"):
+        rerun_function("nosuch")
