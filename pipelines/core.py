@@ -285,12 +285,9 @@ def ensure_mart(con, name: str) -> Declaration:
     return decl
 
 
-def store_rows(con, name: str, df: pd.DataFrame, run, **scope) -> int:
-    """Store one run's rows in mart_<name> following the contract: delete the rows of the same
-    config_hash (and scope, e.g. year=2009), un-mark other configurations' rows if this run is
-    the default, insert df with run_id / config_hash / is_default. `run` has run_id,
-    config_hash and is_default (pipelines.runs.Run). Returns the number of rows stored.
-    Call it inside the step's transaction."""
+def _clear_for_run(con, name: str, run, scope: dict):
+    """The contract's first half of storing a run: delete the rows of the same config_hash (and
+    scope), and un-mark the other configurations' rows when this run becomes the default."""
     decl = ensure_mart(con, name)
     if set(scope) != set(decl.scope):
         raise ValueError(f"{decl.table}: scope must be {list(decl.scope)}, got {sorted(scope)}")
@@ -299,6 +296,16 @@ def store_rows(con, name: str, df: pd.DataFrame, run, **scope) -> int:
     con.execute(f"DELETE FROM {decl.table} WHERE config_hash = ? AND {cond}", [run.config_hash, *svals])
     if run.is_default:
         con.execute(f"UPDATE {decl.table} SET is_default = false WHERE is_default AND {cond}", svals)
+    return decl
+
+
+def store_rows(con, name: str, df: pd.DataFrame, run, **scope) -> int:
+    """Store one run's rows in mart_<name> following the contract: delete the rows of the same
+    config_hash (and scope, e.g. year=2009), un-mark other configurations' rows if this run is
+    the default, insert df with run_id / config_hash / is_default. `run` has run_id,
+    config_hash and is_default (pipelines.runs.Run). Returns the number of rows stored.
+    Call it inside the step's transaction."""
+    decl = _clear_for_run(con, name, run, scope)
     if not len(df):
         return 0
     data = df.copy()
@@ -322,14 +329,7 @@ def store_rows(con, name: str, df: pd.DataFrame, run, **scope) -> int:
 def store_query(con, name: str, sql: str, params: dict | list | None, run, **scope) -> None:
     """Like store_rows for rows computed in SQL: `sql` yields the declared columns except the
     contract ones (and scope columns it lacks are filled in)."""
-    decl = ensure_mart(con, name)
-    if set(scope) != set(decl.scope):
-        raise ValueError(f"{decl.table}: scope must be {list(decl.scope)}, got {sorted(scope)}")
-    cond = " AND ".join([f"{_q(k)} = ?" for k in decl.scope]) or "true"
-    svals = [scope[k] for k in decl.scope]
-    con.execute(f"DELETE FROM {decl.table} WHERE config_hash = ? AND {cond}", [run.config_hash, *svals])
-    if run.is_default:
-        con.execute(f"UPDATE {decl.table} SET is_default = false WHERE is_default AND {cond}", svals)
+    decl = _clear_for_run(con, name, run, scope)
     extra = {"run_id": run.run_id, "config_hash": run.config_hash, "is_default": bool(run.is_default), **scope}
     select = ", ".join(
         f"{_sql_literal(extra[c])} AS {_q(c)}" if c in extra else _q(c) for c in decl.column_names)
