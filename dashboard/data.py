@@ -26,7 +26,7 @@ lookups of the small marts.
 
 Also here: ``map_measures``/``measure_years``/``map_data`` (what can colour the map on /),
 ``municipalities_geojson()`` (polygons wound for Plotly), ``success_factors()`` and
-``FACTORS_FOR`` (seed 003), ``default_only(db, view)`` (' AND is_default' where a mart keeps
+``FACTORS_FOR`` (SKL 2010, Öppna jämförelser analys – framgångsfaktorer), ``default_only(db, view)`` (' AND is_default' where a mart keeps
 several configurations).
 """
 from __future__ import annotations
@@ -724,8 +724,8 @@ def _header(db: Warehouse, code: str, year: int | None, missing: list) -> dict:
     return out
 
 
-# -- seed 003's success factors (shown where a perspective is weak, and on /om) ----------------------
-# Which of seed 003's eight success factors speak to a weak perspective (factor numbers).
+# -- the success factors of SKL 2010, Öppna jämförelser analys (shown where a perspective is weak, and on /om) --
+# Which of the study's eight success factors (SKL 2010, Öppna jämförelser analys) speak to a weak perspective (factor numbers).
 FACTORS_FOR = {
     "omsorgstagare": (1, 6, 5),
     "ekonomi": (3, 4, 8),
@@ -737,7 +737,7 @@ FACTORS_FOR = {
 
 @functools.lru_cache(maxsize=1)
 def success_factors() -> dict[int, str]:
-    """Factor number -> name, from warehouse/sources/success_factors.json (seed 003)."""
+    """Factor number -> name, from warehouse/sources/success_factors.json (SKL 2010, Öppna jämförelser analys)."""
     text = (resources.files("warehouse.sources") / "success_factors.json").read_text("utf-8")
     return {f["n"]: f["name"] for f in json.loads(text)["factors"]}
 

@@ -7,11 +7,11 @@ shipped sources, so `styrkort build` generates stand-ins:
   gender 'T' (plus 'K'/'M' for the user-survey KPIs). Each value is a municipality effect
   plus an AR(1) year effect mapped into the KPI's low..high range, so year-to-year
   persistence is weak (correlation ≈ 0.4), like the study found. Nothing reads population
-  or cost: seed 003 found no relation between quality and cost or size, and the demo must
+  or cost: SKL 2010's Öppna jämförelser analys found no relation between quality and cost or size, and the demo must
   not invent one. KPIs with missing_share > 0 miss that share of municipalities in every
   year (so the index's completeness rule leaves them out); the others are complete.
 * Balansen units: home-care and special-housing units in Göteborg (Linnéstaden and
-  Bergsjön as in seed 004), Stockholm and Tierp, monthly 2011-01..2013-12 in the four
+  Bergsjön as in Göteborg's Balansen), Stockholm and Tierp, monthly 2011-01..2013-12 in the four
   perspectives, with a few months missing, as Balansen's own reports had.
 
 Everything comes from one numpy Generator seeded with `seed`, in a fixed order, so the same

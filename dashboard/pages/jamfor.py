@@ -1,5 +1,5 @@
 """/jamfor?a=<code>&b=<code> – two municipalities side by side on the same KPIs (latest common
-year); /jamfor?unit_a=<id>&unit_b=<id> – two units (seed 004's Linnéstaden vs Bergsjön) with
+year); /jamfor?unit_a=<id>&unit_b=<id> – two units (Linnéstaden vs Bergsjön, as in Göteborg's Balansen) with
 their monthly figures. All state is in the query string."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/kommun/<code> – the Balansen scorecard of one municipality (seed 004's four perspectives).
+"""/kommun/<code> – the Balansen scorecard of one municipality (the four perspectives of Göteborg's Balansen).
 
 All data comes from dashboard.data.scorecard_data (two point reads of the scorecard marts plus small
 lookups); this module only turns it into components."""

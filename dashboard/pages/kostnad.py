@@ -1,6 +1,6 @@
 """/kostnad — does quality relate to cost? Composite vs deviation from standard cost, the
 study's Diagram 1 rebuilt for the chosen year, the cost model and the structure tests
-(seed 003, chapter 1: "inget samband")."""
+(SKL 2010, Öppna jämförelser analys, chapter 1: "inget samband")."""
 from __future__ import annotations
 
 import math

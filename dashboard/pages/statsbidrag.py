@@ -1,5 +1,5 @@
-"""/statsbidrag — the performance grants for local dignity guarantees 2011–2013 (seed 000)
-and Stockholm's returned stimulus grant (seed 001).
+"""/statsbidrag — the performance grants for local dignity guarantees 2011–2013 (Socialstyrelsen 2014, status report on performance grants)
+and Stockholm's return of unspent stimulus grant 2012–2013.
 
 Per-municipality outcomes exist only for 2013 (Socialstyrelsen 2014, Bilaga 1); for 2011 and
 2012 only round totals exist, and the page says so instead of showing invented zeros."""

@@ -1,4 +1,4 @@
-"""/urval — rankings by size group and the 15/15 selection (seed 003, chapter 2).
+"""/urval — rankings by size group and the 15/15 selection (SKL 2010, Öppna jämförelser analys, chapter 2).
 
 The selection shown is computed in memory (a "what if") from the `composite_index` view with
 the pipelines' own pure functions (pipelines.ranking.selection), so the page never writes the
@@ -153,7 +153,7 @@ def validate_swap(items: pd.DataFrame, ranked: pd.DataFrame, out_code, in_code, 
 
 
 def study_table1(lang: str) -> pd.DataFrame | None:
-    """The study's own Table 1 (ÖJ 2009 ranks, seed 003) in the same shape, for comparison."""
+    """The study's own Table 1 (ÖJ 2009 ranks, SKL 2010, Öppna jämförelser analys – framgångsfaktorer) in the same shape, for comparison."""
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "oj2009_sample_ranks.csv"

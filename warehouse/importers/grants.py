@@ -355,7 +355,7 @@ def upsert_totals(con, totals: list[tuple]) -> None:
 
 def load_grant_seeds(con, sources_dir: Path | str | None = None) -> dict[str, int]:
     """The grant material of the embedded default, from warehouse/sources/: rounds (Tabell 2),
-    2013 awards (Bilaga 1), Stockholm's returned stimulus grant (seed 001), grant facts.
+    2013 awards (Bilaga 1), Stockholm's return of unspent stimulus grant 2012–2013, grant facts.
     Runs in the caller's transaction. Returns row counts written."""
     src = Path(sources_dir) if sources_dir else SOURCES
 

@@ -6,7 +6,7 @@ SELECT municipality_code, name, county_code, county_name, skl_group_2005,
        skl_group_2005 = 'Glesbygdskommuner' AS is_glesbygd
 FROM municipality;
 
--- Size groups as in SKL 2010 (seed 003, footnote 4): small = under 12 500 inhabitants or an
+-- Size groups as in SKL 2010, Öppna jämförelser analys (footnote 4): small = under 12 500 inhabitants or an
 -- SKL 2005 Glesbygdskommun; medium = 12 500–50 000; large = over 50 000.
 CREATE OR REPLACE VIEW municipality_years AS
 SELECT p.municipality_code, p.year, p.population,
