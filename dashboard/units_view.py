@@ -1,10 +1,11 @@
 """What the unit pages (/enhet/<unit_id>, /enheter) read and the pieces they share. Data comes
-from the unit marts (pipelines/units.py: unit_kpi_summary, unit_scorecard) and the public views
+from the unit marts (pipelines/units.py: unit_kpi_summary, unit_scorecard, unit_status_counts) and the public views
 org_units and unit_kpis; nothing is computed here but formatting.
 
     unit(db, unit_id) -> dict | None                  # org_units row + municipality name
     unit_summary(db, unit_id) -> list[dict]           # unit_kpi_summary rows + KPI title/unit/direction
     unit_months(db, unit_id) -> DataFrame             # unit_scorecard rows (the download)
+    status_counts(db, unit_id=.. | code=..) -> dict    # unit_status_counts rows by perspective / unit
     municipality_units(db, code) -> list[dict]        # the register of one municipality
     month_label(period, lang) -> 'december 2013'
     month_sparkline(periods, values, peer_median, lang, label, unit) -> an inline SVG with gaps
@@ -53,6 +54,18 @@ def _plain(v):
     if hasattr(v, "tolist"):
         return [clean(x) for x in v.tolist()]
     return clean(v)
+
+
+def status_counts(db, unit_id: str | None = None, code: str | None = None) -> dict | None:
+    """The counts pipelines/units.py stored (mart unit_status_counts): for one unit
+    {perspective: row} (perspective 'all' = every KPI); for a municipality {unit_id: its 'all' row}.
+    None when the mart is not built."""
+    where, arg = ("unit_id = ?", unit_id) if unit_id is not None else ("municipality_code = ? AND perspective = 'all'", code)
+    df = db.query_view("unit_status_counts", f"SELECT * FROM unit_status_counts WHERE {where}", [arg])
+    if df is None:
+        return None
+    key = "perspective" if unit_id is not None else "unit_id"
+    return {r[key]: {k: clean(v) for k, v in r.items()} for r in df.to_dict("records")}
 
 
 def unit_months(db, unit_id: str) -> pd.DataFrame | None:

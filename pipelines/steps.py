@@ -15,7 +15,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | similar      |          | similar_municipalities, similar_reference                         |                   |
 | targets      |          | target_status (also run by `styrkort import targets`)             |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
-| units        |          | unit_scorecard, unit_kpi_summary                                  |                   |
+| units        |          | unit_scorecard, unit_kpi_summary, unit_status_counts              |                   |
 
 `effective` runs first: where a demo indicator's real Kolada twin has values, the steps after it
 read the real values instead (pipelines/effective.py). `styrkort build` runs every step with its

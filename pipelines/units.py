@@ -2,8 +2,8 @@
 describing Göteborg's *Balansen*: each home-care group or care home with monthly key figures in
 four perspectives, compared with other units and over time, missing figures shown as missing).
 
-One step, `units` (pipelines/steps.py), two marts (their columns and meaning declared in
-pipelines/marts/unit_scorecard.toml and unit_kpi_summary.toml; `styrkort build`, `refresh` and
+One step, `units` (pipelines/steps.py), three marts (their columns and meaning declared in
+pipelines/marts/unit_scorecard.toml, unit_kpi_summary.toml and unit_status_counts.toml; `styrkort build`, `refresh` and
 `rerun` run it under the mart contract):
 
 - `unit_scorecard` (pipelines/sql/unit_scorecard.sql): per unit, unit KPI and month the unit is
@@ -17,6 +17,8 @@ pipelines/marts/unit_scorecard.toml and unit_kpi_summary.toml; `styrkort build`,
 - `unit_kpi_summary` (pipelines/sql/unit_kpi_summary.sql): per unit and KPI the latest month's
   row, 12-month means this year and the year before with the trend ('improving' / 'worsening' /
   'no_change' / 'no_direction' / 'too_few'), and the last 24 months as sparkline lists.
+- `unit_status_counts` (pipelines/sql/unit_status_counts.sql): per unit and perspective (and
+  'all') the status and target counts the unit pages print.
 
 Reads the public views org_units, unit_values, unit_kpis and (if present) targets.
 """
@@ -100,6 +102,9 @@ def run_units(con, same_rel: float = SAME_REL, trend_rel: float = TREND_REL, min
         if not have_views:
             summary = summary.replace("FROM unit_kpis", f"FROM {NO_UNIT_KPIS}")
         store_query(con, "unit_kpi_summary", summary, {"trend_rel": trend_rel, "min_months": min_months}, run)
+        counts = read_sql("unit_status_counts.sql").replace(
+            "{summary}", f"(SELECT * FROM mart_unit_kpi_summary WHERE run_id = '{run.run_id}')")
+        store_query(con, "unit_status_counts", counts, None, run)
     return run.run_id
 
 

@@ -197,3 +197,41 @@ def test_targets_are_absent_without_unit_targets(wh):
         assert con.execute("SELECT count(target_status) FROM unit_kpi_summary").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def test_status_counts_per_perspective_and_unit(marts):
+    """unit_status_counts (what /enhet prints under each perspective and /enheter per unit),
+    counted by hand from the cases above."""
+    def counts(unit, perspective):
+        cols = ("n_kpis", "n_better", "n_same", "n_worse", "n_missing", "n_not_compared", "n_targets",
+                "n_target_met", "n_target_near", "n_target_not_met")
+        r = marts.execute(f"SELECT {', '.join(cols)} FROM unit_status_counts WHERE unit_id = ? AND perspective = ?",
+                          [unit, perspective]).fetchall()
+        return dict(zip(cols, r[0])) if r else None
+
+    persp = dict(marts.execute("SELECT kpi_id, perspective FROM unit_kpis WHERE kpi_id IN (?, ?, ?)", [S, N, T]).fetchall())
+    # A in February (its current month): sick leave 8 against C's 6 -> worse, target 6 (tol. 1) not met;
+    # the survey 81 (October) against B's 70 -> better; incidents: none in February -> missing
+    by_p: dict = {}
+    for kpi, status in ((S, "worse"), (N, "better"), (T, "missing")):
+        by_p.setdefault(persp[kpi], []).append((kpi, status))
+    for p, items in by_p.items():
+        c = counts("A", p)
+        assert c["n_kpis"] == len(items)
+        for status in ("better", "worse", "missing"):
+            assert c[f"n_{status}"] == sum(s == status for _, s in items), (p, status)
+    total = counts("A", "all")
+    assert (total["n_kpis"], total["n_better"], total["n_same"], total["n_worse"], total["n_missing"]) == (3, 1, 0, 1, 1)
+    assert (total["n_targets"], total["n_target_met"], total["n_target_not_met"]) == (1, 0, 1)
+    # C in March: sick leave 7 = B's 7 -> same; C has no other KPI
+    assert {k: v for k, v in counts("C", "all").items() if v} == {"n_kpis": 1, "n_same": 1}
+    # D, the only care home: a value, nobody to compare with
+    assert counts("D", "all")["n_not_compared"] == 1
+    # the 'all' row is the sum of the perspectives for every unit
+    bad = marts.execute("""
+        SELECT a.unit_id FROM unit_status_counts a
+        JOIN (SELECT unit_id, sum(n_kpis) n, sum(n_better) b, sum(n_worse) w, sum(n_missing) m
+              FROM unit_status_counts WHERE perspective <> 'all' GROUP BY unit_id) p USING (unit_id)
+        WHERE a.perspective = 'all' AND (a.n_kpis, a.n_better, a.n_worse, a.n_missing) <> (p.n, p.b, p.w, p.m)
+    """).fetchall()
+    assert bad == []

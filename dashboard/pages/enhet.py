@@ -16,7 +16,8 @@ from dash import dcc, html
 from dashboard import components as C
 from dashboard.data import PERSPECTIVES, first, get_db
 from dashboard.i18n import get_lang, href, perspective_label, request_lang, t
-from dashboard.units_view import month_label, month_sparkline, unit, unit_months, unit_summary, valid_unit_id
+from dashboard.units_view import (month_label, month_sparkline, status_counts, unit, unit_months, unit_summary,
+                                   valid_unit_id)
 
 
 def _title(unit_id=None, **_):
@@ -109,10 +110,13 @@ def kpi_card(k: dict, lang: str):
     ]), className=f"card h-100 sk-unit-kpi sk-unit-kpi-{k.get('status') or 'missing'}", id=f"enhet-kpi-{k['kpi_id']}")
 
 
-def _panel(perspective: str, kpis: list[dict], lang: str):
+def _panel(perspective: str, kpis: list[dict], counts: dict | None, lang: str):
+    """One perspective's cards under the counts the pipelines stored (unit_status_counts)."""
     hid = f"enhet-persp-{perspective}"
-    counts = {s: sum(1 for k in kpis if k.get("status") == s) for s in ("better", "same", "worse", "missing")}
-    summary = t("enhet_panel_summary", lang, n=len(kpis), **counts) if kpis else t("enhet_no_kpis", lang)
+    counts = counts or {}
+    summary = t("enhet_panel_summary", lang, n=counts.get("n_kpis", 0), better=counts.get("n_better", 0),
+                same=counts.get("n_same", 0), worse=counts.get("n_worse", 0),
+                missing=counts.get("n_missing", 0)) if kpis else t("enhet_no_kpis", lang)
     body = html.Div([dbc.Col(kpi_card(k, lang)) for k in kpis], className="row row-cols-1 row-cols-lg-2 g-3") \
         if kpis else None
     return html.Section([
@@ -193,6 +197,9 @@ def layout(unit_id=None, lang=None, **_):
         return html.Div([header, C.mart_missing("unit_kpi_summary", lang)])
     if not summary:
         return html.Div([header, C.empty_state(t("enhet_no_values", lang))])
+    counts = status_counts(db, unit_id=uid)
+    if counts is None:
+        return html.Div([header, C.mart_missing("unit_status_counts", lang)])
     current = summary[0]["current_period"]
     by_persp = {p: [k for k in summary if k.get("perspective") == p] for p in PERSPECTIVES}
     demo_note = html.P(t("enhet_demo_note", lang), className="small") if u.get("is_demo") else None
@@ -203,7 +210,7 @@ def layout(unit_id=None, lang=None, **_):
                  municipality=u.get("municipality_name") or ""), className="mb-1"),
         html.P(t("enhet_legend", lang), className="small text-body-secondary"),
         demo_note,
-        html.Div([_panel(p, by_persp[p], lang) for p in PERSPECTIVES]),
+        html.Div([_panel(p, by_persp[p], counts.get(p), lang) for p in PERSPECTIVES]),
         C.source_caption(C.stored_text(", ".join(sources)) if sources else None,
                          _span(summary, lang), lang),
         html.H2(t("enhet_months_title", lang), className="h5 mt-4"),

@@ -8,12 +8,13 @@ from collections import Counter
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard.data import first, get_db, valid_code
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, t
-from dashboard.units_view import month_label, municipality_units
+from dashboard.units_view import month_label, municipality_units, status_counts
 
 dash.register_page(__name__, path="/enheter", title=page_title("nav_enheter"), name="Enheter")
 
@@ -98,6 +99,10 @@ def layout(kommun=None, lang=None, **_):
     if rows is None:
         children.append(C.mart_missing("unit_kpi_summary", lang))
         rows = []
+    counts_by_unit = status_counts(db, code=code)
+    if counts_by_unit is None:
+        children.append(C.mart_missing("unit_status_counts", lang))
+        counts_by_unit = {}
     figures = key_figures(rows)
     by_unit: dict[str, dict] = {}
     for r in rows:
@@ -105,18 +110,17 @@ def layout(kommun=None, lang=None, **_):
     table_rows = []
     for u in units:
         mine = by_unit.get(u["unit_id"], {})
-        counts = Counter(r["status"] for r in mine.values())
-        current = max((r["current_period"] for r in mine.values()), default=None)
+        counts = counts_by_unit.get(u["unit_id"], {})
+        current = counts.get("current_period")
         rec = {"unit_id": u["unit_id"], "name": u["name"], "link": href(f"/enhet/{u['unit_id']}", lang),
                "kind": t(f"kind_{u['kind']}", lang), "district": u["district"] or "",
                "provider": t(f"provider_{u['provider']}", lang) if u["provider"] else "",
                "month": month_label(current, lang) if current else t("missing", lang),
-               "better": counts.get("better", 0), "same": counts.get("same", 0), "worse": counts.get("worse", 0),
-               "missing": counts.get("missing", 0), "demo": t("demo", lang) if u["is_demo"] else ""}
+               "better": counts.get("n_better", 0), "same": counts.get("n_same", 0),
+               "worse": counts.get("n_worse", 0), "missing": counts.get("n_missing", 0), "demo": t("demo", lang) if u["is_demo"] else ""}
         for kid, _title, _unit in figures:
             rec[kid] = mine[kid]["value"] if kid in mine else None
         table_rows.append(rec)
-    import pandas as pd
     df = pd.DataFrame(table_rows)
     cols = [C.col("name", t("unit", lang), link_field="link", flex=2),
             C.col("kind", t("enheter_col_kind", lang)), C.col("district", t("enheter_col_district", lang)),
