@@ -13,6 +13,7 @@ from dashboard import components as C
 from dashboard.data import PERSPECTIVES, clean, first, get_db, hidden_twins, parse_year, similar_for, valid_code
 from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, t
 from dashboard.urlcheck import year_notice
+from pipelines.compare import common_years, compare_pair
 
 dash.register_page(__name__, path="/jamfor", title=page_title("nav_jamfor"), name="Jämför", order=2)
 
@@ -36,70 +37,24 @@ LATEST = "senaste"   # the year selector's value for "each KPI's latest common y
 
 
 def compare_municipalities(db, a: str, b: str, year=None) -> dict:
-    """Values of both municipalities on every perspective KPI.
-
-    `year` one of the years in which both have values: every KPI in that year. Otherwise (the
-    default, "senaste") each KPI in the latest year in which BOTH have a value of it, so a real
-    indicator whose data ends earlier than the demo ones is still compared; KPIs without such a
-    year are left out and counted (`no_common`). Returns {"year" (None = per KPI), "latest",
-    "years" (common years), "no_common", "rows": DataFrame(kpi_id, title, unit, perspective,
-    higher_is_better, is_demo, year, value_a, value_b, diff, source, better, national_mean,
-    similar_a, similar_b)}: national_mean the country's mean that year, similar_a/_b the mean of
-    each municipality's similar municipalities that year (similar_reference)."""
+    """Read what the comparison needs from the marts (scorecard, similar_reference,
+    demo_twin_years) and compare with pipelines.compare.compare_pair, the one definition of
+    better / diff / latest common year. Returns {"year" (None = each KPI's latest common year),
+    "latest", "years" (common years), "no_common", "n_a", "n_b", "rows": DataFrame} or
+    {"missing": mart} when the scorecard is not built."""
     sql_sc = ("SELECT kpi_id, municipality_code, year, value, source, is_demo, national_mean FROM scorecard "
               "WHERE municipality_code IN (?, ?) AND value IS NOT NULL")
-    rows = db.rows_view("scorecard", sql_sc, [a, b])
-    if rows is None:   # no second way to the figures: the page says which mart is missing
+    values = db.query_view("scorecard", sql_sc, [a, b])
+    if values is None:   # no second way to the figures: the page says which mart is missing
         return {"year": None, "latest": True, "years": [], "no_common": 0, "rows": pd.DataFrame(),
                 "missing": "scorecard"}
-    years_a = {r[2] for r in rows if r[1] == a}
-    years_b = {r[2] for r in rows if r[1] == b}
-    common = sorted(years_a & years_b)
-    chosen = parse_year(year, common)
-    vals = {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in rows}
+    chosen = parse_year(year, common_years(values, a, b))
     similar = {(r[0], r[1], r[2]): r[3] for r in db.rows_view(
         "similar_reference", "SELECT kpi_id, municipality_code, year, similar_mean FROM similar_reference "
         "WHERE municipality_code IN (?, ?)", [a, b]) or []}
-    # per KPI: the latest year in which both have a value
-    kpi_years: dict[str, set] = {}
-    for r in rows:
-        kpi_years.setdefault((r[0], r[1]), set()).add(r[2])
-    out, no_common = [], 0
-    hidden = hidden_twins(db, chosen)   # a demo twin never beside its real KPI
-    for k in db.perspective_kpis():
-        kid = k["kpi_id"]
-        if kid in hidden:
-            continue
-        if chosen is not None:
-            y = chosen
-        else:
-            both = kpi_years.get((kid, a), set()) & kpi_years.get((kid, b), set())
-            if not both:
-                no_common += bool(kpi_years.get((kid, a)) or kpi_years.get((kid, b)))
-                continue
-            y = max(both)
-        va = vals.get((kid, a, y))
-        vb = vals.get((kid, b, y))
-        if va is None and vb is None:
-            continue
-        value_a = va[0] if va else None
-        value_b = vb[0] if vb else None
-        hib = clean(k["higher_is_better"])
-        if value_a is None or value_b is None or hib is None:
-            better = None
-        elif abs(value_a - value_b) <= 1e-9 * max(1.0, abs(value_a)):
-            better = "same"
-        else:
-            better = "a" if (value_a > value_b) == bool(hib) else "b"
-        out.append({"kpi_id": kid, "title": k["title"], "unit": clean(k["unit"]),
-                    "perspective": k["perspective"], "higher_is_better": hib,
-                    "is_demo": bool(k["is_demo"]) or bool(va and va[2]) or bool(vb and vb[2]),
-                    "year": y, "value_a": value_a, "value_b": value_b,
-                    "diff": None if value_a is None or value_b is None else value_a - value_b,
-                    "source": (va or vb)[1], "better": better, "national_mean": (va or vb)[3],
-                    "similar_a": similar.get((kid, a, y)), "similar_b": similar.get((kid, b, y))})
-    return {"year": chosen, "latest": chosen is None, "years": common, "no_common": no_common,
-            "rows": pd.DataFrame(out)}
+    cmp = compare_pair(values, db.perspective_kpis_clean(), a, b, chosen, similar, hidden_twins(db, chosen))
+    return {"year": cmp.year, "latest": cmp.latest, "years": cmp.years, "no_common": cmp.no_common,
+            "n_a": cmp.n_better_a, "n_b": cmp.n_better_b, "rows": cmp.rows}
 
 
 def _better_text(better, name_a, name_b, lang):
@@ -162,7 +117,7 @@ def _municipality_mode(db, a, b, year, lang):
     df["better_text"] = [_better_text(x, name_a, name_b, lang) for x in df["better"]]
     df["perspective_label"] = df["perspective"].map(lambda p: perspective_label(p, lang))
     df["demo"] = df["is_demo"].map(lambda v: t("demo", lang) if v else "")
-    n_a, n_b = int((df["better"] == "a").sum()), int((df["better"] == "b").sum())
+    n_a, n_b = cmp["n_a"], cmp["n_b"]
     years = cmp["years"]
     when = t("jamfor_latest", lang) if cmp["latest"] else str(cmp["year"])
     options = [{"label": t("jamfor_year_latest", lang), "value": LATEST}] + [
@@ -260,15 +215,16 @@ def _similar_links(db, a, b, name_a, name_b, lang):
 
 # -- units -----------------------------------------------------------------------------------------
 
-def unit_series(db, unit_a: str, unit_b: str) -> pd.DataFrame:
-    """Monthly values of both units: kpi_id, title, unit, unit_id, period, value, source, is_demo."""
-    df = db.query_view(
-        "unit_values",
-        "SELECT u.kpi_id, coalesce(k.title, u.kpi_id) AS title, k.unit, k.perspective, u.unit_id, "
-        "u.period, u.value, u.source, u.is_demo FROM unit_values u LEFT JOIN kpis k USING (kpi_id) "
-        "WHERE u.unit_id IN (?, ?) ORDER BY k.perspective NULLS LAST, title, u.period",
+def unit_series(db, unit_a: str, unit_b: str) -> pd.DataFrame | None:
+    """Monthly values of both units from the unit mart (unit_scorecard: a month not reported is
+    a row without value, drawn as a gap): kpi_id, title, unit, perspective, unit_id, period,
+    value, source, is_demo. None when the mart is not built."""
+    return db.query_view(
+        "unit_scorecard",
+        "SELECT s.kpi_id, coalesce(k.title, s.kpi_id) AS title, k.unit, k.perspective, s.unit_id, "
+        "s.period, s.value, s.source, s.is_demo FROM unit_scorecard s LEFT JOIN unit_kpis k USING (kpi_id) "
+        "WHERE s.unit_id IN (?, ?) ORDER BY k.perspective NULLS LAST, title, s.period",
         [unit_a, unit_b])
-    return df if df is not None else pd.DataFrame()
 
 
 def _unit_mode(db, unit_a, unit_b, lang):
@@ -300,7 +256,10 @@ def _unit_mode(db, unit_a, unit_b, lang):
         children.append(C.alert(t("jamfor_same_twice", lang, name=ua["name"]), "warning"))
         return children
     df = unit_series(db, ua["unit_id"], ub["unit_id"])
-    if df.empty:
+    if df is None:
+        children.append(C.mart_missing("unit_scorecard", lang))
+        return children
+    if df.empty or df["value"].isna().all():
         children.append(C.empty_state(t("missing", lang)))
         return children
     demo = bool(df["is_demo"].any()) or ua["is_demo"] or ub["is_demo"]
@@ -310,7 +269,8 @@ def _unit_mode(db, unit_a, unit_b, lang):
     if demo:
         children.append(html.P(t("jamfor_units_demo", lang), className="small"))
     graphs = []
-    for i, (kpi_id, g) in enumerate(df.groupby("kpi_id", sort=False)):
+    reported = df.groupby("kpi_id", sort=False)["value"].transform(lambda v: v.notna().any())
+    for i, (kpi_id, g) in enumerate(df[reported].groupby("kpi_id", sort=False)):
         title = str(g["title"].iloc[0])
         unit = clean(g["unit"].iloc[0])
         fig = go.Figure()
@@ -324,11 +284,12 @@ def _unit_mode(db, unit_a, unit_b, lang):
         C.style_figure(fig, lang, height=300)
         fig.update_layout(title=dict(text=title, font=dict(size=15)), legend=dict(orientation="h", y=-0.2),
                           yaxis_title=unit or None, xaxis=dict(tickformat="%Y-%m"))
-        years = sorted({p.year for p in pd.to_datetime(g["period"])})
+        years = sorted({p.year for p in pd.to_datetime(g.loc[g["value"].notna(), "period"])})
         graphs.append(dbc.Col([
             C.graph(f"jamfor-unit-graph-{i}", fig, t("jamfor_unit_graph_alt", lang, kpi=title,
                                                        a=ua["name"], b=ub["name"]), lang),
-            C.source_caption(C.stored_text(g["source"].iloc[0]), f"{years[0]}–{years[-1]}" if years else None, lang),
+            C.source_caption(C.stored_text(", ".join(sorted({str(x) for x in g["source"].dropna()})) or None),
+                             f"{years[0]}–{years[-1]}" if years else None, lang),
         ], lg=6, className="mb-3"))
     children.append(dbc.Row(graphs))
     df = df.assign(unit=df["unit"].fillna(""))
@@ -338,7 +299,7 @@ def _unit_mode(db, unit_a, unit_b, lang):
     for c in ("value_a", "value_b"):
         if c not in wide:
             wide[c] = None
-    years_all = sorted({p.year for p in pd.to_datetime(df["period"])})
+    years_all = sorted({p.year for p in pd.to_datetime(df.loc[df["value"].notna(), "period"])})
     wide["period"] = pd.to_datetime(wide["period"]).dt.strftime("%Y-%m")
     wide = wide.dropna(subset=["value_a", "value_b"], how="all")
     children.append(C.table_with_downloads(
