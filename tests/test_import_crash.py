@@ -17,7 +17,8 @@ import time
 import duckdb
 import pytest
 
-from test_import_common import REPO, SOURCES, cli, snapshot, tiny_wh, wh, write  # noqa: F401
+from layout_support import big_kolada_csv
+from test_import_common import REPO, cli, snapshot, tiny_wh, wh, write  # noqa: F401
 
 DRIVER = textwrap.dedent("""
     import sys, duckdb
@@ -32,19 +33,6 @@ DRIVER = textwrap.dedent("""
         con.execute("COMMIT")
         print("committed", flush=True)
 """)
-
-
-def _big_csv(path, n_kpis: int = 300):
-    names = [r[0] for r in duckdb.sql(
-        f"SELECT DISTINCT municip_name FROM read_csv('{SOURCES / 'scb_municipality_panel.csv'}', all_varchar=true)").fetchall()]
-    con = duckdb.connect()
-    con.execute("CREATE TABLE m AS SELECT unnest(?) AS name", [names])
-    con.execute(f"""COPY (SELECT printf('N%05d', 30000 + k) AS "Variabelkod", name AS "Kommun", y AS "År",
-                                 (k * 7 + y) % 1000 / 10.0 AS "Värde"
-                          FROM range({n_kpis}) a(k), m, range(1998, 2015) c(y))
-                    TO '{path}' (HEADER)""")
-    con.close()
-    return path
 
 
 def _start(db, csv):
@@ -74,7 +62,7 @@ def seeded(wh):
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["mid-import", "before-commit"])
 def test_kill_leaves_previous_warehouse(seeded, tmp_path, kill_at):
-    csv = _big_csv(tmp_path / "big.csv")
+    csv = big_kolada_csv(tmp_path / "big.csv", 300)
     before = snapshot(seeded)
     proc = _start(seeded, csv)
     try:

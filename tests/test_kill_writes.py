@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from test_import_common import REPO, SOURCES
+from layout_support import big_kolada_csv
+from test_import_common import REPO
 
 pytestmark = pytest.mark.slow
 KILLS = 10          # per command
@@ -169,23 +170,10 @@ def test_kill_refresh_at_random_moments(built_db, tmp_path):
     print(f"refresh: {seconds:.1f} s per run; outcomes {outcomes}; runs that left temp files: {len(leftovers)}")
 
 
-def _big_kolada_csv(path: Path, n_kpis: int) -> Path:
-    names = [r[0] for r in duckdb.sql(
-        f"SELECT DISTINCT municip_name FROM read_csv('{SOURCES / 'scb_municipality_panel.csv'}', all_varchar=true)").fetchall()]
-    con = duckdb.connect()
-    con.execute("CREATE TABLE m AS SELECT unnest(?) AS name", [names])
-    con.execute(f"""COPY (SELECT printf('N%05d', 30000 + k) AS "Variabelkod", name AS "Kommun", y AS "År",
-                                 (k * 7 + y) % 1000 / 10.0 AS "Värde"
-                          FROM range({n_kpis}) a(k), m, range(1998, 2015) c(y))
-                    TO '{path}' (HEADER)""")
-    con.close()
-    return path
-
-
 def test_kill_import_at_random_moments(built_db, tmp_path):
     start = tmp_path / "start.duckdb"
     shutil.copy(built_db, start)
-    csv = _big_kolada_csv(tmp_path / "big.csv", 60)          # 296 000 values
+    csv = big_kolada_csv(tmp_path / "big.csv", 60)          # 296 000 values
     args = ["import", "kolada", csv]
     ref, seconds = _reference(start, tmp_path, args)
     skip = volatile_columns(ref)

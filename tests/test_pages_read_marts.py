@@ -22,6 +22,9 @@ import duckdb
 import plotly
 import pytest
 
+from layout_support import by_id as _by_id
+from layout_support import find as _find
+from layout_support import texts as _texts
 from styrkort import formats
 
 
@@ -45,37 +48,6 @@ def _page(name):
 def _render(app, page, path="/", **query):
     with app.server.test_request_context(path):
         return page.layout(**query)
-
-
-def _find(component, pred):
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _find(c, pred)
-        return
-    if component is None or isinstance(component, (str, int, float, dict)):
-        return
-    if pred(component):
-        yield component
-    yield from _find(getattr(component, "children", None), pred)
-
-
-def _texts(component):
-    if component is None:
-        return
-    if isinstance(component, (str, int, float)):
-        yield str(component)
-        return
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _texts(c)
-        return
-    yield from _texts(getattr(component, "children", None))
-
-
-def _by_id(page, ident):
-    hits = list(_find(page, lambda c: getattr(c, "id", None) == ident))
-    assert len(hits) == 1, ident
-    return hits[0]
 
 
 # ---------------------------------------------------------------- /trender

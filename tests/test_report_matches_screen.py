@@ -12,6 +12,8 @@ import sys
 
 import duckdb
 import pytest
+from layout_support import find as _find
+from layout_support import texts as _texts
 from pypdf import PdfReader
 
 CODES = ("0180", "1480", "0509", "2583")
@@ -28,32 +30,6 @@ SUMMARY = {"sv": re.compile(r"(\d+) nyckeltal\. Bland alla kommuner: (\d+) bland
 def app(built_db):
     from dashboard.app import create_app
     return create_app(built_db)
-
-
-def _texts(component):
-    """Every text string inside a Dash component tree."""
-    if component is None:
-        return
-    if isinstance(component, (str, int, float)):
-        yield str(component)
-        return
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _texts(c)
-        return
-    yield from _texts(getattr(component, "children", None))
-
-
-def _find(component, pred):
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _find(c, pred)
-        return
-    if component is None or isinstance(component, (str, int, float)):
-        return
-    if pred(component):
-        yield component
-    yield from _find(getattr(component, "children", None), pred)
 
 
 YEAR_IN_CELL = re.compile(r"\((\d{4})\)")

@@ -11,6 +11,10 @@ import sys
 import duckdb
 import pytest
 
+from layout_support import classed as _classed
+from layout_support import find as _find
+from layout_support import render, sql, text_of
+from layout_support import texts as _texts
 from test_import_common import write
 
 DEMO_UNIT = "1480-HT-LINNE"
@@ -43,52 +47,6 @@ def app(unit_db):
     for key in [k for k in dash.page_registry if k.startswith("dashboard.pages.")]:
         del dash.page_registry[key]
     return create_app(unit_db)
-
-
-def _texts(component):
-    if component is None:
-        return
-    if isinstance(component, (str, int, float)):
-        yield str(component)
-        return
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _texts(c)
-        return
-    yield from _texts(getattr(component, "children", None))
-
-
-def _find(component, pred):
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            yield from _find(c, pred)
-        return
-    if component is None or isinstance(component, (str, int, float)):
-        return
-    if pred(component):
-        yield component
-    yield from _find(getattr(component, "children", None), pred)
-
-
-def _classed(page, cls):
-    return list(_find(page, lambda c: cls in (getattr(c, "className", "") or "").split()))
-
-
-def render(app, module, path, **kwargs):
-    with app.server.test_request_context(path):
-        return sys.modules[f"pages.{module}"].layout(**kwargs)
-
-
-def text_of(component) -> str:
-    return " ".join(_texts(component))
-
-
-def sql(db, query, params=()):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_demo_unit_is_labelled_and_carries_source_and_months(app, unit_db):

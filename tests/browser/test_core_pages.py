@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from layout_support import sql
 
 # The helpers live in this folder's conftest.py; load it under its own name (a bare
 # `import conftest` could pick up tests/conftest.py).
@@ -28,14 +29,6 @@ pytestmark = pytest.mark.browser
 
 PERSPECTIVES_SV = ["Omsorgstagare", "Ekonomi", "Medarbetare och utveckling", "Verksamhet och processer"]
 PERSPECTIVES_EN = ["Care recipients", "Finances", "Staff and development", "Operations and processes"]
-
-
-def sql(db, query, params=()):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def h1(driver) -> str:

@@ -22,6 +22,7 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from layout_support import sql
 
 _spec = importlib.util.spec_from_file_location("_browser_helpers", Path(__file__).with_name("conftest.py"))
 _helpers = importlib.util.module_from_spec(_spec)
@@ -32,14 +33,6 @@ callback_failures = _helpers.callback_failures
 pytestmark = pytest.mark.browser
 
 NUMBER = re.compile(r"-?\d+(,\d+)?(e-?\d+)?")
-
-
-def sql(db, query, params=()):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def _swap(built_db, year: int, max_per_county: int) -> tuple[str, str, str, str]:
