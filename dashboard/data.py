@@ -431,7 +431,9 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
     kpi_df = pd.DataFrame({c: [r[c] for r in rows] for c in _KPI_COLUMNS})
 
     header = _header(db, code, chosen, missing)
+    comp_year = (header.get("composite") or {}).get("year")
     return {
+        "whatif": whatif_data(db, code, comp_year),
         "found": True,
         "code": code,
         "municipality": muni,
@@ -461,6 +463,43 @@ def panel_rows(d: dict) -> dict[str, list[dict]]:
     for r in d.get("kpi_rows") or []:
         out.setdefault(r["perspective"], []).append(r)
     return out
+
+
+WHATIF_TOP = 3   # the changes listed on the scorecard
+
+
+def whatif_data(db: Warehouse, code: str, year: int | None) -> dict | None:
+    """What would move the composite rank (marts index_contributions and index_whatif) for the
+    municipality in the index year `year`: {"year", "contributions": [{area, weight_share, score,
+    group_median_score, contribution, baseline, composite}], "top": the WHATIF_TOP KPIs whose
+    change would move the rank most (per KPI its best scenario, the median on a tie; only
+    changes that improve the rank), each {kpi_id, scenario, value, target_value, rank, new_rank,
+    group_rank, new_group_rank, rank_gain, is_demo}}; None without the marts or the year."""
+    if year is None or not (db.has_view("index_whatif") and db.has_view("index_contributions")):
+        return None
+    try:
+        contrib = db.rows("SELECT area, weight_share, score, group_median_score, contribution, baseline, "
+                          "composite, is_demo FROM index_contributions WHERE municipality_code = ? AND year = ? "
+                          "ORDER BY weight_share DESC, area", [code, year])
+        top = db.rows(
+            """SELECT kpi_id, scenario, value, target_value, rank, new_rank, group_rank, new_group_rank,
+                      rank_gain, is_demo
+               FROM index_whatif WHERE municipality_code = ? AND year = ? AND rank_gain > 0
+               QUALIFY row_number() OVER (PARTITION BY kpi_id ORDER BY rank_gain DESC,
+                                          scenario = 'group_median' DESC) = 1
+               ORDER BY rank_gain DESC, scenario = 'group_median' DESC, kpi_id LIMIT ?""",
+            [code, year, WHATIF_TOP])
+    except duckdb.Error:
+        return None
+    if not contrib:
+        return None
+    cnames = ("area", "weight_share", "score", "group_median_score", "contribution", "baseline",
+              "composite", "is_demo")
+    tnames = ("kpi_id", "scenario", "value", "target_value", "rank", "new_rank", "group_rank",
+              "new_group_rank", "rank_gain", "is_demo")
+    return {"year": year,
+            "contributions": [{k: clean(v) for k, v in zip(cnames, r)} for r in contrib],
+            "top": [{k: clean(v) for k, v in zip(tnames, r)} for r in top]}
 
 
 def similar_sets(db: Warehouse) -> dict[str, dict[int, list[tuple[str, str]]]]:

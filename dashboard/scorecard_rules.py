@@ -140,3 +140,13 @@ def target_summary(rows, lang: str) -> str | None:
     if c["no_direction"]:
         text += " " + t("target_summary_nodir", lang, k=c["no_direction"])
     return text
+
+
+WHATIF_ANCHOR = "vad-flyttar-rangen"
+
+
+def whatif_method_section(lang: str) -> html.Section:
+    """/om: how 'Vad skulle flytta rangen?' is computed (pipelines/whatif.py), id WHATIF_ANCHOR."""
+    return html.Section([html.H2(t("om_whatif_h", lang), id=WHATIF_ANCHOR, className="h4"),
+                         *[html.P(p) for p in t("om_whatif_text", lang).split("\n\n")]],
+                        className="mb-4", **{"aria-labelledby": WHATIF_ANCHOR})

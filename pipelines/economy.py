@@ -13,6 +13,7 @@ with a public view over each, see ARCHITECTURE.md) and a run record:
 | positions       | pipelines/positions.py (+ sql/kpi_positions.sql) | kpi_positions, scorecard_status_counts |
 | similar         | pipelines/similar.py (+ sql/similar_reference.sql) | similar_municipalities, similar_reference |
 | targets         | pipelines/targets.py (+ sql/target_status.sql) | target_status |
+| whatif          | pipelines/whatif.py             | index_whatif, index_contributions       |
 | grants          | pipelines/grants.py             | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns |
 
 The shared helpers and the mart contract (store_rows, transaction, read_sql, relation_exists)
@@ -30,6 +31,7 @@ def run_default(con) -> None:
     from pipelines.scorecard import run_scorecard
     from pipelines.similar import run_similar
     from pipelines.targets import run_target_status
+    from pipelines.whatif import run_whatif
     from pipelines.trends import run_trends
 
     run_cost(con, make_default=True)
@@ -39,4 +41,5 @@ def run_default(con) -> None:
     run_positions(con, make_default=True)
     run_similar(con, make_default=True)      # after cost: reads the standard cost
     run_target_status(con, make_default=True)
+    run_whatif(con, make_default=True)       # after the index: every year's default index run
     run_grants(con, make_default=True)

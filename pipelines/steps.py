@@ -14,6 +14,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | positions    |          | kpi_positions, scorecard_status_counts                            |                   |
 | similar      |          | similar_municipalities, similar_reference                         |                   |
 | targets      |          | target_status (also run by `styrkort import targets`)             |                   |
+| whatif       |          | index_whatif, index_contributions (every year's default index)    |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
 | units        |          | unit_scorecard, unit_kpi_summary, unit_status_counts              |                   |
 
@@ -32,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STEPS = ("effective", "index", "select", "uncertainty", "cost", "associations", "trends", "scorecard",
-         "positions", "similar", "targets", "grants", "units")
+         "positions", "similar", "targets", "whatif", "grants", "units")
 PER_YEAR = frozenset({"index", "select", "uncertainty"})
 # effective feeds the index too (per year: `refresh` recomputes every year's index after it)
 DEPENDANTS = {"effective": ("trends", "positions", "similar"),
-              "index": ("select", "uncertainty", "associations"), "cost": ("associations", "similar"),
+              "index": ("select", "uncertainty", "associations", "whatif"), "cost": ("associations", "similar"),
               "trends": ("scorecard",)}
 
 
@@ -55,6 +56,7 @@ REGISTRY = {
     "positions": ("pipelines.positions", "rerun", "CONFIG"),
     "similar": ("pipelines.similar", "rerun", "CONFIG"),
     "targets": ("pipelines.targets", "rerun", "CONFIG"),
+    "whatif": ("pipelines.whatif", "rerun", "SHIPPED"),
     "grants": ("pipelines.grants", "rerun", "SHIPPED_CONFIG"),
     "units": ("pipelines.units", "rerun", "SHIPPED_CONFIG"),
 }

@@ -137,6 +137,29 @@ def test_index_uses_complete_twin_and_keeps_incomplete_demo(twin_wh):
     assert run10.config_hash == run.config_hash           # hashed as written: same config
 
 
+def test_whatif_follows_the_twins_the_index_used(twin_wh):
+    """The what-if recomputes each year's default index as run_index computed it: in 2009 on the
+    complete real twin R_UP (and D_DOWN, whose twin is incomplete), in 2010 on the demo KPIs."""
+    from pipelines.effective import run_effective
+    from pipelines.ranking.pipeline import run_index
+    from pipelines.whatif import run_whatif
+
+    config = cfg({"A": (1.0, ["D_UP"]), "B": (1.0, ["D_DOWN"])})
+    run_effective(twin_wh)
+    run_index(twin_wh, 2009, config, make_default=True)
+    run_index(twin_wh, 2010, config, make_default=True)
+    run_whatif(twin_wh, make_default=True)
+    kpis = twin_wh.execute("SELECT year, kpi_id, bool_and(is_demo), count(*) FROM index_whatif "
+                           "GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    # 4 municipalities × 2 scenarios per KPI; R_UP real, but the 2009 index is demo (D_DOWN)
+    assert kpis == [(2009, "D_DOWN", True, 8), (2009, "R_UP", True, 8),
+                    (2010, "D_DOWN", True, 8), (2010, "D_UP", True, 8)]
+    # its current rank is the stored index rank (0001 and 0004 tie at 0: by code)
+    ranks = twin_wh.execute("SELECT DISTINCT municipality_code, rank FROM index_whatif WHERE year = 2009 "
+                            "ORDER BY 1").fetchall()
+    assert ranks == [("0001", 2), ("0002", 4), ("0003", 1), ("0004", 3)]
+
+
 def test_index_all_real_carries_no_demo_flag(twin_wh):
     from pipelines.ranking.pipeline import run_index
 

@@ -174,7 +174,7 @@ def test_runs_lists_the_stored_runs(built_db):
     runs = json.loads(res.stdout)
     steps = {r["step"] for r in runs}
     assert steps == {"effective", "index", "select", "uncertainty", "cost", "associations", "trends",
-                     "scorecard", "positions", "similar", "targets", "grants", "units"}
+                     "scorecard", "positions", "similar", "targets", "whatif", "grants", "units"}
     assert all(r["is_default"] and r["is_stored"] for r in runs)        # a fresh build: only defaults
     years = sorted(r["year"] for r in runs if r["step"] == "index")
     assert years == list(range(2007, 2014))

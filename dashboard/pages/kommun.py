@@ -452,6 +452,90 @@ def _download_grants(args, lang):
     return grant_download(d, lang)
 
 
+# -- what would move the rank (marts index_contributions, index_whatif) --------------------------------
+
+def waterfall_figure(w: dict, lang: str) -> dict:
+    """The composite as a waterfall: the group-median baseline, each area's contribution, the
+    composite. A plain figure dict (no plotly.graph_objects validation: cheap in the layout);
+    every bar carries its value as text, so colour is never needed."""
+    c = w["contributions"]
+    base, total = c[0]["baseline"], c[0]["composite"]
+    fmt = lambda v, sign=True: (("+" if sign and v > 0 else "") + formats.number(v, 2, lang))  # noqa: E731
+    x = [t("whatif_baseline", lang)] + [r["area"] for r in c] + [t("kommun_composite", lang)]
+    y = [base] + [r["contribution"] for r in c] + [total]
+    text = [fmt(base, False)] + [fmt(r["contribution"]) for r in c] + [fmt(total, False)]
+    return {
+        "data": [{"type": "waterfall", "x": x, "y": y, "text": text, "textposition": "outside",
+                  "measure": ["absolute"] + ["relative"] * len(c) + ["total"],
+                  "increasing": {"marker": {"color": "#1E7B34"}}, "decreasing": {"marker": {"color": "#B02A37"}},
+                  "totals": {"marker": {"color": "#1F4E8C"}}, "connector": {"line": {"color": "#595959"}},
+                  "hoverinfo": "x+text"}],
+        "layout": {"height": 340, "margin": {"l": 40, "r": 10, "t": 10, "b": 90},
+                   "separators": formats.plotly_separators(lang), "showlegend": False,
+                   "yaxis": {"title": {"text": t("whatif_axis", lang)}, "zeroline": True},
+                   "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 13},
+                   "paper_bgcolor": "white", "plot_bgcolor": "white"},
+    }
+
+
+def _whatif_sentence(r, lang, db):
+    kpi = db.kpi(r["kpi_id"]) or {"title": r["kpi_id"], "unit": None}
+    key = "whatif_median" if r["scenario"] == "group_median" else "whatif_quartile"
+    text = t(key, lang, kpi=kpi["title"], value=C.fmt_value(r["target_value"], kpi.get("unit"), lang),
+             now=C.fmt_value(r["value"], kpi.get("unit"), lang), rank=int(r["rank"]), new=int(r["new_rank"]))
+    if r["group_rank"] is not None and r["new_group_rank"] is not None:
+        text += " " + t("whatif_group", lang, rank=int(r["group_rank"]), new=int(r["new_group_rank"]))
+    return text
+
+
+def _whatif_section(d, lang):
+    w = d.get("whatif")
+    if not w:
+        return None
+    comp = d["composite"] or {}
+    demo = any(r["is_demo"] for r in w["contributions"])
+    c = w["contributions"]
+    table = html.Table([
+        html.Caption(t("whatif_table_caption", lang), className="visually-hidden"),
+        html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+            t("whatif_col_area", lang), t("whatif_col_share", lang), t("whatif_col_score", lang),
+            t("whatif_col_median", lang), t("whatif_col_contribution", lang))])),
+        html.Tbody([html.Tr([html.Th(r["area"], scope="row", className="fw-normal"),
+                             html.Td(formats.percent(100 * r["weight_share"], 0, lang)),
+                             html.Td(formats.number(r["score"], 2, lang)),
+                             html.Td(formats.number(r["group_median_score"], 2, lang)),
+                             html.Td(("+" if r["contribution"] > 0 else "") + formats.number(r["contribution"], 2, lang))])
+                    for r in c]),
+    ], className="table table-sm mb-0")
+    top = w["top"]
+    db = get_db()
+    moves = (html.Ol([html.Li(_whatif_sentence(r, lang, db)) for r in top], className="mb-2 sk-whatif-list")
+             if top else html.P(t("whatif_none", lang)))
+    label = t("whatif_graph_alt", lang, year=w["year"], base=formats.number(c[0]["baseline"], 2, lang),
+              total=formats.number(c[0]["composite"], 2, lang))
+    return html.Section([
+        # labelled as modelled arithmetic (a what-if), never as a measured figure
+        html.H2([t("whatif_title", lang), " ",
+                 html.Span(t("whatif_badge", lang), className="badge text-bg-secondary fw-normal sk-whatif-badge"),
+                 " ", _demo_badge(lang) if demo else None], id="kommun-whatif", className="h4"),
+        html.P(t("whatif_lead", lang, year=w["year"], rank=comp.get("rank"), n=comp.get("n"),
+                 grank=comp.get("group_rank"), gn=comp.get("group_n"))),
+        dbc.Row([
+            dbc.Col([html.Div(dcc.Graph(id="kommun-waterfall", figure=waterfall_figure(w, lang),
+                                        config={"displaylogo": False, "responsive": True, "staticPlot": True}),
+                              role="img", **{"aria-label": label}, className="sk-graph"),
+                     html.Small(t("whatif_waterfall_note", lang), className="sk-source text-body-secondary d-block"),
+                     html.Details([html.Summary(t("whatif_as_table", lang)),
+                                   html.Div(table, className="table-responsive", tabIndex="0", role="region",
+                                            **{"aria-label": t("whatif_table_caption", lang)})])], lg=6),
+            dbc.Col([html.H3(t("whatif_top_title", lang), className="h5"), moves,
+                     html.P([html.Strong(t("whatif_not_causal_h", lang)), " ", t("whatif_not_causal", lang), " ",
+                             dcc.Link(t("whatif_method_link", lang), href=href("/om", lang) + "#vad-flyttar-rangen")],
+                            className="small sk-whatif-note")], lg=6),
+        ]),
+    ], className="mb-4", **{"aria-labelledby": "kommun-whatif"})
+
+
 # -- targets: the section with the template ------------------------------------------------------------
 # The template lists every KPI of the scorecard with the importer's own column names
 # (warehouse/importers/targets.py), prefilled with the targets already stored; the last four
@@ -588,6 +672,7 @@ def render(d, lang, show_all=False):
         html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"],
                          panel_counts(d, p)) for p in PERSPECTIVES]),
         _targets_section(d, lang),
+        _whatif_section(d, lang),
         rule_section(lang, "h2"),
         html.Div([html.Span(t("kommun_download_all", lang), className="me-2"),
                   C.download_buttons("kommun-styrkort", [d["code"], d["year"] or LATEST], lang,

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import components as C
-from dashboard.scorecard_rules import rule_section, similar_method_section
+from dashboard.scorecard_rules import rule_section, similar_method_section, whatif_method_section
 from dashboard.data import get_db, success_factors
 from dashboard.i18n import factor_name, factor_text, get_lang, href, page_title, t
 
@@ -97,6 +97,7 @@ def layout(lang=None, **_):
                              className="mb-4"),
                 rule_section(lang, "h2"),
                 similar_method_section(lang),
+                whatif_method_section(lang),
                 _factors(lang),
                 html.Section([html.H2(t("om_runs", lang), className="h4"),
                               html.P(t("om_runs_text", lang)), _runs(db, lang)], className="mb-4"),

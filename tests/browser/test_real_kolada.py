@@ -12,9 +12,10 @@ pytestmark = pytest.mark.browser
 
 
 def _rows(driver) -> dict[str, bool]:
-    """Scorecard row title -> whether the row carries a demo badge."""
+    """Scorecard row title -> whether the row carries a demo badge (the perspectives' KPI tables;
+    the what-if section's area table has row headers too, but no KPI rows)."""
     out = {}
-    for th in driver.find_elements("css selector", "table th[scope='row']"):
+    for th in driver.find_elements("css selector", "table.sk-kpi-table th[scope='row']"):
         title = th.find_element("css selector", ".fw-semibold").text.strip()
         out[title] = bool(th.find_elements("css selector", ".sk-demo-badge"))
     return out
@@ -57,6 +58,10 @@ def test_kommun_1480_2009_shows_real_indicators_without_demo_label(real_2009_db,
     header = browser.find_element("css selector", "dl").get_attribute("innerText")
     assert "Sammanvägt kvalitetsindex" in header
     assert not browser.find_elements("css selector", "dl .sk-demo-badge")
+    # the what-if section of 2009 follows the real index: no demo label, no demo twin named
+    whatif = browser.find_element("css selector", "section[aria-labelledby='kommun-whatif']")
+    assert not whatif.find_elements("css selector", ".sk-demo-badge")
+    assert not [d for d in demo_titles if d in whatif.get_attribute("innerText")]
 
     browser.get(real_url + "/kommun/1480?year=2010")
     wait_rendered(browser)

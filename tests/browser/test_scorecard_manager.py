@@ -200,3 +200,24 @@ def test_target_template_downloads_with_the_importers_columns(open_page, built_d
     # Göteborg's targets are all demo: none is prefilled (a demo target never leaves as a real one)
     assert sql(built_db, "SELECT count(*) FROM targets WHERE municipality_code = '1480' AND is_demo")[0][0] > 0
     assert all(r[3] == "" for r in rows[1:])
+
+
+def test_what_would_move_the_rank(open_page, built_db):
+    """The three changes listed are the what-if mart's largest rank gains (one per KPI), worded
+    with the ranks; the waterfall is there with its text alternative; not a causal claim."""
+    d = open_page("/kommun/1480")
+    year = sql(built_db, "SELECT max(year) FROM composite_index WHERE is_default AND municipality_code = '1480'")[0][0]
+    top = sql(built_db, """
+        SELECT k.title, w.rank, w.new_rank, w.scenario FROM index_whatif w JOIN kpis k USING (kpi_id)
+        WHERE w.municipality_code = '1480' AND w.year = ? AND w.rank_gain > 0
+        QUALIFY row_number() OVER (PARTITION BY w.kpi_id ORDER BY w.rank_gain DESC, w.scenario = 'group_median' DESC) = 1
+        ORDER BY w.rank_gain DESC, w.scenario = 'group_median' DESC, w.kpi_id LIMIT 3""", [year])
+    section = d.find_element("css selector", "section[aria-labelledby='kommun-whatif']")
+    items = [li.text for li in section.find_elements("css selector", ".sk-whatif-list li")]
+    assert len(items) == len(top) and top
+    for item, (title, rank, new, scenario) in zip(items, top):
+        assert title in item and f"från plats {rank} till {new}" in item, (item, title, rank, new)
+        assert ("median" in item) == (scenario == "group_median")
+    text = section.text
+    assert "Aritmetik, inte orsak" in text and "modellerad · what-if" in text
+    assert section.find_elements("css selector", "[role='img'][aria-label^='Vattenfallsdiagram']")
