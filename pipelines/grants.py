@@ -35,12 +35,14 @@ groups follow the one rule of pipelines/sql/size_groups.sql (as the scorecard an
 """
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pandas as pd
 
 from pipelines.core import declaration, size_groups_sql, store_rows, transaction
 from pipelines.runs import start_run
-from styrkort.formats import number
 
 FIXED_FRAMES = {"2011:1": 100_000.0}
 FRAME_LAG_YEARS = 2
@@ -81,7 +83,7 @@ def frames(rounds: pd.DataFrame, n75_by_year: dict[int, pd.Series], codes: list[
         if r.round in fixed:
             part = pd.DataFrame({"municipality_code": codes, "frame_sek": fixed[r.round],
                                  "population_75_plus": np.nan,
-                                 "frame_basis": f"fast belopp {_fmt(fixed[r.round])} kr per kommun"})
+                                 "frame_basis": "fixed_per_municipality"})
         else:
             ref = year - lag
             n75 = n75_by_year[ref].reindex(codes)
@@ -89,8 +91,7 @@ def frames(rounds: pd.DataFrame, n75_by_year: dict[int, pd.Series], codes: list[
             part = pd.DataFrame({"municipality_code": codes,
                                  "frame_sek": (share * float(r.announced_sek)).round(0).to_numpy(),
                                  "population_75_plus": n75.to_numpy(),
-                                 "frame_basis": f"andel av rikets invånare 75+ den 31 dec {ref} "
-                                                f"(SCB, interpolerat) × utlysta {_fmt(r.announced_sek)} kr"})
+                                 "frame_basis": f"share_75_plus_31dec{ref}"})
         part["round"] = r.round
         part["pot"] = int(r.pot)
         part["round_year"] = year
@@ -130,12 +131,33 @@ def uptake(frame_rows: pd.DataFrame, awards: pd.DataFrame, rounds: pd.DataFrame)
     return u
 
 
-def _fmt(x: float) -> str:
-    return number(x, 0)
+# A reconciliation row: the check (code), the printed and the computed figure, and what it means as
+# a note code with its figures (JSON); never prose, so the catalogue words it in either language.
+RECON_COLUMNS = ["check", "expected", "actual", "difference", "note", "note_values"]
 
 
-def _d(x: float, decimals: int = 3) -> str:
-    return number(x, decimals)
+def note_values(values: dict) -> str:
+    """The figures a note's text needs, as stable JSON (numbers stay numbers)."""
+    return json.dumps({k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else
+                           v.item() if hasattr(v, "item") else v) for k, v in values.items()},
+                      sort_keys=True, ensure_ascii=False)
+
+
+def _whole(x):
+    return None if x is None or pd.isna(x) else int(round(float(x)))
+
+
+def _announced(rounds: pd.DataFrame, rnd, pot):
+    return rounds.set_index(["round", "pot"])["announced_sek"].get((rnd, pot))
+
+
+def _basis_values(basis: str, frame_sek: float, announced_sek) -> dict:
+    """The frame basis code as note values: {'basis': 'fixed', 'amount'} or {'basis': 'share_75_plus',
+    'ref_year', 'announced'} (styrkort/grant_texts.py words them)."""
+    m = re.fullmatch(r"share_75_plus_31dec(\d{4})", str(basis))
+    if m:
+        return {"basis": "share_75_plus", "ref_year": int(m.group(1)), "announced": int(round(float(announced_sek)))}
+    return {"basis": "fixed", "amount": int(round(float(frame_sek)))}
 
 
 def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float],
@@ -144,11 +166,13 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
     """Checks of the computed uptake against the printed figures (pure)."""
     rows: list[dict] = []
 
-    def add(check, expected, actual, note):
+    def add(check, expected, actual, note, **values):
+        """One check; `note` is a code and `values` its figures (styrkort/grant_texts.py words them)."""
         e = None if expected is None or pd.isna(expected) else float(expected)
         a = None if actual is None or pd.isna(actual) else float(actual)
         rows.append({"check": check, "expected": e, "actual": a,
-                     "difference": None if e is None or a is None else a - e, "note": note})
+                     "difference": None if e is None or a is None else a - e, "note": note,
+                     "note_values": note_values(values)})
 
     muni = u[u["data_level"] == "municipality"]
     # 1. Frames against the amounts actually granted (full grants = granted > 0).
@@ -159,39 +183,41 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
         ratio = (full["granted_sek"].astype(float) / full["frame_sek"]).to_numpy()
         within = int((np.abs(ratio - 1) <= FULL_GRANT_TOLERANCE).sum())
         q = np.quantile(ratio, [0, 0.05, 0.5, 0.95, 1])
-        basis = g["frame_basis"].iloc[0]
-        add(f"frame_vs_granted_{rnd}_median_ratio", 1.0, float(np.median(ratio)),
-            f"beviljat/ram för {len(full)} fulla bidrag; min {_d(q[0])}, p5 {_d(q[1])}, median {_d(q[2])}, "
-            f"p95 {_d(q[3])}, max {_d(q[4])}, sd {_d(ratio.std(ddof=1) if len(ratio) > 1 else 0)}; ram: {basis}")
+        basis = _basis_values(g["frame_basis"].iloc[0], g["frame_sek"].iloc[0], _announced(rounds, rnd, pot))
+        add(f"frame_vs_granted_{rnd}_median_ratio", 1.0, float(np.median(ratio)), "frame_ratio",
+            n=len(full), min=round(q[0], 3), p5=round(q[1], 3), median=round(q[2], 3), p95=round(q[3], 3),
+            max=round(q[4], 3), sd=round(float(ratio.std(ddof=1)) if len(ratio) > 1 else 0.0, 3), decimals=3,
+            **basis)
         add(f"frame_vs_granted_{rnd}_within_{int(FULL_GRANT_TOLERANCE * 100)}pct", len(full), within,
-            f"antal fulla bidrag inom ±{int(FULL_GRANT_TOLERANCE * 100)} % av ramen")
+            "frame_within", pct=int(FULL_GRANT_TOLERANCE * 100))
     # 2. Pot 2 = 33/65 of pot 1 for municipalities granted both.
     p1 = muni[muni["pot"] == 1].set_index("municipality_code")["granted_sek"].astype("Float64")
     p2 = muni[muni["pot"] == 2].set_index("municipality_code")["granted_sek"].astype("Float64")
     both = (p1 > 0).reindex(p2.index, fill_value=False) & (p2 > 0)
     if both.any():
         r = (p2[both] / p1.reindex(p2.index)[both]).astype(float)
-        add("pot2_over_pot1_2013_median", POT_RATIO, float(r.median()),
-            f"33/65 = {_d(POT_RATIO, 6)}; {int(both.sum())} kommuner beviljade ur båda potterna; "
-            f"min {_d(r.min(), 6)}, max {_d(r.max(), 6)}")
+        add("pot2_over_pot1_2013_median", POT_RATIO, float(r.median()), "pot_ratio",
+            ratio=round(POT_RATIO, 6), n=int(both.sum()), min=round(float(r.min()), 6), max=round(float(r.max()), 6),
+            decimals=6)
     # 3. Printed column sums against the sums of the rows.
     sums = {pot: int(muni.loc[muni["pot"] == pot, "granted_sek"].astype("Int64").sum()) for pot in (1, 2)}
     printed_rows_total = int(printed_totals["total_granted_sek"].sum()) if len(printed_totals) else None
-    for key, actual, label in (("printed_sum_pot1_2013_sek", sums.get(1), "pott 1"),
-                               ("printed_sum_pot2_2013_sek", sums.get(2), "pott 2"),
-                               ("printed_sum_total_2013_sek", printed_rows_total, "totalt (radernas totalkolumn)")):
-        add(f"{key}_vs_row_sum", facts.get(key), actual,
-            f"Bilaga 1: tryckt summa {label} mot summan av raderna (avrundning i källan; raderna behålls som tryckta)")
+    for key, actual, pot in (("printed_sum_pot1_2013_sek", sums.get(1), 1),
+                             ("printed_sum_pot2_2013_sek", sums.get(2), 2),
+                             ("printed_sum_total_2013_sek", printed_rows_total, None)):
+        if pot is None:
+            add(f"{key}_vs_row_sum", facts.get(key), actual, "printed_total")
+        else:
+            add(f"{key}_vs_row_sum", facts.get(key), actual, "printed_pot", pot=pot)
     # 4. Rows whose pot 1 + pot 2 differ from the printed row total.
     if len(printed_totals):
         pt = printed_totals.set_index("municipality_code")["total_granted_sek"]
         row_sum = (p1.fillna(0).reindex(pt.index, fill_value=0) + p2.fillna(0).reindex(pt.index, fill_value=0))
         gaps = pt[(row_sum - pt) != 0]
-        add("row_total_gaps_2013_count", 0, len(gaps),
-            "rader i Bilaga 1 där pott 1 + pott 2 ≠ tryckt total (behålls som tryckta)")
+        add("row_total_gaps_2013_count", 0, len(gaps), "row_gaps")
         for code, printed in gaps.items():
             add(f"row_total_2013 {code} {names.get(code, '')}".strip(), float(printed), float(row_sum[code]),
-                "pott 1 + pott 2 mot tryckt totalbelopp (Bilaga 1)")
+                "row_total")
     # 5. Counts against grant_facts / Tabell 1–2.
     if len(muni):
         applied1 = set(muni[(muni["pot"] == 1) & (muni["applied"] == True)]["municipality_code"])  # noqa: E712
@@ -199,40 +225,36 @@ def reconciliation(u: pd.DataFrame, rounds: pd.DataFrame, facts: dict[str, float
         n_all = u["municipality_code"].nunique()
         granted_round = rounds.set_index(["round", "pot"])["municipalities_granted"].to_dict()
         counts = [
-            ("municipalities_applied_2013", len(applied1 | applied2), "sökte ur minst en pott 2013"),
-            ("municipalities_applied_both_pots_2013", len(applied1 & applied2), "sökte ur båda potterna"),
-            ("municipalities_applied_only_pot1_2013", len(applied1 - applied2), "sökte endast ur pott 1"),
-            ("municipalities_applied_only_pot2_2013", len(applied2 - applied1), "sökte endast ur pott 2"),
-            ("municipalities_not_applied_2013", n_all - len(applied1 | applied2), "sökte inte 2013"),
+            ("municipalities_applied_2013", len(applied1 | applied2), "applied_any", {}),
+            ("municipalities_applied_both_pots_2013", len(applied1 & applied2), "applied_both", {}),
+            ("municipalities_applied_only_pot1_2013", len(applied1 - applied2), "applied_only", {"pot": 1}),
+            ("municipalities_applied_only_pot2_2013", len(applied2 - applied1), "applied_only", {"pot": 2}),
+            ("municipalities_not_applied_2013", n_all - len(applied1 | applied2), "not_applied", {}),
         ]
-        for fact, actual, note in counts:
-            add(fact, facts.get(fact), actual, f"{note} (rapportens uppgift mot raderna i Bilaga 1)")
+        for fact, actual, note, values in counts:
+            add(fact, facts.get(fact), actual, note, **values)
         add("applications_pot1_2013", facts.get("follow_up_plans_submitted_2013"), len(applied1),
-            "ansökningar ur pott 1 (Tabell 1: 76)")
+            "applications", pot=1, printed=_whole(facts.get("follow_up_plans_submitted_2013")))
         for (rnd, pot), g in muni.groupby(["round", "pot"]):
             n_granted = int((g["granted_sek"].astype("Float64") > 0).sum())
-            add(f"municipalities_granted_{rnd}", granted_round.get((rnd, pot)), n_granted,
-                "kommuner beviljade (> 0 kr) mot Tabell 2")
+            add(f"municipalities_granted_{rnd}", granted_round.get((rnd, pot)), n_granted, "granted")
             paid_total = float(g["paid_sek"].astype("Float64").sum())
             round_paid = rounds.set_index(["round", "pot"])["paid_sek"].get((rnd, pot))
-            add(f"paid_total_{rnd}_sek", round_paid, paid_total,
-                "utbetalt enligt Tabell 2 (avrundat till 0,1 mnkr) mot summan av kommunraderna")
+            add(f"paid_total_{rnd}_sek", round_paid, paid_total, "paid")
     # 6. Frame sums against the announced sums (fixed frames: 290 × 100 000 = 29 mnkr).
     for (rnd, pot), g in u.groupby(["round", "pot"]):
         announced = rounds.set_index(["round", "pot"])["announced_sek"].get((rnd, pot))
-        add(f"frame_sum_{rnd}_sek", announced, float(g["frame_sek"].sum()),
-            f"summan av ramarna ({g['frame_basis'].iloc[0]}) mot utlysta medel")
+        add(f"frame_sum_{rnd}_sek", announced, float(g["frame_sek"].sum()), "frame_sum",
+            **_basis_values(g["frame_basis"].iloc[0], g["frame_sek"].iloc[0], announced))
     # 7. What the data cannot answer.
     add("municipalities_never_applied_2011_2013", facts.get("municipalities_never_applied_2011_2013"), None,
-        "kan inte härledas: ansökningar per kommun finns bara för 2013 (Bilaga 1); 2011–2012 endast totaler. "
-        "Listan Kommuner som inte sökte 2013 visar de som inte sökte 2013.")
+        "never_applied")
     add("municipalities_applied_only_in_2011", facts.get("municipalities_applied_only_in_2011"), None,
-        "kan inte härledas: ansökningar per kommun saknas för 2011–2012")
+        "only_in_2011")
     # 8. Which population date fits the 2013 awards best (documents the frame date choice).
     for ref, ratio_sd in (fit_candidates or {}).items():
-        add(f"frame_date_candidate_31dec{ref}_sd", None, ratio_sd,
-            f"sd av beviljat/ram (pott 1 2013, fulla bidrag) om ramen byggs på invånare 75+ den 31 dec {ref}")
-    return with_agreement(pd.DataFrame(rows, columns=["check", "expected", "actual", "difference", "note"]))
+        add(f"frame_date_candidate_31dec{ref}_sd", None, ratio_sd, "frame_date", ref_year=int(ref))
+    return with_agreement(pd.DataFrame(rows, columns=RECON_COLUMNS))
 
 
 RECONCILIATION_TOLERANCE = 0.01   # "nästan": within 1 % of the printed figure (rounding in the source)
@@ -385,7 +407,7 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS, make_default: bool = False) -> s
             ratio = pot1.set_index("municipality_code")["granted_sek"].astype(float) / (share * announced)
             fit[y] = float(ratio.dropna().std(ddof=1))
     recon = reconciliation(u, rounds, _facts(con), _printed_totals(con), names, fit) if len(u) else \
-        pd.DataFrame(columns=["check", "expected", "actual", "difference", "note", "agreement"])
+        pd.DataFrame(columns=RECON_COLUMNS + ["agreement"])
     size = _size_by_year(con, sorted(u["round_year"].dropna().unique().tolist()) if len(u) else [])
     by_size = by_size_group(u, size) if len(u) else pd.DataFrame()
     per_year = by_year(u) if len(u) else pd.DataFrame()
@@ -416,7 +438,7 @@ def run_grants(con, lag: int = FRAME_LAG_YEARS, make_default: bool = False) -> s
                 "check": f"stimulus_return {s['municipality_code']} {s['grant_years']}",
                 "expected": expected, "actual": float(s["returned_sek"]),
                 "difference": float(s["returned_sek"]) - expected,
-                "note": f"återbetalt mot erhållet − förbrukat ({s['grant_type']}; eget bidrag, ej prestationsersättning)"}
+                "note": "stimulus_return", "note_values": note_values({"grant_type": s["grant_type"]})}
 
     recon = with_agreement(recon)
     with transaction(con):

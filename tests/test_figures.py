@@ -192,6 +192,44 @@ def test_reconciliation_checks_in_words(pages):
     assert S.check_text("something_new", "sv") == "Övrig kontroll"
 
 
+def test_reconciliation_notes_in_words():
+    """The grants step stores a note code with its figures; the catalogue words them in either
+    language, years never grouped, ratios with the decimals the step stated."""
+    import json
+
+    from styrkort.grant_texts import note_text
+
+    values = json.dumps({"n": 36, "min": 0.982, "p5": 0.987, "median": 1.0, "p95": 1.014, "max": 1.025, "sd": 0.01,
+                         "decimals": 3, "basis": "share_75_plus", "ref_year": 2011, "announced": 33000000})
+    assert note_text("frame_ratio", values, "sv") == (
+        "beviljat/ram för 36 fulla bidrag; min 0,982, p5 0,987, median 1,000, p95 1,014, max 1,025, sd 0,010; "
+        "ram: andel av rikets invånare 75+ den 31 dec 2011 (SCB, interpolerat) × utlysta 33\u00a0000\u00a0000 kr")
+    assert note_text("frame_ratio", values, "en").startswith("granted/frame for 36 full grants; min 0.982")
+    assert "31 Dec 2011" in note_text("frame_ratio", values, "en")
+    assert note_text("frame_sum", '{"basis": "fixed", "amount": 100000}', "sv") == \
+        "summan av ramarna (fast belopp 100\u00a0000 kr per kommun) mot utlysta medel"
+    assert note_text("applied_only", '{"pot": 2}', "en").startswith("applied only for pot 2 ")
+    assert note_text("not_a_code", "{}", "sv") == ""
+
+
+def test_reconciliation_mart_stores_codes_not_prose(built_db):
+    import json
+
+    import duckdb
+
+    from styrkort.grant_texts import NOTES
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        rows = con.execute("SELECT note, note_values FROM grant_reconciliation").fetchall()
+        basis = {b for (b,) in con.execute("SELECT DISTINCT frame_basis FROM grant_uptake").fetchall()}
+    finally:
+        con.close()
+    assert rows and all(note in NOTES and isinstance(json.loads(v), dict) for note, v in rows)
+    assert basis == {"fixed_per_municipality", "share_75_plus_31dec2009", "share_75_plus_31dec2010",
+                     "share_75_plus_31dec2011"}
+
+
 def test_rounds_table_total_row_from_the_mart(pages, built_db):
     """Tabell 2 with the grant_round_summary mart's total row (computed by the grants step):
     295 mnkr announced, 158,1 mnkr paid 2011–2013 (grant_facts.csv / Tabell 2)."""

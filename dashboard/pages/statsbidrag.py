@@ -6,7 +6,6 @@ Per-municipality outcomes exist only for 2013 (Socialstyrelsen 2014, Bilaga 1); 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from dashboard.geo import geojson_url
 from dashboard.data import first, get_db, valid_code
 from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
 from styrkort import formats
+from styrkort.grant_texts import AGREEMENTS, CHECK_TEXTS, agreement_text, check_text, note_text  # noqa: F401
 
 dash.register_page(__name__, path="/statsbidrag", title=page_title("nav_statsbidrag"), name="Statsbidrag")
 
@@ -78,55 +78,6 @@ def _num(x, lang):
     return formats.number(x, 0 if abs(x) >= 100 or float(x).is_integer() else 3, lang)
 
 
-def agreement_text(code, lang: str) -> str:
-    """The catalogue's word for the grants step's agreement code (equal / within_1pct / differs /
-    no_comparison); the difference itself is always shown beside it."""
-    return t(f"agreement_{code}", lang) if code in AGREEMENTS else t("missing", lang)
-
-
-AGREEMENTS = ("equal", "within_1pct", "differs", "no_comparison")
-
-# The grants step's check codes (pipelines/grants.py: reconciliation) -> catalogue text; the
-# code's parts (round, year, pot, municipality) fill the text. First full match wins.
-_R, _Y, _P = r"(?P<round>\d{4}(?::\d)?)", r"(?P<year>\d{4})", r"(?P<pot>\d)"
-CHECK_TEXTS = tuple((re.compile(rx), key) for rx, key in (
-    (rf"frame_vs_granted_{_R}_median_ratio", "statsbidrag_check_frame_ratio"),
-    (rf"frame_vs_granted_{_R}_within_(?P<pct>\d+)pct", "statsbidrag_check_frame_within"),
-    (rf"pot2_over_pot1_{_Y}_median", "statsbidrag_check_pot_ratio"),
-    (rf"printed_sum_pot{_P}_{_Y}_sek_vs_row_sum", "statsbidrag_check_printed_pot"),
-    (rf"printed_sum_total_{_Y}_sek_vs_row_sum", "statsbidrag_check_printed_total"),
-    (rf"row_total_gaps_{_Y}_count", "statsbidrag_check_row_gaps"),
-    (rf"row_total_{_Y} (?P<code>\d{{4}})(?: .*)?", "statsbidrag_check_row_total"),
-    (rf"municipalities_applied_{_Y}", "statsbidrag_check_applied"),
-    (rf"municipalities_applied_both_pots_{_Y}", "statsbidrag_check_applied_both"),
-    (rf"municipalities_applied_only_pot{_P}_{_Y}", "statsbidrag_check_applied_only"),
-    (rf"municipalities_not_applied_{_Y}", "statsbidrag_check_not_applied"),
-    (rf"applications_pot{_P}_{_Y}", "statsbidrag_check_applications"),
-    (rf"municipalities_granted_{_R}", "statsbidrag_check_granted"),
-    (rf"paid_total_{_R}_sek", "statsbidrag_check_paid"),
-    (rf"frame_sum_{_R}_sek", "statsbidrag_check_frame_sum"),
-    (r"municipalities_never_applied_(?P<first>\d{4})_(?P<last>\d{4})", "statsbidrag_check_never_applied"),
-    (rf"municipalities_applied_only_in_{_Y}", "statsbidrag_check_only_in"),
-    (rf"frame_date_candidate_31dec{_Y}_sd", "statsbidrag_check_frame_date"),
-    (r"stimulus_return (?P<code>\d{4}) (?P<years>\S+)", "statsbidrag_check_stimulus"),
-))
-
-
-def check_text(check: str, lang: str, name_of=lambda code: code) -> str:
-    """What a reconciliation row checks, in words from the catalogue (never the internal code).
-    name_of: municipality code -> name."""
-    for rx, key in CHECK_TEXTS:
-        m = rx.fullmatch(str(check))
-        if m:
-            parts = m.groupdict()
-            if "code" in parts:
-                parts["name"] = name_of(parts["code"])
-            if "years" in parts:
-                parts["years"] = parts["years"].replace("-", "–")
-            return t(key, lang, **parts)
-    return t("statsbidrag_check_other", lang)
-
-
 def reconciliation_display(d: pd.DataFrame, lang: str, name_of=lambda code: code) -> pd.DataFrame:
     d = d.copy()
     d["check_text"] = [check_text(c, lang, name_of) for c in d["check"]]
@@ -135,6 +86,7 @@ def reconciliation_display(d: pd.DataFrame, lang: str, name_of=lambda code: code
     d["difference_text"] = [(("+" if x > 0 else "") + _num(x, lang)) if x is not None and not pd.isna(x)
                             else t("missing", lang) for x in d["difference"]]
     d["agrees"] = [agreement_text(a, lang) for a in d["agreement"]]
+    d["note_text"] = [note_text(n, v, lang) for n, v in zip(d["note"], d["note_values"])]
     return d
 
 
@@ -284,7 +236,8 @@ def _never_block(db, lang):
 def _recon_block(db, lang):
     head = [html.H2(t("statsbidrag_recon_h", lang), className="h4 mt-4"), html.P(t("statsbidrag_recon_lead", lang))]
     d = db.query_view("grant_reconciliation",
-                      'SELECT "check", expected, actual, difference, note, agreement FROM grant_reconciliation')
+                      'SELECT "check", expected, actual, difference, note, note_values, agreement '
+                      'FROM grant_reconciliation')
     if d is None:
         return html.Div(head + [C.mart_missing("grant_reconciliation", lang)])
     if d.empty:
@@ -295,11 +248,11 @@ def _recon_block(db, lang):
             C.col("actual_text", t("statsbidrag_computed", lang), decimals=3, raw="actual"),
             C.col("difference_text", t("statsbidrag_difference", lang), decimals=3, raw="difference"),
             C.col("agrees", t("statsbidrag_agrees_nearly_within_1", lang)),
-            C.col("note", t("statsbidrag_note", lang), text_lang="sv")]
+            C.col("note_text", t("statsbidrag_note", lang))]
     table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25, download=C.download_meta(
         "statsbidrag-avstamning-2013", t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, demo=False,
         title=t("statsbidrag_recon_h", lang)))
-    return html.Div(head + [widen(table, {"check_text": 3, "note": 4}),
+    return html.Div(head + [widen(table, {"check_text": 3, "note_text": 4}),
                             C.source_caption(t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, lang)])
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from pipelines.cli.common import (CsvOpt, JsonOpt, LangOpt, MakeDefaultOpt, Output, RefreshOpt, XlsxOpt,
                                   check_lang, connect, console, default_note, err, jsonable, kr, na, num,
                                   number, p_value, percent, read, run_step, stored_run)
+from styrkort.grant_texts import check_text, note_text
 from styrkort.i18n import t
 from styrkort.paths import DbOption, default_db
 
@@ -245,7 +246,8 @@ def grants_cmd(
     lang = check_lang(lang)
     tx = _texts(lang)
     ensure_default(db, "grants", "grant_uptake", refresh)
-    recon = read(db, 'SELECT "check", expected, actual, difference, note FROM grant_reconciliation')
+    recon = read(db, 'SELECT "check", expected, actual, difference, note, note_values, agreement '
+                     'FROM grant_reconciliation')
     by_size = read(db, "SELECT * FROM grant_uptake_by_size_group ORDER BY round, pot, size_group")
     na_df = read(db, "SELECT * FROM grant_not_applied_2013 ORDER BY municipality_code")
     stim = read(db, "SELECT * FROM stimulus_returns")
@@ -284,8 +286,10 @@ def grants_cmd(
         if na(x):
             return "–"
         return number(x, 0 if abs(x) >= 100 or float(x).is_integer() else 4, lang)
+    names = dict(read(db, "SELECT municipality_code, name FROM municipalities").itertuples(index=False))
     for r in recon.itertuples():
-        tab.add_row(r.check, fmt(r.expected), fmt(r.actual), fmt(r.difference), r.note)
+        tab.add_row(check_text(r.check, lang, lambda code: names.get(code, code)), fmt(r.expected), fmt(r.actual), fmt(r.difference),
+                    note_text(r.note, r.note_values, lang))
     c.print(tab)
     tab = Table(title=tx("grants_by_size_title"))
     _columns(tab, tx, ["round", "pot", "group", "municipalities", "n_applied", "n_granted", "frame", "granted_sek",
