@@ -37,7 +37,8 @@ from dashboard_common import (  # noqa: E402
 )
 
 PAGES = ["/", "/kommun/0180", "/jamfor?a=0180&b=1480", "/jamfor?mode=units", "/urval",
-         "/kostnad", "/statsbidrag", "/trender?code=0180", "/om"]
+         "/kostnad", "/statsbidrag", "/trender?code=0180", "/om", "/enheter?kommun=1480", "/enhet/1480-HT-LINNE",
+         "/jamfor?unit_a=1480-HT-LINNE&unit_b=1480-HT-BERGSJON"]
 ASSET = "/assets/styrkort.css"
 OFFICE = {"offline": False, "latency": 40, "downloadThroughput": 10_000_000 / 8,
           "uploadThroughput": 10_000_000 / 8}
