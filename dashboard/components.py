@@ -54,20 +54,7 @@ from styrkort import formats
 
 def fmt_value(value, unit: str | None = None, lang: str = "sv", decimals: int | None = None) -> str:
     """A value with its unit in sv-SE (or en) format; 'uppgift saknas' when missing."""
-    if value is None or (isinstance(value, float) and value != value):
-        return formats.number(None, lang=lang)
-    unit = (unit or "").strip()
-    if unit in ("kr", "kr/inv", "SEK"):
-        s = formats.kr(value, decimals or 0, lang)
-        return s + ("/inv" if unit == "kr/inv" else "")
-    if unit == "%":
-        return formats.percent(value, 1 if decimals is None else decimals, lang)
-    if decimals is None:
-        decimals = 0 if abs(value) >= 100 else 1
-    s = formats.number(value, decimals, lang)
-    if unit and unit not in ("antal", "index", "count"):
-        s = f"{s}{formats.NBSP}{unit}"
-    return s
+    return formats.with_unit(value, unit, lang, decimals)
 
 
 def fmt_kind(value, kind: str, lang: str = "sv", decimals: int | None = None) -> str:

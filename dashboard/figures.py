@@ -235,52 +235,156 @@ def uptake_map(df: pd.DataFrame, geojson: dict | str, lang: str = "sv", source: 
 # --------------------------------------------------------------------------- /trender
 
 
+PERCENT_UNITS = ("%",)
+KEEP = "keep"        # annotations with this name stay on screen (for_screen); the rest is export-only
+
+
+def is_percent(unit: str | None) -> bool:
+    return (unit or "").strip() in PERCENT_UNITS
+
+
+def _nice_step(span: float) -> float:
+    """A 1-2-5 step giving about five ticks over span (pure)."""
+    raw = span / 5 if span > 0 else 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+
+
+def value_axis(values, unit: str | None) -> dict | None:
+    """The y-axis of a committee chart (pure): {'range': [y0, y1], 'from_zero': bool}.
+
+    A percentage starts at 0 (a 90–95 % axis makes noise look dramatic); any other unit starts
+    at 0 too when that costs little (the lowest value minus a margin reaches 0), else at a round
+    number below the lowest value, and the chart says so ('axeln börjar vid …'). None when a
+    value is negative or there is none (Plotly's own range then)."""
+    v = [float(x) for x in values if x is not None and not (isinstance(x, float) and math.isnan(x))]
+    if not v or min(v) < 0:
+        return None
+    lo, hi = min(v), max(v)
+    span = hi - lo if hi > lo else (abs(hi) or 1.0)
+    pad = span * 0.1
+    top = hi + pad if hi > 0 else 1.0
+    if is_percent(unit) or lo - 2 * pad <= 0:
+        return {"range": [0.0, top], "from_zero": True}
+    step = _nice_step(span)
+    y0 = math.floor((lo - pad) / step) * step
+    if y0 <= 0:
+        return {"range": [0.0, top], "from_zero": True}
+    return {"range": [y0, top], "from_zero": False}
+
+
+def _has(d: pd.DataFrame, col: str) -> bool:
+    return col in d and d[col].notna().any()
+
+
+def _national_hover(d: pd.DataFrame, unit: str | None, lang: str) -> list[str]:
+    """Per year: 'Riket (medel): 16,8 %, medel över 289 av 290 kommuner' (+ the < 90 % note)."""
+    out = []
+    for r in d.itertuples():
+        text = f"{r.year}: {t('fig_national_mean', lang)} {formats.with_unit(r.national_mean, unit, lang)}"
+        n, total = getattr(r, "national_n", None), getattr(r, "n_municipalities", None)
+        if n is not None and total is not None and not pd.isna(n) and not pd.isna(total):
+            text += "<br>" + t("trender_national_n", lang, n=int(n), total=int(total))
+        if bool(getattr(r, "low_coverage", False) is True):
+            text += "<br>" + t("trender_low_coverage", lang)
+        out.append(text)
+    return out
+
+
 def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str = "sv", *,
                  municipality_name: str = "", group_label: str | None = None,
-                 source: str | None = None, big: bool = True, is_demo: bool = False) -> go.Figure:
+                 source: str | None = None, big: bool = True, is_demo: bool = False,
+                 breaks: list[tuple[int, str]] | None = None) -> go.Figure:
     """Committee chart: the municipality's line with size-group and national means.
 
-    values: year, value[, group_mean, national_mean]. Thick lines and large type so it reads
-    on a projector; references are dashed/dotted so they differ without colour too."""
+    values: year, value[, group_mean, national_mean, similar_mean, national_n, n_municipalities,
+    low_coverage] (the kpi_reference_series mart's n and coverage of the national mean). Thick
+    lines and large type so it reads on a projector; references are dashed/dotted so they differ
+    without colour too. A year whose national mean covers under 90 % of the municipalities gets
+    an open square (and says so on hover). breaks: (year, note) of known definition changes,
+    drawn as a dashed vertical line before the year with the words 'Ändrad definition <year>'.
+    The y-axis follows value_axis (percentages from 0; otherwise a note where it starts)."""
     d = values.sort_values("year")
     fig = go.Figure()
     if d.empty or d["value"].dropna().empty:
         return empty_figure(t("missing", lang).capitalize(), lang)
     lw = 6 if big else 3
     ms = 14 if big else 8
-    if "national_mean" in d and d["national_mean"].notna().any():
+    if _has(d, "national_mean"):
+        low = (d["low_coverage"].fillna(False).astype(bool).tolist() if "low_coverage" in d
+               else [False] * len(d))
         fig.add_trace(go.Scatter(x=d["year"], y=d["national_mean"], mode="lines+markers",
                                  name=t("fig_national_mean", lang),
                                  line={"color": GREY, "width": lw - 2, "dash": "dot"},
-                                 marker={"size": ms - 4, "symbol": "square"}))
-    if "group_mean" in d and d["group_mean"].notna().any():
+                                 marker={"size": [ms if x else ms - 4 for x in low],
+                                         "symbol": ["square-open" if x else "square" for x in low],
+                                         "line": {"width": 2, "color": GREY}},
+                                 customdata=_national_hover(d, unit, lang),
+                                 hovertemplate="%{customdata}<extra></extra>"))
+    if _has(d, "group_mean"):
         fig.add_trace(go.Scatter(x=d["year"], y=d["group_mean"], mode="lines+markers",
                                  name=group_label or t("fig_group_mean", lang),
                                  line={"color": ORANGE, "width": lw - 2, "dash": "dash"},
                                  marker={"size": ms - 4, "symbol": "diamond"}))
-    if "similar_mean" in d and d["similar_mean"].notna().any():
+    if _has(d, "similar_mean"):
         fig.add_trace(go.Scatter(x=d["year"], y=d["similar_mean"], mode="lines+markers",
                                  name=t("fig_similar_mean", lang),
                                  line={"color": PURPLE, "width": lw - 2, "dash": "dashdot"},
                                  marker={"size": ms - 4, "symbol": "triangle-up"}))
-    fig.add_trace(go.Scatter(x=d["year"], y=d["value"], mode="lines+markers",
-                             name=municipality_name or t("fig_the_municipality", lang),
-                             line={"color": BLUE, "width": lw}, marker={"size": ms}))
+    own_name = municipality_name or t("fig_the_municipality", lang)
+    shown_breaks = sorted((int(y), note) for y, note in (breaks or [])
+                          if d["year"].min() < int(y) <= d["year"].max())
+    own_hover = []
+    for r in d.itertuples():
+        text = f"{r.year}: {own_name} {formats.with_unit(r.value, unit, lang)}"
+        for y, _note in shown_breaks:
+            if r.year == y:
+                text += "<br>" + t("trender_break_hover", lang, year=y)
+        own_hover.append(text)
+    fig.add_trace(go.Scatter(x=d["year"], y=d["value"], mode="lines+markers", name=own_name,
+                             line={"color": BLUE, "width": lw}, marker={"size": ms},
+                             customdata=own_hover, hovertemplate="%{customdata}<extra></extra>"))
+    for y, _note in shown_breaks:
+        # between the last year counted the old way and the first counted the new way
+        fig.add_vline(x=y - 0.5, line={"color": "#1a1a1a", "width": 3, "dash": "dash"})
+        fig.add_annotation(x=y - 0.5, xref="x", y=1, yref="paper", yanchor="top", xanchor="left", xshift=6,
+                           text=t("trender_break_label", lang, year=y), showarrow=False, name=KEEP,
+                           font={"size": 18 if big else 12, "color": "#1a1a1a"},
+                           bgcolor="rgba(255,255,255,0.85)")
     heading = title + (f" ({t('demo', lang)})" if is_demo else "")
     fig.update_layout(title={"text": heading, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
     fig.update_xaxes(dtick=1, tickformat="d", title=None)
     fig.update_yaxes(title=unit or None, exponentformat="none", separatethousands=True)
+    drawn = [d[c] for c in ("value", "group_mean", "national_mean", "similar_mean") if c in d]
+    axis = value_axis([x for col in drawn for x in col.tolist()], unit)
+    if axis:
+        fig.update_yaxes(range=axis["range"])
+        if not axis["from_zero"]:
+            fig.add_annotation(text=axis_note(axis, unit, lang), xref="paper", yref="paper", x=0, y=0,
+                               xanchor="left", yanchor="bottom", showarrow=False, name=KEEP,
+                               font={"size": 16 if big else 11, "color": "#1a1a1a"},
+                               bgcolor="rgba(255,255,255,0.85)")
     fig = base_layout(fig, lang, big=big, source=source, height=620 if big else 420)
     fig.update_layout(margin={"t": 140 if big else 90})
     return fig
 
 
+def axis_note(axis: dict | None, unit: str | None, lang: str = "sv") -> str:
+    """'Axeln börjar vid 7 000 kr/inv, inte vid 0.' for an axis that does not start at 0; ''."""
+    if not axis or axis["from_zero"]:
+        return ""
+    return t("trender_axis_from", lang, v=formats.with_unit(axis["range"][0], unit, lang))
+
+
 def for_screen(fig: go.Figure) -> go.Figure:
     """The on-screen variant of an export figure: the page shows title and source as HTML text
-    next to the chart, so drop them from the figure (the PNG/PDF keeps them)."""
+    next to the chart, so drop them from the figure (the PNG/PDF keeps them); what is part of
+    the chart itself (a definition-change label, the axis note: annotations named KEEP) stays."""
     f = go.Figure(fig)
-    f.update_layout(title=None, annotations=[], margin={"t": 50, "b": 40})
+    keep = [a for a in (fig.layout.annotations or ()) if a.name == KEEP]
+    f.layout.annotations = keep
+    f.update_layout(title=None, margin={"t": 50, "b": 40})
     return f
 
 

@@ -13,6 +13,13 @@ Verdict, stored as a code (the text catalogue translates it): CI entirely on the
 by the KPI's direction → "improving", entirely on the bad side → "worsening", CI covering 0 →
 "no_change"; a KPI without direction (higher_is_better NULL) → "no_direction".
 
+Change, also a code, for every KPI with or without direction (so a cost can be described in plain
+words, "ökar med 78 kr/inv per år"): CI above 0 → "rising", below 0 → "falling", covering 0 → "flat".
+
+Series breaks (the public view kpi_series_breaks, warehouse/kpi_series_breaks.csv): break_year is
+the latest known definition change inside the trend's years (first_year < year ≤ last_year), NULL
+when none; the trend is still fitted over the whole window, and the page says it straddles a break.
+
 Mart contract (pipelines/core.py): `styrkort trends --years 3` stores its own rows beside the
 default run's; the public view `trends` (and so /kommun and /trender) keeps showing the default.
 """
@@ -22,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.core import store_rows, transaction
+from pipelines.core import relation_exists, store_rows, transaction
 from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
@@ -30,6 +37,8 @@ DEFAULT_YEARS = 5
 MIN_POINTS = 3
 IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION = "improving", "worsening", "no_change", "no_direction"
 VERDICTS = (IMPROVING, WORSENING, UNCLEAR, NO_DIRECTION)
+RISING, FALLING, FLAT = "rising", "falling", "flat"
+CHANGES = (RISING, FALLING, FLAT)
 
 
 def load_inputs(con) -> pd.DataFrame:
@@ -40,6 +49,13 @@ def load_inputs(con) -> pd.DataFrame:
         SELECT v.kpi_id, v.municipality_code, v.year, v.value, v.is_demo, k.higher_is_better
         FROM effective_kpi_values v JOIN kpis k USING (kpi_id)
         WHERE v.gender = 'T' AND v.value IS NOT NULL""").df()
+
+
+def load_breaks(con) -> pd.DataFrame:
+    """kpi_id, year of the known definition changes (empty in a warehouse built before them)."""
+    if not relation_exists(con, "kpi_series_breaks"):
+        return pd.DataFrame({"kpi_id": pd.Series(dtype=str), "year": pd.Series(dtype="int64")})
+    return con.execute("SELECT kpi_id, year FROM kpi_series_breaks").df()
 
 
 def window(values: pd.DataFrame, years: int = DEFAULT_YEARS) -> pd.DataFrame:
@@ -92,7 +108,28 @@ def verdicts(ci_low: pd.Series, ci_high: pd.Series, higher_is_better: pd.Series)
     return pd.Series(out, index=ci_low.index)
 
 
-def compute(values: pd.DataFrame, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS) -> pd.DataFrame:
+def changes(ci_low: pd.Series, ci_high: pd.Series) -> pd.Series:
+    """rising / falling / flat from the CI alone, whatever the KPI's direction (pure)."""
+    out = np.full(len(ci_low), FLAT, dtype=object)
+    out[(ci_low > 0).to_numpy()] = RISING
+    out[(ci_high < 0).to_numpy()] = FALLING
+    return pd.Series(out, index=ci_low.index)
+
+
+def break_years(trends: pd.DataFrame, breaks: pd.DataFrame | None) -> pd.Series:
+    """Per trend row the latest break year b with first_year < b <= last_year, else NA (pure)."""
+    out = pd.Series(pd.NA, index=trends.index, dtype="Int64")
+    if breaks is None or breaks.empty or trends.empty:
+        return out
+    m = trends[["kpi_id", "first_year", "last_year"]].reset_index().merge(breaks[["kpi_id", "year"]], on="kpi_id")
+    m = m[(m["year"] > m["first_year"]) & (m["year"] <= m["last_year"])]
+    latest = m.groupby("index")["year"].max()
+    out.loc[latest.index] = latest.astype("int64")
+    return out
+
+
+def compute(values: pd.DataFrame, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS,
+            breaks: pd.DataFrame | None = None) -> pd.DataFrame:
     w = window(values, years)
     res = ols_slopes(w, min_points)
     meta = (w.groupby(["kpi_id", "municipality_code"])
@@ -100,6 +137,8 @@ def compute(values: pd.DataFrame, years: int = DEFAULT_YEARS, min_points: int = 
             .reset_index())
     res = res.merge(meta, on=["kpi_id", "municipality_code"], how="left")
     res["verdict"] = verdicts(res["ci_low"], res["ci_high"], res["higher_is_better"])
+    res["change"] = changes(res["ci_low"], res["ci_high"])
+    res["break_year"] = break_years(res, breaks)
     res["window_years"] = years
     return res
 
@@ -117,7 +156,7 @@ def run_trends(con, years: int = DEFAULT_YEARS, min_points: int = MIN_POINTS,
     """Compute and store a trends run; returns its run_id."""
     if years < min_points:
         raise ValueError(f"--years must be at least {min_points} (a trend needs {min_points} points)")
-    result = compute(load_inputs(con), years, min_points)
+    result = compute(load_inputs(con), years, min_points, load_breaks(con))
     with transaction(con):
         run = start_run(con, "trends", trends_config(years, min_points), shipped=SHIPPED_CONFIG,
                         make_default=make_default)

@@ -51,3 +51,21 @@ def plotly_separators(lang: str = "sv") -> str:
     """Plotly's layout.separators: decimal mark then thousands separator (', ' for sv)."""
     group, mark, _ = symbols(lang)
     return mark + (" " if group == NBSP else group)
+
+
+def with_unit(value, unit: str | None = None, lang: str = "sv", decimals: int | None = None) -> str:
+    """A value with its KPI unit: '18,7 %', '8 450 kr/inv', '3,2 dagar'; 'uppgift saknas' when
+    missing. Shared by the dashboard (components.fmt_value) and the figures' hover texts."""
+    if _is_missing(value):
+        return number(None, lang=lang)
+    unit = (unit or "").strip()
+    if unit in ("kr", "kr/inv", "SEK"):
+        return kr(value, decimals or 0, lang) + ("/inv" if unit == "kr/inv" else "")
+    if unit == "%":
+        return percent(value, 1 if decimals is None else decimals, lang)
+    if decimals is None:
+        decimals = 0 if abs(value) >= 100 else 1
+    s = number(value, decimals, lang)
+    if unit and unit not in ("antal", "index", "count"):
+        s = f"{s}{NBSP}{unit}"
+    return s

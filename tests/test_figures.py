@@ -369,3 +369,66 @@ def test_selection_reasons_follow_the_language(pages):
     assert U.reason_texts(items, swaps, 2, "en", names)[:2] == [
         "ranking: among the 3 highest in the size group",
         "county spread: at most 2 per county; instead of 0115 Vallentuna"]
+
+
+# -- committee-readable trend charts (issue 10) ------------------------------------------------------
+
+@pytest.mark.parametrize("values, unit, expected", [
+    ([92.0, 95.0, 93.5], "%", {"range": [0.0, pytest.approx(95.3)], "from_zero": True}),   # pad 0.3
+    # kr/inv 8 000-10 000: span 2 000, pad 200, step 500 -> starts at 7 500 (not 0), top 10 200
+    ([8000.0, 10000.0], "kr/inv", {"range": [7500, pytest.approx(10200.0)], "from_zero": False}),
+    # 100-1 000: the lowest minus two margins (100 - 180) reaches 0 -> from 0 anyway
+    ([100.0, 1000.0], "kr", {"range": [0.0, pytest.approx(1090.0)], "from_zero": True}),
+    ([-1.0, 2.0], "%", None),                       # a negative value: Plotly's own range
+    ([], "%", None),
+])
+def test_value_axis_rule(values, unit, expected):
+    assert F.value_axis(values, unit) == expected
+
+
+def test_axis_note_says_where_a_non_zero_axis_starts():
+    assert F.axis_note({"range": [7500, 10200], "from_zero": False}, "kr/inv") == \
+        "Axeln börjar vid 7\u00a0500\u00a0kr/inv, inte vid 0."
+    assert F.axis_note({"range": [0.0, 95.3], "from_zero": True}, "%") == ""
+
+
+def test_trend_figure_marks_the_break_low_coverage_and_the_axis():
+    df = pd.DataFrame({"year": [2007, 2008, 2009, 2010], "value": [92.0, 93.0, 95.0, 94.0],
+                       "national_mean": [90.0, 91.0, 92.0, 92.5], "national_n": [223, 290, 290, 290],
+                       "n_municipalities": [290, 290, 290, 290], "low_coverage": [True, False, False, False]})
+    fig = F.trend_figure(df, "Andel", "%", municipality_name="Göteborg", source="Källa: Kolada",
+                         breaks=[(2009, "ny mätning"), (2015, "utanför")])
+    # a percentage from 0; drawn values 90-95 (Riket included): span 5, margin 0,5 -> top 95,5
+    assert fig.layout.yaxis.range == (0.0, pytest.approx(95.5))
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert [(s.x0, s.x1, s.line.dash) for s in lines] == [(2008.5, 2008.5, "dash")]   # 2015 is outside
+    texts = [a.text for a in fig.layout.annotations]
+    assert "Ändrad definition 2009" in texts and "Källa: Kolada" in texts
+    riket = fig.data[0]
+    assert list(riket.marker.symbol) == ["square-open", "square", "square", "square"]
+    assert "medel över 223 av 290 kommuner" in riket.customdata[0]
+    assert "färre än 90 % av kommunerna" in riket.customdata[0]
+    assert "färre än 90 %" not in riket.customdata[1]
+    own = fig.data[-1]
+    assert "ändrad definition från 2009" in own.customdata[2] and "ändrad" not in own.customdata[1]
+    screen = F.for_screen(fig)                                           # the label stays on screen
+    assert [a.text for a in screen.layout.annotations] == ["Ändrad definition 2009"]
+
+
+def test_trend_wording_in_plain_words(pages):
+    T = pages["trender"]
+    cost = {"verdict": "no_direction", "higher_is_better": None, "slope": 210.4, "change": "rising",
+            "first_year": 2007, "last_year": 2011, "break_year": None}
+    assert T.verdict_text(cost, "sv", "kr/inv") == "Trend 2007–2011: ökar med 210\u00a0kr/inv per år"   # no-break space before the unit
+    unsure = dict(cost, slope=-77.6, change="flat")
+    assert T.verdict_text(unsure, "sv", "kr/inv") == (
+        "Trend 2007–2011: minskar med 78\u00a0kr/inv per år "
+        "(inte säkerställt: felmarginalen rymmer även ingen förändring)")
+    sick = {"verdict": "improving", "higher_is_better": False, "slope": -0.634, "change": "falling",
+            "first_year": 2007, "last_year": 2011, "break_year": 2009}
+    assert T.verdict_text(sick, "sv", "%") == (
+        "Trend 2007–2011: förbättras (lägre är bättre): minskar med 0,63 procentenheter per år. "
+        "Obs: trenden spänner över en ändrad definition 2009 – värdena före och efter är inte helt jämförbara")
+    assert T.verdict_text(dict(sick, higher_is_better=True, verdict="worsening", break_year=None), "en", "%") == (
+        "Trend 2007–2011: worsening (higher is better): falls by 0.63 percentage points a year")
+    assert "ingen riktning" not in T.verdict_text(cost, "sv", "kr/inv")

@@ -51,15 +51,42 @@ def test_reference_series_by_hand(toy):
     ref = {(k, y, g): r for k, y, g, *r in toy.execute(
         """SELECT kpi_id, year, size_group, group_mean, group_n, national_mean, national_n,
                   n_municipalities, coverage, is_demo, unit FROM kpi_reference_series""").fetchall()}
-    # UP 2012: small {10, 20} -> 15 (n 2); large {60}; national (10+20+60)/3 = 30 over 3 of 5
+    # UP 2012: small {10, 20} -> 15 (n 2); large {60}; national (10+20+60)/3 = 30 over 3 of the
+    # 4 municipalities of 2012 (municipality_years: 0005 has no population that year)
     assert ref[("UP", 2012, "small")][:2] == [pytest.approx(15.0), 2]
     assert ref[("UP", 2012, "large")][:2] == [pytest.approx(60.0), 1]
-    assert ref[("UP", 2012, "small")][2:6] == [pytest.approx(30.0), 3, 5, pytest.approx(0.6)]
+    assert ref[("UP", 2012, "small")][2:6] == [pytest.approx(30.0), 3, 4, pytest.approx(0.75)]
     # UP 2014: 0001 = 30, 0003 = 50 (small, 2012's group), 0005 = 1 (no group: only national)
     assert ref[("UP", 2014, "small")][:4] == [pytest.approx(40.0), 2, pytest.approx(27.0), 3]
     assert ("UP", 2014, "large") not in ref
     assert ref[("BG", 2012, "small")][0] == pytest.approx(4.0) and ref[("BG", 2012, "small")][6] is True
     assert ref[("UP", 2012, "small")][7] == "%" and ref[("UP", 2012, "small")][6] is False
+
+
+def test_national_n_and_the_under_90_percent_flag_by_hand(tmp_path):
+    """Ten municipalities in 2010 and 2011 (population both years). KPI A: 9 values in 2010 (90 %,
+    not low) and 8 in 2011 (80 %, low); the national mean is over those with a value."""
+    from warehouse.db import apply_schema
+
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    apply_schema(con)
+    con.execute("INSERT INTO kpi (kpi_id, title, unit, source, is_demo) VALUES ('A', 'a', '%', 's', false)")
+    for i in range(10):
+        code = f"{i + 1:04d}"
+        con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', NULL)", [code, code])
+        for y in (2010, 2011):
+            con.execute("INSERT INTO population VALUES (?, ?, 5000, 'toy')", [code, y])
+        if i < 9:
+            con.execute("INSERT INTO kpi_value VALUES ('A', ?, 2010, 'T', ?, 's', false)", [code, float(i)])
+        if i < 8:
+            con.execute("INSERT INTO kpi_value VALUES ('A', ?, 2011, 'T', 10, 's', false)", [code])
+    run_scorecard(con)
+    got = con.execute("""SELECT year, national_mean, national_n, n_municipalities, coverage, low_coverage
+                         FROM kpi_reference_series WHERE kpi_id = 'A' ORDER BY year""").fetchall()
+    con.close()
+    # 2010: mean of 0..8 = 4, 9 of 10 = 0.9 (not under 0.9); 2011: 8 of 10 = 0.8, under
+    assert got == [(2010, pytest.approx(4.0), 9, 10, pytest.approx(0.9), False),
+                   (2011, pytest.approx(10.0), 8, 10, pytest.approx(0.8), True)]
 
 
 def test_scorecard_references_are_the_reference_series(toy):

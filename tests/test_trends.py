@@ -108,3 +108,49 @@ def test_real_warehouse_trends(built_db):
     assert (df["n_years"] >= 3).all() and (df["last_year"] - df["first_year"] <= 4).all()
     assert (df.loc[df["hib"].isna(), "verdict"] == NO_DIRECTION).all()
     assert (df["ci_low"] <= df["slope"]).all() and (df["slope"] <= df["ci_high"]).all()
+
+
+# -- change codes and definition changes (committee-readable trends, issue 10) -----------------------
+
+@pytest.mark.parametrize("values, expected", [
+    ([1, 2, 3.1], "rising"),          # CI above 0: rising whatever the direction (None here)
+    ([3.1, 2, 1], "falling"),
+    ([1, 3, 2, 5, 4], "flat"),        # CI 0.8 ± 1.10 covers 0 (test above)
+])
+def test_change_is_stored_for_kpis_without_direction(values, expected):
+    v = _values([("COST", "0001", 2011 + i, y, False, None) for i, y in enumerate(values)])
+    out = compute(v)
+    assert out["verdict"].tolist() == [NO_DIRECTION]
+    assert out["change"].tolist() == [expected]
+
+
+def test_break_year_is_the_latest_break_inside_the_trend():
+    # window 2007-2011 (5 years); breaks: 2007 (= first year: the window starts after it, not
+    # across it), 2009 and 2010 inside (the latest, 2010, is stored), 2012 after the window
+    rows = [("A", "0001", y, float(y % 7), False, True) for y in range(2007, 2012)]
+    rows += [("B", "0001", y, float(y % 5), False, True) for y in range(2007, 2012)]
+    rows += [("C", "0001", y, float(y % 3), False, True) for y in range(2007, 2012)]
+    breaks = pd.DataFrame({"kpi_id": ["A", "A", "B", "C"], "year": [2009, 2010, 2007, 2012]})
+    out = compute(_values(rows), years=5, breaks=breaks).set_index("kpi_id")
+    assert int(out.loc["A", "break_year"]) == 2010
+    assert pd.isna(out.loc["B", "break_year"]) and pd.isna(out.loc["C", "break_year"])
+    assert compute(_values(rows), years=5)["break_year"].isna().all()     # no breaks known
+
+
+def test_real_warehouse_knows_the_n20896_break(built_db):
+    """Kolada's N20896 (65+ with home care or special housing) jumps in 2009 (Göteborg 18,7 ->
+    23,3 %): the shipped break is in the view and Göteborg's 2007-2011 trend is marked with it."""
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        breaks = con.execute("SELECT kpi_id, year, note, source FROM kpi_series_breaks").fetchall()
+        row = con.execute("SELECT first_year, last_year, break_year, change FROM trends "
+                          "WHERE kpi_id = 'N20896' AND municipality_code = '1480'").fetchall()
+        cost = con.execute("SELECT change, slope FROM trends WHERE kpi_id = 'N20014' AND municipality_code = '1480'"
+                           ).fetchall()
+    finally:
+        con.close()
+    assert ("N20896", 2009) in [(k, y) for k, y, *_ in breaks]
+    note = [n for k, y, n, s in breaks if k == "N20896"][0]
+    assert "18,7" in note and "23,3" in note and "kolada" in [s for k, y, n, s in breaks][0].lower()
+    assert row == [(2007, 2011, 2009, row[0][3])]
+    assert cost[0][0] in ("rising", "falling", "flat") and cost[0][1] is not None

@@ -21,6 +21,7 @@ import pandas as pd
 from warehouse.counties import COUNTY_NAMES
 from warehouse.names import build_name_index, read_alias_file, resolve
 from warehouse.presets import store_presets
+from warehouse.series_breaks import load_series_breaks
 from warehouse.units import load_unit_kpis
 
 HERE = Path(__file__).resolve().parent
@@ -357,6 +358,7 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
     _load_grants(con, sources)
     finish_kpi_metadata(con)
     load_unit_kpis(con)   # Balansen's unit KPIs (warehouse/unit_kpis.csv)
+    load_series_breaks(con)   # known definition changes (warehouse/kpi_series_breaks.csv)
 
     record_datasets(con, {n: digests[n] for n in loaded}, prov, build_timestamp())
     con.executemany(
@@ -364,7 +366,8 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
         [("built_from", "warehouse/sources (PROVENANCE.md) + warehouse/demo.py"), ("schema_version", SCHEMA_VERSION)],
     )
     tables = ("municipality", "municipality_alias", "scb_panel", "population", "kpi_catalogue", "kpi",
-              "kpi_value", "benchmark_value", "grant_round", "grant_award", "stimulus_grant_return", "dataset")
+              "kpi_value", "benchmark_value", "grant_round", "grant_award", "stimulus_grant_return", "dataset",
+              "kpi_series_break")
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 
 

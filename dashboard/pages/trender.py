@@ -20,7 +20,8 @@ from dashboard.cache import per_warehouse
 from dashboard.scorecard_rules import position_text, target_text
 from dashboard.data import (KPI_ID_RE, PERSPECTIVES, first, get_db, hidden_twins, panel_counts, panel_rows, scorecard_data,
                             similar_for, valid_code)
-from dashboard.i18n import get_lang, href, page_title, perspective_label, search_string, size_group_label, t, trend_label
+from dashboard.i18n import (get_lang, href, page_title, perspective_label, search_string, size_group_label, t,
+                            trend_code, trend_label)
 from styrkort import formats
 
 dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender")
@@ -75,17 +76,21 @@ def default_kpis(db) -> list[str]:
     return chosen
 
 
-SERIES_COLUMNS = ["year", "value", "group_mean", "national_mean", "similar_mean", "size_group", "is_demo", "source"]
+SERIES_COLUMNS = ["year", "value", "group_mean", "national_mean", "national_n", "n_municipalities", "low_coverage",
+                  "similar_mean", "size_group", "is_demo", "source"]
 
 # The municipality's values (scorecard) with the reference lines of the kpi_reference_series mart:
 # the size-group mean of the municipality's size group that year (municipality_size_groups, the
-# one size-group rule) and the national mean. Nothing is averaged here.
+# one size-group rule) and the national mean with its n, the year's municipalities and the < 90 %
+# coverage flag. Nothing is averaged or counted here.
 _SERIES_SQL = """
-SELECT s.year, s.value, r.group_mean, n.national_mean, sim.similar_mean, g.size_group, s.is_demo, s.source
+SELECT s.year, s.value, r.group_mean, n.national_mean, n.national_n, n.n_municipalities, n.low_coverage,
+       sim.similar_mean, g.size_group, s.is_demo, s.source
 FROM scorecard s
 LEFT JOIN municipality_size_groups g ON g.municipality_code = s.municipality_code AND g.year = s.year
 LEFT JOIN kpi_reference_series r ON r.kpi_id = s.kpi_id AND r.year = s.year AND r.size_group = g.size_group
-LEFT JOIN (SELECT DISTINCT year, national_mean FROM kpi_reference_series WHERE kpi_id = ?) n ON n.year = s.year
+LEFT JOIN (SELECT DISTINCT year, national_mean, national_n, n_municipalities, low_coverage
+           FROM kpi_reference_series WHERE kpi_id = ?) n ON n.year = s.year
 LEFT JOIN {similar} sim ON sim.kpi_id = s.kpi_id AND sim.municipality_code = s.municipality_code AND sim.year = s.year
 WHERE s.municipality_code = ? AND s.kpi_id = ?
 ORDER BY s.year"""
@@ -107,18 +112,67 @@ def series(db, code: str, kpi_id: str) -> pd.DataFrame:
 
 
 def trend_row(db, code: str, kpi_id: str) -> dict | None:
-    df = db.query_view("trends", "SELECT first_year, last_year, slope, ci_low, ci_high, verdict FROM trends "
-                       "WHERE municipality_code = ? AND kpi_id = ?", [code, kpi_id])
+    df = db.query_view("trends", "SELECT first_year, last_year, slope, ci_low, ci_high, verdict, change, break_year, "
+                       "higher_is_better FROM trends WHERE municipality_code = ? AND kpi_id = ?", [code, kpi_id])
     if df is None or df.empty:
         return None
-    return df.iloc[0].to_dict()
+    return {k: (None if v is pd.NA or (isinstance(v, float) and v != v) else v)
+            for k, v in df.iloc[0].to_dict().items()}
 
 
-def verdict_text(tr: dict | None, lang: str) -> str:
+def series_breaks(db, kpi_id: str) -> list[tuple[int, str]]:
+    """(year, note) of the KPI's known definition changes (view kpi_series_breaks)."""
+    df = db.query_view("kpi_series_breaks", "SELECT year, note FROM kpi_series_breaks WHERE kpi_id = ? ORDER BY year",
+                       [kpi_id])
+    return [] if df is None else [(int(r.year), str(r.note)) for r in df.itertuples()]
+
+
+def _slope_decimals(x: float) -> int:
+    a = abs(x)
+    return 0 if a >= 10 else (1 if a >= 1 else 2)
+
+
+def slope_words(tr: dict, unit: str | None, lang: str, qualify: bool = True) -> str:
+    """The trends mart's slope in plain words: 'ökar med 78 kr/inv per år'; a percentage
+    changes by 'procentenheter'; with `qualify`, a change the CI does not establish (change
+    'flat') says so. Only formats the stored slope and change code."""
+    slope = tr.get("slope")
+    if slope is None:
+        return ""
+    x = abs(float(slope))
+    d = _slope_decimals(x)
+    amount = (t("trender_pp", lang, x=formats.number(x, d, lang)) if (unit or "").strip() == "%"
+              else formats.with_unit(x, unit, lang, decimals=d))
+    if round(x, d) == 0:
+        return t("trender_slope_zero", lang)
+    words = t("trender_slope_up" if slope > 0 else "trender_slope_down", lang, x=amount)
+    if qualify and tr.get("change") == "flat":
+        words += " (" + t("trender_slope_unsure", lang) + ")"
+    return words
+
+
+def verdict_text(tr: dict | None, lang: str, unit: str | None = None) -> str:
+    """'Trend 2007–2011: förbättras (lägre är bättre): minskar med 0,63 procentenheter per år';
+    a KPI without direction in plain words only ('Trend 2007–2011: ökar med 78 kr/inv per år
+    (inte säkerställt …)'); a trend across a definition change says so."""
     if not tr or not tr.get("verdict"):
         return t("trender_no_verdict", lang)
-    words = trend_label(str(tr["verdict"]), lang)
-    return t("trender_verdict", lang, y0=tr.get("first_year"), y1=tr.get("last_year"), v=words)
+    code = trend_code(str(tr["verdict"]))
+    y0, y1 = tr.get("first_year"), tr.get("last_year")
+    hib = tr.get("higher_is_better")
+    if code == "no_direction" or hib is None:
+        words = slope_words(tr, unit, lang)
+        text = t("trender_verdict_plain", lang, y0=y0, y1=y1, v=words) if words else t("trender_no_verdict", lang)
+    else:
+        # the verdict already says whether the change is established: the slope unqualified
+        words = slope_words(tr, unit, lang, qualify=False)
+        rule = t("trender_higher_better" if bool(hib) else "trender_lower_better", lang)
+        verdict = trend_label(str(tr["verdict"]), lang)
+        text = (t("trender_verdict_dir", lang, y0=y0, y1=y1, v=verdict, rule=rule, slope=words) if words
+                else t("trender_verdict_dir_noslope", lang, y0=y0, y1=y1, v=verdict, rule=rule))
+    if tr.get("break_year") is not None:
+        text += ". " + t("trender_verdict_break", lang, year=int(tr["break_year"]))
+    return text
 
 
 def chart_caption(kpi: dict, df: pd.DataFrame, lang: str) -> str:
@@ -133,20 +187,45 @@ def chart_caption(kpi: dict, df: pd.DataFrame, lang: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def chart_notes(kpi: dict, df: pd.DataFrame, breaks: list[tuple[int, str]], lang: str) -> list[str]:
+    """What a reader must know to read the chart right, as sentences under it: where the axis
+    starts when not at 0, the years whose national mean covers under 90 % of the municipalities
+    (from the mart's low_coverage), each definition change shown with its note (as a
+    (heading, note) pair: the note is the warehouse's Swedish text)."""
+    notes = []
+    drawn = [x for c in ("value", "group_mean", "national_mean", "similar_mean") if c in df for x in df[c].tolist()]
+    axis = F.axis_note(F.value_axis(drawn, kpi.get("unit")), kpi.get("unit"), lang)
+    if axis:
+        notes.append(axis)
+    if "low_coverage" in df and "national_mean" in df:
+        low = df[df["low_coverage"].fillna(False).astype(bool) & df["national_mean"].notna()]["year"]
+        if not low.empty:
+            notes.append(t("trender_low_coverage_note", lang, years=", ".join(str(int(y)) for y in low)))
+    years = df["year"].dropna()
+    for y, note in breaks:
+        if not years.empty and years.min() < y <= years.max():
+            notes.append((t("trender_break_note", lang, year=y), note))   # the note is Swedish source text
+    return notes
+
+
 def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True):
-    """[(kpi dict, figure, caption, verdict)] for the chosen KPIs."""
+    """[(kpi dict, figure, caption, verdict)] for the chosen KPIs (kpi dict gains 'notes': the
+    sentences chart_notes gives, shown under the chart)."""
     name = db.municipality_name(code)
     out = []
     for k in kpi_ids:
-        kpi = db.kpi(k) or {"kpi_id": k, "title": k}
+        kpi = dict(db.kpi(k) or {"kpi_id": k, "title": k})
         df = series(db, code, k)
+        breaks = series_breaks(db, k)
         sg = df["size_group"].dropna().iloc[-1] if "size_group" in df and df["size_group"].notna().any() else None
         group_label = ((t("trender_group_mean_of", lang, group=size_group_label(sg, lang)))
                        if sg else None)
         cap = chart_caption(kpi, df, lang)
+        kpi["notes"] = chart_notes(kpi, df, breaks, lang)
         fig = F.trend_figure(df, kpi.get("title", k), kpi.get("unit"), lang, municipality_name=name,
-                             group_label=group_label, source=cap, big=big, is_demo=bool(kpi.get("is_demo")))
-        out.append((kpi, fig, cap, verdict_text(trend_row(db, code, k), lang)))
+                             group_label=group_label, source=cap, big=big, is_demo=bool(kpi.get("is_demo")),
+                             breaks=breaks)
+        out.append((kpi, fig, cap, verdict_text(trend_row(db, code, k), lang, kpi.get("unit"))))
     return out
 
 
@@ -167,6 +246,8 @@ def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
         html.Div(dcc.Graph(id={"type": "trender-graph", "index": kid}, figure=F.for_screen(fig),
                            config={"displaylogo": False, "responsive": True}, style={"height": "62vh"}),
                  role="figure", **{"aria-label": f"{kpi.get('title', kid)}. {verdict}. {cap}"}),
+        html.Ul([html.Li(n if isinstance(n, str) else [n[0], " ", html.Span(n[1], lang="sv")])
+                 for n in kpi.get("notes") or []], className="sk-chart-notes small mb-1"),
         html.Small(cap, className="sk-source text-body-secondary d-block"),
         dbc.Button(t("trender_png", lang), id={"type": "trender-png", "index": kid}, color="primary", outline=True,
                    size="sm", className="mt-2 sk-no-present"),

@@ -270,6 +270,55 @@ def test_trender_pdf_export_is_a_valid_pdf(f_server, f_browser, f_downloads, bui
     wait_for(lambda: "klar" in inner_text(f_browser, "trender-pdf-status"), 20, "done message")
 
 
+def test_trender_reads_right_for_a_committee(f_server, f_browser):
+    """Göteborg's N20896 (a percentage with the 2009 definition change) and N20014 (net cost,
+    no direction): the break drawn as a dashed line with its words and named in the verdict;
+    the percentage axis from 0; the cost in plain words with the arrow-free wording and a note
+    where its axis starts; the national line's n and the < 90 % years (223 of 290 in 1999)."""
+    open_page(f_browser, f_server + "/trender?code=1480&kpis=N20896,N20014")
+    cards = f_browser.find_elements("css selector", ".sk-trend-chart")
+    assert len(cards) == 2
+    wait_for(lambda: len(f_browser.find_elements("css selector", ".sk-trend-chart .main-svg")) >= 2, 30, "two charts")
+    pct, cost = (c.text for c in f_browser.find_elements("css selector", ".sk-trend-chart"))
+    # the break: the words in the chart, the note under it, the verdict says the trend spans it
+    svg_texts = f_browser.execute_script(
+        "return [...document.querySelectorAll('.sk-trend-chart')].map(c => "
+        "[...c.querySelectorAll('.annotation-text')].map(a => a.textContent))")
+    assert "Ändrad definition 2009" in svg_texts[0] and "Ändrad definition 2009" not in svg_texts[1]
+    dashed = f_browser.execute_script(
+        "const c = document.querySelectorAll('.sk-trend-chart')[0];"
+        "return [...c.querySelectorAll('.shapelayer path')].map(p => p.style.strokeDasharray || '')")
+    assert any(d and d != "none" for d in dashed), "no dashed break line drawn"
+    assert "spänner över en ändrad definition 2009" in pct
+    assert "Ändrad definition 2009 (streckad lodrät linje):" in pct and "18,7 → 23,3" in pct
+    # axes: the percentage from 0; the cost not from 0, and the chart says where it starts
+    ranges = f_browser.execute_script(
+        "return [...document.querySelectorAll('.sk-trend-chart .js-plotly-plot')].map(g => g._fullLayout.yaxis.range)")
+    assert ranges[0][0] == 0
+    assert ranges[1][0] > 0
+    start = f"{int(ranges[1][0]):,}".replace(",", " ")      # WebDriver's text has plain spaces
+    assert f"Axeln börjar vid {start} kr/inv, inte vid 0." in cost.replace("\u00a0", " ")
+    assert any(x.startswith("Axeln börjar vid") for x in svg_texts[1])      # in the chart (and its PNG) too
+    # the cost in plain words: a direction of change and its size per year, no "ingen riktning"
+    verdicts = [v.text for v in f_browser.find_elements("css selector", ".sk-trend-chart .sk-verdict")]
+    assert verdicts[1].startswith("Trend 2007–2011: ökar med ") or verdicts[1].startswith("Trend 2007–2011: minskar med ")
+    assert "kr/inv per år" in verdicts[1]
+    assert "ingen riktning" not in cost and "bakgrundsuppgift" not in cost
+    assert "spänner över en ändrad definition 2009" in verdicts[0]
+    # the national line: n on hover (the trace's hover texts), the < 90 % years marked open
+    riket = f_browser.execute_script(
+        "const g = document.querySelectorAll('.sk-trend-chart .js-plotly-plot')[1];"
+        "const t = g._fullData.find(d => d.name === 'Riket (medel)');"
+        "return [Array.from(t.x), Array.from(t.customdata), Array.from(t.marker.symbol)]")
+    years, hover, symbols = riket
+    i1999 = years.index(1999)
+    assert "medel över 223 av 290 kommuner" in hover[i1999] and "färre än 90 %" in hover[i1999]
+    assert symbols[i1999] == "square-open"
+    i2011 = years.index(2011)
+    assert "färre än 90 %" not in hover[i2011] and symbols[i2011] == "square"
+    assert "1999" in cost and "färre än 90 % av kommunerna" in cost
+
+
 def test_trender_png_export(f_server, f_browser, f_downloads):
     open_page(f_browser, f_server + "/trender?code=0180")
     before = {p.name for p in f_downloads.iterdir()}

@@ -213,6 +213,17 @@ CREATE TABLE IF NOT EXISTS target (
     CHECK (tolerance IS NULL OR tolerance >= 0)
 );
 
+-- Known definition changes in a KPI's series (warehouse/kpi_series_breaks.csv, loaded by the
+-- build): from `year` on the values are counted differently, so /trender marks a break there and
+-- a trend across it says so.
+CREATE TABLE IF NOT EXISTS kpi_series_break (
+    kpi_id VARCHAR NOT NULL,
+    year   INTEGER NOT NULL,                 -- first year counted the new way
+    note   VARCHAR NOT NULL,                 -- what changed (Swedish, as the KPI titles)
+    source VARCHAR NOT NULL,                 -- where the knowledge comes from
+    PRIMARY KEY (kpi_id, year)
+);
+
 -- Datasets in the warehouse and where they came from (shown on /om).
 CREATE TABLE IF NOT EXISTS dataset (
     dataset     VARCHAR PRIMARY KEY,

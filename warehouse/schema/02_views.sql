@@ -89,3 +89,7 @@ FROM grant_fact;
 CREATE OR REPLACE VIEW targets AS
 SELECT municipality_code, kpi_id, year, unit_id, target, tolerance, decided_by, comment, source, is_demo
 FROM target;
+
+CREATE OR REPLACE VIEW kpi_series_breaks AS
+SELECT kpi_id, year, note, source
+FROM kpi_series_break;
