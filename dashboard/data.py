@@ -570,6 +570,31 @@ def panel_counts(d: dict, perspective: str) -> dict | None:
     return counts.get(perspective) or dict.fromkeys(STATUS_COUNTED, 0)
 
 
+# summary placeholder -> column of the target_status_counts mart ('Mål: 4 av 6 uppnådda, …')
+TARGETS_COUNTED = {"n": "n_targets", "achieved": "n_achieved", "near": "n_near",
+                   "not_achieved": "n_not_achieved", "no_direction": "n_no_direction"}
+
+
+def panel_target_counts(d: dict, perspective: str) -> dict | None:
+    """A panel's target counts (the TARGETS_COUNTED keys) from the target_status_counts mart, for
+    the screen and the PDF alike; None when the panel has no target this view (or the mart is
+    not there: `missing` says so)."""
+    return (d.get("target_counts") or {}).get(perspective)
+
+
+def _target_counts(db: Warehouse) -> dict:
+    """(municipality_code, year or None) -> {perspective: counts} from the target_status_counts
+    mart (cached per process; only views with a target have rows)."""
+    def fetch():
+        cols = ", ".join(TARGETS_COUNTED.values())
+        out: dict = {}
+        for code, persp, year, *n in db.rows(
+                f"SELECT municipality_code, perspective, year, {cols} FROM target_status_counts"):
+            out.setdefault((code, year), {})[persp] = {k: int(v) for k, v in zip(TARGETS_COUNTED, n)}
+        return out
+    return db._cached("target_counts", fetch)
+
+
 def _status_counts(db: Warehouse) -> dict:
     """(municipality_code, year or None) -> {perspective: counts} from the scorecard_status_counts
     mart (cached per process; 290 × 4 perspectives × a few years). Year None is the 'senaste'
@@ -759,6 +784,15 @@ def _header(db: Warehouse, code: str, year: int | None, missing: list) -> dict:
             missing.append("scorecard_status_counts")
     else:
         missing.append("scorecard_status_counts")
+    # the panels' target counts, as the targets step counted them for this view (None = 'senaste')
+    out["target_counts"] = None
+    if db.has_view("target_status_counts"):
+        try:
+            out["target_counts"] = _target_counts(db).get((code, year), {})
+        except duckdb.Error:
+            missing.append("target_status_counts")
+    elif db.has_view("target_status"):
+        missing.append("target_status_counts")   # targets judged, but not counted yet: say so
     out["units"] = out["units"] or []
     return out
 

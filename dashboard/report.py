@@ -196,6 +196,9 @@ class ReportContent:
     # perspective -> the panel's counts (n, best, middle, worst, info) as the screen shows them:
     # the scorecard_status_counts mart, never counted here
     panel_counts: dict[str, dict] = field(default_factory=dict)
+    # perspective -> the panel's target counts (n, achieved, near, not_achieved, no_direction) as
+    # the screen shows them: the target_status_counts mart (None/absent: no target in the panel)
+    target_counts: dict[str, dict | None] = field(default_factory=dict)
     charts: list[Chart] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     has_demo: bool = False
@@ -317,7 +320,7 @@ def assemble_pdf(c: ReportContent) -> bytes:
                     else t("mart_missing", lang, view="scorecard_status_counts"))
             pdf.multi_cell(0, 6, w.text(line), new_x="LMARGIN", new_y="NEXT")
             # target fulfilment: the screen's summary line and a column, when the panel has targets
-            goals = target_summary(rows, lang)
+            goals = target_summary(c.target_counts.get(p), lang)
             if goals:
                 w.font(10, bold=True)
                 pdf.multi_cell(0, 6, w.text(goals), new_x="LMARGIN", new_y="NEXT")

@@ -85,7 +85,6 @@ def similar_method_section(lang: str) -> html.Section:
 TARGET_ICONS = {"achieved": ("✓", "sk-status-better"), "near": ("≈", "sk-status-same"),
                 "not_achieved": ("✗", "sk-status-worse"), "no_direction": ("–", "sk-status-none"),
                 "no_value": ("?", "sk-status-missing")}
-TARGET_JUDGED = ("achieved", "near", "not_achieved")
 
 
 def _has(v) -> bool:
@@ -121,24 +120,16 @@ def target_text(row: dict, lang: str) -> str:
     return f"{head}{demo}: {target_words(row, lang)}"
 
 
-def target_counts(rows) -> dict[str, int]:
-    """How many of the rows' targets (rows with a value and a target) are achieved, near, not
-    achieved, or on a KPI without direction; n = all of them. Screen and PDF alike."""
-    judged = [r for r in rows if _has(r.get("target")) and _has(r.get("value"))]
-    out = {s: sum(1 for r in judged if r.get("target_status") == s) for s in TARGET_JUDGED + ("no_direction",)}
-    out["n"] = len(judged)
-    return out
-
-
-def target_summary(rows, lang: str) -> str | None:
-    """'Mål: 4 av 6 uppnådda, 1 nära, 1 ej uppnått.' (plus those without direction), None
-    when no row has a target."""
-    c = target_counts(rows)
-    if not c["n"]:
+def target_summary(counts: dict | None, lang: str) -> str | None:
+    """'Mål: 4 av 6 uppnådda, 1 nära, 1 ej uppnått.' (plus those without direction) from a panel's
+    counts as the targets step stored them (dashboard.data.panel_target_counts: mart
+    target_status_counts; screen and PDF alike), None when the panel has no target."""
+    if not counts or not counts.get("n"):
         return None
-    text = t("target_summary", lang, achieved=c["achieved"], n=c["n"], near=c["near"], missed=c["not_achieved"])
-    if c["no_direction"]:
-        text += " " + t("target_summary_nodir", lang, k=c["no_direction"])
+    text = t("target_summary", lang, achieved=counts["achieved"], n=counts["n"], near=counts["near"],
+             missed=counts["not_achieved"])
+    if counts.get("no_direction"):
+        text += " " + t("target_summary_nodir", lang, k=counts["no_direction"])
     return text
 
 

@@ -12,7 +12,7 @@ with a public view over each, see ARCHITECTURE.md) and a run record:
 | scorecard       | pipelines/scorecard.py (+ sql/*.sql) | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series |
 | positions       | pipelines/positions.py (+ sql/kpi_positions.sql) | kpi_positions, scorecard_status_counts |
 | similar         | pipelines/similar.py (+ sql/similar_reference.sql) | similar_municipalities, similar_reference |
-| targets         | pipelines/targets.py (+ sql/target_status.sql) | target_status |
+| targets         | pipelines/targets.py (+ sql/target_status.sql, sql/target_status_counts.sql) | target_status, target_status_counts |
 | whatif          | pipelines/whatif.py             | index_whatif, index_contributions       |
 | grants          | pipelines/grants.py             | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns |
 

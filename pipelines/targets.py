@@ -5,11 +5,18 @@ on the scorecard ("Så läser du styrkortet") and on /om.
 
 Mart `target_status` (pipelines/marts/target_status.toml): one row per target, sorted by
 municipality; the scorecard shows a municipality target beside the value of the same year, the
-nämndrapport PDF and the scorecard download list them. `styrkort import targets` recomputes the
-step's default run in its own transaction, so an imported target shows at once."""
+nämndrapport PDF and the scorecard download list them.
+Mart `target_status_counts` (pipelines/sql/target_status_counts.sql): per municipality,
+perspective and scorecard view (a year, or NULL = 'senaste') how many of the KPIs the scorecard
+lists have a target and how many are achieved / near / not achieved — the "Mål: 4 av 6
+uppnådda" line of the /kommun panels and the nämndrapport, counted here once. It counts the
+default scorecard's rows, so the step runs after `scorecard` (and again when its default changes).
+`styrkort import targets` recomputes the step's default run in its own transaction, so an
+imported target shows at once."""
 from __future__ import annotations
 
 from pipelines.core import read_sql, relation_exists, store_query, transaction
+from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
 DEFAULT_TOLERANCE_REL = 0.05   # no tolerance given: 5 % of |target| counts as "nära"
@@ -25,9 +32,15 @@ SELECT NULL::VARCHAR AS municipality_code, NULL::VARCHAR AS kpi_id, NULL::INTEGE
        NULL::VARCHAR AS decided_by, NULL::VARCHAR AS comment, NULL::VARCHAR AS source,
        NULL::BOOLEAN AS is_demo WHERE false"""
 
+# a warehouse without the scorecard mart (the scorecard step never ran): nothing is listed, so
+# nothing is counted — the counts' only rows to judge are the scorecard's
+NO_SCORECARD = ("(SELECT NULL::VARCHAR AS municipality_code, NULL::VARCHAR AS kpi_id, NULL::INTEGER AS year, "
+                "NULL::DOUBLE AS value, NULL::BOOLEAN AS is_latest WHERE false)")
+
 
 def run_target_status(con, default_rel: float = DEFAULT_TOLERANCE_REL, make_default: bool = False) -> str:
-    """Compute and store `target_status` as one run of the step `targets`; returns the run_id."""
+    """Compute and store `target_status` and `target_status_counts` as one run of the step
+    `targets`; returns the run_id."""
     config = dict(CONFIG, default_tolerance_rel=float(default_rel))
     with transaction(con):
         if not relation_exists(con, "targets"):
@@ -36,6 +49,11 @@ def run_target_status(con, default_rel: float = DEFAULT_TOLERANCE_REL, make_defa
         run = start_run(con, "targets", config, shipped=CONFIG, make_default=make_default)
         store_query(con, "target_status", read_sql("target_status.sql"),
                     {"default_rel": float(default_rel)}, run)
+        ensure_effective(con)   # demo_twin_years: which KPI of a demo/real pair the scorecard shows
+        counts = read_sql("target_status_counts.sql")
+        if not relation_exists(con, "scorecard"):
+            counts = counts.replace("FROM scorecard s", f"FROM {NO_SCORECARD} s")
+        store_query(con, "target_status_counts", counts, {"run_id": run.run_id}, run)
     return run.run_id
 
 

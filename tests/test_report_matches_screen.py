@@ -142,24 +142,35 @@ def test_real_kolada_indicators_show_their_own_latest_year(app, built_db):
 TARGET_CELL = re.compile(r"mål [^:\n]+?(?: \(demo\))?: ([✓≈✗–?]|OK|X|~|-) ?(uppnått|nära|ej uppnått|avvikelse)")
 
 
-def test_pdf_and_screen_show_the_same_targets(app, built_db):
-    """Ödeshög's demo targets: the panel's target summary lines are the same on screen and in the
-    PDF, and match a count on the target_status mart by hand; the PDF's target column has one
-    'mål …: <icon> <status>' cell per target shown."""
+def _target_lines(page_texts):
+    return [s for s in page_texts if re.match(r"Mål: \d+ av \d+ uppnådda", s)]
+
+
+def _screen_and_pdf_targets(app, db, code):
+    """The panels' 'Mål: …' lines on /kommun/<code> as it opens, and the PDF's text (flattened)."""
     from dashboard import report as R
+    from dashboard.app import create_app
     from dashboard.data import get_db
 
-    code = "0509"
+    app = app or create_app(db)
     kommun = sys.modules["pages.kommun"]
     with app.server.test_request_context(f"/kommun/{code}"):
         page = kommun.layout(code=code, lang="sv")
-    screen = [s for s in _texts(page) if re.match(r"Mål: \d+ av \d+ uppnådda", s)]
     trender = sys.modules["pages.trender"]
     with app.server.test_request_context("/trender"):
-        content, figs = trender.report_content(get_db(built_db), code, [], "sv")
+        content, figs = trender.report_content(get_db(db), code, [], "sv")
         pdf = R.build_report(content, figs)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    flat = re.sub(r"\s+", " ", text)
+    return _target_lines(_texts(page)), re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.parametrize("code", ["0180", "1480", "0509"])
+def test_pdf_and_screen_show_the_same_targets(app, built_db, code):
+    """The municipalities with demo targets: the panels' target summary lines are the same on
+    screen and in the PDF, and match a count on the target_status mart by hand (each KPI at its
+    latest year with a value, its target of that year); the PDF's target column has one
+    'mål …: <icon> <status>' cell per target shown."""
+    screen, flat = _screen_and_pdf_targets(app, built_db, code)
     con = duckdb.connect(str(built_db), read_only=True)
     try:
         rows = con.execute(
@@ -179,3 +190,34 @@ def test_pdf_and_screen_show_the_same_targets(app, built_db):
     for line in expected:
         assert line in flat, line
     assert len(TARGET_CELL.findall(flat)) == len(rows)
+
+
+def test_screen_and_pdf_read_the_target_counts_mart(built_db, tmp_path):
+    """The 'Mål: X av N' lines are the targets step's counts (mart target_status_counts), not
+    counted by the page or the PDF: change the stored counts of Ödeshög's Verksamhet panel and
+    both show the changed numbers; without the mart neither shows a count and the page says
+    which mart is missing."""
+    import shutil
+
+    changed, dropped = tmp_path / "changed.duckdb", tmp_path / "dropped.duckdb"
+    for db, sql in ((changed, "UPDATE mart_target_status_counts SET n_targets = 7, n_achieved = 5, n_near = 1, "
+                              "n_not_achieved = 1 WHERE municipality_code = '0509' AND perspective = 'verksamhet' "
+                              "AND year IS NULL AND is_default"),
+                    (dropped, "DROP VIEW target_status_counts")):
+        shutil.copy(built_db, db)
+        con = duckdb.connect(str(db))
+        try:
+            con.execute(sql)
+        finally:
+            con.close()
+    screen, flat = _screen_and_pdf_targets(None, changed, "0509")
+    assert "Mål: 5 av 7 uppnådda, 1 nära, 1 ej uppnådda." in screen
+    assert "Mål: 5 av 7 uppnådda, 1 nära, 1 ej uppnådda." in flat
+    screen, flat = _screen_and_pdf_targets(None, dropped, "0509")
+    assert screen == [] and "Mål: " not in flat
+    from dashboard.app import create_app
+
+    app = create_app(dropped)
+    with app.server.test_request_context("/kommun/0509"):
+        page = sys.modules["pages.kommun"].layout(code="0509", lang="sv")
+    assert "target_status_counts har inte beräknats i lagret. Kör `styrkort refresh`." in " ".join(_texts(page))

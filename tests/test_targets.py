@@ -160,6 +160,60 @@ def test_good_file_then_bad_file_imports_nothing(twh):
     assert snapshot(twh) == before
 
 
+def _counts(db):
+    return {(r[0], r[1], r[2]): r[3:] for r in query(
+        db, "SELECT municipality_code, perspective, year, n_targets, n_achieved, n_near, n_not_achieved, "
+            "n_no_direction FROM target_status_counts")}
+
+
+def test_target_counts_per_panel_by_hand(twh):
+    """The 'Mål: X av N uppnådda' counts are the targets step's (mart target_status_counts): per
+    municipality, perspective and scorecard view, the KPIs listed with a value that have a target
+    for that value's year. 1480: UP 80 ≥ 80 achieved, DOWN 10 ≤ 9,5 + 1 near, NODIR no direction
+    (omsorgstagare, 2012); EK 100 < 120 − 6 not achieved (ekonomi, its only value 2011). Not
+    counted: UP 2013 and EK 2012 (no value that year), the unit target. 'senaste' (year NULL):
+    each KPI at its latest year — 2012 for the omsorgstagare KPIs, 2011 for EK."""
+    con = duckdb.connect(str(twh))
+    try:
+        con.execute("INSERT INTO kpi (kpi_id, title, unit, higher_is_better, perspective, source, is_demo) "
+                    "VALUES ('EK', 'KPI EK', 'kr', true, 'ekonomi', 'test', false)")
+        con.execute("INSERT INTO kpi_value VALUES ('EK', '1480', 2011, 'T', 100.0, 'test', false)")
+        from pipelines.scorecard import run_scorecard
+
+        run_scorecard(con, make_default=True)   # the rows the scorecard lists: what is counted
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    f = write(twh.parent / "mal.csv", HEADER
+              + "1480,UP,2012,80,,,,\r\n1480,DOWN,2012,9.5,,1,,\r\n1480,NODIR,2012,45.5,,,,\r\n"
+              + "1480,UP,2013,85,,,,\r\n1480,EK,2011,120,,,,\r\n1480,EK,2012,90,,,,\r\n"
+              + "1480,UP,2012,60,GBG-HT-1,,,\r\n0509,UP,2012,74,,,,\r\n")
+    r = cli("import", "targets", f, "--db", twh)
+    assert r.exit_code == 0, r.output
+    # (n, achieved, near, not achieved, no direction)
+    assert _counts(twh) == {
+        ("1480", "omsorgstagare", 2012): (3, 1, 1, 0, 1), ("1480", "omsorgstagare", None): (3, 1, 1, 0, 1),
+        ("1480", "ekonomi", 2011): (1, 0, 0, 1, 0), ("1480", "ekonomi", None): (1, 0, 0, 1, 0),
+        ("0509", "omsorgstagare", 2012): (1, 0, 0, 1, 0), ("0509", "omsorgstagare", None): (1, 0, 0, 1, 0)}
+    # a changed target is counted at once (the import recomputes the step): DOWN 10 ≤ 10,5 achieved
+    g = write(twh.parent / "mal2.csv", HEADER + "1480,DOWN,2012,10.5,,1,,\r\n")
+    assert cli("import", "targets", g, "--db", twh).exit_code == 0
+    assert _counts(twh)[("1480", "omsorgstagare", 2012)] == (3, 2, 0, 0, 1)
+    # the page's words from those counts
+    from dashboard.scorecard_rules import target_summary
+
+    assert target_summary({"n": 3, "achieved": 2, "near": 0, "not_achieved": 0, "no_direction": 1}, "sv") == (
+        "Mål: 2 av 3 uppnådda, 0 nära, 0 ej uppnådda. 1 av dem gäller nyckeltal utan riktning: där visas bara "
+        "avvikelsen.")
+    assert target_summary(None, "sv") is None
+
+
+def test_target_counts_without_a_scorecard_are_empty(twh):
+    f = write(twh.parent / "mal.csv", HEADER + "1480,UP,2012,80,,,,\r\n")
+    assert cli("import", "targets", f, "--db", twh).exit_code == 0
+    assert _counts(twh) == {}
+
+
 def test_embedded_default_ships_flagged_demo_targets(built_db):
     con = duckdb.connect(str(built_db), read_only=True)
     try:

@@ -13,7 +13,8 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
-from dashboard.data import PERSPECTIVES, first, get_db, panel_counts, panel_rows, scorecard_data, valid_code
+from dashboard.data import (PERSPECTIVES, first, get_db, panel_counts, panel_rows, panel_target_counts,
+                            scorecard_data, valid_code)
 from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
 from dashboard.scorecard_rules import (band_icon, band_text, place_text, rule_section, target_icon,
                                        target_summary, target_text, target_words)
@@ -270,7 +271,7 @@ def panel_summary(counts: dict | None, lang: str):
     return html.P(t("kommun_panel_summary", lang, **counts), className="small mb-2")
 
 
-def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts=None):
+def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts=None, goal_counts=None):
     head = [t("kommun_col_kpi", lang), t("kommun_col_value", lang), t("kommun_col_group", lang),
             t("kommun_col_nation", lang), t("kommun_col_similar", lang), t("kommun_col_status", lang),
             t("trend", lang),
@@ -281,7 +282,7 @@ def _panel(perspective, rows, lang, code=None, show_all=False, year=None, counts
         body.append(C.empty_state(t("kommun_no_kpis", lang)))
     else:
         body.append(panel_summary(counts, lang))
-        goals = target_summary(rows, lang)   # the same words as the nämndrapport PDF
+        goals = target_summary(goal_counts, lang)   # the mart's counts, the same words as the PDF
         if goals:
             body.append(html.P(goals, className="small mb-2 fw-semibold sk-target-summary"))
         # KPIs with a value this year first; long lists are cut (the download has them all)
@@ -654,7 +655,8 @@ def render(d, lang, show_all=False):
     ]), className="mb-3")
 
     missing_note = None
-    not_built = [v for v in d["missing"] if v in ("scorecard", "scorecard_series", "trends", "kpi_positions")]
+    not_built = [v for v in d["missing"] if v in ("scorecard", "scorecard_series", "trends", "kpi_positions",
+                                                   "target_status_counts")]
     if not_built:
         missing_note = C.mart_missing(", ".join(not_built), lang)
 
@@ -670,7 +672,7 @@ def render(d, lang, show_all=False):
                   year_select], className="d-flex flex-wrap align-items-center justify-content-between mb-3"),
         missing_note,
         html.Div([_panel(p, rows_by.get(p, []), lang, d["code"], show_all, d["year"],
-                         panel_counts(d, p)) for p in PERSPECTIVES]),
+                         panel_counts(d, p), panel_target_counts(d, p)) for p in PERSPECTIVES]),
         _targets_section(d, lang),
         _whatif_section(d, lang),
         rule_section(lang, "h2"),

@@ -19,7 +19,7 @@ from dashboard import report as R
 from dashboard.cache import per_warehouse
 from dashboard.scorecard_rules import position_text, target_text
 from dashboard.data import (KPI_ID_RE, PERSPECTIVES, first, get_db, hidden_twins, panel_counts, panel_rows, scorecard_data,
-                            similar_for, valid_code)
+                            panel_target_counts, similar_for, valid_code)
 from dashboard.i18n import (get_lang, href, page_title, perspective_label, search_string, size_group_label, t,
                             trend_code, trend_label)
 from styrkort import formats
@@ -452,6 +452,7 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
         size_group_label=size_group_label(size_group, lang).capitalize() if size_group else "",
         headline=_headline(d, lang), scorecard=sc,
         panel_counts={p: panel_counts(d, p) for p in PERSPECTIVES},
+        target_counts={p: panel_target_counts(d, p) for p in PERSPECTIVES},
         charts=[R.Chart(k.get("title", k["kpi_id"]) + (f" ({t('demo', lang)})" if k.get("is_demo") else ""), b"", cap, v)
                 for k, _f, cap, v in charts],
         sources=_sources(db, kpi_ids, lang), has_demo=has_demo, created=date.today())
