@@ -69,3 +69,20 @@ def with_unit(value, unit: str | None = None, lang: str = "sv", decimals: int | 
     if unit and unit not in ("antal", "index", "count"):
         s = f"{s}{NBSP}{unit}"
     return s
+
+
+def timestamp(value, lang: str = "sv") -> str:
+    """A stored timestamp for people: '2 dec 2026 05:14' (sv), '2 Dec 2026 05:14' (en);
+    'uppgift saknas' when missing. Accepts datetime, pandas Timestamp or an ISO string."""
+    import pandas as pd
+
+    if _is_missing(value):
+        return number(None, lang=lang)
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if pd.isna(ts):
+        return number(None, lang=lang)
+    month = t("months_short", lang).split()[ts.month - 1]     # the catalogue's twelve abbreviations
+    return f"{ts.day} {month} {ts.year} {ts.hour:02d}:{ts.minute:02d}"

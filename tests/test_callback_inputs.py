@@ -186,27 +186,54 @@ def test_urval_swap_as_a_user_makes_it_and_hostile_state_is_ignored(app, post, b
     base = {("urval-year", "value"): state["year"], ("urval-swap-add", "n_clicks"): 1,
             ("urval-swap-out", "value"): out_code, ("urval-swap-in", "value"): in_code,
             ("urval-swap-reason", "value"): "Närliggande kommun", ("urval-state", "data"): state}
+    # inputs: year (0), add (1), clear (2)
     # the user's action: add a swap -> the URL carries it
-    status, body = post(k, base, trigger=2)
+    status, body = post(k, base, trigger=1)
     assert status == 200
     search = body["response"]["urval-loc"]["search"]
     assert f"swaps={out_code}%3A{in_code}%3AN%C3%A4rliggande+kommun" in search, search
     # a reason that is not text, codes that are lists: the page's own messages, no crash
-    status, body = post(k, {**base, ("urval-swap-reason", "value"): 2015}, trigger=2)
+    status, body = post(k, {**base, ("urval-swap-reason", "value"): 2015}, trigger=1)
     assert status == 200 and "Ange ett skäl för bytet." in json.dumps(body, ensure_ascii=False)
-    status, body = post(k, {**base, ("urval-swap-out", "value"): [out_code]}, trigger=2)
+    status, body = post(k, {**base, ("urval-swap-out", "value"): [out_code]}, trigger=1)
     assert status == 200 and "urval-swap-msg" in body["response"]
-    # a county limit that is a list: the limit's message
-    status, body = post(k, {**base, ("urval-maxcounty", "value"): [1, 2]}, trigger=1)
-    assert status == 200 and "Högst antal per län" in json.dumps(body, ensure_ascii=False)
     # the stored state replaced by something else: nothing to do, or the state rebuilt
     for bad in ("sv", True, None, [], {"swaps": "x"}, {"year": "2013"}, {"swaps": [["0180"]], "year": state["year"]}):
-        for trigger in range(4):
+        for trigger in range(3):
             status, _ = post(k, {**base, ("urval-state", "data"): bad}, trigger=trigger)
             assert status in (200, 204), (bad, trigger, status)
     status, body = post(k, {**base, ("urval-state", "data"): {"swaps": "x", "year": state["year"], "lang": "en"}},
-                        trigger=3)
+                        trigger=2)
     assert status == 200 and body["response"]["urval-loc"]["search"] == f"?year={state['year']}&lang=en"
+
+
+def test_urval_county_limit_as_typed_and_hostile_values(app, post, built_db):
+    """The county field's own callback: a limit typed applies at once (URL, selection, cleared
+    swaps); a list, a bool, 0, 16 or 1.5 gets the limit's message and changes nothing."""
+    import duckdb
+
+    k = key(app, "urval-county-loc.search", "urval-content.children", "urval-state.data", "urval-in-data.data",
+            "urval-swap-out.options", "urval-swap-out.value", "urval-swap-list-wrap.children",
+            "urval-maxc-msg.children")
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        year = con.execute("SELECT max(year) FROM composite_index").fetchone()[0]
+    finally:
+        con.close()
+    # the state the page's store holds (as layout() writes it)
+    state = {"year": int(year), "max_per_county": None, "swaps": [["0180", "0114", "skäl"]], "lang": "sv"}
+    status, body = post(k, {("urval-maxcounty", "value"): 2, ("urval-state", "data"): state})
+    assert status == 200
+    resp = body["response"]
+    assert resp["urval-county-loc"]["search"] == f"?year={state['year']}&max_per_county=2"
+    assert resp["urval-state"]["data"]["max_per_county"] == 2 and resp["urval-state"]["data"]["swaps"] == []
+    for bad in ([1, 2], True, 0, 16, 1.5, "x"):
+        status, body = post(k, {("urval-maxcounty", "value"): bad, ("urval-state", "data"): state})
+        assert status == 200 and "Högst antal per län" in json.dumps(body, ensure_ascii=False), bad
+        assert "urval-county-loc" not in body["response"], bad
+    for bad_state in ("sv", None, [], {"year": "2013"}):
+        status, _ = post(k, {("urval-maxcounty", "value"): 3, ("urval-state", "data"): bad_state})
+        assert status in (200, 204), bad_state
 
 
 def test_table_download_with_a_foreign_meta(app, post):

@@ -78,3 +78,13 @@ def test_hand_computed_examples():
     assert formats.number(-1234.5, 1) == f"\u22121{nb}234,5"
     assert formats.number(None) == "uppgift saknas" and formats.number(float("nan"), lang="en") == "no data"
     assert formats.plotly_separators("sv") == ", " and formats.plotly_separators("en") == ".,"
+
+
+def test_timestamps_for_people():
+    from datetime import datetime
+
+    from styrkort import formats
+
+    assert formats.timestamp(datetime(2026, 12, 2, 5, 14, 51)) == "2 dec 2026 05:14"
+    assert formats.timestamp("2026-05-09 17:03:59", "en") == "9 May 2026 17:03"
+    assert formats.timestamp(None) == "uppgift saknas"

@@ -312,3 +312,30 @@ def test_embedded_default_selection_via_cli(db_copy):
         assert defaults and all(n == 30 for _, n in defaults)
     finally:
         con.close()
+
+
+def test_group_quarters_by_hand():
+    """A size group's best quarter is group ranks 1..floor(n/4), the worst the last floor(n/4):
+    n = 8 -> 1-2 top, 7-8 bottom; n = 98 -> 1-24 top, 75-98 bottom (rank 97 is bottom, 50 middle);
+    n = 3 -> floor(3/4) = 0, so everyone is in the middle; no rank -> NA."""
+    from pipelines.ranking.selection import group_quarters
+
+    ranks = pd.Series([1, 2, 3, 6, 7, 8, 24, 25, 50, 74, 75, 97, 1, None])
+    n = pd.Series([8, 8, 8, 8, 8, 8, 98, 98, 98, 98, 98, 98, 3, 8])
+    got = group_quarters(ranks, n).tolist()
+    assert got[:13] == ["top", "top", "middle", "middle", "bottom", "bottom", "top", "middle", "middle",
+                        "middle", "bottom", "bottom", "middle"]
+    assert pd.isna(got[13])
+
+
+def test_composite_index_stores_the_quarter(db_copy):
+    con = duckdb.connect(str(db_copy), read_only=True)
+    try:
+        rows = con.execute("SELECT group_rank, group_n, group_quarter FROM composite_index "
+                           "WHERE is_default AND group_rank IS NOT NULL").fetchall()
+    finally:
+        con.close()
+    assert rows
+    for r, n, q in rows:
+        want = "top" if r <= n // 4 else ("bottom" if r > n - n // 4 else "middle")
+        assert q == want, (r, n, q)

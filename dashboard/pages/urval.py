@@ -4,6 +4,12 @@ The selection shown is computed in memory (a "what if") from the `composite_inde
 the pipelines' own pure functions (pipelines.ranking.selection), so the page never writes the
 warehouse; the runs stored by `styrkort select` are listed separately with their config hash.
 State (year, max per county, swaps) lives in the query string.
+
+Controls: "In" offers only the swapped-out municipality's size group (names, codes, group ranks
+from composite_index), a warning (icon + text) shows when the one swapped in lies outside the
+quarter of the result it takes over (composite_index.group_quarter), swaps are listed with
+names, and the county limit applies as it is typed (its own callback: the URL and the selection
+follow without re-rendering the page, so the field keeps focus).
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from dashboard import components as C
 from dashboard.data import first, get_db, index_demo, parse_year, valid_code
 from dashboard.i18n import get_lang, href, page_title, size_group_label, t
 from dashboard.urlcheck import year_notice
+from styrkort import formats
 
 dash.register_page(__name__, path="/urval", title=page_title("nav_urval"),
                    name="Rangordning och urval")
@@ -39,8 +46,10 @@ def _default_where(db, view: str) -> str:
 def ranked_index(db, year: int) -> pd.DataFrame:
     """composite_index for the year (default config) with names and counties."""
     where = _default_where(db, "composite_index")
+    quarter = "c.group_quarter" if "group_quarter" in db.columns("composite_index") else "NULL AS group_quarter"
     sql = ("SELECT c.municipality_code, m.name, m.county_code, m.county_name, c.size_group, c.rank, "
-           "c.group_rank, c.composite, c.config_hash, c.is_demo FROM (SELECT * FROM composite_index" + where +
+           "c.group_rank, c.group_n, " + quarter + ", c.composite, c.config_hash, c.is_demo "
+           "FROM (SELECT * FROM composite_index" + where +
            ") c JOIN municipalities m USING (municipality_code) WHERE c.year = ? ORDER BY c.rank")
     df = db.query_view("composite_index", sql, [year])
     df = df if df is not None else pd.DataFrame()
@@ -66,7 +75,7 @@ def stored_runs(db, year: int | None) -> pd.DataFrame | None:
                          "FROM selections_all s ORDER BY s.year DESC, s.created_at DESC")
 
 
-def _options_text(options_json, lang) -> str:
+def _options_text(options_json, lang, names: dict | None = None) -> str:
     try:
         o = json.loads(options_json or "{}")
     except (TypeError, ValueError):
@@ -75,8 +84,35 @@ def _options_text(options_json, lang) -> str:
     k = o.get("max_per_county")
     parts.append(t("urval_at_most_per_county", lang, k=k) if k else t("urval_no_county_limit", lang))
     for s in o.get("swaps") or []:
-        parts.append(f"{s.get('out')}→{s.get('in')} ({s.get('reason')})")
+        parts.append(f"{swap_label(s.get('out'), s.get('in'), names or {})} ({s.get('reason')})")
     return "; ".join(parts)
+
+
+def muni_label(code, names: dict) -> str:
+    """'Vaxholm (0187)'; the code alone when the name is unknown."""
+    name = names.get(code)
+    return f"{name} ({code})" if name else str(code)
+
+
+def swap_label(out_code, in_code, names: dict) -> str:
+    """'Vaxholm (0187) → Ödeshög (0509)'."""
+    return f"{muni_label(out_code, names)} → {muni_label(in_code, names)}"
+
+
+def swap_warning(in_row: dict, out_result: str | None, lang: str) -> str:
+    """The warning for a municipality swapped in that does not have the result it stands for:
+    from the middle of its size group (composite_index.group_quarter 'middle'), or from the
+    opposite quarter; '' when it lies in the quarter of the result it replaces."""
+    quarter = in_row.get("group_quarter")
+    fmt = {"x": f"{in_row.get('name')} ({in_row.get('municipality_code')})",
+           "r": in_row.get("group_rank"), "n": in_row.get("group_n")}
+    if quarter == "middle":
+        return t("urval_warn_middle", lang, **fmt)
+    if out_result == "high" and quarter == "bottom":
+        return t("urval_warn_bottom_for_high", lang, **fmt)
+    if out_result == "low" and quarter == "top":
+        return t("urval_warn_top_for_low", lang, **fmt)
+    return ""
 
 
 # ---------------------------------------------------------------- query-string state
@@ -329,11 +365,16 @@ def _rank_tables(ranked, unc, year, lang):
 
 def _runs_block(db, lang):
     runs = stored_runs(db, None)
-    head = [html.H2(t("urval_runs_h", lang), className="h4 mt-4"), html.P(t("urval_runs_lead", lang))]
+    # the command as code, not as literal backticks
+    before, _, after = t("urval_runs_lead", lang, cmd="\0").partition("\0")
+    head = [html.H2(t("urval_runs_h", lang), className="h4 mt-4"),
+            html.P([before, html.Code("styrkort select"), after])]
     if runs is None:
         return html.Div(head + [alert(t("view_missing", lang, view="selections_all"), "secondary")])
     runs = runs.copy()
-    runs["options"] = runs["options_json"].map(lambda s: _options_text(s, lang))
+    names = dict(zip(db.municipalities()["municipality_code"], db.municipalities()["name"]))
+    runs["options"] = runs["options_json"].map(lambda s: _options_text(s, lang, names))
+    runs["created_at"] = runs["created_at"].map(lambda v: formats.timestamp(v, lang))
     cols = [C.col("selection_id", t("urval_run", lang)),
             C.col("year", t("year", lang)),
             C.col("config_hash", t("om_col_hash", lang)),
@@ -353,43 +394,100 @@ def _runs_demo(db) -> bool:
     return bool(rows and rows[0][0])
 
 
+def swap_choices(ranked: pd.DataFrame, items: pd.DataFrame, lang: str) -> dict:
+    """What the swap controls offer, for the browser (the urval-in-data store): 'out' options
+    (the selection, with result and group rank), per out code its size group and result, per
+    size group the 'in' options (unselected municipalities of that group, in group-rank order,
+    with name, code, group rank and a word when from the middle of the group) and per in code
+    the warning for each result it could replace. Ranks and quarters are the composite_index
+    mart's (group_rank, group_n, group_quarter)."""
+    selected = set(items["municipality_code"])
+    info = ranked.set_index("municipality_code")
+    res_word = {"high": t("urval_high", lang), "low": t("urval_low", lang)}
+    out_opts, group_of = [], {}
+    for r in items.sort_values("name").itertuples():
+        gr = info.at[r.municipality_code, "group_rank"] if r.municipality_code in info.index else None
+        gn = info.at[r.municipality_code, "group_n"] if r.municipality_code in info.index else None
+        out_opts.append({"label": t("urval_out_option", lang, x=f"{r.name} ({r.municipality_code})",
+                                    res=res_word.get(r.result, ""), r=gr, n=gn),
+                         "value": r.municipality_code})
+        group_of[r.municipality_code] = {"group": r.size_group, "result": r.result}
+    in_opts, warn = {}, {}
+    for g, part in ranked[~ranked["municipality_code"].isin(selected)].groupby("size_group"):
+        opts = []
+        for row in part.sort_values("group_rank").to_dict("records"):
+            label = t("urval_in_option", lang, x=f"{row['name']} ({row['municipality_code']})",
+                      r=row["group_rank"], n=row["group_n"])
+            if row.get("group_quarter") == "middle":
+                label += " – " + t("urval_in_middle", lang)
+            opts.append({"label": label, "value": row["municipality_code"]})
+            warn[row["municipality_code"]] = {res: swap_warning(row, res, lang) for res in ("high", "low")}
+        in_opts[str(g)] = opts
+    return {"out": out_opts, "group_of": group_of, "in": in_opts, "warn": warn,
+            "pick_out_first": t("urval_pick_out_first", lang), "pick": t("urval_choose", lang),
+            "warning_word": t("urval_warning", lang) + " "}
+
+
+def swap_list(swaps, ranked: pd.DataFrame, items: pd.DataFrame, lang: str):
+    """The swaps made, with names ('Vaxholm (0187) → Ödeshög (0509): skäl') and, under a swap
+    that brings in a municipality without the result it replaces, a warning (icon + text)."""
+    if not swaps:
+        return html.P(t("urval_swap_none", lang), id="urval-swap-list", className="text-body-secondary")
+    names = dict(zip(ranked["municipality_code"], ranked["name"]))
+    rows = {r["municipality_code"]: r for r in ranked.to_dict("records")}
+    # a swapped-in municipality carries the result of the one it replaced (apply_swaps)
+    replaced = {r["municipality_code"]: r.get("result") for r in items.to_dict("records")}
+    out = []
+    for o, i, r in swaps:
+        warning = swap_warning(rows[i], replaced.get(i), lang) if i in rows else ""
+        out.append(html.Li([f"{swap_label(o, i, names)}: {r}",
+                            html.Div([html.Span("⚠", **{"aria-hidden": "true"}, className="me-1"),
+                                      t("urval_warning", lang) + " ", warning],
+                                     className="sk-swap-warning alert alert-warning py-1 px-2 my-1 small")
+                            if warning else None]))
+    return html.Ul(out, id="urval-swap-list")
+
+
 def _controls(years, year, max_per_county, swaps, ranked, items, lang):
     # Native <select> elements (dbc.Select): labelled and keyboard operable out of the box.
-    selected = set(items["municipality_code"])
-    out_opts = [{"label": f"{r.name} ({r.municipality_code})", "value": r.municipality_code}
-                for r in items.sort_values("name").itertuples()]
-    in_opts = [{"label": f"{r.name} ({r.municipality_code}, {size_group_label(r.size_group, lang)})",
-                "value": r.municipality_code}
-               for r in ranked.sort_values("name").itertuples() if r.municipality_code not in selected]
+    choices = swap_choices(ranked, items, lang)
     pick = t("urval_choose", lang)
-    swap_list = html.Ul([html.Li(f"{o} → {i}: {r}") for o, i, r in swaps], id="urval-swap-list") if swaps \
-        else html.P(t("urval_swap_none", lang), id="urval-swap-list", className="text-body-secondary")
     return dbc.Card(dbc.CardBody([
+        dcc.Store(id="urval-in-data", data=choices),
         dbc.Row([
             dbc.Col([dbc.Label(t("year", lang), html_for="urval-year"),
                      dbc.Select(id="urval-year", options=[{"label": str(y), "value": str(y)} for y in years],
                                 value=str(year))], md=3),
             dbc.Col([dbc.Label(t("urval_maxc", lang), html_for="urval-maxcounty"),
-                     dbc.Input(id="urval-maxcounty", type="number", min=1, max=15, step=1,
-                               value=max_per_county, debounce=True)], md=5),
+                     # applied as it is typed (no wait for Enter or leaving the field); a text
+                     # field with a numeric keyboard, so an out-of-range number reaches the page
+                     # (a number field sends "empty" for 120, which would lift the limit)
+                     dbc.Input(id="urval-maxcounty", type="text", inputMode="numeric", pattern="[0-9]*",
+                               value="" if max_per_county is None else str(max_per_county), debounce=False,
+                               autoComplete="off"),
+                     html.Div(id="urval-maxc-msg", role="status", **{"aria-live": "polite"}, className="small mt-1")],
+                    md=5),
         ], className="g-3"),
         html.Fieldset([
             html.Legend(t("urval_swaps", lang), className="h6 mt-3"),
             dbc.Row([
                 dbc.Col([dbc.Label(t("urval_swap_out", lang), html_for="urval-swap-out"),
-                         dbc.Select(id="urval-swap-out", options=out_opts, placeholder=pick)], md=4),
+                         dbc.Select(id="urval-swap-out", options=choices["out"], placeholder=pick)], md=4),
                 dbc.Col([dbc.Label(t("urval_swap_in", lang), html_for="urval-swap-in"),
-                         dbc.Select(id="urval-swap-in", options=in_opts, placeholder=pick)], md=4),
+                         # filled with the out municipality's size group once it is chosen
+                         dbc.Select(id="urval-swap-in", options=[], placeholder=choices["pick_out_first"])], md=4),
                 dbc.Col([dbc.Label(t("urval_reason", lang), html_for="urval-swap-reason"),
                          dbc.Input(id="urval-swap-reason", type="text", maxLength=200)], md=4),
             ], className="g-2"),
+            html.Div(id="urval-swap-in-warning", role="status", **{"aria-live": "polite"},
+                     className="alert alert-warning py-1 px-2 mt-2 small", style={"display": "none"}),
             html.Div([
                 dbc.Button(t("urval_swap_add", lang), id="urval-swap-add", color="primary", className="me-2 mt-2"),
                 dbc.Button(t("urval_swap_clear", lang), id="urval-swap-clear", color="secondary", outline=True,
                            className="mt-2"),
             ]),
             html.Div(id="urval-swap-msg", role="alert", **{"aria-live": "assertive"}, className="mt-2"),
-            swap_list,
+            html.Div(swap_list(swaps, ranked, items, lang), id="urval-swap-list-wrap"),
         ]),
     ]), className="mb-3")
 
@@ -409,19 +507,21 @@ def layout(year=None, lang=None, max_per_county=None, swaps=None, **_):
         return html.Div([head, alert(t("view_missing", lang, view="composite_index"), "secondary")])
     asked, year = year, parse_year(year, years) or years[-1]
     k = parse_max(max_per_county)
-    swap_list = parse_swaps(swaps)
+    swaps_now = parse_swaps(swaps)
     ranked = ranked_index(db, year)
     if ranked.empty:
         return html.Div([head, alert(t("urval_no_index", lang), "secondary")])
     unc = uncertainty(db, year)
-    block, items = _selection_block(ranked, unc, year, k, swap_list, lang)
-    state = {"year": year, "max_per_county": k, "swaps": swap_list, "lang": lang}
+    block, items = _selection_block(ranked, unc, year, k, swaps_now, lang)
+    state = {"year": year, "max_per_county": k, "swaps": swaps_now, "lang": lang}
     return html.Div([
         head,
         year_notice(asked, years, year, lang),
         dcc.Store(id="urval-state", data=state),
         dcc.Location(id="urval-loc", refresh="callback-nav"),
-        _controls(years, year, k, swap_list, ranked, items, lang),
+        # the county limit changes the URL without re-rendering the page (the field keeps focus)
+        dcc.Location(id="urval-county-loc", refresh=False),
+        _controls(years, year, k, swaps_now, ranked, items, lang),
         dcc.Loading(html.Div(block, id="urval-content"), type="default"),
         _rank_tables(ranked, unc, year, lang),
         _runs_block(db, lang),
@@ -456,7 +556,6 @@ def state_search(state: dict) -> str:
     Output("urval-loc", "search"),
     Output("urval-swap-msg", "children"),
     Input("urval-year", "value"),
-    Input("urval-maxcounty", "value"),
     Input("urval-swap-add", "n_clicks"),
     Input("urval-swap-clear", "n_clicks"),
     State("urval-swap-out", "value"),
@@ -465,9 +564,10 @@ def state_search(state: dict) -> str:
     State("urval-state", "data"),
     prevent_initial_call=True,
 )
-def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
+def _change(year, _add, _clear, out_code, in_code, reason, state):
     """Every control change becomes a new URL (state in the query string; the page re-renders
-    from it, and the back button returns to the previous state)."""
+    from it, and the back button returns to the previous state). The county limit has its own
+    callback (_county): it applies as it is typed."""
     from dash import ctx
 
     state = page_state(state)
@@ -479,15 +579,6 @@ def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
         except (TypeError, ValueError):
             return no_update, no_update
         state["swaps"] = []           # swaps refer to one year's selection
-    elif trig == "urval-maxcounty":
-        if maxc in (None, ""):
-            state["max_per_county"] = None
-        else:
-            k = parse_max(maxc)
-            if k is None or not isinstance(maxc, (int, float, str)) or float(maxc) != k:
-                return no_update, alert(t("urval_e_maxc", lang))
-            state["max_per_county"] = k
-            state["swaps"] = []
     elif trig == "urval-swap-clear":
         state["swaps"] = []
     elif trig == "urval-swap-add":
@@ -503,3 +594,96 @@ def _change(year, maxc, _add, _clear, out_code, in_code, reason, state):
     else:
         return no_update, no_update
     return state_search(state), ""
+
+
+def county_limit(value) -> tuple[bool, int | None]:
+    """(valid, limit) for what the county field holds: empty = no limit; a whole number 1–15."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True, None
+    if isinstance(value, str):
+        value = value.strip()
+    k = parse_max(value)
+    if k is None or isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return False, None
+    try:
+        return (float(value) == k), k
+    except ValueError:
+        return False, None
+
+
+@callback(
+    Output("urval-county-loc", "search"),
+    Output("urval-content", "children"),
+    Output("urval-state", "data"),
+    Output("urval-in-data", "data"),
+    Output("urval-swap-out", "options"),
+    Output("urval-swap-out", "value"),
+    Output("urval-swap-list-wrap", "children"),
+    Output("urval-maxc-msg", "children"),
+    Input("urval-maxcounty", "value"),
+    State("urval-state", "data"),
+    prevent_initial_call=True,
+)
+def _county(maxc, state):
+    """The county limit as it is typed: the selection, the swap choices and the URL follow at
+    once (the swaps are cleared: they referred to the other selection); the page is not
+    re-rendered, so the field keeps the focus and the next digit."""
+    state = page_state(state)
+    lang = state["lang"]
+    nothing = (no_update,) * 7
+    ok, k = county_limit(maxc)
+    if not ok:
+        return *nothing, alert(t("urval_e_maxc", lang))
+    if state["year"] is None:
+        return *nothing, ""
+    if k == state.get("max_per_county"):
+        return *nothing, ""
+    db = get_db()
+    ranked = ranked_index(db, int(state["year"]))
+    if ranked.empty:
+        return *nothing, ""
+    state["max_per_county"], state["swaps"] = k, []
+    block, items = _selection_block(ranked, uncertainty(db, int(state["year"])), int(state["year"]), k, [], lang)
+    choices = swap_choices(ranked, items, lang)
+    return (state_search(state), block, state, choices, choices["out"], None,
+            swap_list([], ranked, items, lang), "")
+
+
+# The "In" list follows the "Out" choice in the browser (the urval-in-data store holds each size
+# group's candidates): only municipalities of the swapped-out one's size group are offered, and
+# a warning (icon + text) shows when the one chosen lies outside the quarter of the result it
+# would take over.
+clientside_callback(
+    """
+    function(out, data) {
+        if (!data || !out || !data.group_of || !data.group_of[out]) {
+            return [[], null, (data && data.pick_out_first) || ''];
+        }
+        const g = data.group_of[out].group;
+        return [(data['in'] && data['in'][g]) || [], null, data.pick || ''];
+    }
+    """,
+    Output("urval-swap-in", "options"),
+    Output("urval-swap-in", "value"),
+    Output("urval-swap-in", "placeholder"),
+    Input("urval-swap-out", "value"),
+    State("urval-in-data", "data"),
+)
+
+clientside_callback(
+    """
+    function(inCode, out, data) {
+        const hidden = {display: 'none'};
+        if (!data || !inCode || !out || !data.warn || !data.warn[inCode] || !data.group_of[out]) {
+            return ['', hidden];
+        }
+        const text = data.warn[inCode][data.group_of[out].result] || '';
+        return text ? ['\u26a0 ' + (data.warning_word || '') + text, {display: 'block'}] : ['', hidden];
+    }
+    """,
+    Output("urval-swap-in-warning", "children"),
+    Output("urval-swap-in-warning", "style"),
+    Input("urval-swap-in", "value"),
+    State("urval-swap-out", "value"),
+    State("urval-in-data", "data"),
+)

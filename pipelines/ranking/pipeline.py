@@ -23,7 +23,7 @@ from pipelines.core import size_groups_sql, store_rows, transaction
 from pipelines.effective import annotate_usage, kpi_counts, resolve_index_config, twin_years, twins_of
 from pipelines.ranking.config import IndexConfig, config_from_dict, load_config
 from pipelines.ranking.index import IndexComputationError, IndexResult, compute_index
-from pipelines.ranking.selection import (QUOTAS, Swap, apply_swaps, select)
+from pipelines.ranking.selection import QUOTAS, Swap, apply_swaps, group_quarters, select
 from pipelines.ranking.uncertainty import (CONCENTRATION, DEFAULT_DRAWS, DEFAULT_SEED,
                                            simulate_index, summarise)
 from pipelines.runs import config_hash, default_config, start_run
@@ -122,8 +122,9 @@ def run_index(con, year: int, config: IndexConfig | None = None, make_default: b
                         make_default=make_default)
         comp = result.composite
         group_n = comp.groupby("size_group")["municipality_code"].transform("size")
+        group_n = group_n.where(comp["size_group"].notna())
         store_rows(con, "composite_index", comp.assign(
-            n_ranked=len(comp), group_n=group_n.where(comp["size_group"].notna()),
+            n_ranked=len(comp), group_n=group_n, group_quarter=group_quarters(comp["group_rank"], group_n),
             normalisation=config.normalisation, is_demo=is_demo, n_kpis=n_kpis, n_kpis_real=n_real),
             run, year=year)
         store_rows(con, "area_scores", result.areas.assign(is_demo=is_demo), run, year=year)

@@ -27,6 +27,22 @@ ITEM_COLUMNS = ["municipality_code", "name", "size_group", "result", "rank", "gr
                 "composite", "county_code", "county_name", "adjusted", "reason", "replaces"]
 
 
+def group_quarters(group_rank: pd.Series, group_n: pd.Series) -> pd.Series:
+    """'top' / 'middle' / 'bottom' per row: the size group's best quarter is group ranks
+    1..floor(n/4), the worst the last floor(n/4) ranks, the rest the middle; NA without a rank
+    (pure). Stored in composite_index so /urval can warn when a swap brings in a municipality
+    from the middle of its group (a "high" or "low" result it does not have)."""
+    r = pd.to_numeric(group_rank, errors="coerce")
+    n = pd.to_numeric(group_n, errors="coerce")
+    q = (n // 4)
+    out = pd.Series(pd.NA, index=group_rank.index, dtype="object")
+    has = r.notna() & n.notna()
+    out[has] = "middle"
+    out[has & (r <= q)] = "top"
+    out[has & (r > n - q)] = "bottom"
+    return out
+
+
 class SelectionError(ValueError):
     """A selection request that cannot be carried out; the message says why."""
 

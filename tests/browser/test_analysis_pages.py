@@ -397,6 +397,8 @@ def test_urval_swap_added_from_the_controls(f_server, f_browser, built_db):
         con.close()
     open_page(f_browser, f"{f_server}/urval?year={year}")
     Select(f_browser.find_element("id", "urval-swap-out")).select_by_value(out_code)
+    wait_for(lambda: f_browser.find_elements("css selector", f"#urval-swap-in option[value='{in_code}']"), 10,
+             "the In list for the group")
     Select(f_browser.find_element("id", "urval-swap-in")).select_by_value(in_code)
     f_browser.find_element("id", "urval-swap-reason").send_keys("bättre matchning av kommuntyp")
     f_browser.execute_script("document.getElementById('urval-swap-add').click()")
@@ -405,5 +407,108 @@ def test_urval_swap_added_from_the_controls(f_server, f_browser, built_db):
              "the swap in the selection table")
     body = inner_text(f_browser, "urval-selection-wrap")
     assert in_name in body
-    assert f"{out_code} → {in_code}: bättre matchning av kommuntyp" in inner_text(f_browser, "urval-swap-list")
+    # listed with names: "Vaxholm (0187) → Ödeshög (0509): skäl"
+    assert f"({out_code}) → {in_name} ({in_code}): bättre matchning av kommuntyp" in inner_text(f_browser, "urval-swap-list")
     assert wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 10, "still 30 rows")
+
+
+def _urval_year_and_selection(built_db):
+    import duckdb
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        year = con.execute("SELECT max(year) FROM composite_index WHERE is_default").fetchone()[0]
+        rows = con.execute(
+            "SELECT c.municipality_code, m.name, c.size_group, c.group_rank, c.group_n FROM composite_index c "
+            "JOIN municipalities m USING (municipality_code) WHERE c.is_default AND c.year = ?", [year]).fetchall()
+        chosen = dict(con.execute(
+            "SELECT i.municipality_code, i.result FROM selection_items i JOIN selections s USING (selection_id) "
+            "WHERE s.is_default AND s.year = ?", [year]).fetchall())
+    finally:
+        con.close()
+    return year, {r[0]: r[1:] for r in rows}, chosen
+
+
+def test_urval_in_offers_the_out_group_with_ranks_and_warns_on_a_middle_one(f_server, f_browser, built_db):
+    """'In' lists only the swapped-out municipality's size group, each with name, code and
+    group rank; a municipality from the middle of its group (a rank neither in the top nor the
+    bottom quarter, worked out here from group_rank and group_n) gets a warning with icon and text,
+    before and after the swap is added; the swap is listed with names."""
+    from selenium.webdriver.support.ui import Select
+
+    year, info, chosen = _urval_year_and_selection(built_db)
+    out_code = sorted(c for c, r in chosen.items() if r == "high" and info[c][1] == "medium")[0]
+    out_name = info[out_code][0]
+    group = {c for c, v in info.items() if v[1] == "medium" and c not in chosen}
+    middle = sorted(c for c in group if info[c][3] // 4 < info[c][2] <= info[c][3] - info[c][3] // 4)
+    top = sorted(c for c in group if info[c][2] <= info[c][3] // 4)
+    in_code = middle[len(middle) // 2]
+    in_name, _, in_rank, in_n = info[in_code]
+    open_page(f_browser, f"{f_server}/urval?year={year}")
+    assert not f_browser.find_elements("css selector", "#urval-swap-in option[value]:not([value=''])")
+    Select(f_browser.find_element("id", "urval-swap-out")).select_by_value(out_code)
+    wait_for(lambda: len(f_browser.find_elements("css selector", "#urval-swap-in option")) > 5, 10, "In options")
+    opts = f_browser.execute_script(
+        "return [...document.querySelectorAll('#urval-swap-in option')].filter(o => o.value)"
+        ".map(o => [o.value, o.textContent])")
+    assert {v for v, _ in opts} == group                      # the group's unselected municipalities, no other
+    labels = dict(opts)
+    assert labels[in_code].startswith(f"{in_name} ({in_code}), plats {in_rank} av {in_n} i storleksgruppen")
+    assert "mitt i gruppen" in labels[in_code] and "mitt i gruppen" not in labels[top[0]]
+    # a top-quarter municipality for a high result: no warning
+    Select(f_browser.find_element("id", "urval-swap-in")).select_by_value(top[0])
+    warning = f_browser.find_element("id", "urval-swap-in-warning")
+    wait_for(lambda: not warning.is_displayed(), 10, "no warning for a top-quarter municipality")
+    Select(f_browser.find_element("id", "urval-swap-in")).select_by_value(in_code)
+    wait_for(lambda: warning.is_displayed(), 10, "the warning for a middle municipality")
+    text = warning.text
+    assert text.startswith("⚠ Varning:") and f"plats {in_rank} av {in_n}" in text and "mitt i gruppen" in text
+    f_browser.find_element("id", "urval-swap-reason").send_keys("samma län")
+    f_browser.execute_script("document.getElementById('urval-swap-add').click()")
+    wait_for(lambda: "swaps=" in f_browser.current_url, 15, "swap in the URL")
+    listed = wait_for(lambda: (lambda x: x if "→" in x else None)(inner_text(f_browser, "urval-swap-list")), 20,
+                      "the swap in the list")
+    assert f"{out_name} ({out_code}) → {in_name} ({in_code}): samma län" in listed
+    assert "⚠" in listed and "Varning:" in listed and "mitt i gruppen" in listed
+
+
+def test_urval_county_limit_applies_as_it_is_typed(f_server, f_browser, built_db):
+    """Typing in the county field applies the limit at once (no Enter, no leaving the field):
+    the URL and the selection follow, the field keeps the focus so a second digit extends it."""
+    year, _info, _chosen = _urval_year_and_selection(built_db)
+    open_page(f_browser, f"{f_server}/urval?year={year}")
+    field = f_browser.find_element("id", "urval-maxcounty")
+    field.click()
+    field.send_keys("1")
+    wait_for(lambda: "max_per_county=1" in f_browser.current_url, 15, "the limit in the URL")
+
+    def pairs():
+        rows = f_browser.execute_script(
+            "return [...document.querySelectorAll('#urval-selection-wrap .ag-center-cols-container [role=row]')]"
+            ".map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.innerText))")
+        return [(r[3], r[8]) for r in rows if len(r) > 8]
+    got = wait_for(lambda: (lambda p: p if len(p) == 30 and len(set(p)) == 30 else None)(pairs()), 20,
+                   "a selection with at most one per county and result")
+    assert len(got) == 30
+    assert f_browser.execute_script("return document.activeElement.id") == "urval-maxcounty"
+    f_browser.switch_to.active_element.send_keys("2")
+    wait_for(lambda: "max_per_county=12" in f_browser.current_url, 15, "the second digit applied")
+    assert f_browser.find_element("id", "urval-maxcounty").get_attribute("value") == "12"
+    # a value out of range says so and changes nothing
+    f_browser.switch_to.active_element.send_keys("0")                   # 120
+    wait_for(lambda: "Högst antal per län" in inner_text(f_browser, "urval-maxc-msg"), 10, "the limit's message")
+    assert "max_per_county=12" in f_browser.current_url
+
+
+def test_urval_runs_table_shows_human_timestamps(f_server, f_browser):
+    import re
+
+    open_page(f_browser, f_server + "/urval")
+    cells = wait_for(lambda: f_browser.execute_script(
+        "return [...document.querySelectorAll('#urval-runs-wrap [col-id=created_at][role=gridcell]')]"
+        ".map(c => c.innerText)"), 15, "the runs' creation times")
+    months = "jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec"
+    assert all(re.fullmatch(rf"\d{{1,2}} ({months}) \d{{4}} \d\d:\d\d", c) for c in cells), cells
+    block = f_browser.execute_script(
+        "const w = document.getElementById('urval-runs-wrap'); return w.parentElement.innerText")
+    assert "`" not in block and "styrkort select" in block
