@@ -10,10 +10,12 @@ pipelines/marts/unit_scorecard.toml, unit_kpi_summary.toml and unit_status_count
   followed — its value (NULL = not reported), the median, lowest and highest value of the other
   units of the same municipality and kind (demo units with demo units) that month and how many
   they are, status against that median ('better' / 'same' / 'worse' / 'no_direction' /
-  'no_peers' / 'missing'), and the unit's target and status against it ('met' / 'near' /
-  'not_met') where a public view `targets` has rows with a unit_id. This warehouse has no such
-  view yet (unit targets belong to the scorecard work's `styrkort import targets`, not landed):
-  until it exists, target and target_status are NULL and the pages show no target column.
+  'no_peers' / 'missing'), and the unit's target for the month's year and the month's status
+  against it ('met' / 'near' / 'not_met'; the rule of pipelines/targets.py: direction-aware,
+  'near' within the target's tolerance, default 5 % of |target|, boundaries inclusive) where the
+  public view `targets` has rows with a unit_id (`styrkort import targets`; the embedded default
+  ships a few demo unit targets). Without unit targets, target and target_status are NULL and
+  the pages show no target column.
 - `unit_kpi_summary` (pipelines/sql/unit_kpi_summary.sql): per unit and KPI the latest month's
   row, 12-month means this year and the year before with the trend ('improving' / 'worsening' /
   'no_change' / 'no_direction' / 'too_few'), and the last 24 months as sparkline lists.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from pipelines.core import read_sql, relation_exists, store_query, transaction
 from pipelines.runs import start_run
+from pipelines.targets import DEFAULT_TOLERANCE_REL
 
 SAME_REL = 0.02      # within ±2 % of the peers' median counts as 'same'
 TREND_REL = 0.02     # 12-month means within ±2 % of each other: 'no_change'
@@ -36,7 +39,8 @@ def units_config(same_rel: float = SAME_REL, trend_rel: float = TREND_REL, min_m
     return {"model": "unit_scorecard.sql + unit_kpi_summary.sql", "same_rel": same_rel,
             "trend_rel": trend_rel, "min_months": min_months,
             "peers": "other units of the same municipality, kind and demo flag; median",
-            "targets": "targets view rows with unit_id (year of the month)"}
+            "targets": "targets view rows with unit_id (year of the month)",
+            "target_tolerance": f"the target's own, else {DEFAULT_TOLERANCE_REL:g} x |target| (pipelines/targets.py)"}
 
 
 SHIPPED_CONFIG = units_config()
@@ -60,14 +64,18 @@ def targets_source(con) -> str:
 
 
 def scorecard_sql(con) -> str:
-    """unit_scorecard.sql with the target columns (status direction-aware; 'near' = on the wrong
-    side of the target by at most its tolerance)."""
+    """unit_scorecard.sql with the target columns: the status the way pipelines/targets.py judges a
+    target (sql/target_status.sql) — direction-aware; 'near' = on the wrong side of the target by
+    at most its tolerance (given, else the default share of |target|); boundaries inclusive with
+    1e-9 relative slack for float noise."""
+    tol = f"coalesce(t.tolerance, {float(DEFAULT_TOLERANCE_REL)!r} * abs(t.target))"
+    eps = "1e-9 * greatest(1, abs(t.target))"
     return f"""
         SELECT s.*, t.target,
                CASE WHEN s.value IS NULL OR t.target IS NULL OR k.higher_is_better IS NULL THEN NULL
-                    WHEN (k.higher_is_better AND s.value >= t.target)
-                      OR (NOT k.higher_is_better AND s.value <= t.target) THEN 'met'
-                    WHEN abs(s.value - t.target) <= coalesce(t.tolerance, 0) THEN 'near'
+                    WHEN (k.higher_is_better AND s.value >= t.target - {eps})
+                      OR (NOT k.higher_is_better AND s.value <= t.target + {eps}) THEN 'met'
+                    WHEN abs(s.value - t.target) <= {tol} + {eps} THEN 'near'
                     ELSE 'not_met' END AS target_status
         FROM ({read_sql('unit_scorecard.sql')}) s
         JOIN unit_kpis k USING (kpi_id)

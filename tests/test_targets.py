@@ -24,6 +24,7 @@ def twh(wh):
             con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, 'T', ?, 'test', false)", [kpi, code, year, v])
         con.execute("INSERT INTO org_unit (unit_id, municipality_code, name, kind, is_demo, source) "
                     "VALUES ('GBG-HT-1', '1480', 'Hemtjänst 1', 'hemtjanst', false, 'test')")
+        con.execute("INSERT INTO unit_kpi VALUES ('UP', 'month', 'test')")   # UP is also reported by units
         for month, v in ((1, 70.0), (2, 80.0), (3, 90.0)):
             con.execute("INSERT INTO unit_value (kpi_id, unit_id, period, value, source, is_demo) "
                         "VALUES ('UP', 'GBG-HT-1', ?, ?, 'test', false)", [f"2012-{month:02d}-01", v])
@@ -114,6 +115,33 @@ def test_excel_file(twh):
     assert _status(twh)[("1480", "UP", 2012, "")][:3] == ("achieved", 80.0, 1.0)
 
 
+def test_unit_targets_on_the_unit_kpi_catalogue(twh):
+    """A unit row is for a KPI of the unit KPI catalogue (warehouse/unit_kpis.csv, loaded by
+    `styrkort import units`): Balansen's BAL_SJUKFRANVARO for the unit is stored and judged
+    against the unit's mean that year (5, 7 → 6 ≤ 6,5: achieved); the unit id's case does not
+    matter; the same KPI for the whole municipality is a separate target."""
+    from warehouse.units import load_unit_kpis
+
+    con = duckdb.connect(str(twh))
+    try:
+        load_unit_kpis(con)
+        for month, v in ((1, 5.0), (2, 7.0)):
+            con.execute("INSERT INTO unit_value (kpi_id, unit_id, period, value, source, is_demo) "
+                        "VALUES ('BAL_SJUKFRANVARO', 'GBG-HT-1', ?, ?, 'test', false)", [f"2012-{month:02d}-01", v])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    f = write(twh.parent / "enhetsmal.csv", HEADER + "1480,BAL_SJUKFRANVARO,2012,6.5,gbg-ht-1,,Stadsdelsnämnden,\r\n"
+                                                      "1480,BAL_SJUKFRANVARO,2012,8,,,,\r\n")
+    r = cli("import", "targets", f, "--db", twh)
+    assert r.exit_code == 0, r.output
+    assert query(twh, "SELECT unit_id, target, decided_by FROM targets ORDER BY unit_id NULLS LAST") == [
+        ("GBG-HT-1", 6.5, "Stadsdelsnämnden"), (None, 8.0, None)]
+    st = _status(twh)
+    assert st[("1480", "BAL_SJUKFRANVARO", 2012, "GBG-HT-1")][:2] == ("achieved", pytest.approx(6.0))
+    assert st[("1480", "BAL_SJUKFRANVARO", 2012, "")][0] == "no_value"    # no municipality value
+
+
 def _fails(db, text: str, *, line, words, name="bad.csv"):
     seed = write(db.parent / "seed.csv", HEADER + "1480,UP,2012,80,,,,\r\n")
     assert cli("import", "targets", seed, "--db", db).exit_code == 0
@@ -139,6 +167,7 @@ def _fails(db, text: str, *, line, words, name="bad.csv"):
     ("1480,UP,2012,80,,-1,,\r\n", 2, ["negative tolerance"]),
     ("1480,UP,2012,80,NOSUCH,,,\r\n", 2, ["unknown unit", "NOSUCH"]),
     ("0509,UP,2012,80,GBG-HT-1,,,\r\n", 2, ["unit of another municipality"]),
+    ("1480,UP,2012,80,GBG-HT-1,,,\r\n1480,DOWN,2012,9,GBG-HT-1,,,\r\n", 3, ["not a unit KPI", "DOWN"]),
     ("1480,UP,2012,80,,,,\r\n1480,up,2012,81,,,,\r\n", 3, ["duplicate key", "rad 2"]),
     (",UP,2012,80,,,,\r\n", 2, ["missing municipality_code"]),
 ])

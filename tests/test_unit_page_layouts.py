@@ -77,13 +77,58 @@ def test_status_is_words_beside_the_icon(app, unit_db):
 
 
 def test_without_targets_no_target_column_or_line(app):
-    """No `targets` view in this warehouse: nothing about targets is shown (not an empty column)."""
+    """A unit without targets (Linnéstaden has none among the demo targets): nothing about
+    targets is shown (not an empty column)."""
     page = render(app, "enhet", f"/enhet/{DEMO_UNIT}", unit_id=DEMO_UNIT, lang="sv")
     text = text_of(page)
     assert "Mål" not in text.split()
     grid = next(_find(page, lambda c: type(c).__name__ == "AgGrid"))
     headers = [c.get("headerName") for c in grid.columnDefs]
     assert "Mål" not in headers and "Källa" in headers
+
+
+TARGET_UNIT = "1480-HT-MAJORNA"
+
+
+def test_unit_shows_its_targets_with_icon_and_words(app, unit_db):
+    """The demo unit targets (warehouse/demo_targets.csv) on /enhet/<unit_id>: each KPI card with a
+    target shows it beside the latest reported month's value with the status as icon + words,
+    judged by hand here from the raw monthly values (the view unit_values) with the targets'
+    rule: in the KPI's direction at or beyond the target 'uppnått', within the tolerance (the
+    target's, else 5 % of it) 'nära', else 'ej uppnått'."""
+    import csv
+
+    from dashboard.pages.enhet import _TARGET_STATUS
+    from warehouse.demo_targets import DEMO_TARGETS_CSV
+
+    with open(DEMO_TARGETS_CSV, encoding="utf-8", newline="") as f:
+        targets = [r for r in csv.DictReader(f) if r["unit_id"] == TARGET_UNIT]
+    assert len(targets) == 3
+    page = render(app, "enhet", f"/enhet/{TARGET_UNIT}", unit_id=TARGET_UNIT, lang="sv")
+    words = {"met": "uppnått", "near": "nära", "not_met": "ej uppnått"}
+    seen = set()
+    for r in targets:
+        (value, period, hib), = sql(unit_db, "SELECT v.value, v.period, k.higher_is_better FROM unit_values v "
+                                             "JOIN unit_kpis k USING (kpi_id) WHERE v.unit_id = ? AND v.kpi_id = ? "
+                                             "AND v.value IS NOT NULL ORDER BY v.period DESC LIMIT 1",
+                                    [TARGET_UNIT, r["kpi_id"]])
+        assert period.year == int(r["year"])
+        target = float(r["target"])
+        tol = float(r["tolerance"]) if r["tolerance"] else 0.05 * abs(target)
+        beyond = value >= target if hib else value <= target
+        expected = "met" if beyond else ("near" if abs(value - target) <= tol else "not_met")
+        seen.add(expected)
+        card = next(_find(page, lambda c, k=r["kpi_id"]: getattr(c, "id", None) == f"enhet-kpi-{k}"))
+        text = " ".join(text_of(card).split())
+        icon = _TARGET_STATUS[expected][0]
+        assert f"Mål {r['target']}" in text.replace(",0", ""), text
+        assert f"{icon} {words[expected]}" in text, (r["kpi_id"], expected, text)
+        for other in set(words) - {expected}:
+            assert f"{_TARGET_STATUS[other][0]} {words[other]}" not in text
+    assert seen == {"met", "near", "not_met"}    # the demo shows every status
+    # the grid download of the page has the target and its status in words too
+    grid = next(_find(page, lambda c: type(c).__name__ == "AgGrid"))
+    assert "Mål" in [c.get("headerName") for c in grid.columnDefs]
 
 
 def test_english(app):

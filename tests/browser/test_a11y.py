@@ -28,7 +28,7 @@ PAGES = [
     "/kommun/9999",          # unknown code: the friendly page must be accessible too
     "/jamfor?a=0180&b=1480",
     "UNITS",                 # /jamfor?unit_a=..&unit_b=.. filled in from org_units
-    "/enhet/1480-HT-LINNE",  # a (demo) unit's Balansen
+    "/enhet/1480-HT-MAJORNA",  # a (demo) unit's Balansen, with its (demo) targets
     "/enhet/NOPE",           # unknown unit: the friendly page
     "/enheter?kommun=1480",  # a municipality's units
     "/enheter",              # the municipalities with units

@@ -13,7 +13,10 @@ CSV or Excel (first sheet), header names in English or Swedish, any order::
 - target: a number in the KPI's unit (decimal comma or point). A row whose target is empty (or
   one of Kolada's markers "..", "-", ...) is skipped and counted: the downloadable template lists
   every KPI of the scorecard and you fill in only those you have targets for.
-- unit_id (optional): a unit of the municipality (org_units); empty = the whole municipality.
+- unit_id (optional): a unit of the municipality (org_units); empty = the whole municipality. A
+  unit's target is for a KPI of the unit KPI catalogue (unit_kpis: Balansen's key figures and
+  those imported with `styrkort import unit-values --kpis`), the figures units report; any other
+  KPI is refused on a unit row (a unit never has a value for it).
 - tolerance (optional): how far from the target still counts as "nära" (near), in the KPI's
   unit, never negative; empty = the default, 5 % of the target (pipelines/targets.py).
 - decided_by, comment (optional): text, e.g. "Äldrenämnden 2013-02-12 §14".
@@ -65,6 +68,7 @@ def read_targets(con, path: Path, summary: ImportSummary) -> list[dict]:
     kpis = {k.casefold(): k for (k,) in con.execute("SELECT kpi_id FROM kpi").fetchall()}
     units = {u.casefold(): (u, m) for u, m in con.execute(
         "SELECT unit_id, municipality_code FROM org_unit").fetchall()}
+    unit_kpis = {k for (k,) in con.execute("SELECT kpi_id FROM unit_kpi").fetchall()}
     out, empty = [], 0
     for row in table.rows:
         line = row.line
@@ -99,6 +103,10 @@ def read_targets(con, path: Path, summary: ImportSummary) -> list[dict]:
             if unit[1] != code:
                 raise ImportFailure(path, line, f"enheten {unit[0]} hör till kommun {unit[1]}, inte {code} "
                                                 f"(unit of another municipality)")
+            if kpi_id not in unit_kpis:
+                raise ImportFailure(path, line, f"nyckeltalet {kpi_id} mäts inte per enhet (not a unit KPI): "
+                                                f"en enhets mål gäller ett enhetsnyckeltal (unit_kpis); lämna "
+                                                f"unit_id tomt för ett mål för hela kommunen")
             unit_id = unit[0]
         out.append({"municipality_code": code, "kpi_id": kpi_id, "year": year, "unit_id": unit_id,
                     "target": target, "tolerance": tolerance, "decided_by": row["decided_by"] or None,
