@@ -5,7 +5,7 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 |--------------|----------|-------------------------------------------------------------------|-------------------|
 | effective    |          | demo_twin_years (+ view effective_kpi_values)                     | every step that reads KPI values |
 | index        | yes      | composite_index, area_scores, index_kpi_usage, index_kpi_scores   | select, uncertainty, associations |
-| select       | yes      | selections, selection_items                                       |                   |
+| select       | yes      | selections, selection_items, selection_table1                     |                   |
 | uncertainty  | yes      | rank_uncertainty                                                  |                   |
 | cost         |          | cost_deviation, cost_model                                        | associations      |
 | associations |          | quality_associations                                              |                   |

@@ -152,7 +152,9 @@ def test_selection_table1_and_swap_validation(pages):
     ranked = _ranked()
     items, msgs = U.compute_selection(ranked, None, [], "sv")
     assert msgs == [] and len(items) == 8 + 8 + 4         # all of a small test group
-    t1 = U.table1_frame(items, "sv")
+    from pipelines.ranking.selection import table1_rows
+
+    t1 = U.table1_frame(table1_rows(items), "sv")
     assert t1["high_n"].tolist() == [6, 6, 3] and t1["low_n"].tolist() == [2, 2, 1]
     assert t1.loc[0, "high"] == "1, 2, 3, 4, 5, 6"
     # a swap needs a reason, an OUT in the selection, an IN outside it and the same size group

@@ -274,3 +274,26 @@ def test_kostnad_scatter_line_and_words_are_the_associations_mart(app, sql):
     assert len(line.x) == 2
     for x, y in zip(line.x, line.y):
         assert y == pytest.approx(intercept + slope * x, rel=1e-12)
+
+
+# ---------------------------------------------------------------- /urval Tabell 1
+
+
+def test_urval_table1_is_the_selection_mart(db_copy):
+    """/urval's Tabell 1 for the default selection comes from the selection_table1 mart: a value
+    changed in the mart (here, in a copy) is what the page shows; with a swap no stored run has,
+    the page shows the pipeline's count of its own what-if selection instead."""
+    from dashboard.app import create_app
+
+    con = duckdb.connect(str(db_copy))
+    try:
+        year = con.execute("SELECT max(year) FROM composite_index").fetchone()[0]
+        con.execute("UPDATE mart_selection_table1 SET ranks = '1,2,3,4,5,999', n = 6 "
+                    "WHERE is_default AND year = ? AND size_group = 'small' AND result = 'high'", [year])
+    finally:
+        con.close()
+    app = create_app(db_copy)
+    page = _render(app, _page("urval"), "/urval", year=str(year))
+    grid = _by_id(page, {"type": "sk-grid", "index": "urval-table1"})
+    small = next(r for r in grid.rowData if r["size_group"] == "Små kommuner")
+    assert small["high"] == "1, 2, 3, 4, 5, 999" and small["high_n"] == 6

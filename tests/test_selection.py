@@ -314,6 +314,57 @@ def test_embedded_default_selection_via_cli(db_copy):
         con.close()
 
 
+def test_table1_rows_count_a_swapped_selection_by_hand():
+    """Tabell 1 in long form: ranks ascending and the count per size group and result. A swap
+    puts the swapped-in municipality's rank in place of the one taken out."""
+    from pipelines.ranking.selection import table1_rows
+
+    items = pd.DataFrame({"size_group": ["small", "small", "small", "large", "medium"],
+                          "result": ["high", "high", "low", "low", "high"],
+                          "rank": [9, 2, 280, 150, 40]})
+    rows = table1_rows(items).set_index(["size_group", "result"])
+    assert rows.loc[("small", "high"), "ranks"] == "2,9" and rows.loc[("small", "high"), "n"] == 2
+    assert rows.loc[("small", "low"), "ranks"] == "280" and rows.loc[("large", "low"), "n"] == 1
+    assert rows.loc[("large", "high"), "ranks"] == "" and rows.loc[("large", "high"), "n"] == 0
+    assert len(rows) == 6
+    swapped = items.assign(rank=[9, 17, 280, 150, 40])           # 2 swapped out for rank 17
+    assert table1_rows(swapped).set_index(["size_group", "result"]).loc[("small", "high"), "ranks"] == "9,17"
+
+
+def test_stored_selection_has_its_table1(synth_copy):
+    """`styrkort select --swap` stores Tabell 1 (selection_table1) beside the items: per size group
+    and result the items' ranks and their number, counted here with plain SQL."""
+    first = json.loads(CliRunner().invoke(_app(), ["select", "--year", "2009", "--json", "--db",
+                                                   str(synth_copy)]).stdout)["selection"]
+    items = [(i["municipality_code"], i["size_group"], i["result"]) for i in first]
+    out_code, group, result = sorted(items)[0]
+    chosen = {c for c, _, _ in items}
+    in_code = next(c for (c,) in _rows(synth_copy, "SELECT municipality_code FROM composite_index WHERE is_default "
+                                         "AND year = 2009 AND size_group = ? ORDER BY rank", [group])
+                   if c not in chosen)
+    r = CliRunner().invoke(_app(), ["select", "--db", str(synth_copy), "--year", "2009",
+                                    "--swap", f"{out_code}:{in_code}:närmare", "--json"])
+    assert r.exit_code == 0, r.output
+    sel = _rows(synth_copy, "SELECT selection_id FROM selections_all WHERE n_swaps = 1")[0][0]
+    stored = {(g, res): (ranks, n) for g, res, ranks, n in _rows(
+        synth_copy, "SELECT size_group, result, ranks, n FROM selection_table1_all WHERE selection_id = ?", [sel])}
+    counted = {(g, res): (ranks, n) for g, res, ranks, n in _rows(synth_copy, """
+        SELECT size_group, result, string_agg(CAST(rank AS VARCHAR), ',' ORDER BY rank), count(*)
+        FROM selection_items_all WHERE selection_id = ? GROUP BY ALL""", [sel])}
+    assert stored == counted and len(stored) == 6
+    in_rank = _rows(synth_copy, "SELECT rank FROM composite_index WHERE is_default AND year = 2009 "
+                    "AND municipality_code = ?", [in_code])[0][0]
+    assert str(in_rank) in stored[(group, result)][0].split(",")
+
+
+def _rows(db, q, params=()):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(q, list(params)).fetchall()
+    finally:
+        con.close()
+
+
 def test_group_quarters_by_hand():
     """A size group's best quarter is group ranks 1..floor(n/4), the worst the last floor(n/4):
     n = 8 -> 1-2 top, 7-8 bottom; n = 98 -> 1-24 top, 75-98 bottom (rank 97 is bottom, 50 middle);

@@ -192,24 +192,68 @@ def study_table1(lang: str) -> pd.DataFrame | None:
     """The study's own Table 1 (ÖJ 2009 ranks, SKL 2010, Öppna jämförelser analys – framgångsfaktorer) in the same shape, for comparison."""
     from pathlib import Path
 
+    from pipelines.ranking.selection import table1_rows
+
     path = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "oj2009_sample_ranks.csv"
     try:
-        return table1_frame(pd.read_csv(path), lang)
+        return table1_frame(table1_rows(pd.read_csv(path)), lang)
     except (OSError, KeyError, ValueError):
         return None
 
 
-def table1_frame(items: pd.DataFrame, lang: str) -> pd.DataFrame:
-    rows = []
+def _same_options(options_json, max_per_county, swaps) -> bool:
+    try:
+        o = json.loads(options_json or "{}")
+    except (TypeError, ValueError):
+        return False
+    stored = [(s.get("out"), s.get("in"), s.get("reason")) for s in o.get("swaps") or [] if isinstance(s, dict)]
+    return o.get("max_per_county") == max_per_county and stored == [tuple(s) for s in swaps]
+
+
+def stored_table1(db, year: int, index_hash: str, max_per_county, swaps) -> pd.DataFrame | None:
+    """The selection_table1 rows of a stored selection run with exactly these settings (the
+    year's default index, the county limit, the swaps), the default run first; None when no
+    stored run matches (the page's own what-if selection)."""
+    if not db.has_view("selection_table1_all") or not db.has_view("selections_all"):
+        return None
+    runs = db.query_view("selections_all", "SELECT selection_id, options_json, is_default FROM selections_all "
+                         "WHERE year = ? AND index_config_hash = ? ORDER BY is_default DESC, created_at DESC",
+                         [year, index_hash])
+    if runs is None:
+        return None
+    for r in runs.itertuples():
+        if _same_options(r.options_json, max_per_county, swaps):
+            rows = db.query_view("selection_table1_all", "SELECT size_group, result, ranks, n FROM selection_table1_all "
+                                 "WHERE selection_id = ?", [r.selection_id])
+            if rows is not None and not rows.empty:
+                return rows
+    return None
+
+
+def selection_table1(db, ranked, year, max_per_county, swaps, items) -> pd.DataFrame:
+    """Tabell 1 of the selection on screen: the stored run's (selection_table1 mart) when one
+    with these settings exists, else the pipeline's own table1_rows of the page's what-if selection
+    (the same function the select step stores with); nothing is counted here."""
+    from pipelines.ranking.selection import table1_rows
+
+    h = str(ranked["config_hash"].iloc[0]) if "config_hash" in ranked and len(ranked) else ""
+    stored = stored_table1(db, year, h, max_per_county, swaps) if h else None
+    return stored if stored is not None else table1_rows(items)
+
+
+def table1_frame(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Tabell 1 rows (size_group, result, ranks '3,5,9', n: pipelines.ranking.selection.table1_rows
+    or the selection_table1 mart) as the screen shows them: one row per size group."""
+    out = []
     for g in SIZE_GROUPS:
-        part = items[items["size_group"] == g]
         row = {"size_group": size_group_label(g, lang).capitalize()}
         for res in ("high", "low"):
-            ranks = sorted(int(r) for r in part.loc[part["result"] == res, "rank"])
-            row[res] = ", ".join(str(r) for r in ranks)
-            row[res + "_n"] = len(ranks)
-        rows.append(row)
-    return pd.DataFrame(rows)
+            part = rows[(rows["size_group"] == g) & (rows["result"] == res)]
+            ranks = str(part["ranks"].iloc[0]) if len(part) else ""
+            row[res] = ", ".join(x for x in ranks.split(",") if x)
+            row[res + "_n"] = int(part["n"].iloc[0]) if len(part) else 0
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 # ---------------------------------------------------------------- layout pieces
@@ -274,7 +318,7 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
     items["href"] = items["municipality_code"].map(lambda c: href(f"/kommun/{c}", lang))
     items["reason"] = reason_texts(items, swaps, max_per_county, lang,
                                    dict(zip(ranked["municipality_code"], ranked["name"])))
-    t1 = table1_frame(items, lang)
+    t1 = table1_frame(selection_table1(get_db(), ranked, year, max_per_county, swaps, items), lang)
     h = ranked["config_hash"].iloc[0] if "config_hash" in ranked and len(ranked) else "?"
     cols = [C.col("municipality_code", t("urval_code", lang)),
             C.col("name", t("municipality", lang), link_field="href"),

@@ -23,7 +23,7 @@ from pipelines.core import size_groups_sql, store_rows, transaction
 from pipelines.effective import annotate_usage, kpi_counts, resolve_index_config, twin_years, twins_of
 from pipelines.ranking.config import IndexConfig, config_from_dict, load_config
 from pipelines.ranking.index import IndexComputationError, IndexResult, compute_index
-from pipelines.ranking.selection import QUOTAS, Swap, apply_swaps, group_quarters, select
+from pipelines.ranking.selection import QUOTAS, Swap, apply_swaps, group_quarters, select, table1_rows
 from pipelines.ranking.uncertainty import (CONCENTRATION, DEFAULT_DRAWS, DEFAULT_SEED,
                                            simulate_index, summarise)
 from pipelines.runs import config_hash, default_config, start_run
@@ -157,7 +157,8 @@ def run_select(con, year: int, config: IndexConfig | None = None, max_per_county
                swaps: list[Swap] | None = None, make_default: bool = False,
                index: IndexRun | None = None) -> SelectionRun:
     """Index (recomputed, so the selection matches the data now in the warehouse), selection,
-    swaps; stored as one `selections` row and its `selection_items`."""
+    swaps; stored as one `selections` row, its `selection_items` and its Tabell 1
+    (`selection_table1`: ranks and counts per size group and result)."""
     swaps = swaps or []
     with transaction(con):
         index = index or run_index(con, year, config)
@@ -179,6 +180,8 @@ def run_select(con, year: int, config: IndexConfig | None = None, max_per_county
             "n_swaps": len(swaps), "is_demo": index.is_demo, "created_at": run.started_at}]), run, year=year)
         store_rows(con, "selection_items", items.assign(selection_id=run.run_id, is_demo=index.is_demo),
                    run, year=year)
+        store_rows(con, "selection_table1",
+                   table1_rows(items).assign(selection_id=run.run_id, is_demo=index.is_demo), run, year=year)
     return SelectionRun(run.run_id, index, items, options, run.started_at, run.is_default)
 
 

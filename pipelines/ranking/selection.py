@@ -43,6 +43,22 @@ def group_quarters(group_rank: pd.Series, group_n: pd.Series) -> pd.Series:
     return out
 
 
+def table1_rows(items: pd.DataFrame) -> pd.DataFrame:
+    """The study's Tabell 1 for a selection, long form with counts (pure): per size group and result ('high', 'low') the
+    overall ranks of the municipalities in it, ascending, as '3,5,9', and how many (0 and '' when
+    none). items: size_group, result, rank (a selection after swaps, or the study's own sample).
+    Stored per selection run in the selection_table1 mart; /urval reads it. (table1 below is
+    the CLI's wide form of the same ranks.)"""
+    rows = []
+    for g in SIZE_GROUP_ORDER:
+        for res in ("high", "low"):
+            part = items[(items["size_group"] == g) & (items["result"] == res)]
+            ranks = sorted(int(r) for r in part["rank"])
+            rows.append({"size_group": g, "result": res, "ranks": ",".join(str(r) for r in ranks),
+                         "n": len(ranks)})
+    return pd.DataFrame(rows, columns=["size_group", "result", "ranks", "n"])
+
+
 class SelectionError(ValueError):
     """A selection request that cannot be carried out; the message says why."""
 
