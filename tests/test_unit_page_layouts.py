@@ -121,7 +121,7 @@ def test_unit_shows_its_targets_with_icon_and_words(app, unit_db):
         card = next(_find(page, lambda c, k=r["kpi_id"]: getattr(c, "id", None) == f"enhet-kpi-{k}"))
         text = " ".join(text_of(card).split())
         icon = _TARGET_STATUS[expected][0]
-        assert f"Mål {r['target']}" in text.replace(",0", ""), text
+        assert f"Mål för {period.year} (månaden mot målet) {r['target']}" in text.replace(",0", ""), text
         assert f"{icon} {words[expected]}" in text, (r["kpi_id"], expected, text)
         for other in set(words) - {expected}:
             assert f"{_TARGET_STATUS[other][0]} {words[other]}" not in text

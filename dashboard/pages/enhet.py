@@ -77,7 +77,9 @@ def kpi_card(k: dict, lang: str):
         rows += [html.Dt(t("enhet_peers_none_label", lang)), html.Dd(t("enhet_peers_none", lang))]
     rows += [html.Dt(t("enhet_status_label", lang)), html.Dd(status_badge(k.get("status"), lang))]
     if k.get("target") is not None:
-        rows += [html.Dt(t("enhet_target_label", lang)),
+        # the target is the committee's for the year of the month shown, judged against that month
+        year = getattr(k.get("value_period"), "year", None)
+        rows += [html.Dt(t("enhet_target_label_year", lang, year=year) if year else t("enhet_target_label", lang)),
                  html.Dd([fmt(k["target"]), " ",
                           target_badge(k["target_status"], lang) if k.get("target_status") else ""])]
     trend = k.get("trend")
