@@ -179,6 +179,8 @@ class Chart:
     png: bytes
     caption: str = ""          # source and years, "demo"/"modellerad" where relevant
     verdict: str = ""          # trend verdict in words
+    notes: list = field(default_factory=list)   # the screen's notes under the chart: axis start,
+    # years of low coverage, definition changes ((heading, note) pairs); trender.chart_notes
 
 
 @dataclass
@@ -349,9 +351,14 @@ def assemble_pdf(c: ReportContent) -> bytes:
         if ch.verdict:
             w.font(13)
             pdf.multi_cell(0, 7, w.text(ch.verdict), new_x="LMARGIN", new_y="NEXT")
-        avail_h = pdf.h - pdf.get_y() - 28
+        avail_h = pdf.h - pdf.get_y() - 28 - 5 * len(ch.notes)
         img_w = min(pdf.epw, avail_h * 1400 / 800)
         pdf.image(io.BytesIO(ch.png), x=pdf.l_margin, w=img_w)
+        if ch.notes:
+            w.font(10)
+            for n in ch.notes:
+                line = n if isinstance(n, str) else f"{n[0]} {n[1]}"
+                pdf.multi_cell(0, 5, w.text("• " + line), new_x="LMARGIN", new_y="NEXT")
         if ch.caption:
             w.font(9)
             pdf.set_text_color(90, 90, 90)

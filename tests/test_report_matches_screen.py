@@ -221,3 +221,29 @@ def test_screen_and_pdf_read_the_target_counts_mart(built_db, tmp_path):
     with app.server.test_request_context("/kommun/0509"):
         page = sys.modules["pages.kommun"].layout(code="0509", lang="sv")
     assert "target_status_counts har inte beräknats i lagret. Kör `styrkort refresh`." in " ".join(_texts(page))
+
+
+def test_pdf_carries_the_chart_notes_the_screen_shows(app, built_db):
+    """Göteborg's N20896 (definition change 2009) and N20014 (net cost, Riket under 90 % coverage in
+    its first years, axis not from 0): every note under a chart on /trender is in the PDF too."""
+    from PIL import Image
+
+    from dashboard import report as R
+    from dashboard.data import get_db
+    from layout_support import classed, text_of
+
+    trender = sys.modules["pages.trender"]
+    kpis = ["N20896", "N20014"]
+    with app.server.test_request_context("/trender"):
+        page = trender.layout(code="1480", kpis=",".join(kpis), lang="sv")
+        content, _figs = trender.report_content(get_db(built_db), "1480", kpis, "sv")
+    screen_notes = [" ".join(text_of(li).split()) for ul in classed(page, "sk-chart-notes") for li in ul.children]
+    assert any("2009" in n for n in screen_notes), screen_notes          # the break is noted on screen
+    assert any("90 %" in n for n in screen_notes), screen_notes          # so are low-coverage years
+    png = io.BytesIO()
+    Image.new("RGB", (14, 8), "white").save(png, format="PNG")
+    for ch in content.charts:
+        ch.png = png.getvalue()
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(R.assemble_pdf(content))).pages).split())
+    for note in screen_notes:
+        assert note in text, note

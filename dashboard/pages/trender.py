@@ -453,8 +453,8 @@ def report_content(db, code: str, kpi_ids: list[str], lang: str):
         headline=_headline(d, lang), scorecard=sc,
         panel_counts={p: panel_counts(d, p) for p in PERSPECTIVES},
         target_counts={p: panel_target_counts(d, p) for p in PERSPECTIVES},
-        charts=[R.Chart(k.get("title", k["kpi_id"]) + (f" ({t('demo', lang)})" if k.get("is_demo") else ""), b"", cap, v)
-                for k, _f, cap, v in charts],
+        charts=[R.Chart(k.get("title", k["kpi_id"]) + (f" ({t('demo', lang)})" if k.get("is_demo") else ""), b"", cap, v,
+                        notes=list(k.get("notes") or [])) for k, _f, cap, v in charts],
         sources=_sources(db, kpi_ids, lang), has_demo=has_demo, created=date.today())
     return content, [f for _k, f, _c, _v in charts]
 
