@@ -403,6 +403,9 @@ def _raw_fields(spec: dict) -> list[tuple[str, str]]:
     return [(f, h) for f, h in raw]
 
 
+CELL_STYLE = {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}
+
+
 def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None = None,
                          lang: str = "sv", page_size: int = 20, height: int | None = None,
                          caption: str | None = None, download: dict | None = None):
@@ -458,6 +461,8 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         if s.get("text_lang"):
             cd.setdefault("cellRenderer", "SkText")
             cd["cellRendererParams"] = {"lang": s["text_lang"]}
+        if s["kind"] == "text" or s.get("raw"):
+            cd.update(wrapText=True, autoHeight=True)
         col_defs.append(cd)
 
     # No pagination (its four buttons would be Tab stops of their own) and no inner scroll
@@ -469,8 +474,11 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         id={"type": "sk-grid", "index": tid},
         rowData=row_data,
         columnDefs=col_defs,
+        # Rows grow with wrapped text only in text columns: a number never wraps, and measuring
+        # every cell's height (autoHeight) forces one browser layout per cell — thousands on a
+        # 290-row grid, seconds before the page settles.
         defaultColDef={"minWidth": 90, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True,
-                       "wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}},
+                       "cellStyle": CELL_STYLE},
         dashGridOptions={
             "domLayout": None if height else "autoHeight",
             "enableCellTextSelection": True,
@@ -927,7 +935,6 @@ def widen(table, fields: dict):
     fields: {field: flex}."""
     for child in table.children:
         if isinstance(child, dag.AgGrid):
-            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True,
-                                     cellStyle={"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"})
+            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True, cellStyle=CELL_STYLE)
                                 if c.get("field") in fields else c for c in child.columnDefs]
     return table
