@@ -167,8 +167,16 @@ def _add_swap(driver, rnd: int) -> None:
     out_sel = Select(driver.find_element("id", "urval-swap-out"))
     in_sel = Select(driver.find_element("id", "urval-swap-in"))
     outs = [o.get_attribute("value") for o in out_sel.options if o.get_attribute("value")]
-    ins = [o.get_attribute("value") for o in in_sel.options if o.get_attribute("value")]
     out_sel.select_by_value(outs[rnd % len(outs)])
+    # "In" offers the swapped-out municipality's size group, filled in the browser once "Ut" is chosen
+    deadline = time.monotonic() + 30
+    ins: list = []
+    while not ins and time.monotonic() < deadline:
+        in_sel = Select(driver.find_element("id", "urval-swap-in"))
+        ins = [o.get_attribute("value") for o in in_sel.options if o.get_attribute("value")]
+        time.sleep(0.05)
+    if not ins:
+        raise RuntimeError("the 'In' list stayed empty after choosing a municipality to swap out")
     in_sel.select_by_value(ins[rnd % len(ins)])
     _wait_done(driver, 30)
     button = driver.find_element("id", "urval-swap-add")
