@@ -29,7 +29,7 @@ def get_lang(query=None) -> str:
     value = query.get("lang") if hasattr(query, "get") else None
     if isinstance(value, list):
         value = value[0] if value else None
-    return "en" if value == "en" else DEFAULT_LANG
+    return lang_of(value) if isinstance(value, str) else DEFAULT_LANG
 
 
 def request_lang() -> str:
@@ -65,8 +65,8 @@ def href(path: str, lang: str = DEFAULT_LANG, **params) -> str:
     """A link that keeps the language: href('/jamfor', 'en', a='0180') -> '/jamfor?a=0180&lang=en'.
     Parameters that are None or '' are left out."""
     items = [(k, str(v)) for k, v in params.items() if v is not None and v != ""]
-    if lang == "en":
-        items.append(("lang", "en"))
+    if lang_of(lang) != DEFAULT_LANG:       # the default language is the URL without ?lang
+        items.append(("lang", lang_of(lang)))
     return f"{path}?{urlencode(items)}" if items else path
 
 
@@ -80,8 +80,9 @@ def switch_lang_href(pathname: str, search: str | None) -> str:
     """Same page and parameters in the other language."""
     items = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=False)
              if k != "lang"]
-    if get_lang(search) != "en":
-        items.append(("lang", "en"))
+    other = next(x for x in LANGS if x != get_lang(search))
+    if other != DEFAULT_LANG:
+        items.append(("lang", other))
     return f"{pathname or '/'}?{urlencode(items)}" if items else (pathname or "/")
 
 
