@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from test_import_common import FIXTURES, cli, query, snapshot, tiny_wh, wh, write  # noqa: F401
+from test_import_common import FIXTURES, cli, cli_refuses, query, snapshot, tiny_wh, wh, write  # noqa: F401
 
 HEADER = "Kommun/Landsting;Nyckeltal;År;Visat Värde\r\n"
 
@@ -20,18 +20,7 @@ def seeded(wh):
 
 
 def _fails(db, files, *, line, words, extra=()):
-    before = snapshot(db)
-    r = cli("import", "kolada", *files, *extra, "--db", db)
-    assert r.exit_code != 0, r.output
-    out = " ".join(r.output.split())
-    bad = files[-1]
-    assert str(bad) in out, out
-    if line is not None:
-        assert f"rad (line) {line}:" in out, out
-    for w in words:
-        assert w in out, out
-    assert snapshot(db) == before
-    return out
+    return cli_refuses(db, "kolada", files, line=line, words=words, extra=extra)
 
 
 def test_unreadable_encoding(seeded):

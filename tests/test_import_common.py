@@ -85,6 +85,23 @@ def cli(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
+def cli_refuses(db: Path, command: str, files: list, *, line, words, extra=()) -> str:
+    """`styrkort import COMMAND FILES` must fail naming the last file (and `rad (line) N:` when
+    `line` is given) with every word of `words`, and leave the warehouse exactly as it was.
+    Returns the output with whitespace folded."""
+    before = snapshot(db)
+    r = cli("import", command, *files, *extra, "--db", db)
+    assert r.exit_code != 0, r.output
+    out = " ".join(r.output.split())
+    assert str(files[-1]) in out, out
+    if line is not None:
+        assert f"rad (line) {line}:" in out, out
+    for w in words:
+        assert w in out, out
+    assert snapshot(db) == before
+    return out
+
+
 def read_csv_rows(path: Path, encoding: str = "utf-8", delimiter: str = ",") -> list[dict]:
     with open(path, encoding=encoding, newline="") as f:
         return list(csv.DictReader(f, delimiter=delimiter))

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from test_import_common import cli, query, snapshot, tiny_wh, wh, write  # noqa: F401
+from test_import_common import cli, cli_refuses, query, snapshot, tiny_wh, wh, write  # noqa: F401
 
 REGISTER = (
     "unit_id,name,municipality_code,kind,district,provider,valid_from,valid_to\r\n"
@@ -37,17 +37,7 @@ def registered(wh):
 
 
 def fails(db, command, files, *, line, words, extra=()):
-    before = snapshot(db)
-    r = cli("import", command, *files, *extra, "--db", db)
-    assert r.exit_code != 0, r.output
-    out = " ".join(r.output.split())
-    assert str(files[-1]) in out, out
-    if line is not None:
-        assert f"rad (line) {line}:" in out, out
-    for w in words:
-        assert w in out, out
-    assert snapshot(db) == before
-    return out
+    return cli_refuses(db, command, files, line=line, words=words, extra=extra)
 
 
 # -- the register ----------------------------------------------------------------------------------

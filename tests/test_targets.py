@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from test_import_common import cli, query, snapshot, tiny_wh, wh, write  # noqa: F401
+from test_import_common import cli, cli_refuses, query, snapshot, tiny_wh, wh, write  # noqa: F401
 
 HEADER = "municipality_code,kpi_id,year,target,unit_id,tolerance,decided_by,comment\r\n"
 
@@ -145,18 +145,7 @@ def test_unit_targets_on_the_unit_kpi_catalogue(twh):
 def _fails(db, text: str, *, line, words, name="bad.csv"):
     seed = write(db.parent / "seed.csv", HEADER + "1480,UP,2012,80,,,,\r\n")
     assert cli("import", "targets", seed, "--db", db).exit_code == 0
-    before = snapshot(db)
-    f = write(db.parent / name, text)
-    r = cli("import", "targets", f, "--db", db)
-    assert r.exit_code != 0, r.output
-    out = " ".join(r.output.split())
-    assert str(f) in out, out
-    if line is not None:
-        assert f"rad (line) {line}:" in out, out
-    for w in words:
-        assert w in out, out
-    assert snapshot(db) == before
-    return out
+    return cli_refuses(db, "targets", [write(db.parent / name, text)], line=line, words=words)
 
 
 @pytest.mark.parametrize("rows,line,words", [
