@@ -7,7 +7,8 @@ recorded by a script installed at document start (CDP Page.addScriptToEvaluateOn
 the first check (every 25 ms) where the page's <h1> is visible, every chart has drawn its SVG,
 every grid its rows, no Dash request (/_dash-layout, /_dash-update-component ...) is in flight
 and no component is loading, confirmed by the same holding 300 ms later (a chained callback
-that starts meanwhile resets it). An interaction is timed from the input event (change, input,
+that starts meanwhile resets it, and so does a check that comes > 100 ms late: the main
+thread was busy with a long task, e.g. rendering a grid, so the page was not yet shown). An interaction is timed from the input event (change, input,
 click; captured at document level) to the same settled state after the callbacks it caused.
 
     .venv/bin/python benchmarks/dashboard_pages.py [--db PATH] [-n 5] [--workers 2]
@@ -82,10 +83,15 @@ WATCH_JS = r"""
   // Checked every 25 ms, not every animation frame: the check reads layout (getBoundingClientRect)
   // and walks the DOM, and on a 13 000-node page doing that each frame was itself a large part of
   // the time being measured (a watcher left on /statsbidrag kept a core 37 % busy).
-  let since = null;
+  // A check that comes late (> 100 ms after the previous one) means the main thread was busy
+  // with a long task (rendering, a chart): the page was not settled during it, whatever the
+  // checks before and after say, so the settled time starts after it.
+  let since = null, last = performance.now();
   const loop = () => {
     const now = performance.now();
-    if (settled()) {
+    const blocked = now - last > 100;
+    last = now;
+    if (!blocked && settled()) {
       if (since === null) since = now;
       if (now - since >= 300 && sk.lastEnd <= since) { sk.done = since; }
     } else { since = null; sk.done = null; }

@@ -16,7 +16,7 @@ from pathlib import Path
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import components, geo, hardening, unit_templates, urlcheck
+from dashboard import cache, components, geo, hardening, plotly_bundle, unit_templates, urlcheck
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -129,6 +129,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     app.layout = shell
     components.register_callbacks(app)
     geo.register(app.server)   # the map's polygons as a cacheable static file
+    plotly_bundle.install(app.server)   # plotly.js with only the traces the pages draw
 
     @app.callback(
         Output("sk-header", "children"),
@@ -162,6 +163,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     app.server.after_request(security_headers(app))
     urlcheck.install(app)  # unknown pages, codes, units, years: HTTP 404 (the page explains)
     unit_templates.install(app)  # /enheter/mall/*: the unit import templates
+    cache.install_response_cache(app)  # repeated page answers from memory until the warehouse changes
     hardening.harden(app)  # bad requests 4xx, size limit, compression, caching
     return app
 

@@ -145,3 +145,94 @@ def per_warehouse(maxsize: int | None = None):
         wrapper.cache = cache
         return wrapper
     return deco
+
+
+# -- whole callback responses ---------------------------------------------------------------------------
+
+# Callbacks whose answer depends only on the request body (the URL, the language and control
+# values are all in it) and the warehouse: the page router's content and the header. Their JSON
+# answer (up to ~250 kB for a scorecard) is kept as bytes, so a repeat costs neither Dash's
+# serialisation nor, through hardening's compression cache, the compression.
+CACHED_OUTPUTS = ("_pages_content.children", "sk-header.children")
+RESPONSE_CACHE_BYTES = 64 << 20
+
+
+class ResponseCache:
+    """Bounded (by bytes) LRU of callback answers keyed by warehouse identity + request body."""
+
+    def __init__(self, max_bytes: int = RESPONSE_CACHE_BYTES):
+        self.max_bytes = max_bytes
+        self._data: OrderedDict = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return hit
+
+    def put(self, key, body: bytes, mimetype: str) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._data:
+                return
+            self._data[key] = (body, mimetype)
+            self._size += len(body)
+            while self._size > self.max_bytes:
+                _, (old, _m) = self._data.popitem(last=False)
+                self._size -= len(old)
+
+
+def response_key(body: bytes) -> tuple | None:
+    """The cache key of a callback request, or None when its answer must not be reused (another
+    callback, no warehouse, caching turned off)."""
+    if _enabled_size(None) == 0:
+        return None
+    try:
+        output = json.loads(body).get("output", "")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(output, str) or not any(o in output for o in CACHED_OUTPUTS):
+        return None
+    identity = warehouse_identity()
+    if identity is None:
+        return None
+    import hashlib
+    return (identity, hashlib.sha256(body).hexdigest())
+
+
+def install_response_cache(app) -> ResponseCache:
+    """Serve repeated page-content and header callbacks from memory (see CACHED_OUTPUTS)."""
+    from flask import Response, g, request
+
+    server = app.server
+    endpoint = next(r.endpoint for r in server.url_map.iter_rules() if r.rule == "/_dash-update-component")
+    view = server.view_functions[endpoint]
+    cache = ResponseCache()
+
+    def cached_view(*args, **kwargs):
+        key = response_key(request.get_data(cache=True)) if request.method == "POST" else None
+        if key is None:
+            return view(*args, **kwargs)
+        g.styrkort_response_key = "cb:" + "|".join(map(str, key))   # for the compression cache
+        hit = cache.get(key)
+        if hit is not None:
+            return Response(hit[0], status=200, mimetype=hit[1])
+        response = server.make_response(view(*args, **kwargs))
+        if response.status_code == 200 and not response.is_streamed:
+            cache.put(key, response.get_data(), response.mimetype)
+        else:
+            g.styrkort_response_key = None
+        return response
+    cached_view.__name__ = getattr(view, "__name__", "dispatch")
+    server.view_functions[endpoint] = cached_view
+    server.extensions["styrkort_response_cache"] = cache
+    return cache

@@ -45,7 +45,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, State, dcc, html, no_update
+from dash import MATCH, ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from dashboard.i18n import href, pick, t, trend_code, trend_label
 from styrkort import formats
@@ -406,6 +406,18 @@ def _raw_fields(spec: dict) -> list[tuple[str, str]]:
 CELL_STYLE = {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}
 
 
+# Text columns whose longest text is longer than this wrap (and grow their rows); shorter ones
+# (codes, municipality and unit names) fit a column on one line.
+WRAP_CHARS = 28
+WRAP_HEADER_CHARS = 14
+
+
+def _longest_text(df: pd.DataFrame, field: str) -> int:
+    if field not in df or df.empty:
+        return 0
+    return int(df[field].map(lambda v: len(str(v)) if v is not None else 0).max())
+
+
 def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None = None,
                          lang: str = "sv", page_size: int = 20, height: int | None = None,
                          caption: str | None = None, download: dict | None = None):
@@ -413,7 +425,7 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
 
     `columns`: list of col(...) dicts or plain field names (shown as text/number). Raw values
     stay in the grid (correct sorting); the sv-SE text of each formatted cell is precomputed
-    with styrkort.formats into '<field>__fmt' and displayed by the asset renderer SkFormatted
+    with styrkort.formats into '<field>__fmt' and displayed by the asset value formatter skFormatted
     (no JS eval, CSP-safe). Text is rendered as text.
     `download`: download_meta(...) — file name, source, year, demo flag and settings the
     downloaded files carry (see table_file); default: the id as file name.
@@ -446,42 +458,67 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
             out[f] = _cell(rec.get(f))
         row_data.append(out)
 
+    name = caption or tid
+    # the column specs travel with the meta so the download knows each column's kind
+    meta["columns"] = [{k: s.get(k) for k in ("field", "header", "kind", "decimals", "raw")}
+                       for s in specs]
+    children = []
+    if caption:
+        children.append(html.Div(caption, className="sk-table-caption fw-semibold mb-1",
+                                 id=f"{tid}-caption"))
+    if len(row_data) <= PLAIN_MAX_ROWS and not height:
+        # A short table is read, not searched: a plain HTML table (no grid to build in the
+        # browser, ~150 ms of main thread each), with the same downloads.
+        children += [plain_table(tid, specs, row_data, lang, name),
+                     _download_buttons(tid, meta, lang, name, PLAIN_DOWNLOAD,
+                                       dcc.Store(id={"type": "sk-rows", "index": tid}, data=row_data))]
+        return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
+
     col_defs = []
     for s in specs:
         cd = {"field": s["field"], "headerName": s["header"], "sortable": True,
               "filter": True, "resizable": True}
+        if len(str(s["header"])) > WRAP_HEADER_CHARS:
+            # measured like autoHeight cells, on every width change: only where a header can wrap
+            cd.update(wrapHeaderText=True, autoHeaderHeight=True)
         if s.get("flex"):
             cd["flex"] = s["flex"]
         if s.get("link_field"):
             cd["cellRenderer"] = "SkLink"
         elif s["kind"] != "text" and not s.get("raw"):
-            cd["cellRenderer"] = "SkFormatted"
+            # a value formatter, not a cell renderer: plain text, no React component per cell
+            cd["valueFormatter"] = {"function": "skFormatted(params)"}
             cd["type"] = "rightAligned"
             cd["filter"] = "agNumberColumnFilter"
         if s.get("text_lang"):
             cd.setdefault("cellRenderer", "SkText")
             cd["cellRendererParams"] = {"lang": s["text_lang"]}
-        if s["kind"] == "text" or s.get("raw"):
+        if (s["kind"] == "text" or s.get("raw")) and _longest_text(df, s["field"]) > WRAP_CHARS:
             cd.update(wrapText=True, autoHeight=True)
         col_defs.append(cd)
 
-    # No pagination (its four buttons would be Tab stops of their own) and no inner scroll
-    # region: a fixed-height grid's scrolling viewport cannot take keyboard focus (axe
-    # 'scrollable-region-focusable', WCAG 2.1.1), so grids grow with their rows unless a page
-    # asks for a height; the page scrolls and the arrow keys move through the rows.
+    # No inner scroll region: a fixed-height grid's scrolling viewport cannot take keyboard focus
+    # (axe 'scrollable-region-focusable', WCAG 2.1.1), so grids grow with their rows unless a
+    # page asks for a height. Long tables are paged instead (rendering 290 rows cost seconds of
+    # main thread): the pager's buttons sit after the grid (pager()), so the grid stays one Tab
+    # stop and the buttons are ordinary controls; filters and sorting cover every row.
+    size = max(page_size, MIN_PAGE_ROWS)
+    paged = not height and len(row_data) > size
     grid_style = {"height": f"{height}px"} if height else None
     grid = dag.AgGrid(
         id={"type": "sk-grid", "index": tid},
         rowData=row_data,
         columnDefs=col_defs,
-        # Rows grow with wrapped text only in text columns: a number never wraps, and measuring
-        # every cell's height (autoHeight) forces one browser layout per cell — thousands on a
-        # 290-row grid, seconds before the page settles.
-        defaultColDef={"minWidth": 90, "flex": 1, "wrapHeaderText": True, "autoHeaderHeight": True,
-                       "cellStyle": CELL_STYLE},
+        # Rows grow with wrapped text only in text columns whose texts are long (WRAP_CHARS): a
+        # number or a municipality name never wraps, and measuring a cell's height (autoHeight)
+        # forces one browser layout per cell — thousands on a 290-row grid, seconds before the
+        # page settles.
+        defaultColDef={"minWidth": 90, "flex": 1, "cellStyle": CELL_STYLE},
         dashGridOptions={
             "domLayout": None if height else "autoHeight",
             "enableCellTextSelection": True,
+            "pagination": paged, "paginationPageSize": size, "suppressPaginationPanel": True,
+            "paginationPageSizeSelector": False,
             "ensureDomOrder": True,
             # one Tab stop per grid: Tab leaves it, arrows move inside (named asset functions)
             "tabToNextCell": {"function": "skLeaveGrid(params)"},
@@ -491,28 +528,98 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         style=grid_style,
         className="sk-grid",
     )
-    name = caption or tid
-    # the column specs travel with the meta so the download knows each column's kind
-    meta["columns"] = [{k: s.get(k) for k in ("field", "header", "kind", "decimals", "raw")}
-                       for s in specs]
-    buttons = html.Div([
-        dbc.Button(t("download_csv", lang), id={"type": "sk-dl-csv", "index": tid},
+    if len(specs) * 90 > 360:   # at the columns' minimum width wider than a phone: it scrolls, say so
+        children.append(html.P(t("table_scroll_hint", lang), className="sk-scroll-hint small text-body-secondary mb-1"))
+    children += [grid] + ([pager(tid, len(row_data), size, lang, name)] if paged else [])
+    children.append(_download_buttons(tid, meta, lang, name, GRID_DOWNLOAD))
+    return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
+
+
+# Download id types: a grid's buttons read the grid's rowData, a plain table's its sk-rows store.
+GRID_DOWNLOAD = ("sk-dl-csv", "sk-dl-xlsx", "sk-download")
+PLAIN_DOWNLOAD = ("sk-pdl-csv", "sk-pdl-xlsx", "sk-pdownload")
+
+
+def _download_buttons(tid: str, meta: dict, lang: str, name: str, kinds: tuple, *extra):
+    csv_type, xlsx_type, download_type = kinds
+    return html.Div([
+        dbc.Button(t("download_csv", lang), id={"type": csv_type, "index": tid},
                    color="primary", outline=True, size="sm", className="me-2 sk-download-csv",
                    title=t("download_label", lang, name=name)),
-        dbc.Button(t("download_xlsx", lang), id={"type": "sk-dl-xlsx", "index": tid},
+        dbc.Button(t("download_xlsx", lang), id={"type": xlsx_type, "index": tid},
                    color="primary", outline=True, size="sm", className="sk-download-xlsx",
                    title=t("download_label", lang, name=name)),
         dcc.Store(id={"type": "sk-dl-meta", "index": tid}, data=meta),
-        dcc.Download(id={"type": "sk-download", "index": tid}),
+        dcc.Download(id={"type": download_type, "index": tid}),
+        *extra,
     ], className="sk-downloads mt-2", role="group", **{"aria-label": t("download_label", lang, name=name)})
-    children = []
-    if caption:
-        children.append(html.Div(caption, className="sk-table-caption fw-semibold mb-1",
-                                 id=f"{tid}-caption"))
-    if len(specs) * 90 > 360:   # at the columns' minimum width wider than a phone: it scrolls, say so
-        children.append(html.P(t("table_scroll_hint", lang), className="sk-scroll-hint small text-body-secondary mb-1"))
-    children += [grid, buttons]
-    return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
+
+
+# -- short tables: plain HTML ------------------------------------------------------------------------
+
+PLAIN_MAX_ROWS = 25
+
+
+def _plain_cell(s: dict, row: dict):
+    f = s["field"]
+    numeric = s["kind"] != "text" and not s.get("raw")
+    v = row.get(f)
+    text = row.get(f + "__fmt") if numeric else ("" if v is None else str(v))
+    href = row.get(f + "__href") if s.get("link_field") else None
+    content = html.A(text, href=href) if isinstance(href, str) and href.startswith("/") \
+        and not href.startswith("//") else text
+    attrs = {"lang": s["text_lang"]} if s.get("text_lang") else {}
+    return html.Td(content, className="text-end text-nowrap" if numeric else None, **attrs)
+
+
+def plain_table(tid: str, specs: list, row_data: list, lang: str, name: str):
+    """The rows as an HTML table (numbers as their sv-SE text, links as links), in a labelled
+    region that takes keyboard focus, so a table wider than a phone can be scrolled by keyboard
+    (axe 'scrollable-region-focusable')."""
+    numeric = [s["kind"] != "text" and not s.get("raw") for s in specs]
+    head = html.Thead(html.Tr([html.Th(s["header"], scope="col", className="text-end" if n else None)
+                               for s, n in zip(specs, numeric)]))
+    body = html.Tbody([html.Tr([_plain_cell(s, r) for s in specs]) for r in row_data] or
+                      [html.Tr(html.Td(t("no_rows", lang), colSpan=len(specs) or 1))])
+    table = html.Table([html.Caption(name, className="visually-hidden"), head, body],
+                       className="table table-sm table-striped sk-plain-table mb-0",
+                       id={"type": "sk-table", "index": tid})
+    return html.Div(table, className="sk-plain-wrap", tabIndex="0", role="region",
+                    **{"aria-label": name})
+
+
+# -- paging long grids (the buttons outside the grid; styrkort.js pagerGo / pagerStatus) ----------
+
+MIN_PAGE_ROWS = 25
+PAGER_BUTTONS = (("sk-pager-first", "grid_pager_first", "«"), ("sk-pager-prev", "grid_pager_prev", "‹"),
+                 ("sk-pager-next", "grid_pager_next", "›"), ("sk-pager-last", "grid_pager_last", "»"))
+
+
+def pager_status(page: int, pages: int, rows: int, size: int, lang: str) -> str:
+    """'Sida 2 av 12 · rader 26–50 av 290' (pure; styrkort.js pagerStatus words updates alike)."""
+    first = (page - 1) * size + 1 if rows else 0
+    return t("grid_pager_status", lang, page=page, pages=pages, first=fmt_kind(first, "int", lang),
+             last=fmt_kind(min(page * size, rows), "int", lang), rows=fmt_kind(rows, "int", lang))
+
+
+def pager(tid: str, rows: int, size: int, lang: str, name: str):
+    """First/previous/next/last buttons and 'page x of y' for a paged grid."""
+    pages = -(-rows // size)
+    buttons = []
+    for kind, key, symbol in PAGER_BUTTONS:
+        at_start = kind in ("sk-pager-first", "sk-pager-prev")
+        buttons.append(dbc.Button(
+            [html.Span(symbol, **{"aria-hidden": "true"}), " ", t(key, lang)],
+            id={"type": kind, "index": tid}, color="secondary", outline=True, size="sm",
+            className="me-1", disabled=at_start))
+        if kind == "sk-pager-prev":
+            buttons.append(html.Span(pager_status(1, pages, rows, size, lang), role="status",
+                                     id={"type": "sk-pager-status", "index": tid}, className="mx-2 small"))
+    from styrkort.i18n import BABEL_LOCALE
+    texts = {"status": t("grid_pager_status", lang), "locale": BABEL_LOCALE[lang].replace("_", "-")}
+    return html.Div(buttons + [dcc.Store(id={"type": "sk-pager-texts", "index": tid}, data=texts)],
+                    className="sk-pager d-flex flex-wrap align-items-center mt-1", role="group",
+                    **{"aria-label": t("grid_pager_label", lang, name=name)})
 
 
 # -- the one download helper: every table file (grid or server-built) is made here ------------------
@@ -802,6 +909,22 @@ def register_callbacks(app) -> None:
         content, filename = table_file(table.rows, table.meta, fmt, lang)
         return dcc.send_bytes(content, filename)
 
+    # paging (clientside: no round trip; the functions are in assets/styrkort.js, CSP-safe)
+    app.clientside_callback(
+        ClientsideFunction(namespace="styrkort", function_name="pagerGo"),
+        Output({"type": "sk-grid", "index": MATCH}, "paginationGoTo"),
+        *[Input({"type": kind, "index": MATCH}, "n_clicks") for kind, _k, _s in PAGER_BUTTONS],
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="styrkort", function_name="pagerStatus"),
+        Output({"type": "sk-pager-status", "index": MATCH}, "children"),
+        *[Output({"type": kind, "index": MATCH}, "disabled") for kind, _k, _s in PAGER_BUTTONS],
+        Input({"type": "sk-grid", "index": MATCH}, "paginationInfo"),
+        State({"type": "sk-pager-texts", "index": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output({"type": "sk-download", "index": MATCH}, "data"),
         Input({"type": "sk-dl-csv", "index": MATCH}, "n_clicks"),
@@ -812,17 +935,34 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _download(n_csv, n_xlsx, row_data, meta, search):
-        from dash import ctx
-        from dashboard.i18n import get_lang
+        return _table_download(n_csv, n_xlsx, row_data, meta, search)
 
-        trig = ctx.triggered_id
-        if not trig or not (n_csv or n_xlsx) or not meta:
-            return no_update
-        if not (download_meta_ok(meta) and _rows_ok(row_data or [])):
-            return no_update     # not what the page stored beside its grid (see download_meta_ok)
-        fmt = "xlsx" if trig.get("type") == "sk-dl-xlsx" else "csv"
-        content, filename = table_file(row_data or [], meta, fmt, get_lang(search))
-        return dcc.send_bytes(content, filename)
+    @app.callback(
+        Output({"type": "sk-pdownload", "index": MATCH}, "data"),
+        Input({"type": "sk-pdl-csv", "index": MATCH}, "n_clicks"),
+        Input({"type": "sk-pdl-xlsx", "index": MATCH}, "n_clicks"),
+        State({"type": "sk-rows", "index": MATCH}, "data"),
+        State({"type": "sk-dl-meta", "index": MATCH}, "data"),
+        State("_pages_location", "search"),
+        prevent_initial_call=True,
+    )
+    def _plain_download(n_csv, n_xlsx, row_data, meta, search):
+        return _table_download(n_csv, n_xlsx, row_data, meta, search)
+
+
+def _table_download(n_csv, n_xlsx, row_data, meta, search):
+    """The file of a grid's or plain table's download button (CSV or Excel by the button)."""
+    from dash import ctx
+    from dashboard.i18n import get_lang
+
+    trig = ctx.triggered_id
+    if not trig or not (n_csv or n_xlsx) or not meta:
+        return no_update
+    if not (download_meta_ok(meta) and _rows_ok(row_data or [])):
+        return no_update     # not what the page stored beside its table (see download_meta_ok)
+    fmt = "xlsx" if str(trig.get("type", "")).endswith("xlsx") else "csv"
+    content, filename = table_file(row_data or [], meta, fmt, get_lang(search))
+    return dcc.send_bytes(content, filename)
 
 
 # -- navigation -------------------------------------------------------------------------------------

@@ -217,16 +217,17 @@ def uptake_map(df: pd.DataFrame, geojson: dict | str, lang: str = "sv", source: 
     """Choropleth of uptake % per municipality. df: municipality_code, name, uptake_pct."""
     if df.empty:
         return empty_figure(t("fig_no_grant_data", lang), lang)
-    # Choroplethmap (MapLibre) with the blank "white-bg" style: no map tiles and no topojson
-    # are fetched, so it works offline and under the app's Content-Security-Policy.
-    fig = go.Figure(go.Choroplethmap(
+    # A geo choropleth (SVG, no map tiles): works offline and under the app's CSP, and needs
+    # no MapLibre/WebGL in the dashboard's plotly.js (dashboard/plotly_bundle.py).
+    fig = go.Figure(go.Choropleth(
         geojson=geojson, locations=df["municipality_code"], z=df["uptake_pct"], featureidkey="properties.id",
         text=df["name"], colorscale="Blues", zmin=0, zmax=max(100.0, float(df["uptake_pct"].max() or 0)),
         marker={"line": {"width": 0.4, "color": "#555"}},
         colorbar={"title": {"text": "%"}, "thickness": 14},
         hovertemplate="%{text}: %{z:.0f} %<extra></extra>",
     ))
-    fig.update_layout(map={"style": "white-bg", "center": {"lat": 62.6, "lon": 16.8}, "zoom": 3.8})
+    fig.update_layout(geo={"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
+                      dragmode=False)
     fig = base_layout(fig, lang, source=source, height=720)
     fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 90 if source else 10})
     return fig

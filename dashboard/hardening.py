@@ -29,7 +29,7 @@ import logging
 import threading
 from collections import OrderedDict
 
-from flask import Response, request
+from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
 
 REQUEST_MAX_BYTES = 10 << 20
@@ -272,8 +272,15 @@ class _CompressedFiles:
 
 
 def _cache_key(req) -> str:
-    if req.method == "GET" and _immutable(req):
+    from dashboard.plotly_bundle import PLOTLY_PATH
+
+    # the plotly bundle's URL has no fingerprint, but its body is fixed for the process's life
+    if req.method == "GET" and (_immutable(req) or req.path == PLOTLY_PATH):
         return req.full_path
+    # a callback answer from dashboard.cache's response cache: fixed for its key
+    key = getattr(g, "styrkort_response_key", None) if req.method == "POST" else None
+    if key:
+        return key
     return f"nocache:{id(req)}"
 
 

@@ -52,6 +52,16 @@ def by_id(page, ident):
     return hits[0]
 
 
+def table_rows(page, index: str) -> list[dict]:
+    """The rows a table_with_downloads holds: a grid's rowData, or a plain table's (short
+    tables) `sk-rows` store, which its downloads read."""
+    hits = list(find(page, lambda c: getattr(c, "id", None) in (
+        {"type": "sk-grid", "index": index}, {"type": "sk-rows", "index": index})))
+    assert len(hits) == 1, (index, len(hits))
+    c = hits[0]
+    return c.rowData if c.id["type"] == "sk-grid" else c.data
+
+
 def page_module(name: str):
     """The module of a registered page (dashboard.app.create_app registers them as pages.<name>)."""
     return sys.modules[f"pages.{name}"]

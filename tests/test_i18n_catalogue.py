@@ -246,7 +246,8 @@ def test_ag_grid_texts_follow_the_language():
     from dashboard import components as C
 
     def grid_options(lang):
-        wrap = C.table_with_downloads("t", pd.DataFrame({"a": [1.5]}), [C.col("a", "A", "number", 1)], lang)
+        rows = pd.DataFrame({"a": [1.5] * (C.PLAIN_MAX_ROWS + 1)})   # a grid (short tables are plain HTML)
+        wrap = C.table_with_downloads("t", rows, [C.col("a", "A", "number", 1)], lang)
         grid = next(c for c in wrap.children if isinstance(c, dag.AgGrid))
         return grid.dashGridOptions["localeText"]
 

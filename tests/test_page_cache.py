@@ -174,3 +174,85 @@ def test_safe_layout_reuses_a_rendered_layout_but_not_an_error_box(app_ctx):
     assert layout(code="0180") == "page 0180"
     assert layout(code="0180") == "page 0180"
     assert calls == ["0180", "0180"]
+
+
+# -- whole callback answers (install_response_cache) ----------------------------------------------------
+
+def _pages_body(pathname, search=""):
+    import json
+    return json.dumps({
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"},
+                    {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                   {"id": "_pages_location", "property": "search", "value": search}],
+        "changedPropIds": ["_pages_location.pathname"], "state": []})
+
+
+@pytest.fixture
+def served(db_copy):
+    from dashboard.app import create_app
+    app = create_app(str(db_copy))
+    client = app.server.test_client()
+    client.get("/")   # the first request sets up the pages router
+    return app, client, db_copy
+
+
+def _text(response) -> str:
+    import json
+    return json.dumps(json.loads(response.get_data()), ensure_ascii=False)
+
+
+def _post(client, body, **headers):
+    return client.post("/_dash-update-component", data=body, content_type="application/json", headers=headers)
+
+
+def test_a_repeated_page_answer_is_the_same_bytes_from_memory(served):
+    app, client, _ = served
+    cache = app.server.extensions["styrkort_response_cache"]
+    first = _post(client, _pages_body("/kommun/0180"))
+    assert first.status_code == 200 and "Stockholm" in _text(first)
+    hits = cache.hits
+    again = _post(client, _pages_body("/kommun/0180"))
+    assert cache.hits == hits + 1
+    assert again.get_data() == first.get_data() and again.mimetype == first.mimetype
+    other = _post(client, _pages_body("/kommun/1480"))
+    assert "Göteborg" in _text(other) and cache.hits == hits + 1
+    english = _post(client, _pages_body("/kommun/0180", "?lang=en"))
+    assert english.get_data() != first.get_data()
+
+
+def test_compressed_repeat_equals_the_uncached_answer(served):
+    import gzip
+    _, client, _ = served
+    plain = _post(client, _pages_body("/kostnad")).get_data()
+    for _ in range(2):   # the second is served from both caches
+        r = _post(client, _pages_body("/kostnad"), **{"Accept-Encoding": "gzip"})
+        assert r.headers.get("Content-Encoding") == "gzip"
+        assert gzip.decompress(r.get_data()) == plain
+
+
+def test_a_swapped_warehouse_is_never_answered_from_the_old_one(served):
+    import duckdb
+    app, client, path = served
+    before = _text(_post(client, _pages_body("/kommun/0180")))
+    assert "Stockholm" in before
+    tmp = path.with_suffix(".new")
+    tmp.write_bytes(path.read_bytes())
+    con = duckdb.connect(str(tmp))
+    con.execute("UPDATE municipality SET name = 'Stockholm stad (ny)' WHERE municipality_code = '0180'")
+    con.close()
+    os.replace(tmp, path)
+    after = _text(_post(client, _pages_body("/kommun/0180")))
+    assert "Stockholm stad (ny)" in after
+
+
+def test_other_callbacks_and_switched_off_are_not_cached(served, monkeypatch):
+    from dashboard.cache import response_key
+    app, _, _ = served
+    with app.server.test_request_context():
+        assert response_key(_pages_body("/kommun/0180").encode()) is not None
+        assert response_key(b'{"output": "kommun-year.value"}') is None
+        assert response_key(b"not json") is None
+        monkeypatch.setenv("STYRKORT_PAGE_CACHE", "0")
+        assert response_key(_pages_body("/kommun/0180").encode()) is None

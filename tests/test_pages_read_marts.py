@@ -24,6 +24,7 @@ import pytest
 
 from layout_support import by_id as _by_id
 from layout_support import find as _find
+from layout_support import table_rows
 from layout_support import texts as _texts
 from styrkort import formats
 
@@ -96,8 +97,7 @@ def test_trender_without_the_reference_mart_names_it(db_copy):
 
 def test_statsbidrag_rounds_total_and_shares_are_the_mart(app, sql):
     page = _render(app, _page("statsbidrag"), "/statsbidrag")
-    grid = _by_id(page, {"type": "sk-grid", "index": "statsbidrag-rounds"})
-    rows = grid.rowData
+    rows = table_rows(page, "statsbidrag-rounds")
     mart = {r: (a, p, s) for r, a, p, s in sql(
         "SELECT round, announced_sek, paid_sek, paid_share FROM grant_round_summary")}
     total = rows[-1]
@@ -224,16 +224,16 @@ def test_reconciliation_shows_catalogue_texts_never_check_codes(app, sql):
     from dashboard import components as C
 
     page = _render(app, _page("statsbidrag"), "/statsbidrag")
-    grid = _by_id(page, {"type": "sk-grid", "index": "statsbidrag-recon"})
+    recon = table_rows(page, "statsbidrag-recon")
     meta = _by_id(page, {"type": "sk-dl-meta", "index": "statsbidrag-recon"}).data
     mart = sql('SELECT "check", agreement FROM grant_reconciliation')
     words = {"equal": "ja", "within_1pct": "nästan (inom 1 %)", "differs": "nej", "no_comparison": "kan inte jämföras"}
-    assert sorted(r["agrees"] for r in grid.rowData) == sorted(words[a] for _c, a in mart)
+    assert sorted(r["agrees"] for r in recon) == sorted(words[a] for _c, a in mart)
     shown = json.dumps(page, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
-    body = C.table_file(grid.rowData, meta, "csv", "sv")[0].decode("utf-8-sig")
+    body = C.table_file(recon, meta, "csv", "sv")[0].decode("utf-8-sig")
     for check, _a in mart:
         assert check not in shown and check not in body, check
-    checks = [r["check_text"] for r in grid.rowData]
+    checks = [r["check_text"] for r in recon]
     assert "Övrig kontroll" not in checks                      # every code the grants step writes has a text
     assert "Pott 1 + pott 2 mot tryckt total, Kinda (0513), kr (2013)" in checks
     assert "Återbetalt stimulansbidrag, Stockholm (2012–2013)" in checks
@@ -294,6 +294,5 @@ def test_urval_table1_is_the_selection_mart(db_copy):
         con.close()
     app = create_app(db_copy)
     page = _render(app, _page("urval"), "/urval", year=str(year))
-    grid = _by_id(page, {"type": "sk-grid", "index": "urval-table1"})
-    small = next(r for r in grid.rowData if r["size_group"] == "Små kommuner")
+    small = next(r for r in table_rows(page, "urval-table1") if r["size_group"] == "Små kommuner")
     assert small["high"] == "1, 2, 3, 4, 5, 999" and small["high_n"] == 6

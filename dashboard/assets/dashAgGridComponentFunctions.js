@@ -2,17 +2,6 @@
    function strings are evaluated (CSP without 'unsafe-eval'). Values are rendered as text. */
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
 
-/* Shows the sv-SE text precomputed by styrkort.formats in data[field + "__fmt"]; the raw value
-   stays in the cell for sorting, filtering and downloads. */
-dagcomponentfuncs.SkFormatted = function (props) {
-  var f = props.colDef && props.colDef.field;
-  var shown = props.data && f ? props.data[f + "__fmt"] : undefined;
-  if (shown === undefined || shown === null) {
-    shown = props.value === undefined || props.value === null ? "" : String(props.value);
-  }
-  return React.createElement("span", null, String(shown));
-};
-
 /* cellRendererParams.lang: the language of the cell's text when it is not the page's
    (Swedish warehouse text on an English page is marked lang="sv"). */
 function skLangProps(props, extra) {

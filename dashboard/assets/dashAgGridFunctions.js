@@ -10,3 +10,15 @@ dagfuncs.skLeaveGrid = function (params) {
   return false;
 };
 
+
+/* The sv-SE text precomputed by styrkort.formats in data[field + "__fmt"] (a value formatter:
+   plain text, far cheaper than a cell renderer per cell); the raw value stays in the cell for
+   sorting, filtering and downloads. */
+dagfuncs.skFormatted = function (params) {
+  var f = params.colDef && params.colDef.field;
+  var shown = params.data && f ? params.data[f + "__fmt"] : undefined;
+  if (shown === undefined || shown === null) {
+    shown = params.value === undefined || params.value === null ? "" : String(params.value);
+  }
+  return String(shown);
+};

@@ -34,6 +34,28 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         })
         .catch(fail);
     },
+    /* The pager after a long grid (components.pager): which button was pressed -> the grid's
+       paginationGoTo. */
+    pagerGo: function () {
+      var trig = window.dash_clientside.callback_context.triggered_id;
+      var go = {"sk-pager-first": "first", "sk-pager-prev": "previous",
+                "sk-pager-next": "next", "sk-pager-last": "last"}[trig && trig.type];
+      return go || window.dash_clientside.no_update;
+    },
+    /* The grid's paginationInfo -> 'Sida 2 av 12 · rader 26–50 av 290' and which buttons can be
+       used (as components.pager_status words it). */
+    pagerStatus: function (info, texts) {
+      var nu = window.dash_clientside.no_update;
+      if (!info || !texts || !info.pageSize) { return [nu, nu, nu, nu, nu]; }
+      var pages = Math.max(1, info.totalPages || 0), page = Math.min(pages, (info.currentPage || 0) + 1);
+      var rows = info.rowCount || 0, size = info.pageSize;
+      var n = function (x) { return Number(x).toLocaleString(texts.locale); };
+      var text = String(texts.status).replace("{page}", n(page)).replace("{pages}", n(pages))
+        .replace("{first}", n(rows ? (page - 1) * size + 1 : 0)).replace("{last}", n(Math.min(page * size, rows)))
+        .replace("{rows}", n(rows));
+      var atStart = page <= 1, atEnd = page >= pages;
+      return [text, atStart, atStart, atEnd, atEnd];
+    },
     setLang: function (search) {
       var en = /(^|[?&])lang=en(&|$)/.test(search || "");
       document.documentElement.lang = en ? "en" : "sv";

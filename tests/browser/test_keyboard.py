@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_support import wait_rendered  # noqa: E402
+from conftest import wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -309,3 +310,36 @@ def test_link_in_grid_cell_opens_with_enter(browser, server_url):
     # the CSP (no 'unsafe-eval') refused nothing on the way
     csp = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
     assert not csp, csp
+
+
+def test_a_long_grid_pages_by_keyboard_from_the_pager_after_it(browser, server_url):
+    """The start page's 290 municipalities: the grid shows one page; Tab from the grid reaches
+    the pager's first usable button ('Nästa sida'); Enter shows the next rows and the status
+    (role=status) says so; 'Sista sidan' reaches the end and disables itself and 'Nästa'."""
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server_url + "/")
+    wait_rendered(browser)
+    status = lambda: browser.execute_script(  # noqa: E731
+        "return document.querySelector('.sk-pager [role=status]').textContent")
+    first_row = lambda: browser.execute_script(  # noqa: E731
+        "return document.querySelector('.ag-center-cols-container [row-index]').getAttribute('row-index')")
+    assert status() == "Sida 1 av 12 · rader 1–25 av 290"
+    rows = browser.execute_script("return document.querySelectorAll('.ag-center-cols-container [role=row]').length")
+    assert rows == 25
+    browser.execute_script(FOCUS_BEFORE_GRID_JS, 0)
+    _keys(browser, Keys.TAB)
+    _where(browser, 0, lambda w: w.startswith("grid:0:"))
+    _keys(browser, Keys.TAB)
+    out = _where(browser, 0, lambda w: "Nästa sida" in w)
+    assert out.startswith("after:button") and "Nästa sida" in out, out
+    _keys(browser, Keys.ENTER)
+    wait_for(lambda: status() == "Sida 2 av 12 · rader 26–50 av 290", 10, "page 2")
+    assert first_row() == "25"
+    _keys(browser, Keys.TAB)     # -> 'Sista sidan'
+    assert "Sista sidan" in _where(browser, 0, lambda w: "Sista sidan" in w)
+    _keys(browser, Keys.ENTER)
+    wait_for(lambda: status() == "Sida 12 av 12 · rader 276–290 av 290", 10, "the last page")
+    disabled = browser.execute_script(
+        "return [...document.querySelectorAll('.sk-pager button')].map(b => b.disabled)")
+    assert disabled == [False, False, True, True]

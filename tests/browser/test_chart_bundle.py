@@ -1,0 +1,51 @@
+"""The dashboard's own plotly.js (dashboard/plotly_bundle.py) in a real browser: it holds exactly
+the trace types TRACE_TYPES names, and every chart on the pages that draw charts gets the trace
+type it asked for (plotly.js silently draws an unknown type as a scatter)."""
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import http_get, wait_for
+
+from dashboard.plotly_bundle import BUNDLE, PLOTLY_PATH, TRACE_TYPES
+
+pytestmark = pytest.mark.browser
+
+CHART_PAGES = ["/", "/kommun/0180", "/kostnad", "/statsbidrag", "/trender?code=0180",
+               "/jamfor?unit_a=1480-HT-LINNE&unit_b=1480-HT-BERGSJON"]
+
+# [asked, drawn] trace types of every chart on the page, once each chart has drawn
+TYPES_JS = """
+const plots = [...document.querySelectorAll('.js-plotly-plot')];
+if (!plots.length || plots.some(p => !p._fullData)) return null;
+return plots.map(p => [p.data.map(t => t.type || 'scatter'), p._fullData.map(t => t.type)]);
+"""
+
+
+def test_the_served_plotly_is_the_bundle_and_revalidates_with_its_etag(server_url):
+    status, headers, body = http_get(server_url + PLOTLY_PATH)
+    assert status == 200 and body == BUNDLE.read_bytes().decode("utf-8", "replace")
+    assert "max-age" in headers.get("Cache-Control", "")
+    req = urllib.request.Request(server_url + PLOTLY_PATH, headers={"If-None-Match": headers["ETag"]})
+    with pytest.raises(urllib.error.HTTPError) as e:   # urllib raises on 304
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 304
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_every_chart_gets_the_trace_type_it_asks_for(open_page, path):
+    d = open_page(path)
+    charts = wait_for(lambda: d.execute_script(TYPES_JS), 30, f"charts on {path}")
+    asked = {t for a, _ in charts for t in a}
+    assert asked <= TRACE_TYPES, f"{path} asks for {asked - TRACE_TYPES}, not in the bundle"
+    for a, drawn in charts:
+        assert a == drawn, f"{path}: asked {a}, drawn {drawn}"
+
+
+def test_the_bundle_holds_exactly_the_named_trace_types(open_page):
+    d = open_page("/kommun/0180")
+    types = wait_for(lambda: d.execute_script(
+        "return window.Plotly && Object.keys(Plotly.PlotSchema.get().traces)"), 30, "plotly loaded")
+    assert set(types) == TRACE_TYPES
