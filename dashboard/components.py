@@ -568,7 +568,7 @@ def _plain_cell(s: dict, row: dict):
     href = row.get(f + "__href") if s.get("link_field") else None
     content = html.A(text, href=href) if isinstance(href, str) and href.startswith("/") \
         and not href.startswith("//") else text
-    attrs = {"lang": s["text_lang"]} if s.get("text_lang") else {}
+    attrs = {"data-col": f, **({"lang": s["text_lang"]} if s.get("text_lang") else {})}
     return html.Td(content, className="text-end text-nowrap" if numeric else None, **attrs)
 
 

@@ -93,3 +93,19 @@ def format_violations(url: str, violations: list[dict]) -> str:
         if len(v.get("nodes", [])) > 8:
             lines.append(f"    ... and {len(v['nodes']) - 8} more node(s)")
     return "\n".join(lines)
+
+
+# Row texts of a table_with_downloads inside the element with id arguments[0] (the table's
+# '<id>-wrap'), whether it is a grid (long tables) or a plain HTML table (short ones).
+TABLE_ROWS_JS = """
+const w = document.getElementById(arguments[0]);
+if (!w) return null;
+const rows = w.querySelector('.ag-root-wrapper')
+  ? w.querySelectorAll('.ag-center-cols-container [role=row]') : w.querySelectorAll('table tbody tr');
+return [...rows].map(r => r.innerText.replace(/\\s+/g, ' ').trim());
+"""
+
+
+def table_rows(driver, wrap_id: str) -> list[str] | None:
+    """The shown rows' texts of the table in #wrap_id (None while it is not on the page)."""
+    return driver.execute_script(TABLE_ROWS_JS, wrap_id)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import wait_rendered
+from browser_support import table_rows, wait_rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,9 +71,8 @@ def inner_text(driver, element_id: str) -> str:
 
 
 def grid_rows(driver, wrap_id: str) -> int:
-    return driver.execute_script(
-        "const w = document.getElementById(arguments[0]); if (!w) return -1;"
-        "return w.querySelectorAll('.ag-center-cols-container [role=row]').length;", wrap_id)
+    rows = table_rows(driver, wrap_id)
+    return -1 if rows is None else len(rows)
 
 
 # ------------------------------------------------------------------------------------ tests
@@ -88,9 +87,7 @@ def test_urval_renders_rankings_selection_and_runs(f_server, f_browser):
         assert heading in body
     assert wait_for(lambda: grid_rows(f_browser, "urval-selection-wrap") == 30, 20, "30 selection rows")
     # Table 1: the three size groups with 6/6, 6/6 and 3/3 municipalities
-    t1 = f_browser.execute_script(
-        "return [...document.querySelectorAll('#urval-table1-wrap .ag-center-cols-container [role=row]')]"
-        ".map(r => r.innerText.replace(/\\s+/g, ' '))")
+    t1 = table_rows(f_browser, "urval-table1-wrap")
     assert len(t1) == 3
     # labelled controls
     for control in ("urval-year", "urval-maxcounty", "urval-swap-reason"):
@@ -505,7 +502,8 @@ def test_urval_runs_table_shows_human_timestamps(f_server, f_browser):
 
     open_page(f_browser, f_server + "/urval")
     cells = wait_for(lambda: f_browser.execute_script(
-        "return [...document.querySelectorAll('#urval-runs-wrap [col-id=created_at][role=gridcell]')]"
+        "return [...document.querySelectorAll('#urval-runs-wrap [col-id=created_at][role=gridcell], "
+        "#urval-runs-wrap td[data-col=created_at]')]"
         ".map(c => c.innerText)"), 15, "the runs' creation times")
     months = "jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec"
     assert all(re.fullmatch(rf"\d{{1,2}} ({months}) \d{{4}} \d\d:\d\d", c) for c in cells), cells
