@@ -616,7 +616,8 @@ def pager(tid: str, rows: int, size: int, lang: str, name: str):
             buttons.append(html.Span(pager_status(1, pages, rows, size, lang), role="status",
                                      id={"type": "sk-pager-status", "index": tid}, className="mx-2 small"))
     from styrkort.i18n import BABEL_LOCALE
-    texts = {"status": t("grid_pager_status", lang), "locale": BABEL_LOCALE[lang].replace("_", "-")}
+    locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
+    texts = {"status": t("grid_pager_status", lang), "locale": locale.replace("_", "-")}
     return html.Div(buttons + [dcc.Store(id={"type": "sk-pager-texts", "index": tid}, data=texts)],
                     className="sk-pager d-flex flex-wrap align-items-center mt-1", role="group",
                     **{"aria-label": t("grid_pager_label", lang, name=name)})
