@@ -209,30 +209,59 @@ def response_key(body: bytes) -> tuple | None:
     return (identity, hashlib.sha256(body).hexdigest())
 
 
+# GET answers that depend only on the URL, the page's language and the warehouse: the HTML of a
+# page, the layout shell and the callback list (both fetched on every page open).
+CACHED_GETS = ("/", "/<path:path>", "/_dash-layout", "/_dash-dependencies")
+
+
+def get_key() -> tuple | None:
+    """The cache key of a GET (path + query + the language it is answered in), or None."""
+    from flask import request
+
+    from dashboard.i18n import request_lang
+
+    if _enabled_size(None) == 0 or request.method != "GET":
+        return None
+    identity = warehouse_identity()
+    return None if identity is None else (identity, request.full_path, request_lang())
+
+
 def install_response_cache(app) -> ResponseCache:
-    """Serve repeated page-content and header callbacks from memory (see CACHED_OUTPUTS)."""
+    """Serve repeated page-content and header callbacks (CACHED_OUTPUTS) and repeated page opens
+    (CACHED_GETS) from memory until the warehouse file changes. Only HTTP 200 answers are kept;
+    the after-request hooks (security headers, compression) still run on every answer."""
     from flask import Response, g, request
 
     server = app.server
-    endpoint = next(r.endpoint for r in server.url_map.iter_rules() if r.rule == "/_dash-update-component")
-    view = server.view_functions[endpoint]
     cache = ResponseCache()
+    endpoints = {r.rule: r.endpoint for r in server.url_map.iter_rules()}
 
-    def cached_view(*args, **kwargs):
-        key = response_key(request.get_data(cache=True)) if request.method == "POST" else None
-        if key is None:
-            return view(*args, **kwargs)
-        g.styrkort_response_key = "cb:" + "|".join(map(str, key))   # for the compression cache
-        hit = cache.get(key)
-        if hit is not None:
-            return Response(hit[0], status=200, mimetype=hit[1])
-        response = server.make_response(view(*args, **kwargs))
-        if response.status_code == 200 and not response.is_streamed:
-            cache.put(key, response.get_data(), response.mimetype)
-        else:
-            g.styrkort_response_key = None
-        return response
-    cached_view.__name__ = getattr(view, "__name__", "dispatch")
-    server.view_functions[endpoint] = cached_view
+    def wrap(view, key_fn, compress_key: bool):
+        def cached_view(*args, **kwargs):
+            key = key_fn()
+            if key is None:
+                return view(*args, **kwargs)
+            if compress_key:   # for hardening's compression cache
+                g.styrkort_response_key = "cb:" + "|".join(map(str, key))
+            hit = cache.get(key)
+            if hit is not None:
+                return Response(hit[0], status=200, mimetype=hit[1])
+            response = server.make_response(view(*args, **kwargs))
+            if response.status_code == 200 and not response.is_streamed:
+                cache.put(key, response.get_data(), response.mimetype)
+            else:
+                g.styrkort_response_key = None
+            return response
+        cached_view.__name__ = getattr(view, "__name__", "view")
+        return cached_view
+
+    def post_key():
+        return response_key(request.get_data(cache=True)) if request.method == "POST" else None
+
+    cb = endpoints["/_dash-update-component"]
+    server.view_functions[cb] = wrap(server.view_functions[cb], post_key, True)
+    for rule in CACHED_GETS:
+        if rule in endpoints:
+            server.view_functions[endpoints[rule]] = wrap(server.view_functions[endpoints[rule]], get_key, False)
     server.extensions["styrkort_response_cache"] = cache
     return cache

@@ -926,29 +926,18 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
 
-    @app.callback(
-        Output({"type": "sk-download", "index": MATCH}, "data"),
-        Input({"type": "sk-dl-csv", "index": MATCH}, "n_clicks"),
-        Input({"type": "sk-dl-xlsx", "index": MATCH}, "n_clicks"),
-        State({"type": "sk-grid", "index": MATCH}, "rowData"),
-        State({"type": "sk-dl-meta", "index": MATCH}, "data"),
-        State("_pages_location", "search"),
-        prevent_initial_call=True,
-    )
-    def _download(n_csv, n_xlsx, row_data, meta, search):
-        return _table_download(n_csv, n_xlsx, row_data, meta, search)
-
-    @app.callback(
-        Output({"type": "sk-pdownload", "index": MATCH}, "data"),
-        Input({"type": "sk-pdl-csv", "index": MATCH}, "n_clicks"),
-        Input({"type": "sk-pdl-xlsx", "index": MATCH}, "n_clicks"),
-        State({"type": "sk-rows", "index": MATCH}, "data"),
-        State({"type": "sk-dl-meta", "index": MATCH}, "data"),
-        State("_pages_location", "search"),
-        prevent_initial_call=True,
-    )
-    def _plain_download(n_csv, n_xlsx, row_data, meta, search):
-        return _table_download(n_csv, n_xlsx, row_data, meta, search)
+    # table downloads: a grid's buttons send its rowData, a plain table's its sk-rows store
+    for (csv_type, xlsx_type, download_type), rows in ((GRID_DOWNLOAD, ("sk-grid", "rowData")),
+                                                       (PLAIN_DOWNLOAD, ("sk-rows", "data"))):
+        app.callback(
+            Output({"type": download_type, "index": MATCH}, "data"),
+            Input({"type": csv_type, "index": MATCH}, "n_clicks"),
+            Input({"type": xlsx_type, "index": MATCH}, "n_clicks"),
+            State({"type": rows[0], "index": MATCH}, rows[1]),
+            State({"type": "sk-dl-meta", "index": MATCH}, "data"),
+            State("_pages_location", "search"),
+            prevent_initial_call=True,
+        )(_table_download)
 
 
 def _table_download(n_csv, n_xlsx, row_data, meta, search):

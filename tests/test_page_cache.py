@@ -256,3 +256,23 @@ def test_other_callbacks_and_switched_off_are_not_cached(served, monkeypatch):
         assert response_key(b"not json") is None
         monkeypatch.setenv("STYRKORT_PAGE_CACHE", "0")
         assert response_key(_pages_body("/kommun/0180").encode()) is None
+
+
+def test_page_opens_are_reused_per_url_and_language(served):
+    app, client, _ = served
+    cache = app.server.extensions["styrkort_response_cache"]
+    first = client.get("/kommun/0180")
+    hits = cache.hits
+    again = client.get("/kommun/0180")
+    assert cache.hits == hits + 1 and again.get_data() == first.get_data()
+    assert again.headers.get("Content-Security-Policy") == first.headers.get("Content-Security-Policy")
+    english = client.get("/kommun/0180?lang=en")
+    assert english.get_data() != first.get_data() and 'lang="en"' in english.get_data(as_text=True)
+    # the layout shell is asked without ?lang: its language comes from the page (Referer)
+    sv = client.get("/_dash-layout", headers={"Referer": "http://x/kommun/0180"}).get_data()
+    en = client.get("/_dash-layout", headers={"Referer": "http://x/kommun/0180?lang=en"}).get_data()
+    assert sv != en
+    assert client.get("/_dash-layout", headers={"Referer": "http://x/om"}).get_data() == sv
+    # an unknown page keeps answering 404 (the URL check runs on every answer)
+    assert client.get("/kommun/9999").status_code == 404
+    assert client.get("/kommun/9999").status_code == 404
