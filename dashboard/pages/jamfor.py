@@ -159,7 +159,7 @@ def _municipality_mode(db, a, b, year, lang):
          C.col("similar_b", t("jamfor_similar_to", lang, name=name_b), "number", 1),
          C.col("demo", t("demo", lang)),
          C.col("source", t("source", lang), text_lang="sv")],
-        lang, caption=t("jamfor_table", lang), page_size=40,
+        lang, caption=t("jamfor_table", lang),
         download=C.download_meta(C.file_stem("jamfor", a, b, cmp["year"] or LATEST), sources, span,
                                  demo="is_demo", title=f"{t('jamfor_table', lang)}: {name_a} – {name_b}")))
     children.append(C.source_caption(C.stored_text(sources), span, lang))
