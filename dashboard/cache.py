@@ -157,11 +157,14 @@ CACHED_OUTPUTS = ("_pages_content.children", "sk-header.children")
 RESPONSE_CACHE_BYTES = 64 << 20
 
 
-class ResponseCache:
-    """Bounded (by bytes) LRU of callback answers keyed by warehouse identity + request body."""
+class ByteLRU:
+    """A thread-safe LRU bounded by the total bytes of its values (`size_of(value)`); a value
+    larger than the bound is not stored. Shared by the response cache here and hardening's
+    cache of compressed bodies."""
 
-    def __init__(self, max_bytes: int = RESPONSE_CACHE_BYTES):
+    def __init__(self, max_bytes: int, size_of=len):
         self.max_bytes = max_bytes
+        self.size_of = size_of
         self._data: OrderedDict = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
@@ -178,26 +181,33 @@ class ResponseCache:
                 self.misses += 1
             return hit
 
-    def put(self, key, body: bytes, mimetype: str) -> None:
-        if len(body) > self.max_bytes:
-            return
+    def set(self, key, value) -> bool:
+        size = self.size_of(value)
+        if size > self.max_bytes:
+            return False
         with self._lock:
-            if key in self._data:
-                return
-            self._data[key] = (body, mimetype)
-            self._size += len(body)
-            while self._size > self.max_bytes:
-                _, (old, _m) = self._data.popitem(last=False)
-                self._size -= len(old)
+            if key not in self._data:
+                self._data[key] = value
+                self._size += size
+                while self._size > self.max_bytes:
+                    _, old = self._data.popitem(last=False)
+                    self._size -= self.size_of(old)
+        return True
 
 
-def response_key(body: bytes) -> tuple | None:
+def ResponseCache(max_bytes: int = RESPONSE_CACHE_BYTES) -> ByteLRU:
+    """Callback and page answers as (body, mimetype), bounded by the bodies' bytes."""
+    return ByteLRU(max_bytes, size_of=lambda v: len(v[0]))
+
+
+def response_key(body: bytes, parsed: dict | None = None) -> tuple | None:
     """The cache key of a callback request, or None when its answer must not be reused (another
-    callback, no warehouse, caching turned off)."""
+    callback, no warehouse, caching turned off). `parsed`: the body already parsed (hardening
+    checks every callback body first), so it is not parsed twice."""
     if _enabled_size(None) == 0:
         return None
     try:
-        output = json.loads(body).get("output", "")
+        output = (parsed if parsed is not None else json.loads(body)).get("output", "")
     except (ValueError, AttributeError):
         return None
     if not isinstance(output, str) or not any(o in output for o in CACHED_OUTPUTS):
@@ -226,7 +236,7 @@ def get_key() -> tuple | None:
     return None if identity is None else (identity, request.full_path, request_lang())
 
 
-def install_response_cache(app) -> ResponseCache:
+def install_response_cache(app) -> ByteLRU:
     """Serve repeated page-content and header callbacks (CACHED_OUTPUTS) and repeated page opens
     (CACHED_GETS) from memory until the warehouse file changes. Only HTTP 200 answers are kept;
     the after-request hooks (security headers, compression) still run on every answer."""
@@ -248,7 +258,7 @@ def install_response_cache(app) -> ResponseCache:
                 return Response(hit[0], status=200, mimetype=hit[1])
             response = server.make_response(view(*args, **kwargs))
             if response.status_code == 200 and not response.is_streamed:
-                cache.put(key, response.get_data(), response.mimetype)
+                cache.set(key, (response.get_data(), response.mimetype))
             else:
                 g.styrkort_response_key = None
             return response
@@ -256,7 +266,9 @@ def install_response_cache(app) -> ResponseCache:
         return cached_view
 
     def post_key():
-        return response_key(request.get_data(cache=True)) if request.method == "POST" else None
+        if request.method != "POST":
+            return None
+        return response_key(request.get_data(cache=True), getattr(g, "styrkort_callback_body", None))
 
     cb = endpoints["/_dash-update-component"]
     server.view_functions[cb] = wrap(server.view_functions[cb], post_key, True)

@@ -26,8 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 
 from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -242,33 +240,21 @@ def _wrap_suites_view(view):
 
 class _CompressedFiles:
     """Flask-Compress cache backend: keeps compressed bodies of fingerprinted (immutable) files
-    only, at most `max_bytes` in all (LRU); every other key is not stored."""
+    and of answers from dashboard.cache's response cache only, at most `max_bytes` in all (LRU);
+    every other key is not stored."""
 
     def __init__(self, max_bytes: int = 64 << 20):
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
+        from dashboard.cache import ByteLRU
+
+        self._lru = ByteLRU(max_bytes)
 
     def get(self, key: str):
-        with self._lock:
-            v = self._data.get(key)
-            if v is not None:
-                self._data.move_to_end(key)
-            return v
+        return self._lru.get(key)
 
     def set(self, key: str, value: bytes):
-        if ";nocache:" in key or len(value) > self.max_bytes:
+        if ";nocache:" in key:
             return None
-        with self._lock:
-            if key in self._data:
-                return True
-            self._data[key] = value
-            self._size += len(value)
-            while self._size > self.max_bytes:
-                _, old = self._data.popitem(last=False)
-                self._size -= len(old)
-        return True
+        return self._lru.set(key, value) or None
 
 
 def _cache_key(req) -> str:
@@ -343,7 +329,8 @@ def harden(app) -> None:
             if length is not None and length > REQUEST_MAX_BYTES:
                 return Response("request too large", status=413, mimetype="text/plain")
             try:
-                check_callback_body(app, request.get_data(cache=True))
+                # kept for dashboard.cache's response cache (so the body is parsed once)
+                g.styrkort_callback_body = check_callback_body(app, request.get_data(cache=True))
             except BadRequest as e:
                 # one line, so a page whose own requests are refused shows in the log
                 log.warning("%s (answered 400): %s", CALLBACK_REFUSED, e)
