@@ -276,3 +276,27 @@ def test_page_opens_are_reused_per_url_and_language(served):
     # an unknown page keeps answering 404 (the URL check runs on every answer)
     assert client.get("/kommun/9999").status_code == 404
     assert client.get("/kommun/9999").status_code == 404
+
+
+def test_kept_results_are_out_of_the_collectors_reach_and_cyclic_garbage_is_freed_first(app_ctx):
+    """A kept layout must not be walked by every later full collection (that set the scorecard's
+    p95), and freezing it must not keep unreachable cycles alive for ever."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    @per_warehouse()
+    def page(code):
+        return {"code": code, "children": [[code] for _ in range(50)]}
+
+    cycle = Node()
+    cycle.me = cycle
+    gone = weakref.ref(cycle)
+    del cycle                              # cyclic garbage waiting for a collection
+    kept = page("0180")
+    tracked = {id(o) for o in gc.get_objects()}
+    assert id(kept) not in tracked and id(kept["children"][0]) not in tracked
+    assert gone() is None
+    assert page("0180") is kept
