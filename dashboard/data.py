@@ -376,7 +376,7 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
       latest (bool: each KPI at its own latest year), population (dict|None),
       composite (dict|None), uncertainty (dict|None), cost (dict|None),
       grants (list of dicts|None), grant_years (grant_uptake_by_year rows: the header's uptake
-      per year|None), kpis (DataFrame, one row per KPI with a perspective:
+      per year|None), kpis (DataFrame, built on first use, one row per KPI with a perspective:
       kpi_id, title, unit, perspective, higher_is_better, is_demo, value, year, group_mean,
       national_mean, group_rank, group_n, size_group, status, source, trend, last_value,
       last_year, spark_years, spark_values), kpi_rows (the same rows as a list of plain,
@@ -421,18 +421,14 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
             sy, sv, cur = g
             row["spark_years"], row["spark_values"] = sy, sv
             row["last_value"], row["last_year"] = sv[-1], sy[-1]
-            if cur:
-                for c, v in cur.items():
-                    if c == "is_demo":
-                        row["is_demo"] = bool(row["is_demo"] or v)
-                    else:
-                        row[c] = None if v is None or v != v else v
+            if cur is not None:   # the chosen year's mart row (a tuple in _SCORECARD_NAMES order)
+                row.update(zip(_SCORECARD_NAMES, [None if v != v else v for v in cur]))  # NaN -> None
+                row["is_demo"] = bool(k["is_demo"] or cur[_DEMO_AT])
         rows.append(row)
-    kpi_df = pd.DataFrame({c: [r[c] for r in rows] for c in _KPI_COLUMNS})
 
     header = _header(db, code, chosen, missing)
     comp_year = (header.get("composite") or {}).get("year")
-    return {
+    return ScorecardData({
         "whatif": whatif_data(db, code, comp_year),
         "found": True,
         "code": code,
@@ -441,12 +437,25 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
         "year": chosen,
         "latest": chosen is None,
         **header,
-        "kpis": kpi_df,
         "kpi_rows": rows,
         "similar": similar_for(db, code, (r["similar_year"] for r in rows if r["value"] is not None)),
         "missing": missing,
         "lang": lang,
-    }
+    })
+
+
+class ScorecardData(dict):
+    """scorecard_data's answer. d["kpis"] (the KPI rows as a DataFrame) is built on first use:
+    the page and the PDF iterate kpi_rows, and building the frame cost ~2 ms a request at
+    ~550 KPIs for nobody."""
+
+    def __missing__(self, key):
+        if key != "kpis":
+            raise KeyError(key)
+        rows = self["kpi_rows"]
+        df = pd.DataFrame({c: [r[c] for r in rows] for c in _KPI_COLUMNS})
+        self["kpis"] = df
+        return df
 
 
 # -- the scorecard's perspective panels: one function for the screen and the PDF -----------------------
@@ -468,6 +477,12 @@ def panel_rows(d: dict) -> dict[str, list[dict]]:
 WHATIF_TOP = 3   # the changes listed on the scorecard
 
 
+_WHATIF_CONTRIB = ("area", "weight_share", "score", "group_median_score", "contribution", "baseline",
+                   "composite", "is_demo")
+_WHATIF_TOP_COLS = ("kpi_id", "scenario", "value", "target_value", "rank", "new_rank", "group_rank",
+                    "new_group_rank", "rank_gain", "is_demo")
+
+
 def whatif_data(db: Warehouse, code: str, year: int | None) -> dict | None:
     """What would move the composite rank (marts index_contributions and index_whatif) for the
     municipality in the index year `year`: {"year", "contributions": [{area, weight_share, score,
@@ -478,28 +493,41 @@ def whatif_data(db: Warehouse, code: str, year: int | None) -> dict | None:
     if year is None or not (db.has_view("index_whatif") and db.has_view("index_contributions")):
         return None
     try:
-        contrib = db.rows("SELECT area, weight_share, score, group_median_score, contribution, baseline, "
-                          "composite, is_demo FROM index_contributions WHERE municipality_code = ? AND year = ? "
-                          "ORDER BY weight_share DESC, area", [code, year])
-        top = db.rows(
-            """SELECT kpi_id, scenario, value, target_value, rank, new_rank, group_rank, new_group_rank,
-                      rank_gain, is_demo
-               FROM index_whatif WHERE municipality_code = ? AND year = ? AND rank_gain > 0
-               QUALIFY row_number() OVER (PARTITION BY kpi_id ORDER BY rank_gain DESC,
-                                          scenario = 'group_median' DESC) = 1
-               ORDER BY rank_gain DESC, scenario = 'group_median' DESC, kpi_id LIMIT ?""",
-            [code, year, WHATIF_TOP])
+        contrib, top = _whatif_all(db)
     except duckdb.Error:
         return None
-    if not contrib:
+    key = (code, int(year))
+    if key not in contrib:
         return None
-    cnames = ("area", "weight_share", "score", "group_median_score", "contribution", "baseline",
-              "composite", "is_demo")
-    tnames = ("kpi_id", "scenario", "value", "target_value", "rank", "new_rank", "group_rank",
-              "new_group_rank", "rank_gain", "is_demo")
-    return {"year": year,
-            "contributions": [{k: clean(v) for k, v in zip(cnames, r)} for r in contrib],
-            "top": [{k: clean(v) for k, v in zip(tnames, r)} for r in top]}
+    return {"year": year, "contributions": [dict(r) for r in contrib[key]],
+            "top": [dict(r) for r in top.get(key, [])]}
+
+
+def _whatif_all(db: Warehouse) -> tuple[dict, dict]:
+    """(code, year) -> contribution rows, and -> the WHATIF_TOP rows, for every municipality and
+    index year, read once per process (290 × a few years × a few areas; the top rows chosen by
+    one window over index_whatif): a scorecard request then needs no query for its what-if (two
+    point reads cost ~4 ms a page, index_whatif is not ordered for them)."""
+    def fetch():
+        contrib: dict = {}
+        for code, year, *r in db.rows(
+                f"SELECT municipality_code, year, {', '.join(_WHATIF_CONTRIB)} FROM index_contributions "
+                "ORDER BY municipality_code, year, weight_share DESC, area"):
+            contrib.setdefault((code, int(year)), []).append(
+                {k: clean(v) for k, v in zip(_WHATIF_CONTRIB, r)})
+        top: dict = {}
+        for code, year, *r in db.rows(
+                f"""SELECT municipality_code, year, {', '.join(_WHATIF_TOP_COLS)} FROM (
+                      SELECT *, row_number() OVER (PARTITION BY municipality_code, year
+                                                   ORDER BY rank_gain DESC, scenario = 'group_median' DESC,
+                                                            kpi_id) AS pick
+                      FROM (SELECT * FROM index_whatif WHERE rank_gain > 0   -- per KPI its best scenario
+                            QUALIFY row_number() OVER (PARTITION BY municipality_code, year, kpi_id
+                                                       ORDER BY rank_gain DESC, scenario = 'group_median' DESC) = 1))
+                    WHERE pick <= ? ORDER BY municipality_code, year, pick""", [WHATIF_TOP]):
+            top.setdefault((code, int(year)), []).append({k: clean(v) for k, v in zip(_WHATIF_TOP_COLS, r)})
+        return contrib, top
+    return db._cached("whatif_all", fetch)
 
 
 def similar_sets(db: Warehouse) -> dict[str, dict[int, list[tuple[str, str]]]]:
@@ -652,6 +680,7 @@ _JOINED = (
 )
 _JOINED_COLUMNS = tuple(name for _, _, _, cols in _JOINED for _, name, _ in cols)
 _SCORECARD_NAMES = tuple(c for c in _CHOSEN_COLUMNS if c not in _JOINED_COLUMNS) + _JOINED_COLUMNS
+_DEMO_AT = _SCORECARD_NAMES.index("is_demo")
 _SCORECARD_SELECT = ", ".join([f"s.{c}" for c in _CHOSEN_COLUMNS if c not in _JOINED_COLUMNS]
                               + [f"{a}.{c}" for _, a, _, cols in _JOINED for c, _, _ in cols])
 
@@ -671,8 +700,8 @@ def _joined_sql(db: Warehouse) -> str:
 
 def _read_series(db: Warehouse, code: str, asked: int | None):
     """(by_kpi, trends, years, chosen) for one municipality from the scorecard marts, or None if
-    the scorecard mart cannot be read. by_kpi: kpi_id -> (spark_years, spark_values, chosen-year
-    dict or None); trends: kpi_id -> verdict; years: the municipality's years with a value;
+    the scorecard mart cannot be read. by_kpi: kpi_id -> (spark_years, spark_values, the chosen
+    year's row as a tuple in _SCORECARD_NAMES order or None); trends: kpi_id -> verdict; years: the municipality's years with a value;
     chosen: `asked` if it is one of them, else None: each KPI's latest year (`is_latest`)."""
     if not (db.has_view("scorecard_series") and db.has_view("scorecard")):
         return None
@@ -693,7 +722,7 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
             cur.close()
     except duckdb.Error:
         return None
-    chosen_rows = {r[0]: dict(zip(_SCORECARD_NAMES, r[1:])) for r in now}
+    chosen_rows = {r[0]: r[1:] for r in now}
     ids = s["kpi_id"].tolist()
     by_kpi = {k: (y.tolist(), v.tolist(), chosen_rows.get(k))
               for k, y, v in zip(ids, s["spark_years"], s["spark_values"])}

@@ -124,3 +124,38 @@ def test_embedded_default_marts(built_db):
     reached = w[w["reached"]]
     assert (reached["new_rank"] == reached["rank"]).all()     # already at the level: nothing moves
     assert np.allclose(c["s"] + c["b"], c["comp"])
+
+
+def test_scorecard_whatif_lists_the_stated_top_changes(built_db):
+    """dashboard.data.whatif_data (read once per process for every municipality and year) gives,
+    for each municipality and index year, the area contributions by share and the WHATIF_TOP KPIs
+    whose change moves the rank most: per KPI its best scenario (the median on a tie), only
+    changes that improve the rank, the larger gain first. Checked against the marts with pandas."""
+    from dashboard.data import WHATIF_TOP, Warehouse, whatif_data
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        w = con.execute("SELECT * FROM index_whatif").df()
+        c = con.execute("SELECT * FROM index_contributions").df()
+    finally:
+        con.close()
+    db = Warehouse(built_db)
+    try:
+        checked = 0
+        for (code, year), part in list(c.groupby(["municipality_code", "year"]))[::37]:
+            got = whatif_data(db, code, int(year))
+            assert got["year"] == int(year)
+            assert [r["area"] for r in got["contributions"]] == \
+                part.sort_values(["weight_share", "area"], ascending=[False, True])["area"].tolist()
+            mine = w[(w["municipality_code"] == code) & (w["year"] == year) & (w["rank_gain"] > 0)].copy()
+            mine["median"] = mine["scenario"] == "group_median"
+            best = (mine.sort_values(["kpi_id", "rank_gain", "median"], ascending=[True, False, False])
+                    .drop_duplicates("kpi_id"))
+            want = best.sort_values(["rank_gain", "median", "kpi_id"], ascending=[False, False, True]).head(WHATIF_TOP)
+            assert [(r["kpi_id"], r["scenario"], r["rank_gain"]) for r in got["top"]] == \
+                list(zip(want["kpi_id"], want["scenario"], want["rank_gain"]))
+            checked += bool(got["top"])
+        assert checked > 0
+        assert whatif_data(db, "0180", 1900) is None and whatif_data(db, "0180", None) is None
+    finally:
+        db.close()
