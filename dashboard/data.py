@@ -21,7 +21,8 @@ Rules:
 
 ``scorecard_data(db, code, year, lang)`` is the plain data fetch behind /kommun/<code>
 (benchmarked by benchmarks/dashboard_*.py): two point reads (the scorecard_series mart for the
-sparklines and trend verdicts, the scorecard mart for the chosen year) plus per-process cached
+sparklines and trend verdicts, the scorecard_page mart for the chosen year: the scorecard rows
+with positions, similar reference and targets joined by the pipeline) plus per-process cached
 lookups of the small marts.
 
 Also here: ``map_measures``/``measure_years``/``map_data`` (what can colour the map on /),
@@ -384,8 +385,8 @@ def scorecard_data(db: Warehouse, code: str, year=None, lang: str = "sv") -> dic
       units (list of dicts), panel_counts ({perspective: {n, best, middle, worst, info, too_few,
       missing}} from the scorecard_status_counts mart for this year or 'senaste'; None without
       the mart), missing (list of view names that were not available).
-    Two point reads (scorecard_series for the KPIs' series and trends, scorecard for the chosen
-    year) plus per-process cached lookups. Without those marts there is no second way to the
+    Two point reads (scorecard_series for the KPIs' series and trends, scorecard_page for the
+    chosen year) plus per-process cached lookups. Without those marts there is no second way to the
     figures: the KPI rows come without values and `missing` names the marts (the page says
     "Kör `styrkort refresh`").
     """
@@ -698,6 +699,15 @@ def _joined_sql(db: Warehouse) -> str:
     return " ".join(out)
 
 
+def _chosen_sql(db: Warehouse) -> str:
+    """SELECT … FROM … of the chosen year's rows (kpi_id, then _SCORECARD_NAMES): the
+    scorecard_page mart (the targets step joined the marts once: one point read), else, in a
+    warehouse refreshed before it existed, the same join per request."""
+    if db.has_view("scorecard_page"):
+        return f"SELECT s.kpi_id, {', '.join(f's.{c}' for c in _SCORECARD_NAMES)} FROM scorecard_page s"
+    return f"SELECT s.kpi_id, {_SCORECARD_SELECT} FROM scorecard s {_joined_sql(db)}"
+
+
 def _read_series(db: Warehouse, code: str, asked: int | None):
     """(by_kpi, trends, years, chosen) for one municipality from the scorecard marts, or None if
     the scorecard mart cannot be read. by_kpi: kpi_id -> (spark_years, spark_values, the chosen
@@ -715,8 +725,7 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
                             "WHERE municipality_code = ?", [code]).fetchnumpy()
             which = "s.is_latest" if chosen is None else "s.year = ?"
             now = cur.execute(
-                f"SELECT s.kpi_id, {_SCORECARD_SELECT} FROM scorecard s {_joined_sql(db)} "
-                f"WHERE s.municipality_code = ? AND {which} AND s.value IS NOT NULL",
+                _chosen_sql(db) + f" WHERE s.municipality_code = ? AND {which} AND s.value IS NOT NULL",
                 [code] if chosen is None else [code, chosen]).fetchall()
         finally:
             cur.close()

@@ -11,9 +11,9 @@ default changes, and re-running a recorded run into a scratch copy (`styrkort re
 | associations |          | quality_associations                                              |                   |
 | trends       |          | trends                                                            | scorecard         |
 | scorecard    |          | municipality_size_groups, kpi_reference_series, scorecard, scorecard_series | targets |
-| positions    |          | kpi_positions, scorecard_status_counts                            |                   |
-| similar      |          | similar_municipalities, similar_reference                         |                   |
-| targets      |          | target_status, target_status_counts (also run by `styrkort import targets`) |         |
+| positions    |          | kpi_positions, scorecard_status_counts                            | targets           |
+| similar      |          | similar_municipalities, similar_reference                         | targets           |
+| targets      |          | target_status, target_status_counts, scorecard_page (also run by `styrkort import targets`) |         |
 | whatif       |          | index_whatif, index_contributions (every year's default index)    |                   |
 | grants       |          | grant_uptake, grant_uptake_by_year, grant_uptake_by_size_group, grant_round_summary, grant_reconciliation, grant_not_applied_2013, stimulus_returns | |
 | units        |          | unit_scorecard, unit_kpi_summary, unit_status_counts              |                   |
@@ -38,7 +38,9 @@ PER_YEAR = frozenset({"index", "select", "uncertainty"})
 # effective feeds the index too (per year: `refresh` recomputes every year's index after it)
 DEPENDANTS = {"effective": ("trends", "positions", "similar"),
               "index": ("select", "uncertainty", "associations", "whatif"), "cost": ("associations", "similar"),
-              "trends": ("scorecard",), "scorecard": ("targets",)}
+              "trends": ("scorecard",), "scorecard": ("targets",),
+              # the targets step also builds scorecard_page, which joins the positions and similar marts
+              "positions": ("targets",), "similar": ("targets",)}
 
 
 # step -> (module, its rerun function, its shipped configuration): one line per step, imported

@@ -12,10 +12,15 @@ lists have a target and how many are achieved / near / not achieved — the "Må
 uppnådda" line of the /kommun panels and the nämndrapport, counted here once. It counts the
 default scorecard's rows, so the step runs after `scorecard` (and again when its default changes).
 `styrkort import targets` recomputes the step's default run in its own transaction, so an
-imported target shows at once."""
+imported target shows at once.
+Mart `scorecard_page` (pipelines/sql/scorecard_page.sql): the default scorecard rows with their
+kpi_positions, similar_reference and (this run's) target_status columns joined, so /kommun/<code>
+reads its rows in one point read instead of joining four marts per request. Nothing is computed
+there; built here because targets is the last of the four steps, and the step reruns whenever
+the default of scorecard, positions or similar changes (pipelines/steps.py DEPENDANTS)."""
 from __future__ import annotations
 
-from pipelines.core import read_sql, relation_exists, store_query, transaction
+from pipelines.core import declaration, read_sql, relation_exists, store_query, transaction
 from pipelines.effective import ensure_effective
 from pipelines.runs import start_run
 
@@ -54,7 +59,25 @@ def run_target_status(con, default_rel: float = DEFAULT_TOLERANCE_REL, make_defa
         if not relation_exists(con, "scorecard"):
             counts = counts.replace("FROM scorecard s", f"FROM {NO_SCORECARD} s")
         store_query(con, "target_status_counts", counts, {"run_id": run.run_id}, run)
+        store_query(con, "scorecard_page", _page_sql(con), {"run_id": run.run_id}, run)
     return run.run_id
+
+
+def _page_sql(con) -> str:
+    """pipelines/sql/scorecard_page.sql with the public views it joins, or empty relations of
+    their declared columns when a step has not run yet (the page then has no rows, or no
+    positions or similar columns, as when it joined them per request)."""
+    sql = read_sql("scorecard_page.sql")
+    for view, placeholder in (("scorecard", "{scorecard}"), ("kpi_positions", "{positions}"),
+                              ("similar_reference", "{similar}")):
+        sql = sql.replace(placeholder, view if relation_exists(con, view) else _empty(view))
+    return sql
+
+
+def _empty(mart: str) -> str:
+    """An empty relation with the declared columns of `mart` (a step that has not run)."""
+    cols = ", ".join(f"NULL::{c.type} AS {c.name}" for c in declaration(mart).columns)
+    return f"(SELECT {cols} WHERE false)"
 
 
 def rerun(con, config: dict, year: int | None = None, make_default: bool = False) -> str:
