@@ -6,7 +6,9 @@ Measures, in one process on one read-only connection (dashboard.data.Warehouse):
   * baseline: a bare DuckDB point query on the same connection
     (SELECT value FROM scorecard WHERE municipality_code=? AND kpi_id=? AND year=?)
 over all municipality codes × --reps repetitions, alternating the latest year and an earlier
-one. Target (issue 4): p95 ≤ 50 ms, on the embedded default and on the Kolada-scale warehouse.
+one. Targets: p95 ≤ 50 ms on the embedded default (issue 4), ≤ 25 ms on the Kolada-scale
+warehouse (issue 11, item 7). The layout is measured uncached: each code once, so every render
+misses the page cache (the rendered layouts it keeps stay in memory, as in the server).
 
     .venv/bin/python benchmarks/dashboard_callback.py [--db PATH] [--kolada PATH] [--reps 3]
 
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dashboard_common import DEFAULT_BENCH_DB, OUT, REPO, ensure_db, summary  # noqa: E402
 
 sys.path.insert(0, str(REPO))
-TARGET_P95_MS = 50.0
+TARGET_P95_MS = {"embedded default": 50.0, "Kolada-scale": 25.0}
 
 
 def _page_renderer(db_path: Path):
@@ -149,9 +151,10 @@ def bench(db_path: Path, reps: int, label: str, page_codes: int = 60) -> dict:
         else:
             worst = max(worst, result["page"]["p95"])
     db.close()
-    verdict = "OK" if worst <= TARGET_P95_MS else "OVER TARGET"
-    print(f"  target p95 ≤ {TARGET_P95_MS:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
-    result["ok"] = worst <= TARGET_P95_MS
+    target = TARGET_P95_MS[label]
+    verdict = "OK" if worst <= target else "OVER TARGET"
+    print(f"  target p95 ≤ {target:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
+    result["ok"] = worst <= target
     return result
 
 
