@@ -741,6 +741,20 @@ def _read_series(db: Warehouse, code: str, asked: int | None):
     return by_kpi, trends, years, chosen
 
 
+def scorecard_years(db: Warehouse, code) -> list[int] | None:
+    """scorecard_data(db, code)["years"] without reading the scorecard (the URL check of
+    ?year= on every page open): the municipality's years with a value; None for an unknown code."""
+    code = first(code)
+    if db.municipality(code) is None:
+        return None
+    if not (db.has_view("scorecard_series") and db.has_view("scorecard")):
+        return []
+    try:
+        return list(_series_years(db).get(code, []))
+    except duckdb.Error:
+        return []
+
+
 def _series_years(db: Warehouse) -> dict[str, list[int]]:
     """Municipality code -> its years with a scorecard value, ascending (cached per process)."""
     return db._cached("series_years", lambda: {

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from dashboard import components as C
-from dashboard.data import (Warehouse, get_db, map_data, parse_year, scorecard_data, valid_code)
+from dashboard.data import (Warehouse, get_db, map_data, parse_year, scorecard_data, scorecard_years,
+                            valid_code)
 from dashboard.i18n import get_lang, href, switch_lang_href
 
 
@@ -132,6 +133,23 @@ def test_scorecard_year_from_query_string(built_db):
 def test_unknown_or_malformed_code_is_not_found(built_db, code):
     d = scorecard_data(get_db(built_db), code, None)
     assert d["found"] is False
+    assert scorecard_years(get_db(built_db), code) is None
+
+
+def test_the_url_checks_years_are_the_scorecards(built_db):
+    """?year= is checked against scorecard_years: the years scorecard_data offers, and the
+    years with a value in the scorecard mart."""
+    db = get_db(built_db)
+    con = duckdb.connect(str(built_db), read_only=True)
+    try:
+        for code in ("0180", "1480", "2584", "0114"):
+            years = scorecard_years(db, code)
+            assert years == scorecard_data(db, code, None)["years"]
+            assert years == [r[0] for r in con.execute(
+                "SELECT DISTINCT year FROM scorecard WHERE municipality_code = ? ORDER BY 1", [code]).fetchall()]
+            assert years
+    finally:
+        con.close()
 
 
 def test_scorecard_without_marts_says_so_and_shows_no_other_numbers(built_db, tmp_path):

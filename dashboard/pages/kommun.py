@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import components as C
 from dashboard.data import (PERSPECTIVES, first, get_db, panel_counts, panel_rows, panel_target_counts,
-                            scorecard_data, valid_code)
+                            scorecard_data, scorecard_years, valid_code)
 from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
 from dashboard.scorecard_rules import (band_icon, band_text, place_text, rule_section, target_icon,
                                        target_summary, target_text, target_words)
@@ -612,8 +612,7 @@ def layout(code=None, year=None, lang=None, alla=None, **_):
 
 def valid_years(db, params: dict) -> list[int] | None:
     """The years ?year= may name (dashboard.urlcheck): the municipality's scorecard years."""
-    d = scorecard_data(db, params.get("code"), None)
-    return d["years"] if d["found"] else None
+    return scorecard_years(db, params.get("code"))
 
 
 def render(d, lang, show_all=False):
