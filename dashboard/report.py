@@ -9,16 +9,20 @@ without a browser; ``build_report`` adds the kaleido step.
 from __future__ import annotations
 
 import atexit
+import functools
 import io
+import json
 import os
 import shutil
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from dashboard.cache import ByteLRU
 from dashboard.data import PERSPECTIVES
 from dashboard.scorecard_rules import target_summary
 from dashboard.i18n import perspective_label, t
@@ -27,6 +31,9 @@ from dashboard.i18n import perspective_label, t
 STATUS_ICON = {"better": "▲", "worse": "▼", "same": "●", "no_direction": "–", None: "?"}
 # Plain-ASCII fallbacks when no Unicode font is available (core PDF fonts are Latin-1 only).
 _ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "△": "+", "▽": "-", "○": "=", "✓": "OK", "✗": "X", "≈": "~", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
+
+# Rendered chart images kept per process (~0,1 MB each): a repeated PDF skips Chromium.
+CHART_CACHE_BYTES = 16 << 20
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -54,14 +61,24 @@ def ensure_browser() -> str | None:
 
 class ChartRenderer:
     """One kaleido (one headless Chromium, two tabs) kept open in a background event loop, so a
-    PDF's charts cost a render each (~0,1–0,3 s, two at a time) instead of a Chromium start
-    (~2–4 s) per request. One per process (`renderer()`): gunicorn workers each get their own
-    after the fork; one report renders at a time per process (a lock), and a failed or hung
-    browser is closed and started again on the next call."""
+    PDF's charts cost a render each (~0,1 s, two at a time) instead of a Chromium start
+    (~2–4 s) per request. One per process (`renderer()`): gunicorn workers each get their own,
+    started right after the fork (`warm_after_fork`); one report renders at a time per process
+    (a lock), and a failed or hung browser is closed and started again on the next call.
 
-    def __init__(self, timeout: float = 60.0, tabs: int = 2):
+    Three things kaleido does by default that a PDF request should not pay for:
+    - its page loads the full plotly.js (4,8 MB) and MathJax from a CDN; ours loads the
+      dashboard's own bundle (`plotly_bundle.BUNDLE`, 1,4 MB, the trace types the pages draw —
+      the same plotly.js the browser's PNG export uses) and no MathJax (no LaTeX anywhere);
+    - it reloads a tab after every chart, before handing back the image (~0,2–0,4 s each,
+      re-parsing plotly.js); here the tabs are reloaded after a report, in the background;
+    - the same figure is rendered again: images are kept by the figure's JSON (`cache`), so a
+      second PDF of the same charts skips Chromium."""
+
+    def __init__(self, timeout: float = 60.0, tabs: int = 2, cache_bytes: int = CHART_CACHE_BYTES):
         self.timeout = timeout
         self.tabs = tabs
+        self.cache = ByteLRU(cache_bytes)
         self._lock = threading.Lock()
         self._loop = None
         self._kaleido = None
@@ -76,13 +93,15 @@ class ChartRenderer:
 
         import kaleido
 
+        from dashboard.plotly_bundle import BUNDLE
+
         ensure_browser()
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, name="kaleido", daemon=True).start()
         self._loop = loop
 
         async def open_():
-            k = kaleido.Kaleido(n=self.tabs)
+            k = kaleido.Kaleido(n=self.tabs, plotlyjs=str(BUNDLE), mathjax=False)
             await k.open()
             return k
         try:
@@ -105,35 +124,127 @@ class ChartRenderer:
         loop.call_soon_threadsafe(loop.stop)
 
     def warm(self) -> None:
-        """Start the browser now (in the background of a page view, before the first PDF)."""
+        """Start the browser now (in the background, before the first PDF) and render a tiny
+        chart on every tab: a fresh tab's first chart costs plotly.js's first-run work."""
         with self._lock:
-            if self._kaleido is None:
-                self._start()
+            if self._kaleido is not None:
+                return
+            self._start()
+            import plotly.graph_objects as go
+
+            tiny = [go.Figure(go.Scatter(x=[0, 1], y=[i, 1])) for i in range(self.tabs)]
+            opts = {"format": "png", "width": 200, "height": 100, "scale": 1.0}
+            self._run(_render_batch(self._kaleido, self.tabs, tiny, opts, self.timeout))
 
     def render(self, figs: list, width: int = 1400, height: int = 800, scale: float = 1.0) -> list[bytes]:
-        import asyncio
-
         opts = {"format": "png", "width": width, "height": height, "scale": scale}
+        keys = [_figure_key(f, opts) for f in figs]
+        out = [self.cache.get(k) for k in keys]
+        todo = [i for i, png in enumerate(out) if png is None]
+        if todo:
+            for i, png in zip(todo, self._render_uncached([figs[i] for i in todo], opts)):
+                out[i] = png
+                self.cache.set(keys[i], png)
+        return out
+
+    def _render_uncached(self, figs: list, opts: dict) -> list[bytes]:
         with self._lock:
             for attempt in (1, 2):
                 if self._kaleido is None:
                     self._start()
-                k = self._kaleido
-
-                async def all_charts():
-                    # the tabs render side by side (Chromium's processes use both cores)
-                    return await asyncio.gather(*(k.calc_fig(f, opts=opts) for f in figs))
                 try:
-                    return list(self._run(all_charts()))
+                    return list(self._run(_render_batch(self._kaleido, self.tabs, figs, opts, self.timeout)))
                 except Exception:
                     self._stop()          # a crashed or stuck Chromium: start afresh once
                     if attempt == 2:
                         raise
         return []
 
-    def close(self) -> None:
-        with self._lock:
+    def close(self, wait: float = -1) -> None:
+        """Close the browser; `wait` > 0: give up after that many seconds when a start or render
+        holds the lock (at exit: a worker stopped while its Chromium starts must not hang
+        until gunicorn kills it; the browser ends with the process's pipes)."""
+        if not self._lock.acquire(timeout=wait):
+            return
+        try:
             self._stop()
+        finally:
+            self._lock.release()
+
+
+def _figure_key(fig, opts: dict) -> str:
+    """The cache key of a rendered figure: its full JSON and the image options (a figure is
+    built from the warehouse, so a changed warehouse gives other JSON, never a stale image)."""
+    import hashlib
+
+    import plotly.io as pio
+
+    text = pio.to_json(fig, validate=False) + json.dumps(opts, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _render_batch(k, n_tabs: int, figs: list, opts: dict, timeout: float) -> list[bytes]:
+    """Render `figs` on the kaleido's tabs (side by side; Chromium's processes use both cores),
+    in order. Each tab renders chart after chart without a reload; afterwards each is reloaded
+    in the background (a clean page for the next report, kaleido's own hygiene) and only then
+    handed back, so a report that follows at once waits for that, not for a restart."""
+    import asyncio
+
+    if not _direct_tab_render():   # another kaleido: its public call (a reload per chart)
+        return list(await asyncio.gather(*(k.calc_fig(f, opts=opts) for f in figs)))
+    tabs = [await k.tabs_ready.get() for _ in range(min(len(figs), n_tabs))]
+    free: asyncio.Queue = asyncio.Queue()
+    for tab in tabs:
+        free.put_nowait(tab)
+
+    async def one(fig):
+        tab = await free.get()
+        try:
+            return await asyncio.wait_for(_render_on_tab(tab, fig, opts), timeout)
+        finally:
+            free.put_nowait(tab)
+    try:
+        return list(await asyncio.gather(*(one(f) for f in figs)))
+    finally:
+        for tab in tabs:
+            task = asyncio.ensure_future(_reload_and_return(k, tab))
+            _RELOADS.add(task)                       # the loop keeps only weak references
+            task.add_done_callback(_RELOADS.discard)
+
+
+_RELOADS: set = set()
+
+
+async def _render_on_tab(tab, fig, opts: dict) -> bytes:
+    """kaleido 1.5's per-tab render (what Kaleido.calc_fig does, minus the reload)."""
+    from kaleido import _profiler
+    from kaleido._utils import fig_tools
+
+    spec = fig_tools.coerce_for_js(fig, None, opts)
+    profile = _profiler.RenderTaskProfile(spec, None, tab.tab.target_id)
+    return await tab._calc_fig(spec, topojson=None, render_prof=profile, stepper=False)
+
+
+async def _reload_and_return(k, tab) -> None:
+    try:
+        await tab.reload()
+    except Exception:  # noqa: BLE001 - a dead tab: the next render fails and restarts Chromium
+        pass
+    await k.tabs_ready.put(tab)
+
+
+@functools.lru_cache(maxsize=1)
+def _direct_tab_render() -> bool:
+    """True when the installed kaleido has the per-tab calls `_render_on_tab` uses (kaleido is
+    pinned; after an upgrade without them the public calc_fig path is used)."""
+    try:
+        from kaleido import _profiler
+        from kaleido._kaleido_tab import _KaleidoTab
+        from kaleido._utils import fig_tools
+    except ImportError:
+        return False
+    return all((hasattr(_KaleidoTab, "_calc_fig"), hasattr(_KaleidoTab, "reload"),
+                hasattr(fig_tools, "coerce_for_js"), hasattr(_profiler, "RenderTaskProfile")))
 
 
 _RENDERERS: dict[int, ChartRenderer] = {}
@@ -147,21 +258,37 @@ def renderer() -> ChartRenderer:
         r = _RENDERERS.get(pid)
         if r is None:
             r = _RENDERERS[pid] = ChartRenderer()
-            atexit.register(r.close)
+            atexit.register(r.close, 2.0)
         return r
 
 
 def warm_renderer_in_background() -> None:
-    """Start this process's Chromium in a thread (no-op once started), so the first PDF on a
-    page does not wait for it."""
+    """Start this process's Chromium in a thread (no-op once started), so the first PDF does
+    not wait for it. `STYRKORT_PDF_WARM=0` leaves it to the first PDF (saves a Chromium's memory
+    per worker where nobody makes PDFs)."""
+    if os.environ.get("STYRKORT_PDF_WARM", "").strip() == "0":
+        return
     r = renderer()
     if r._kaleido is None and not r._lock.locked():
-        threading.Thread(target=lambda: _quietly(r.warm), name="kaleido-warm", daemon=True).start()
+        threading.Thread(target=lambda: _quietly(_warm_all, r), name="kaleido-warm", daemon=True).start()
 
 
-def _quietly(fn) -> None:
+def _warm_all(r: ChartRenderer) -> None:
+    r.warm()
+    _Pdf()   # fpdf2 and fontTools imported, the fonts read once (their files in the page cache)
+
+
+def warm_after_fork() -> None:
+    """Start the Chromium of every process forked from this one (gunicorn's workers under
+    --preload) as soon as it exists, in the background: the first PDF a worker answers then
+    costs the renders only, not a browser start (1,5–4 s). Never in this (master) process:
+    a browser's pipes and threads do not survive a fork."""
+    os.register_at_fork(after_in_child=warm_renderer_in_background)
+
+
+def _quietly(fn, *args) -> None:
     try:
-        fn()
+        fn(*args)
     except Exception:  # noqa: BLE001 - no browser: the PDF says so when asked for
         pass
 
@@ -249,15 +376,26 @@ def status_text(row: dict, lang: str) -> str:
     return f"{STATUS_ICON[key]} {t(f'status_{key}' if key else 'status_missing', lang)}"
 
 
-def assemble_pdf(c: ReportContent) -> bytes:
-    """Build the committee report from already-rendered charts. Returns the PDF bytes."""
+def assemble_pdf(c: ReportContent, before_charts=None) -> bytes:
+    """Build the committee report. Returns the PDF bytes. `before_charts()` is called after the
+    cover and scorecard pages, before the chart pages need `c.charts[i].png` (build_report
+    waits there for the renders it started, so Chromium and this layout work side by side)."""
     w = _Pdf()
     pdf, lang = w.pdf, c.lang
     pdf.set_title(w.text(f"{t('report_title', lang)} – {c.municipality_name}"))
     pdf.set_author("styrkort")
     pdf.set_creator("styrkort (fpdf2, kaleido)")
+    _cover(w, c)
+    _scorecard(w, c)
+    if before_charts:
+        before_charts()
+    _charts(w, c)
+    _sources(w, c)
+    return bytes(pdf.output())
 
-    # Cover
+
+def _cover(w: _Pdf, c: ReportContent) -> None:
+    pdf, lang = w.pdf, c.lang
     pdf.add_page()
     w.font(12)
     pdf.set_text_color(90, 90, 90)
@@ -295,7 +433,10 @@ def assemble_pdf(c: ReportContent) -> bytes:
                    new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(20, 20, 20)
 
-    # Scorecard summary
+
+def _scorecard(w: _Pdf, c: ReportContent) -> None:
+    """The four perspectives as on /kommun: the panel's counts line, target line, KPI table."""
+    pdf, lang = w.pdf, c.lang
     pdf.add_page()
     w.font(22, bold=True)
     pdf.cell(0, 12, w.text(t("report_scorecard_h", lang)),
@@ -343,7 +484,10 @@ def assemble_pdf(c: ReportContent) -> bytes:
                         cells.append(w.text(r.get("target_text") or ""))
                     table.row(cells)
 
-    # Trend charts, one per page
+
+def _charts(w: _Pdf, c: ReportContent) -> None:
+    """One page per trend chart: title, verdict, image, the screen's notes, caption."""
+    pdf = w.pdf
     for ch in c.charts:
         pdf.add_page()
         w.font(18, bold=True)
@@ -365,7 +509,9 @@ def assemble_pdf(c: ReportContent) -> bytes:
             pdf.multi_cell(0, 5, w.text(ch.caption), new_x="LMARGIN", new_y="NEXT")
             pdf.set_text_color(20, 20, 20)
 
-    # Sources
+
+def _sources(w: _Pdf, c: ReportContent) -> None:
+    pdf, lang = w.pdf, c.lang
     pdf.add_page()
     w.font(22, bold=True)
     pdf.cell(0, 12, w.text(t("report_sources_h", lang)), new_x="LMARGIN", new_y="NEXT")
@@ -375,19 +521,35 @@ def assemble_pdf(c: ReportContent) -> bytes:
         pdf.ln(1)
     pdf.ln(4)
     pdf.multi_cell(0, 6, w.text(t("report_method_note", lang)), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def build_report(content: ReportContent, figs: list, progress=None) -> bytes:
-    """Render `figs` (one per content.charts entry lacking a PNG) with kaleido and assemble."""
+    """Render `figs` (one per content.charts entry) with the process's kept-open kaleido and
+    assemble. The renders run in Chromium while this thread lays out the cover and scorecard
+    pages (fpdf2, ~0,2–0,4 s); the chart pages wait for them."""
     if progress:
         progress(1, 3)
-    pngs = render_pngs(figs)
-    for ch, png in zip(content.charts, pngs):
-        ch.png = png
-    if progress:
-        progress(2, 3)
-    out = assemble_pdf(content)
+    pending = _in_thread(render_pngs, figs)
+
+    def charts_ready():
+        for ch, png in zip(content.charts, pending.result()):
+            ch.png = png
+        if progress:
+            progress(2, 3)
+    out = assemble_pdf(content, before_charts=charts_ready)
     if progress:
         progress(3, 3)
     return out
+
+
+def _in_thread(fn, *args) -> Future:
+    """fn(*args) in a new daemon thread; its result or exception through the Future."""
+    result: Future = Future()
+
+    def run():
+        try:
+            result.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            result.set_exception(exc)
+    threading.Thread(target=run, name="pdf-charts", daemon=True).start()
+    return result

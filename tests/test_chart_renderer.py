@@ -47,3 +47,55 @@ def test_a_dead_browser_is_started_again():
 
 def test_renderer_is_one_per_process():
     assert R.renderer() is R.renderer()
+
+
+def test_more_charts_than_tabs_come_back_in_order_and_as_rendered_alone():
+    """Each tab renders chart after chart (no reload between): the images of a batch are those
+    of each figure rendered on its own, in the order of the figures."""
+    figs = [_fig(str(i), [1.0, float(i), 3.0]) for i in range(5)]
+    r = R.ChartRenderer(tabs=2, cache_bytes=0)
+    try:
+        batch = r.render(figs, 300, 200)
+        alone = [r.render([f], 300, 200)[0] for f in figs]
+        assert batch == alone
+        assert len(set(batch)) == 5
+    finally:
+        r.close()
+
+
+def test_a_rendered_chart_is_reused_without_the_browser():
+    r = R.ChartRenderer()
+    try:
+        first, = r.render([_fig("A", [1.0, 2.0, 3.0])], 300, 200)
+        r.close()                                           # no Chromium any more
+        again, = r.render([_fig("A", [1.0, 2.0, 3.0])], 300, 200)
+        assert again == first and r._kaleido is None        # the same figure: no browser needed
+        other, = r.render([_fig("A", [1.0, 2.0, 4.0])], 300, 200)
+        assert other != first and r._kaleido is not None    # other data: rendered
+    finally:
+        r.close()
+
+
+def test_kaleidos_public_call_gives_the_same_images(monkeypatch):
+    """The fallback for a kaleido without the per-tab calls renders the same images."""
+    figs = [_fig("A", [1.0, 2.0, 3.0]), _fig("B", [3.0, 1.0, 2.0]), _fig("C", [2.0, 2.0, 1.0])]
+    r = R.ChartRenderer(cache_bytes=0)
+    try:
+        direct = r.render(figs, 300, 200)
+        monkeypatch.setattr(R, "_direct_tab_render", lambda: False)
+        assert r.render(figs, 300, 200) == direct
+    finally:
+        r.close()
+
+
+def test_warm_starts_the_browser_once():
+    r = R.ChartRenderer()
+    try:
+        r.warm()
+        browser = r._kaleido
+        assert browser is not None
+        r.warm()
+        png, = r.render([_fig("A", [1.0, 2.0, 3.0])], 300, 200)
+        assert r._kaleido is browser and _size(png) == (300, 200)
+    finally:
+        r.close()

@@ -93,3 +93,14 @@ def test_build_report_renders_charts_with_kaleido():
     assert c.charts[0].png[:8] == b"\x89PNG\r\n\x1a\n"
     # the page with the chart carries an image
     assert len(reader.pages[2].images) == 1
+
+
+def test_build_report_fails_when_the_charts_fail(monkeypatch):
+    """The text pages are laid out while the charts render; a render error still reaches the
+    caller (the PDF button shows it) instead of a PDF without its charts."""
+    def broken(figs, *a, **k):
+        raise RuntimeError("no Chromium")
+    monkeypatch.setattr(R, "render_pngs", broken)
+    c = _content(2)
+    with pytest.raises(RuntimeError, match="no Chromium"):
+        R.build_report(c, [object(), object()])
