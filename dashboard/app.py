@@ -172,6 +172,9 @@ def create_server():
     """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB."""
     app = create_app(os.environ.get(CONFIG_KEY) or None)
     warm_up(app)
+    # each gunicorn worker starts its PDF chart renderer (Chromium) right after the fork
+    from dashboard.report import warm_after_fork
+    warm_after_fork()
     return app.server
 
 

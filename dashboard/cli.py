@@ -36,6 +36,8 @@ def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = Fals
 
     app = create_app(db)
     warm_up(app)  # the dev server is threaded too
+    from dashboard.report import warm_renderer_in_background
+    warm_renderer_in_background()  # the PDF's Chromium starts now, not on the first PDF
     console.print("[green]styrkort[/green] " + t("cli_serve_dev", cli_lang(), url=f"http://{host}:{port}/", db=db))
     from dashboard.hardening import quiet_request_handler
 
