@@ -306,10 +306,11 @@ def layout(code=None, kpis=None, lang=None, **_):
             dbc.Button(t("trender_pdf", lang), id="trender-pdf", color="primary", className="me-2"),
             html.Small(t("trender_present_help", lang), className="text-body-secondary"),
         ], className="mb-2"),
-        # Progress while the PDF is built: shown by the callback's `running` argument.
-        html.Div([dbc.Spinner(size="sm", spinner_class_name="me-2"), t("trender_pdf_busy", lang)],
-                 id="trender-pdf-busy", className="alert alert-info", role="status",
-                 style={"display": "none"}),
+        # Progress while the PDF is built: shown by the callback's `running` argument, inside a
+        # live region that is always there (a region that itself appears is not announced).
+        html.Div(html.Div([dbc.Spinner(size="sm", spinner_class_name="me-2"), t("trender_pdf_busy", lang)],
+                          id="trender-pdf-busy", className="alert alert-info", style={"display": "none"}),
+                 role="status", **{"aria-live": "polite"}),
         html.Div(id="trender-pdf-status", role="status", **{"aria-live": "polite"}),
         html.Div(id="trender-msg", role="status", **{"aria-live": "polite"}),
         # The deck: in presentation mode it fills the screen and shows one chart at a time.

@@ -252,6 +252,8 @@ def test_trender_pdf_export_is_a_valid_pdf(f_server, f_browser, f_downloads, bui
     f_browser.find_element("id", "trender-pdf").click()
     # long work shows progress: a visible status while the charts are rendered
     wait_for(lambda: f_browser.find_element("id", "trender-pdf-busy").is_displayed(), 10, "progress message")
+    # ... inside a live region that was there before (so a screen reader announces it)
+    assert f_browser.find_elements("xpath", "//*[@id='trender-pdf-busy']/ancestor::*[@role='status'][@aria-live='polite']")
     path = wait_file(f_downloads, ".pdf", before, timeout=120)
     data = path.read_bytes()
     assert data[:5] == b"%PDF-"
