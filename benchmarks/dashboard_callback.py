@@ -88,6 +88,9 @@ def bench(db_path: Path, reps: int, label: str, page_codes: int = 60) -> dict:
               f"use --build-kolada N for a Kolada-scale warehouse with marts")
         db.close()
         return {"label": label, "ok": True, "skipped": True}
+    if not db.has_view("scorecard_page"):
+        print(f"\n  !! {db_path} was built before the scorecard_page mart: the page joins four marts per "
+              f"request (slower); run `styrkort refresh --db {db_path}` (or delete it to rebuild)")
     codes = [r[0] for r in db.rows("SELECT municipality_code FROM municipalities ORDER BY 1")]
     years = db.years("scorecard")
     latest = years[-1] if years else None
