@@ -300,3 +300,47 @@ def test_kept_results_are_out_of_the_collectors_reach_and_cyclic_garbage_is_free
     assert id(kept) not in tracked and id(kept["children"][0]) not in tracked
     assert gone() is None
     assert page("0180") is kept
+
+
+def test_freezing_kept_pages_leaks_nothing_per_request(built_db):
+    """Through the WSGI call a server makes, a page rendered (and kept, and frozen) inside a
+    request leaves no unreachable objects behind once the request is over (Flask breaks its
+    request's cycle; a frozen cycle would never be freed)."""
+    import gc
+    import json
+
+    from werkzeug.test import EnvironBuilder
+
+    from dashboard.app import create_app
+
+    server = create_app(built_db).server
+
+    def page(pathname):
+        payload = {"output": ".._pages_content.children..._pages_store.data..",
+                   "outputs": [{"id": "_pages_content", "property": "children"},
+                               {"id": "_pages_store", "property": "data"}],
+                   "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                              {"id": "_pages_location", "property": "search", "value": ""}],
+                   "changedPropIds": ["_pages_location.pathname"], "state": []}
+        env = EnvironBuilder(path="/_dash-update-component", method="POST", data=json.dumps(payload),
+                             content_type="application/json").get_environ()
+        status = []
+        b"".join(server.wsgi_app(env, lambda s, h, e=None: status.append(s)))
+        assert status[0].startswith("200")
+
+    page("/kommun/0180")
+    gc.unfreeze()                  # earlier tests' test-client cycles (frozen in flight) are freed here
+    gc.collect()
+    gc.freeze()
+    for code in ("1480", "2584", "0114", "1280", "0380"):
+        page(f"/kommun/{code}")
+    gc.unfreeze()                  # what was frozen since, back in the collector's reach
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        left = [o for o in gc.garbage if type(o) is dict and "wsgi.input" in o]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.freeze()
+    assert [e.get("PATH_INFO") for e in left] == []
