@@ -483,13 +483,21 @@ def _pdf(n, code, kpis, lang):
     if not (valid_code(code) and db.municipality(code)):
         return no_update, no_update
     kpi_ids = parse_kpis(kpis or [], db)
+    today = date.today().isoformat()
     try:
-        content, figs = report_content(db, code, kpi_ids, lang)
-        pdf = R.build_report(content, figs)
+        pdf, n_charts = _report_pdf(code, tuple(kpi_ids), lang, today)
     except Exception as e:  # noqa: BLE001 - shown to the user
         return no_update, alert(t("trender_pdf_fail", lang, e=str(e)[:200]))
-    return (dcc.send_bytes(pdf, f"namndrapport_{code}_{date.today().isoformat()}.pdf"),
-            alert(t("trender_pdf_done", lang, k=len(figs)), "success"))
+    return (dcc.send_bytes(pdf, f"namndrapport_{code}_{today}.pdf"),
+            alert(t("trender_pdf_done", lang, k=n_charts), "success"))
+
+
+@per_warehouse(maxsize=8)
+def _report_pdf(code, kpi_ids, lang, day):
+    """(PDF bytes, number of charts), reused for the same report on the same day until the
+    warehouse changes: a second click, or a colleague's same report, costs nothing."""
+    content, figs = report_content(get_db(), code, list(kpi_ids), lang)
+    return R.build_report(content, figs), len(figs)
 
 
 # Presentation mode: pure client side (no server round trip per slide). A class on the deck
