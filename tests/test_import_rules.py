@@ -150,6 +150,32 @@ def test_any_mix_of_line_ends(con, tmp_path, ends):
     assert ("1784", 2011, "T", 2.0) in values(con)
 
 
+def _line_end_kinds(data: bytes) -> str:
+    """Reference for line_ends: which kinds of line end the whole text holds."""
+    import re
+
+    kinds = {"crlf" if m == b"\r\n" else "lf" if m == b"\n" else "cr" for m in re.findall(rb"\r\n|\r|\n", data)}
+    return "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_line_end_kind_is_the_same_whatever_the_chunks(tmp_path, seed):
+    """line_ends reads in chunks and searches CR-free chunks only for an LF: with chunks of
+    1-7 bytes every CR, LF and CRLF pair lands on a chunk edge somewhere."""
+    import random
+
+    from warehouse.importers.common import line_ends
+
+    rnd = random.Random(seed)
+    pieces = ["a", "b;", "\r\n", "\n", "\r"]
+    weights = [5, 5] + rnd.choice([[3, 0, 0], [0, 3, 0], [0, 0, 3], [3, 1, 0], [0, 1, 1], [3, 0, 1], [1, 1, 1]])
+    data = "".join(rnd.choices(pieces, weights, k=rnd.randint(0, 40))).encode()
+    f = tmp_path / "ends.csv"
+    f.write_bytes(data)
+    for chunk in range(1, 8):
+        assert line_ends(f, chunk_size=chunk) == _line_end_kinds(data), (data, chunk)
+
+
 def test_line_numbers_count_every_kind_of_line_end(con, tmp_path):
     f = write(tmp_path / "e.csv", "Kommun;Nyckeltal;År;Värde\rAle;N20014;2011;1\r\nAle;N20014;2012;2\nAle;N20014;2013;zz\n")
     refused(lambda: import_kolada(con, [f]), f, 4, "non-numeric value")

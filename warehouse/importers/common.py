@@ -376,23 +376,34 @@ def _encoding_failure(path: Path, offset: int, expected: str) -> ImportFailure:
     )
 
 
-def line_ends(path: Path) -> str:
-    """'lf' | 'crlf' | 'cr' | 'none' | 'mixed': the file's line ends (one streaming pass)."""
-    lf = cr = crlf = 0
-    prev_cr = False
+def line_ends(path: Path, chunk_size: int = 1 << 23) -> str:
+    """'lf' | 'crlf' | 'cr' | 'none' | 'mixed': the file's line ends (one streaming pass).
+
+    Decided by which kinds occur (bare LF, bare CR, CRLF pair). A chunk without a CR (the
+    usual LF file) is only searched for an LF (memchr speed), never counted; a CR at the end
+    of a chunk is carried into the next one, so a CRLF split across chunks stays a pair."""
+    bare_lf = bare_cr = pair = False
+    carry = b""
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 23), b""):
-            lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (1 if prev_cr and chunk[:1] == b"\n" else 0)
-            prev_cr = chunk[-1:] == b"\r"
-    if cr == 0:
-        return "lf" if lf else "none"
-    if lf == 0:
-        return "cr"
-    if cr == lf == crlf:
-        return "crlf"
-    return "mixed"
+        for chunk in iter(lambda: f.read(chunk_size), b""):
+            if carry:
+                chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            if carry:
+                chunk = chunk[:-1]
+            if b"\r" not in chunk:
+                bare_lf = bare_lf or b"\n" in chunk
+            else:
+                n_pairs = chunk.count(b"\r\n")
+                pair = pair or n_pairs > 0
+                bare_lf = bare_lf or chunk.count(b"\n") > n_pairs
+                bare_cr = bare_cr or chunk.count(b"\r") > n_pairs
+            if bare_lf + bare_cr + pair > 1:
+                return "mixed"
+    bare_cr = bare_cr or bool(carry)       # the file ends with a CR
+    if bare_lf + bare_cr + pair > 1:
+        return "mixed"
+    return "crlf" if pair else "cr" if bare_cr else "lf" if bare_lf else "none"
 
 
 # -- header roles -------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from warehouse.importers.common import (
@@ -37,8 +36,14 @@ from warehouse.importers.common import (
 # Problem codes per staged row (0 = good).
 (P_AREA_EMPTY, P_KPI_EMPTY, P_YEAR, P_VALUE, P_GENDER, P_AREA_UNKNOWN, P_KPI_UNKNOWN, P_MISSING,
  P_BENCHMARK, P_FIELD_LONG, P_AREA_CONFLICT) = range(1, 12)
+# Internal, first pass only: a raw name or KPI string the maps do not hold yet (resolved in
+# Python, then the pass is run again; never reported).
+P_UNRESOLVED = 12
 _POS_SHIFT = 1 << 40        # position = file_no * 2^40 + record: one sortable number for "first"
-BITMAP_MAX = 400_000_000    # bytes of the duplicate bitmap (5 100 KPIs x 290 x 17 years x 3 = 75 M)
+# Bits of the duplicate bitmap: one per possible key (KPI x area x year YEAR_MIN..next year x
+# gender); 5 100 KPIs x 290 x 38 years x 3 = 169 M bits = 21 MB. Larger: an exact GROUP BY
+# (DuckDB's bitstring_agg refuses ranges much beyond 2^29).
+BITMAP_MAX = 1 << 29
 
 
 def _gender_sql(col: str) -> str:
@@ -153,6 +158,7 @@ class ValueBatch:
         self.bench_counts: dict[int, tuple] = {}
         self.bench_gender_per_file: dict[int, int] = {}
         self._numbered: str | None = None
+        self.deduped = False                    # identical duplicates were dropped
 
     def _temp(self, prefix: str) -> str:
         name = tmp_name(prefix)
@@ -194,30 +200,44 @@ class ValueBatch:
     # -- 2. names -> numbers ----------------------------------------------------------------------
     def map_names(self) -> None:
         """The resolvers' exact keys (codes, SCB names, aliases, KPI ids, unambiguous catalogue
-        titles) go in as small mapping tables up front; only raw strings the first pass could
-        not map (other spellings, aggregate rows, unknown or ambiguous titles) go through the
-        Python resolvers, and then the typed pass is run again."""
+        titles) go in as small mapping tables up front, and one typed pass reads every file.
+        Only if that pass meets raw strings the maps do not hold (other spellings, aggregate
+        rows, unknown or ambiguous titles) are those listed (one more read), resolved in Python
+        and the typed pass run again."""
         self.area_t = dict(getattr(self.resolve_areas, "exact", dict)())
         self.kpi_t = dict(getattr(self.resolve_kpis, "exact", dict)())
         self.amap, self.kmap = self._temp("amap"), self._temp("kmap")
         self.aid, self.kid = self._temp("aid"), self._temp("kid")
         self.typed = self._temp("typed")
         self._build_maps()
-        self._typed_pass()
-        missed = self.con.execute(
-            f"SELECT list(DISTINCT area_miss) FILTER (WHERE area_miss IS NOT NULL), "
-            f"list(DISTINCT kpi_miss) FILTER (WHERE kpi_miss IS NOT NULL) FROM {self.typed}").fetchall()[0]
-        miss_areas, miss_kpis = sorted(missed[0] or []), sorted(missed[1] or [])
-        if miss_areas or miss_kpis:
-            # Over-long strings are never resolved (a 1 MB "title" must not become a KPI).
-            self.area_t.update(self.resolve_areas([a for a in miss_areas if len(a) <= FIELD_MAX_CHARS]))
-            self.kpi_t.update(self.resolve_kpis([k for k in miss_kpis if len(k) <= FIELD_MAX_CHARS]))
-            for a in miss_areas:
-                self.area_t.setdefault(a, AreaTarget())
-            for k in miss_kpis:
-                self.kpi_t.setdefault(k, KpiTarget(None))
-            self._build_maps()
-            self._typed_pass()
+        self._typed_pass(first=True)
+        self.tally()
+        if P_UNRESOLVED not in self.problem_counts:
+            return
+        miss_areas, miss_kpis = self._unresolved_strings()
+        # Over-long strings are never resolved (a 1 MB "title" must not become a KPI).
+        self.area_t.update(self.resolve_areas([a for a in miss_areas if len(a) <= FIELD_MAX_CHARS]))
+        self.kpi_t.update(self.resolve_kpis([k for k in miss_kpis if len(k) <= FIELD_MAX_CHARS]))
+        for a in miss_areas:
+            self.area_t.setdefault(a, AreaTarget())
+        for k in miss_kpis:
+            self.kpi_t.setdefault(k, KpiTarget(None))
+        self._build_maps()
+        self._typed_pass(first=False)
+        self.tally()
+
+    def _unresolved_strings(self) -> tuple[list[str], list[str]]:
+        """The distinct raw names and KPI strings the maps do not hold (not NULL)."""
+        try:
+            with _optimizer_disabled(self.con, "build_side_probe_side"):
+                areas, kpis = self.con.execute(f"""
+                    SELECT list(DISTINCT u.area_raw) FILTER (WHERE a.state IS NULL AND u.area_raw IS NOT NULL),
+                           list(DISTINCT u.kpi_raw) FILTER (WHERE k.state IS NULL AND u.kpi_raw IS NOT NULL)
+                    FROM {self.fast} u LEFT JOIN {self.kmap} k ON u.kpi_raw = k.kpi_raw
+                    LEFT JOIN {self.amap} a ON u.area_raw = a.area_raw""").fetchall()[0]
+        except duckdb.Error as e:
+            raise _source_failure(self.staged, str(e)) from None
+        return sorted(areas or []), sorted(kpis or [])
 
     def _build_maps(self) -> None:
         arows, krows = [], []
@@ -254,36 +274,61 @@ class ValueBatch:
         _frame_table(con, self.kid, pd.DataFrame([(no, k) for k, no in self.kpi_keys.items()],
                                                  columns=["kpi_no", "kpi_id"]),
                      {"kpi_no": "INTEGER", "kpi_id": "VARCHAR"})
-        bench = [no for (c, b), no in self.area_keys.items() if b is not None]
-        self.bench_areas = bench
-        self.is_bench = f"a.area_no IN ({', '.join(map(str, bench))})" if bench else "false"
+        self.bench_areas = [no for (c, b), no in self.area_keys.items() if b is not None]
 
-    def _typed_pass(self) -> None:
+    def is_bench(self, col: str = "area_no") -> str:
+        """SQL: the area number `col` is an aggregate row (benchmark), not a municipality."""
+        return f"{col} IN ({', '.join(map(str, self.bench_areas))})" if self.bench_areas else "false"
+
+    def _typed_pass(self, first: bool) -> None:
         # DuckDB cannot estimate a CSV's row count (it guesses ~40), so it would build the
         # join's hash table on the file and probe it with the tiny maps; keep the maps as the
         # build side. (A malformed CSV shows up here: translated to file/line/problem.)
         try:
             with _optimizer_disabled(self.con, "build_side_probe_side"):
-                _create_typed(self.con, self.typed, self.fast, self.kmap, self.amap, self.is_bench,
-                              self.markers, misses=True)
+                _create_typed(self.con, self.typed, self.fast, self.kmap, self.amap, self.markers, first_pass=first)
         except duckdb.Error as e:
             raise _source_failure(self.staged, str(e)) from None
+
+    def tally(self) -> None:
+        """One pass over the typed rows counts everything the later steps need: rows per file,
+        per problem, good rows for municipalities and for aggregate rows (by gender or not)."""
+        groups = self.con.execute(
+            f"SELECT file_no, problem, {self.is_bench()} AS bench, g <> 0 AS by_gender, count(*) "
+            f"FROM {self.typed} GROUP BY ALL").fetchall()
+        self.rows_per_file: dict[int, int] = {}
+        self.problem_counts: dict[int, int] = {}
+        self.skips_per_file: dict[int, int] = {}
+        self.muni_per_file: dict[int, int] = {}
+        self.bench_gender_tally: dict[int, int] = {}
+        self.n_good = self.n_good_bench = 0
+        for f, p, bench, by_gender, n in groups:
+            self.rows_per_file[f] = self.rows_per_file.get(f, 0) + n
+            if p != 0:
+                self.problem_counts[p] = self.problem_counts.get(p, 0) + n
+                self.skips_per_file[f] = self.skips_per_file.get(f, 0) + n
+                continue
+            self.n_good += n
+            if bench:
+                self.n_good_bench += n
+                if by_gender:
+                    self.bench_gender_tally[f] = self.bench_gender_tally.get(f, 0) + n
+            else:
+                self.muni_per_file[f] = self.muni_per_file.get(f, 0) + n
 
     def numbered(self) -> str:
         """The typed rows again, with record numbers (error and duplicate paths only)."""
         if self._numbered is None:
             t = self._temp("typed_n")
             with _optimizer_disabled(self.con, "build_side_probe_side"):
-                _create_typed(self.con, t, self.union, self.kmap, self.amap, self.is_bench, self.markers)
+                _create_typed(self.con, t, self.union, self.kmap, self.amap, self.markers, numbered=True)
             self._numbered = t
         return self._numbered
 
     # -- 3. validation -------------------------------------------------------------------------------
     def check_every_file_has_rows(self) -> None:
-        per_file_rows = {f: n for f, n in self.con.execute(
-            f"SELECT file_no, count(*) FROM {self.typed} GROUP BY file_no").fetchall()}
         for i, sf in enumerate(self.staged):
-            if i not in per_file_rows and not sf.skipped:
+            if i not in self.rows_per_file and not sf.skipped:
                 raise ImportFailure(sf.path, None, "filen har inga datarader (empty file: no data rows)")
 
     def check_code_name_pairs(self) -> None:
@@ -308,14 +353,11 @@ class ValueBatch:
     def validate(self) -> None:
         """The first row of every problem kind; the earliest one stops the import."""
         con = self.con
-        self.firsts = {p: n for p, n in con.execute(
-            f"SELECT problem, count(*) FROM {self.typed} WHERE problem <> 0 GROUP BY problem").fetchall()}
         fatal = {P_AREA_EMPTY, P_KPI_EMPTY, P_YEAR, P_GENDER, P_VALUE, P_FIELD_LONG, P_AREA_CONFLICT}
         if not self.allow_unmapped:
             fatal |= {P_AREA_UNKNOWN, P_KPI_UNKNOWN}
-        has_bench_rows = not self.allow_benchmarks and self.bench_areas and con.execute(
-            f"SELECT count(*) FROM {self.typed} WHERE problem = 0 AND is_bench").fetchall()[0][0] > 0
-        if not (fatal & set(self.firsts) or has_bench_rows):
+        has_bench_rows = not self.allow_benchmarks and self.n_good_bench > 0
+        if not (fatal & set(self.problem_counts) or has_bench_rows):
             return
         tn = self.numbered()
         bad = [(pos, p) for p, pos in con.execute(
@@ -323,7 +365,7 @@ class ValueBatch:
             f"({', '.join(str(x) for x in fatal)}) GROUP BY problem").fetchall()]
         if has_bench_rows:
             b = con.execute(f"SELECT min(file_no * {_POS_SHIFT} + rec) FROM {tn} "
-                            f"WHERE problem = 0 AND is_bench").fetchall()[0][0]
+                            f"WHERE problem = 0 AND {self.is_bench()}").fetchall()[0][0]
             bad.append((b, P_BENCHMARK))
         pos, p = min(bad)
         sf, rec, raw = self._raw_row(pos)
@@ -331,16 +373,16 @@ class ValueBatch:
 
     def count_skips(self) -> None:
         s = self.summary
-        s.skip("tomt värde eller saknat-markör (empty value / missing marker)", self.firsts.get(P_MISSING, 0))
-        s.skip("okänd kommun, hoppades över (unmapped municipality, --allow-unmapped)", self.firsts.get(P_AREA_UNKNOWN, 0))
-        s.skip("okänt nyckeltal, hoppades över (unmapped KPI, --allow-unmapped)", self.firsts.get(P_KPI_UNKNOWN, 0))
-        self.per_file_skips = dict(self.con.execute(
-            f"SELECT file_no, count(*) FROM {self.typed} WHERE problem <> 0 GROUP BY file_no").fetchall())
+        counts = self.problem_counts
+        s.skip("tomt värde eller saknat-markör (empty value / missing marker)", counts.get(P_MISSING, 0))
+        s.skip("okänd kommun, hoppades över (unmapped municipality, --allow-unmapped)", counts.get(P_AREA_UNKNOWN, 0))
+        s.skip("okänt nyckeltal, hoppades över (unmapped KPI, --allow-unmapped)", counts.get(P_KPI_UNKNOWN, 0))
+        self.per_file_skips = dict(self.skips_per_file)
         for i, sf in enumerate(self.staged):
             for reason, n in sf.skipped.items():
                 s.skip(reason, n)
                 self.per_file_skips[i] = self.per_file_skips.get(i, 0) + n
-        if P_AREA_UNKNOWN in self.firsts or P_KPI_UNKNOWN in self.firsts:
+        if P_AREA_UNKNOWN in counts or P_KPI_UNKNOWN in counts:
             names = sorted({a for a, _, st in self.arows if st == P_AREA_UNKNOWN}
                            | {k for k, _, st in self.krows if st == P_KPI_UNKNOWN})
             s.unmapped.extend(names)
@@ -349,31 +391,30 @@ class ValueBatch:
     # -- 4. duplicates ----------------------------------------------------------------------------------
     def drop_identical_duplicates(self) -> str:
         """One dense integer key per (KPI, municipality/benchmark, year, gender). Fast path: a
-        bitmap over the key range (numpy, one scatter): as many distinct keys as rows means no
-        duplicates. Otherwise (or if the range is too large) an exact GROUP BY. Returns the
-        relation of the rows to write."""
+        bitmap over the key range (DuckDB's bitstring_agg, parallel, one pass over four integer
+        columns): as many distinct keys as good rows means no duplicates. Otherwise (or if the
+        range is too large) an exact GROUP BY. Returns the relation of the rows to write."""
         con, typed = self.con, self.typed
-        ys = con.execute(f"SELECT min(year), max(year), count(*) FROM {typed} WHERE problem = 0").fetchall()[0]
-        y0, n_year, n_good = (ys[0] or 0), ((ys[1] or 0) - (ys[0] or 0) + 1), ys[2]
-        n_area, n_kpi = max(1, len(self.area_keys)), max(1, len(self.kpi_keys))
-        k_expr = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {y0})) * 3 + g)"
+        self.deduped = False
+        rows = f"(SELECT * FROM {typed} WHERE problem = 0)"
+        # Good rows have a year in YEAR_MIN..year_max() and g in 0..2, so the key is dense.
+        n_area, n_kpi, n_year = max(1, len(self.area_keys)), max(1, len(self.kpi_keys)), year_max() - YEAR_MIN + 1
+        k_expr = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {YEAR_MIN})) * 3 + g)"
         key_range = n_kpi * n_area * n_year * 3
-        unique = n_good < 2
-        if not unique and key_range <= BITMAP_MAX:
-            keys = con.execute(f"SELECT {k_expr} AS k FROM {typed} WHERE problem = 0").fetchnumpy()["k"]
-            seen = np.zeros(key_range, dtype=np.bool_)
-            seen[np.asarray(keys, dtype=np.int64)] = True
-            unique = int(np.count_nonzero(seen)) == len(keys)
-            del seen, keys
-        if unique:
-            return f"(SELECT * FROM {typed} WHERE problem = 0)"
+        if self.n_good < 2:
+            return rows
+        if key_range <= BITMAP_MAX:
+            distinct = con.execute(f"SELECT bit_count(bitstring_agg({k_expr}, 0::BIGINT, {key_range - 1}::BIGINT)) "
+                                   f"FROM {typed} WHERE problem = 0").fetchall()[0][0]
+            if distinct == self.n_good:
+                return rows
         good = self._temp("good")
         con.execute(f"CREATE TEMP VIEW {good} AS SELECT *, file_no * {_POS_SHIFT} + rec AS pos, {k_expr} AS k "
                     f"FROM {self.numbered()} WHERE problem = 0")
         n_dup_keys = con.execute(
             f"SELECT count(*) FROM (SELECT k FROM {good} GROUP BY k HAVING count(*) > 1)").fetchall()[0][0]
         if not n_dup_keys:
-            return f"(SELECT * FROM {typed} WHERE problem = 0)"
+            return rows
         conflict = con.execute(f"""
             SELECT list(pos ORDER BY pos), list(value ORDER BY pos) FROM {good} GROUP BY k
             HAVING count(*) > 1 AND min(value) <> max(value) ORDER BY min(pos) LIMIT 1""").fetchall()
@@ -388,18 +429,23 @@ class ValueBatch:
         self.summary.skip("dubblett med samma värde (duplicate row, same value)", sum(dup_per_file.values()))
         for f, n in dup_per_file.items():
             self.per_file_skips[f] = self.per_file_skips.get(f, 0) + n
+        self.deduped = True
         return (f"(SELECT * EXCLUDE (pos, k) FROM {good} "
                 f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY pos) = 1)")
 
     # -- 5. writes ---------------------------------------------------------------------------------------
     def add_new_kpis(self, rows: str) -> None:
-        """New KPIs first, so every value has its KPI row."""
+        """New KPIs first, so every value has its KPI row. Only KPIs the warehouse lacks are
+        looked for in the rows (usually none: no pass over the rows)."""
         con = self.con
-        used = [r[0] for r in con.execute(
-            f"SELECT kid.kpi_id FROM (SELECT DISTINCT kpi_no FROM {rows}) JOIN {self.kid} kid USING (kpi_no)").fetchall()]
         existing = {r[0] for r in con.execute("SELECT kpi_id FROM kpi").fetchall()}
+        candidates = {no: kid for kid, no in self.kpi_keys.items() if kid not in existing}
+        if not candidates:
+            return
+        used = {r[0] for r in con.execute(
+            f"SELECT DISTINCT kpi_no FROM {rows} WHERE kpi_no IN ({', '.join(map(str, candidates))})").fetchall()}
         targets = {t.kpi_id: t for t in self.kpi_t.values() if t.kpi_id}
-        for kpi_id in sorted(set(used) - existing):
+        for kpi_id in sorted(candidates[no] for no in used):
             t = targets[kpi_id]
             con.execute("INSERT INTO kpi (kpi_id, title, description, source, is_demo) VALUES (?, ?, ?, ?, false)",
                         [kpi_id, t.title or kpi_id, t.description, self.kpi_source])
@@ -416,9 +462,11 @@ class ValueBatch:
     def write_municipality_values(self, rows: str) -> None:
         """Diff against the warehouse, then insert and update."""
         con = self.con
-        # Aggregate rows by gender: benchmark_value holds totals only.
+        # Aggregate rows by gender: benchmark_value holds totals only. (Counted by `tally`
+        # unless duplicates were dropped.)
         self.bench_gender_per_file = dict(con.execute(
-            f"SELECT file_no, count(*) FROM {rows} WHERE is_bench AND g <> 0 GROUP BY file_no").fetchall())
+            f"SELECT file_no, count(*) FROM {rows} WHERE {self.is_bench()} AND g <> 0 GROUP BY file_no").fetchall()
+        ) if self.deduped else dict(self.bench_gender_tally)
         self.summary.skip("jämförelserad per kön (aggregate row by gender; benchmarks hold totals)",
                           sum(self.bench_gender_per_file.values()))
         muni = (f"(SELECT t.file_no, kid.kpi_id, aid.municipality_code, t.year, "
@@ -430,8 +478,10 @@ class ValueBatch:
             f"SELECT EXISTS (SELECT 1 FROM kpi_value WHERE kpi_id IN (SELECT kpi_id FROM {self.kid}))").fetchall()[0][0]
         if not has_existing:
             # Fast path (KPIs new to the warehouse): every row is an insert; no join with the big table.
-            for f, n in con.execute(
-                    f"SELECT file_no, count(*) FROM {rows} WHERE NOT is_bench GROUP BY file_no").fetchall():
+            inserted = dict(con.execute(
+                f"SELECT file_no, count(*) FROM {rows} WHERE NOT {self.is_bench()} GROUP BY file_no").fetchall()
+            ) if self.deduped else self.muni_per_file
+            for f, n in inserted.items():
                 self.per_file[f][0] += n
             # Row order in the table does not matter here: let DuckDB write in parallel.
             with _setting(con, "preserve_insertion_order", "false"):
@@ -464,11 +514,13 @@ class ValueBatch:
     def write_benchmark_values(self, rows: str) -> None:
         """Aggregate rows (few): the same diff logic against benchmark_value."""
         con = self.con
+        if not self.n_good_bench:
+            return
         bench = self._temp("bench")
         con.execute(f"""
             CREATE TEMP TABLE {bench} AS
             SELECT t.file_no, kid.kpi_id, aid.benchmark, t.year, t.value, {self._source_case()} AS source, e.value AS old
-            FROM (SELECT * FROM {rows} WHERE is_bench AND g = 0) t
+            FROM (SELECT * FROM {rows} WHERE {self.is_bench()} AND g = 0) t
             JOIN {self.kid} kid USING (kpi_no) JOIN {self.aid} aid USING (area_no)
             LEFT JOIN benchmark_value e ON e.kpi_id = kid.kpi_id AND e.benchmark = aid.benchmark AND e.year = t.year""")
         self.bench_counts = {f: (n, ins, upd) for f, n, ins, upd in con.execute(f"""
@@ -520,29 +572,39 @@ class ValueBatch:
         )
 
 
-def _create_typed(con, typed, union, kmap, amap, is_bench, markers, misses: bool = False) -> None:
-    # area_miss/kpi_miss keep a raw string only where the maps had no entry (mostly NULL).
-    miss = ("CASE WHEN a.state IS NULL THEN u.area_raw END AS area_miss, "
-            "CASE WHEN k.state IS NULL THEN u.kpi_raw END AS kpi_miss," if misses else "")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {typed} AS
-        SELECT u.file_no, u.rec, k.kpi_no, a.area_no, {is_bench} AS is_bench, u.y AS year, u.g, u.v AS value, {miss}
-               CASE WHEN a.state IS NULL THEN {P_AREA_EMPTY} WHEN a.state <> 0 THEN a.state
-                    WHEN k.state IS NULL THEN {P_KPI_EMPTY} WHEN k.state <> 0 THEN k.state
-                    WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {year_max()} THEN {P_YEAR}
-                    WHEN u.g IS NULL THEN {P_GENDER}
-                    WHEN u.v IS NOT NULL THEN CASE WHEN isfinite(u.v) THEN 0 ELSE {P_VALUE} END
-                    WHEN u.value_raw IS NULL OR trim(u.value_raw) IN ({markers}) THEN {P_MISSING}
-                    WHEN length(u.value_raw) > {FIELD_MAX_CHARS} THEN {P_FIELD_LONG}
-                    ELSE {P_VALUE} END::TINYINT AS problem
-        FROM (SELECT file_no, rec, area_raw, kpi_raw, value_raw,
-                     {_year_sql('year_raw', 'y0')} AS y,
-                     {_gender_sql('gender_raw')} AS g,
-                     {_value_sql('value_raw')} AS v
-              FROM (SELECT *, TRY_CAST(year_raw AS INTEGER) AS y0 FROM {union})) u
-        LEFT JOIN {kmap} k ON u.kpi_raw = k.kpi_raw
-        LEFT JOIN {amap} a ON u.area_raw = a.area_raw
-    """)
+def _create_typed(con, typed, source, kmap, amap, markers, *, numbered: bool = False,
+                  first_pass: bool = False) -> None:
+    """One row per staged row: kpi_no and area_no from the maps, year, g (gender 0 T, 1 K, 2 M),
+    value and problem (0 = good, else the first P_* of the row). Only integers and a double are
+    stored: raw strings are read again from the file on the error path. numbered: with the
+    record number (error and duplicate paths). first_pass: a raw string the maps do not hold
+    is P_UNRESOLVED (to be resolved), not unknown."""
+    area_unmapped = P_UNRESOLVED if first_pass else P_AREA_UNKNOWN
+    kpi_unmapped = P_UNRESOLVED if first_pass else P_KPI_UNKNOWN
+    rec = "rec, " if numbered else ""
+    # The rows' order does not matter (record numbers are explicit): let DuckDB write in parallel.
+    with _setting(con, "preserve_insertion_order", "false"):
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {typed} AS
+            SELECT u.file_no, {rec}k.kpi_no, a.area_no, u.y AS year, u.g, u.v AS value,
+                   CASE WHEN a.state IS NULL THEN (CASE WHEN u.area_raw IS NULL THEN {P_AREA_EMPTY} ELSE {area_unmapped} END)
+                        WHEN a.state <> 0 THEN a.state
+                        WHEN k.state IS NULL THEN (CASE WHEN u.kpi_raw IS NULL THEN {P_KPI_EMPTY} ELSE {kpi_unmapped} END)
+                        WHEN k.state <> 0 THEN k.state
+                        WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {year_max()} THEN {P_YEAR}
+                        WHEN u.g IS NULL THEN {P_GENDER}
+                        WHEN u.v IS NOT NULL THEN CASE WHEN isfinite(u.v) THEN 0 ELSE {P_VALUE} END
+                        WHEN u.value_raw IS NULL OR list_contains([{markers}], trim(u.value_raw)) THEN {P_MISSING}
+                        WHEN length(u.value_raw) > {FIELD_MAX_CHARS} THEN {P_FIELD_LONG}
+                        ELSE {P_VALUE} END::TINYINT AS problem
+            FROM (SELECT file_no, {rec}area_raw, kpi_raw, value_raw,
+                         {_year_sql('year_raw', 'y0')} AS y,
+                         {_gender_sql('gender_raw')} AS g,
+                         {_value_sql('value_raw')} AS v
+                  FROM (SELECT *, TRY_CAST(year_raw AS INTEGER) AS y0 FROM {source})) u
+            LEFT JOIN {kmap} k ON u.kpi_raw = k.kpi_raw
+            LEFT JOIN {amap} a ON u.area_raw = a.area_raw
+        """)
 
 
 class _setting:
