@@ -156,6 +156,31 @@ def test_identical_duplicate_rows_are_skipped_not_errors(wh):
     assert query(wh, "SELECT inserted, skipped FROM import_log") == [(1, 1)]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_neighbouring_keys_are_distinct_and_repeats_are_skipped(wh, seed):
+    """Keys that differ only in gender, year, municipality or KPI are all stored; a row
+    repeated with the same value (in any order, even written as the code instead of the
+    name) is skipped and counted. Reference: a Python set of the keys."""
+    import random
+
+    rnd = random.Random(seed)
+    names = scb_names()
+    areas = rnd.sample(sorted(names), 3)
+    keys = [(k, a, y, g) for k in ("N20014", "N00905", "N00919") for a in areas
+            for y in (2010, 2011, 2013) for g in "TKM"]
+    chosen = rnd.sample(keys, rnd.randint(2, len(keys)))
+    rows = chosen + [rnd.choice(chosen) for _ in range(rnd.randint(0, 30))]
+    rnd.shuffle(rows)
+    value = {key: float(i) for i, key in enumerate(keys)}
+    lines = [f"{k};{rnd.choice([a, names[a]])};{y};{g};{value[(k, a, y, g)]}" for k, a, y, g in rows]
+    f = write(wh.parent / "grid.csv", "Variabelkod;Kommun;År;Kön;Värde\n" + "\n".join(lines) + "\n")
+    r = cli("import", "kolada", f, "--db", wh)
+    assert r.exit_code == 0, r.output
+    assert sorted(query(wh, "SELECT kpi_id, municipality_code, year, gender, value FROM kpi_values")) == sorted(
+        (k, names[a], y, g, value[(k, a, y, g)]) for k, a, y, g in set(rows))
+    assert query(wh, "SELECT inserted, skipped FROM import_log") == [(len(set(rows)), len(rows) - len(set(rows)))]
+
+
 def test_xlsx_with_title_row(wh):
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()

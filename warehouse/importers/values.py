@@ -40,8 +40,8 @@ from warehouse.importers.common import (
 # Python, then the pass is run again; never reported).
 P_UNRESOLVED = 12
 _POS_SHIFT = 1 << 40        # position = file_no * 2^40 + record: one sortable number for "first"
-# Bits of the duplicate bitmap: one per possible key (KPI x area x year YEAR_MIN..next year x
-# gender); 5 100 KPIs x 290 x 38 years x 3 = 169 M bits = 21 MB. Larger: an exact GROUP BY
+# Bits of the duplicate bitmap: one per possible key within the good rows' ranges (KPI x area x
+# year x gender); 5 100 KPIs x 290 x 17 years x 3 = 75 M bits = 9.4 MB. Larger: an exact GROUP BY
 # (DuckDB's bitstring_agg refuses ranges much beyond 2^29).
 BITMAP_MAX = 1 << 29
 
@@ -292,9 +292,11 @@ class ValueBatch:
 
     def tally(self) -> None:
         """One pass over the typed rows counts everything the later steps need: rows per file,
-        per problem, good rows for municipalities and for aggregate rows (by gender or not)."""
+        per problem, good rows for municipalities and for aggregate rows (by gender or not), and
+        the range of the good rows' KPI, area and year numbers (for the duplicate bitmap)."""
         groups = self.con.execute(
-            f"SELECT file_no, problem, {self.is_bench()} AS bench, g <> 0 AS by_gender, count(*) "
+            f"SELECT file_no, problem, {self.is_bench()} AS bench, g <> 0 AS by_gender, count(*), "
+            f"min(kpi_no), max(kpi_no), min(area_no), max(area_no), min(year), max(year) "
             f"FROM {self.typed} GROUP BY ALL").fetchall()
         self.rows_per_file: dict[int, int] = {}
         self.problem_counts: dict[int, int] = {}
@@ -302,19 +304,24 @@ class ValueBatch:
         self.muni_per_file: dict[int, int] = {}
         self.bench_gender_tally: dict[int, int] = {}
         self.n_good = self.n_good_bench = 0
-        for f, p, bench, by_gender, n in groups:
+        lo, hi = [], []
+        for f, p, bench, by_gender, n, *ranges in groups:
             self.rows_per_file[f] = self.rows_per_file.get(f, 0) + n
             if p != 0:
                 self.problem_counts[p] = self.problem_counts.get(p, 0) + n
                 self.skips_per_file[f] = self.skips_per_file.get(f, 0) + n
                 continue
             self.n_good += n
+            lo.append(ranges[0::2])
+            hi.append(ranges[1::2])
             if bench:
                 self.n_good_bench += n
                 if by_gender:
                     self.bench_gender_tally[f] = self.bench_gender_tally.get(f, 0) + n
             else:
                 self.muni_per_file[f] = self.muni_per_file.get(f, 0) + n
+        # (min, max) of kpi_no, area_no and year over the good rows.
+        self.good_ranges = [(min(x[i] for x in lo), max(x[i] for x in hi)) for i in range(3)] if lo else None
 
     def numbered(self) -> str:
         """The typed rows again, with record numbers (error and duplicate paths only)."""
@@ -397,12 +404,13 @@ class ValueBatch:
         con, typed = self.con, self.typed
         self.deduped = False
         rows = f"(SELECT * FROM {typed} WHERE problem = 0)"
-        # Good rows have a year in YEAR_MIN..year_max() and g in 0..2, so the key is dense.
-        n_area, n_kpi, n_year = max(1, len(self.area_keys)), max(1, len(self.kpi_keys)), year_max() - YEAR_MIN + 1
-        k_expr = f"(((kpi_no::BIGINT * {n_area} + area_no) * {n_year} + (year - {YEAR_MIN})) * 3 + g)"
-        key_range = n_kpi * n_area * n_year * 3
         if self.n_good < 2:
             return rows
+        # Dense over the good rows' ranges (from `tally`); g is 0..2.
+        (k0, k1), (a0, a1), (y0, y1) = self.good_ranges
+        n_area, n_year = a1 - a0 + 1, y1 - y0 + 1
+        k_expr = f"((((kpi_no - {k0})::BIGINT * {n_area} + (area_no - {a0})) * {n_year} + (year - {y0})) * 3 + g)"
+        key_range = (k1 - k0 + 1) * n_area * n_year * 3
         if key_range <= BITMAP_MAX:
             distinct = con.execute(f"SELECT bit_count(bitstring_agg({k_expr}, 0::BIGINT, {key_range - 1}::BIGINT)) "
                                    f"FROM {typed} WHERE problem = 0").fetchall()[0][0]
@@ -582,6 +590,9 @@ def _create_typed(con, typed, source, kmap, amap, markers, *, numbered: bool = F
     area_unmapped = P_UNRESOLVED if first_pass else P_AREA_UNKNOWN
     kpi_unmapped = P_UNRESOLVED if first_pass else P_KPI_UNKNOWN
     rec = "rec, " if numbered else ""
+    # Missing markers via list_position: DuckDB turns `IN (...)` and list_contains of nine
+    # constants into a join evaluated for every row; inside the CASE this is only evaluated
+    # for the few rows whose value is not a number.
     # The rows' order does not matter (record numbers are explicit): let DuckDB write in parallel.
     with _setting(con, "preserve_insertion_order", "false"):
         con.execute(f"""
@@ -594,7 +605,7 @@ def _create_typed(con, typed, source, kmap, amap, markers, *, numbered: bool = F
                         WHEN u.y IS NULL OR u.y NOT BETWEEN {YEAR_MIN} AND {year_max()} THEN {P_YEAR}
                         WHEN u.g IS NULL THEN {P_GENDER}
                         WHEN u.v IS NOT NULL THEN CASE WHEN isfinite(u.v) THEN 0 ELSE {P_VALUE} END
-                        WHEN u.value_raw IS NULL OR list_contains([{markers}], trim(u.value_raw)) THEN {P_MISSING}
+                        WHEN u.value_raw IS NULL OR list_position([{markers}], trim(u.value_raw)) IS NOT NULL THEN {P_MISSING}
                         WHEN length(u.value_raw) > {FIELD_MAX_CHARS} THEN {P_FIELD_LONG}
                         ELSE {P_VALUE} END::TINYINT AS problem
             FROM (SELECT file_no, {rec}area_raw, kpi_raw, value_raw,
