@@ -314,7 +314,10 @@ def parse_kolada_json(path: Path, obj) -> tuple[pd.DataFrame, list[str], int]:
 
 def stage_kolada_file(con, path: Path, roles: Roles = KOLADA_ROLES, prefix: str = "kolada") -> StagedFile:
     path = Path(path)
-    kind = sniff_kind(path)
+    kind = sniff_kind(path)          # a regular, readable file: safe to read in a thread
+    # Hashed from the start, while this thread checks the encoding and line ends and builds
+    # the name maps (one core busy), rather than later beside DuckDB's own threads.
+    sha256 = BackgroundHash(path)
     if kind == "csv":
         sf = stage_csv(con, path, roles, prefix)
     elif kind in ("xlsx", "xls"):
@@ -324,7 +327,7 @@ def stage_kolada_file(con, path: Path, roles: Roles = KOLADA_ROLES, prefix: str 
         sf = stage_frame(con, path, kind, df, labels, prefix)
         if deleted:
             sf.skipped[DELETED] = deleted
-    sf.sha256 = BackgroundHash(path)
+    sf.sha256 = sha256
     return sf
 
 
