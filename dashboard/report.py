@@ -32,6 +32,10 @@ STATUS_ICON = {"better": "▲", "worse": "▼", "same": "●", "no_direction": "
 # Plain-ASCII fallbacks when no Unicode font is available (core PDF fonts are Latin-1 only).
 _ASCII = {"▲": "+", "▼": "-", "●": "=", "?": "?", "△": "+", "▽": "-", "○": "=", "✓": "OK", "✗": "X", "≈": "~", "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "≤": "<=", "≥": ">="}
 
+# A Chromium start takes 1-5 s (more on a busy machine); one that has not opened by then is
+# taken as hung and started again (ChartRenderer._render_uncached).
+START_TIMEOUT = 20.0
+
 # Rendered chart images kept per process (~0,1 MB each): a repeated PDF skips Chromium.
 CHART_CACHE_BYTES = 16 << 20
 
@@ -105,7 +109,7 @@ class ChartRenderer:
             await k.open()
             return k
         try:
-            self._kaleido = self._run(open_())
+            self._kaleido = self._run(open_(), START_TIMEOUT)
         except BaseException:
             self._stop()
             raise
@@ -118,7 +122,7 @@ class ChartRenderer:
         if k is not None:
             try:
                 asyncio_run = __import__("asyncio").run_coroutine_threadsafe
-                asyncio_run(k.close(), loop).result(10)
+                asyncio_run(k.close(), loop).result(3)   # a blocked loop never closes it
             except Exception:  # noqa: BLE001 - closing a broken browser: best effort
                 pass
         loop.call_soon_threadsafe(loop.stop)
@@ -150,12 +154,14 @@ class ChartRenderer:
     def _render_uncached(self, figs: list, opts: dict) -> list[bytes]:
         with self._lock:
             for attempt in (1, 2):
-                if self._kaleido is None:
-                    self._start()
                 try:
+                    if self._kaleido is None:
+                        self._start()
                     return list(self._run(_render_batch(self._kaleido, self.tabs, figs, opts, self.timeout)))
                 except Exception:
-                    self._stop()          # a crashed or stuck Chromium: start afresh once
+                    # a crashed or stuck Chromium, or a start that hung (kaleido 1.5 / choreographer
+                    # 1.4 now and then block their event loop while opening, under load): afresh once
+                    self._stop()
                     if attempt == 2:
                         raise
         return []

@@ -99,3 +99,30 @@ def test_warm_starts_the_browser_once():
         assert r._kaleido is browser and _size(png) == (300, 200)
     finally:
         r.close()
+
+
+def test_a_start_that_hangs_is_given_up_and_started_again(monkeypatch):
+    """kaleido/choreographer now and then block their event loop while opening Chromium: the
+    renderer stops waiting after START_TIMEOUT and starts another browser."""
+    import time
+
+    import kaleido
+
+    real_open = kaleido.Kaleido.open
+    calls = []
+
+    async def open_(self):
+        calls.append(1)
+        if len(calls) == 1:
+            R.START_TIMEOUT = 60.0  # (the real start that follows may take its time)
+            time.sleep(4)           # blocks the event loop, as the hang does
+            raise RuntimeError("never opened")
+        return await real_open(self)
+    monkeypatch.setattr(kaleido.Kaleido, "open", open_)
+    monkeypatch.setattr(R, "START_TIMEOUT", 2.0)
+    r = R.ChartRenderer()
+    try:
+        png, = r.render([_fig("A", [1.0, 2.0, 3.0])], 300, 200)
+        assert _size(png) == (300, 200) and len(calls) == 2
+    finally:
+        r.close()
