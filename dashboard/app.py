@@ -16,7 +16,7 @@ from pathlib import Path
 import dash
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import cache, components, geo, hardening, plotly_bundle, unit_templates, urlcheck
+from dashboard import cache, components, geo, hardening, plotly_bundle, static_html, unit_templates, urlcheck
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -127,6 +127,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     app.interpolate_index = localized_index(app.interpolate_index)
     app.server.config[CONFIG_KEY] = str(db_path)
     app.layout = shell
+    static_html.install(app)   # presentational parts of each page as one component (browser time)
     components.register_callbacks(app)
     geo.register(app.server)   # the map's polygons as a cacheable static file
     plotly_bundle.install(app.server)   # plotly.js with only the traces the pages draw

@@ -41,7 +41,6 @@ from __future__ import annotations
 import io
 import re
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
@@ -269,44 +268,6 @@ def col(field: str, header: str, kind: str = "text", decimals: int | None = None
             "link_field": link_field, "flex": flex, "raw": raw, "text_lang": text_lang}
 
 
-# AG Grid's own texts (pager, filters, screen-reader hints) in the page's language: the grid's
-# locale key -> catalogue key `grid_<key>`. Only the community features the tables use.
-GRID_LOCALE_KEYS = (
-    # pagination
-    "page", "more", "to", "of", "pageLastRowUnknown", "nextPage", "lastPage", "firstPage",
-    "previousPage", "pageSizeSelectorLabel", "ariaPageSizeSelectorLabel",
-    # overlays
-    "loadingOoo", "loadingError", "noMatchingRows",
-    # number and text filters
-    "filterOoo", "equals", "notEqual", "blank", "notBlank", "empty", "lessThan", "greaterThan",
-    "lessThanOrEqual", "greaterThanOrEqual", "inRange", "inRangeStart", "inRangeEnd", "contains",
-    "notContains", "startsWith", "endsWith", "before", "after", "andCondition", "orCondition",
-    "applyFilter", "resetFilter", "clearFilter", "cancelFilter", "textFilter", "numberFilter",
-    "dateFilter", "dateFormatOoo",
-    # column menu
-    "sortAscending", "sortDescending", "sortUnSort", "pinColumn", "pinLeft", "pinRight", "noPin",
-    "autosizeThisColumn", "autosizeAllColumns", "resetColumns", "columnFilter", "columnChooser",
-    "chooseColumns",
-    # screen-reader texts
-    "ariaChecked", "ariaUnchecked", "ariaIndeterminate", "ariaColumnFiltered", "ariaDateFilterInput",
-    "ariaFilterColumn", "ariaFilterFromValue", "ariaFilterToValue", "ariaFilterInput",
-    "ariaFilterMenuOpen", "ariaFilterValue", "ariaFilteringOperator", "ariaLabelColumnFilter",
-    "ariaLabelColumnMenu", "ariaLabelTooltip", "ariaMenuColumn", "ariaSortableColumn",
-    "ariaSkeletonCellLoading", "ariaDeferSkeletonCellLoading", "ariaSkeletonCellLoadingFailed",
-    # values
-    "invalidDate", "invalidNumber",
-)
-
-
-def grid_locale(lang: str = "sv") -> dict:
-    """dashGridOptions.localeText for AG Grid: its texts from the catalogue, its numbers (the
-    pager's "1 till 20 av 290") with the language's separators."""
-    group, mark, _ = formats.symbols(lang)
-    out = {key: t(f"grid_{key}", lang) for key in GRID_LOCALE_KEYS}
-    out.update(noRowsToShow=t("no_rows", lang), thousandSeparator=group, decimalSeparator=mark)
-    return out
-
-
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -403,30 +364,28 @@ def _raw_fields(spec: dict) -> list[tuple[str, str]]:
     return [(f, h) for f, h in raw]
 
 
-CELL_STYLE = {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"}
+# -- tables: plain HTML; long ones filtered, sorted and paged in the browser (styrkort.js) ---------
+# No grid library: AG Grid's 1,3 MB bundle loaded on every page and building a grid took
+# 0,1-0,9 s of main thread per page (2-core machine). A table is HTML the server writes once
+# (dashboard/static_html.py sends it as markup); a long one gets a filter box, a sort choice and
+# a pager, all handled by delegated listeners in assets/styrkort.js (no callback, no round trip,
+# CSP-safe). The downloads always carry every row (the sk-rows store), whatever is filtered.
 
-
-# Text columns whose longest text is longer than this wrap (and grow their rows); shorter ones
-# (codes, municipality and unit names) fit a column on one line.
-WRAP_CHARS = 28
-WRAP_HEADER_CHARS = 14
-
-
-def _longest_text(df: pd.DataFrame, field: str) -> int:
-    if field not in df or df.empty:
-        return 0
-    return int(df[field].map(lambda v: len(str(v)) if v is not None else 0).max())
+PLAIN_MAX_ROWS = 25      # up to this many rows: just the table (a short table is read, not searched)
+MIN_PAGE_ROWS = 25       # rows per page of a long table, or the page's page_size when larger
 
 
 def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None = None,
                          lang: str = "sv", page_size: int = 20, height: int | None = None,
                          caption: str | None = None, download: dict | None = None):
-    """An AG Grid with CSV and Excel downloads of exactly the shown columns.
+    """A table with CSV and Excel downloads of exactly the shown columns.
 
-    `columns`: list of col(...) dicts or plain field names (shown as text/number). Raw values
-    stay in the grid (correct sorting); the sv-SE text of each formatted cell is precomputed
-    with styrkort.formats into '<field>__fmt' and displayed by the asset value formatter skFormatted
-    (no JS eval, CSP-safe). Text is rendered as text.
+    `columns`: list of col(...) dicts or plain field names (shown as text/number). Numbers show
+    their sv-SE text (styrkort.formats, precomputed into '<field>__fmt') and keep the raw value
+    for sorting (data-v) and downloads. Text is rendered as text.
+    More than PLAIN_MAX_ROWS rows: a filter box and a sort choice above the table; more than
+    max(page_size, MIN_PAGE_ROWS): paged, with the pager after the table. `height` is accepted
+    for old callers and ignored (a fixed-height scrolling box is not keyboard friendly).
     `download`: download_meta(...) — file name, source, year, demo flag and settings the
     downloaded files carry (see table_file); default: the id as file name.
     """
@@ -462,81 +421,27 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
     # the column specs travel with the meta so the download knows each column's kind
     meta["columns"] = [{k: s.get(k) for k in ("field", "header", "kind", "decimals", "raw")}
                        for s in specs]
+    size = max(page_size, MIN_PAGE_ROWS)
+    long = len(row_data) > PLAIN_MAX_ROWS
+    paged = len(row_data) > size
     children = []
     if caption:
         children.append(html.Div(caption, className="sk-table-caption fw-semibold mb-1",
                                  id=f"{tid}-caption"))
-    if len(row_data) <= PLAIN_MAX_ROWS and not height:
-        # A short table is read, not searched: a plain HTML table (no grid to build in the
-        # browser, ~150 ms of main thread each), with the same downloads.
-        children += [plain_table(tid, specs, row_data, lang, name),
-                     _download_buttons(tid, meta, lang, name, PLAIN_DOWNLOAD,
-                                       dcc.Store(id={"type": "sk-rows", "index": tid}, data=row_data))]
-        return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
-
-    col_defs = []
-    for s in specs:
-        cd = {"field": s["field"], "headerName": s["header"], "sortable": True,
-              "filter": True, "resizable": True}
-        if len(str(s["header"])) > WRAP_HEADER_CHARS:
-            # measured like autoHeight cells, on every width change: only where a header can wrap
-            cd.update(wrapHeaderText=True, autoHeaderHeight=True)
-        if s.get("flex"):
-            cd["flex"] = s["flex"]
-        if s.get("link_field"):
-            cd["cellRenderer"] = "SkLink"
-        elif s["kind"] != "text" and not s.get("raw"):
-            # a value formatter, not a cell renderer: plain text, no React component per cell
-            cd["valueFormatter"] = {"function": "skFormatted(params)"}
-            cd["type"] = "rightAligned"
-            cd["filter"] = "agNumberColumnFilter"
-        if s.get("text_lang"):
-            cd.setdefault("cellRenderer", "SkText")
-            cd["cellRendererParams"] = {"lang": s["text_lang"]}
-        if (s["kind"] == "text" or s.get("raw")) and _longest_text(df, s["field"]) > WRAP_CHARS:
-            cd.update(wrapText=True, autoHeight=True)
-        col_defs.append(cd)
-
-    # No inner scroll region: a fixed-height grid's scrolling viewport cannot take keyboard focus
-    # (axe 'scrollable-region-focusable', WCAG 2.1.1), so grids grow with their rows unless a
-    # page asks for a height. Long tables are paged instead (rendering 290 rows cost seconds of
-    # main thread): the pager's buttons sit after the grid (pager()), so the grid stays one Tab
-    # stop and the buttons are ordinary controls; filters and sorting cover every row.
-    size = max(page_size, MIN_PAGE_ROWS)
-    paged = not height and len(row_data) > size
-    grid_style = {"height": f"{height}px"} if height else None
-    grid = dag.AgGrid(
-        id={"type": "sk-grid", "index": tid},
-        rowData=row_data,
-        columnDefs=col_defs,
-        # Rows grow with wrapped text only in text columns whose texts are long (WRAP_CHARS): a
-        # number or a municipality name never wraps, and measuring a cell's height (autoHeight)
-        # forces one browser layout per cell — thousands on a 290-row grid, seconds before the
-        # page settles.
-        defaultColDef={"minWidth": 90, "flex": 1, "cellStyle": CELL_STYLE},
-        dashGridOptions={
-            "domLayout": None if height else "autoHeight",
-            "enableCellTextSelection": True,
-            "pagination": paged, "paginationPageSize": size, "suppressPaginationPanel": True,
-            "paginationPageSizeSelector": False,
-            "ensureDomOrder": True,
-            # one Tab stop per grid: Tab leaves it, arrows move inside (named asset functions)
-            "tabToNextCell": {"function": "skLeaveGrid(params)"},
-            "tabToNextHeader": {"function": "skLeaveGrid(params)"},
-            "localeText": grid_locale(lang),
-        },
-        style=grid_style,
-        className="sk-grid",
-    )
-    if len(specs) * 90 > 360:   # at the columns' minimum width wider than a phone: it scrolls, say so
+    if long:
+        children.append(table_tools(tid, specs, len(row_data), lang))
+    if len(specs) * 90 > 360:   # wider than a phone at 90 px a column: it scrolls, say so
         children.append(html.P(t("table_scroll_hint", lang), className="sk-scroll-hint small text-body-secondary mb-1"))
-    children += [grid] + ([pager(tid, len(row_data), size, lang, name)] if paged else [])
-    children.append(_download_buttons(tid, meta, lang, name, GRID_DOWNLOAD))
+    children.append(plain_table(tid, specs, row_data, lang, name, page_size=size if paged else None,
+                                keyboard=long))
+    if paged:
+        children.append(pager(tid, len(row_data), size, lang, name))
+    children.append(_download_buttons(tid, meta, lang, name, PLAIN_DOWNLOAD,
+                                      dcc.Store(id={"type": "sk-rows", "index": tid}, data=row_data)))
     return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
 
 
-# Download id types: a grid's buttons read the grid's rowData, a plain table's its sk-rows store.
-GRID_DOWNLOAD = ("sk-dl-csv", "sk-dl-xlsx", "sk-download")
+# Download id types: the buttons read the table's sk-rows store (every row).
 PLAIN_DOWNLOAD = ("sk-pdl-csv", "sk-pdl-xlsx", "sk-pdownload")
 
 
@@ -555,72 +460,106 @@ def _download_buttons(tid: str, meta: dict, lang: str, name: str, kinds: tuple, 
     ], className="sk-downloads mt-2", role="group", **{"aria-label": t("download_label", lang, name=name)})
 
 
-# -- short tables: plain HTML ------------------------------------------------------------------------
-
-PLAIN_MAX_ROWS = 25
-
-
-def _plain_cell(s: dict, row: dict):
+def _plain_cell(s: dict, row: dict, keyboard: bool):
     f = s["field"]
     numeric = s["kind"] != "text" and not s.get("raw")
     v = row.get(f)
     text = row.get(f + "__fmt") if numeric else ("" if v is None else str(v))
     href = row.get(f + "__href") if s.get("link_field") else None
-    content = html.A(text, href=href) if isinstance(href, str) and href.startswith("/") \
-        and not href.startswith("//") else text
+    if isinstance(href, str) and href.startswith("/") and not href.startswith("//"):
+        # in a long table the links are reached with the arrow keys (one Tab stop per table)
+        # data-sk-link: opened inside the app like dcc.Link (styrkort.js)
+        content = html.A(text, href=href, **{"data-sk-link": "1"}, **({"tabIndex": "-1"} if keyboard else {}))
+    else:
+        content = text
     attrs = {"data-col": f, **({"lang": s["text_lang"]} if s.get("text_lang") else {})}
+    if numeric and isinstance(v, (int, float)) and not isinstance(v, bool):
+        attrs["data-v"] = v    # the raw number: what the table sorts by
     return html.Td(content, className="text-end text-nowrap" if numeric else None, **attrs)
 
 
-def plain_table(tid: str, specs: list, row_data: list, lang: str, name: str):
+def plain_table(tid: str, specs: list, row_data: list, lang: str, name: str,
+                page_size: int | None = None, keyboard: bool = False):
     """The rows as an HTML table (numbers as their sv-SE text, links as links), in a labelled
     region that takes keyboard focus, so a table wider than a phone can be scrolled by keyboard
-    (axe 'scrollable-region-focusable')."""
+    (axe 'scrollable-region-focusable'). page_size: rows after the first page start hidden
+    (styrkort.js pages them). keyboard: the region is the table's one Tab stop and the arrow
+    keys move between its links (a long table's links are not each a Tab stop)."""
+    from dashboard.static_html import freeze
+
     numeric = [s["kind"] != "text" and not s.get("raw") for s in specs]
     head = html.Thead(html.Tr([html.Th(s["header"], scope="col", className="text-end" if n else None)
                                for s, n in zip(specs, numeric)]))
-    body = html.Tbody([html.Tr([_plain_cell(s, r) for s in specs]) for r in row_data] or
-                      [html.Tr(html.Td(t("no_rows", lang), colSpan=len(specs) or 1))])
+    rows = [html.Tr([_plain_cell(s, r, keyboard) for s in specs],
+                    **({"hidden": True} if page_size and i >= page_size else {}))
+            for i, r in enumerate(row_data)]
+    body = html.Tbody(rows or [html.Tr(html.Td(t("no_rows", lang), colSpan=len(specs) or 1))])
+    # the rows are one StaticHtml always (also in callback answers): styrkort.js reorders and
+    # hides them, which React must not own
+    body = freeze(body)
     table = html.Table([html.Caption(name, className="visually-hidden"), head, body],
                        className="table table-sm table-striped sk-plain-table mb-0",
-                       id={"type": "sk-table", "index": tid})
-    return html.Div(table, className="sk-plain-wrap", tabIndex="0", role="region",
-                    **{"aria-label": name})
+                       id={"type": "sk-table", "index": tid},
+                       **({"data-page-size": page_size} if page_size else {}))
+    region = {"className": "sk-plain-wrap", "tabIndex": "0", "role": "region", "aria-label": name}
+    if keyboard:
+        region["className"] += " sk-keyboard-table"
+        region["aria-describedby"] = f"{tid}-keys"
+        return html.Div([html.Div(table, **region),
+                         html.P(t("table_keys_hint", lang), id=f"{tid}-keys", className="visually-hidden")])
+    return html.Div(table, **region)
 
 
-# -- paging long grids (the buttons outside the grid; styrkort.js pagerGo / pagerStatus) ----------
+def table_tools(tid: str, specs: list, rows: int, lang: str):
+    """A long table's filter box and sort choice (styrkort.js: no round trip)."""
+    sort_options = [html.Option(t("table_sort_none", lang), value="")]
+    for i, s in enumerate(specs):
+        sort_options += [html.Option(t("table_sort_asc", lang, col=s["header"]), value=f"{i}:asc"),
+                         html.Option(t("table_sort_desc", lang, col=s["header"]), value=f"{i}:desc")]
+    from styrkort.i18n import BABEL_LOCALE
+    locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
+    return html.Div([
+        html.Div([html.Label(t("table_filter_label", lang), htmlFor=f"{tid}-filter", className="form-label small mb-0"),
+                  dcc.Input(type="search", id=f"{tid}-filter", className="form-control form-control-sm sk-filter",
+                            autoComplete="off")], className="me-3"),
+        html.Div([html.Label(t("table_sort_label", lang), htmlFor=f"{tid}-sort", className="form-label small mb-0"),
+                  html.Select(sort_options, id=f"{tid}-sort", className="form-select form-select-sm sk-sort")],
+                 className="me-3"),
+        html.Span("", role="status", className="small sk-filter-status align-self-end",
+                  **{"data-text": t("table_filter_status", lang), "data-locale": locale.replace("_", "-")}),
+    ], className="sk-table-tools d-flex flex-wrap align-items-end mb-2")
 
-MIN_PAGE_ROWS = 25
-PAGER_BUTTONS = (("sk-pager-first", "grid_pager_first", "«"), ("sk-pager-prev", "grid_pager_prev", "‹"),
-                 ("sk-pager-next", "grid_pager_next", "›"), ("sk-pager-last", "grid_pager_last", "»"))
+
+# -- paging long tables (the buttons after the table; styrkort.js) -----------------------------------
+
+PAGER_BUTTONS = (("first", "grid_pager_first", "«"), ("prev", "grid_pager_prev", "‹"),
+                 ("next", "grid_pager_next", "›"), ("last", "grid_pager_last", "»"))
 
 
 def pager_status(page: int, pages: int, rows: int, size: int, lang: str) -> str:
-    """'Sida 2 av 12 · rader 26–50 av 290' (pure; styrkort.js pagerStatus words updates alike)."""
+    """'Sida 2 av 12 · rader 26–50 av 290' (pure; styrkort.js words the updates alike)."""
     first = (page - 1) * size + 1 if rows else 0
     return t("grid_pager_status", lang, page=page, pages=pages, first=fmt_kind(first, "int", lang),
              last=fmt_kind(min(page * size, rows), "int", lang), rows=fmt_kind(rows, "int", lang))
 
 
 def pager(tid: str, rows: int, size: int, lang: str, name: str):
-    """First/previous/next/last buttons and 'page x of y' for a paged grid."""
+    """First/previous/next/last buttons and 'page x of y' for a paged table."""
     pages = -(-rows // size)
-    buttons = []
-    for kind, key, symbol in PAGER_BUTTONS:
-        at_start = kind in ("sk-pager-first", "sk-pager-prev")
-        buttons.append(dbc.Button(
-            [html.Span(symbol, **{"aria-hidden": "true"}), " ", t(key, lang)],
-            id={"type": kind, "index": tid}, color="secondary", outline=True, size="sm",
-            className="me-1", disabled=at_start))
-        if kind == "sk-pager-prev":
-            buttons.append(html.Span(pager_status(1, pages, rows, size, lang), role="status",
-                                     id={"type": "sk-pager-status", "index": tid}, className="mx-2 small"))
     from styrkort.i18n import BABEL_LOCALE
     locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
-    texts = {"status": t("grid_pager_status", lang), "locale": locale.replace("_", "-")}
-    return html.Div(buttons + [dcc.Store(id={"type": "sk-pager-texts", "index": tid}, data=texts)],
-                    className="sk-pager d-flex flex-wrap align-items-center mt-1", role="group",
-                    **{"aria-label": t("grid_pager_label", lang, name=name)})
+    buttons = []
+    for kind, key, symbol in PAGER_BUTTONS:
+        buttons.append(html.Button(
+            [html.Span(symbol, **{"aria-hidden": "true"}), " ", t(key, lang)], type="button",
+            className="btn btn-outline-secondary btn-sm me-1", disabled=kind in ("first", "prev"),
+            **{"data-sk-page": kind}))
+        if kind == "prev":
+            buttons.append(html.Span(pager_status(1, pages, rows, size, lang), role="status",
+                                     className="mx-2 small sk-pager-status"))
+    return html.Div(buttons, className="sk-pager d-flex flex-wrap align-items-center mt-1", role="group",
+                    **{"aria-label": t("grid_pager_label", lang, name=name),
+                       "data-status": t("grid_pager_status", lang), "data-locale": locale.replace("_", "-")})
 
 
 # -- the one download helper: every table file (grid or server-built) is made here ------------------
@@ -910,25 +849,8 @@ def register_callbacks(app) -> None:
         content, filename = table_file(table.rows, table.meta, fmt, lang)
         return dcc.send_bytes(content, filename)
 
-    # paging (clientside: no round trip; the functions are in assets/styrkort.js, CSP-safe)
-    app.clientside_callback(
-        ClientsideFunction(namespace="styrkort", function_name="pagerGo"),
-        Output({"type": "sk-grid", "index": MATCH}, "paginationGoTo"),
-        *[Input({"type": kind, "index": MATCH}, "n_clicks") for kind, _k, _s in PAGER_BUTTONS],
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction(namespace="styrkort", function_name="pagerStatus"),
-        Output({"type": "sk-pager-status", "index": MATCH}, "children"),
-        *[Output({"type": kind, "index": MATCH}, "disabled") for kind, _k, _s in PAGER_BUTTONS],
-        Input({"type": "sk-grid", "index": MATCH}, "paginationInfo"),
-        State({"type": "sk-pager-texts", "index": MATCH}, "data"),
-        prevent_initial_call=True,
-    )
-
-    # table downloads: a grid's buttons send its rowData, a plain table's its sk-rows store
-    for (csv_type, xlsx_type, download_type), rows in ((GRID_DOWNLOAD, ("sk-grid", "rowData")),
-                                                       (PLAIN_DOWNLOAD, ("sk-rows", "data"))):
+    # table downloads: the buttons send the table's sk-rows store (every row)
+    for (csv_type, xlsx_type, download_type), rows in ((PLAIN_DOWNLOAD, ("sk-rows", "data")),):
         app.callback(
             Output({"type": download_type, "index": MATCH}, "data"),
             Input({"type": csv_type, "index": MATCH}, "n_clicks"),
@@ -1060,11 +982,3 @@ def alert(text, kind: str = "warning", **kw):
                     role="alert" if kind in ("warning", "danger") else "status", **kw)
 
 
-def widen(table, fields: dict):
-    """Give long text columns of a table_with_downloads grid more room and wrapped rows.
-    fields: {field: flex}."""
-    for child in table.children:
-        if isinstance(child, dag.AgGrid):
-            child.columnDefs = [dict(c, flex=fields[c["field"]], wrapText=True, autoHeight=True, cellStyle=CELL_STYLE)
-                                if c.get("field") in fields else c for c in child.columnDefs]
-    return table

@@ -34,28 +34,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         })
         .catch(fail);
     },
-    /* The pager after a long grid (components.pager): which button was pressed -> the grid's
-       paginationGoTo. */
-    pagerGo: function () {
-      var trig = window.dash_clientside.callback_context.triggered_id;
-      var go = {"sk-pager-first": "first", "sk-pager-prev": "previous",
-                "sk-pager-next": "next", "sk-pager-last": "last"}[trig && trig.type];
-      return go || window.dash_clientside.no_update;
-    },
-    /* The grid's paginationInfo -> 'Sida 2 av 12 · rader 26–50 av 290' and which buttons can be
-       used (as components.pager_status words it). */
-    pagerStatus: function (info, texts) {
-      var nu = window.dash_clientside.no_update;
-      if (!info || !texts || !info.pageSize) { return [nu, nu, nu, nu, nu]; }
-      var pages = Math.max(1, info.totalPages || 0), page = Math.min(pages, (info.currentPage || 0) + 1);
-      var rows = info.rowCount || 0, size = info.pageSize;
-      var n = function (x) { return Number(x).toLocaleString(texts.locale); };
-      var text = String(texts.status).replace("{page}", n(page)).replace("{pages}", n(pages))
-        .replace("{first}", n(rows ? (page - 1) * size + 1 : 0)).replace("{last}", n(Math.min(page * size, rows)))
-        .replace("{rows}", n(rows));
-      var atStart = page <= 1, atEnd = page >= pages;
-      return [text, atStart, atStart, atEnd, atEnd];
-    },
     setLang: function (search) {
       var en = /(^|[?&])lang=en(&|$)/.test(search || "");
       document.documentElement.lang = en ? "en" : "sv";
@@ -115,3 +93,153 @@ document.addEventListener("keydown", function (ev) {
   var btn = header.querySelector("#sk-menu-button");
   if (btn) { btn.setAttribute("aria-expanded", "false"); btn.focus(); }
 });
+
+/* StaticHtml (dashboard/static_html.py): a part of the page no callback touches, sent as the
+   markup React would have made (one component instead of hundreds). Its links carry
+   data-sk-link and navigate inside the app exactly like dcc.Link. */
+window.styrkort_static = {
+  StaticHtml: function (props) {
+    var attrs = Object.assign({}, props.attrs || {});
+    if (props.id) { attrs.id = props.id; }
+    attrs.dangerouslySetInnerHTML = {__html: props.html || ""};
+    return window.React.createElement(props.tag || "div", attrs);
+  }
+};
+document.addEventListener("click", function (e) {
+  var a = e.target && e.target.closest ? e.target.closest("a[data-sk-link]") : null;
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) {
+    return;
+  }
+  var href = a.getAttribute("href") || "";
+  if (href.charAt(0) !== "/" || href.charAt(1) === "/") { return; }
+  e.preventDefault();
+  window.history.pushState({}, "", href);
+  window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+  window.scrollTo(0, 0);
+});
+
+/* Long tables (components.table_with_downloads): filter box, sort choice, pager, and the arrow
+   keys between a table's links. Delegated listeners, so tables a callback inserts later work
+   too; the rows are StaticHtml markup, which React does not re-render, so moving and hiding
+   them here is safe. The server wrote page 1 (later rows hidden): nothing to do on load. */
+(function () {
+  function wrapOf(el) { return el && el.closest ? el.closest(".sk-table") : null; }
+  function tableOf(w) { return w.querySelector("table.sk-plain-table"); }
+  function rowsOf(table) {
+    var body = table.tBodies[0];
+    return body ? Array.prototype.slice.call(body.rows) : [];
+  }
+  function fill(text, values, locale) {
+    return String(text).replace(/\{(\w+)\}/g, function (m, k) {
+      var v = values[k];
+      if (v === undefined) { return m; }
+      return typeof v === "number" ? v.toLocaleString(locale) : String(v);
+    });
+  }
+  /* Show page `page` of the rows the filter keeps; update the pager and the filter status. */
+  function show(w, page) {
+    var table = tableOf(w);
+    if (!table) { return; }
+    var size = parseInt(table.getAttribute("data-page-size") || "0", 10);
+    var all = rowsOf(table);
+    var kept = all.filter(function (r) { return r.getAttribute("data-out") !== "1"; });
+    var pages = size ? Math.max(1, Math.ceil(kept.length / size)) : 1;
+    page = Math.min(Math.max(1, page || 1), pages);
+    all.forEach(function (r) { r.hidden = r.getAttribute("data-out") === "1"; });
+    if (size) {
+      kept.forEach(function (r, i) { r.hidden = i < (page - 1) * size || i >= page * size; });
+    }
+    w.setAttribute("data-page", String(page));
+    var pager = w.querySelector(".sk-pager");
+    if (pager && size) {
+      var locale = pager.getAttribute("data-locale") || "sv-SE";
+      var status = pager.querySelector(".sk-pager-status");
+      if (status) {
+        status.textContent = fill(pager.getAttribute("data-status"), {
+          page: page, pages: pages, first: kept.length ? (page - 1) * size + 1 : 0,
+          last: Math.min(page * size, kept.length), rows: kept.length}, locale);
+      }
+      pager.querySelectorAll("button[data-sk-page]").forEach(function (b) {
+        var k = b.getAttribute("data-sk-page");
+        b.disabled = (k === "first" || k === "prev") ? page <= 1 : page >= pages;
+      });
+    }
+    var fs = w.querySelector(".sk-filter-status");
+    var box = w.querySelector("input.sk-filter");
+    if (fs) {
+      var q = box ? box.value.trim() : "";
+      fs.textContent = q ? fill(fs.getAttribute("data-text"), {shown: kept.length, rows: all.length, query: q},
+                                fs.getAttribute("data-locale") || "sv-SE") : "";
+    }
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target && e.target.closest ? e.target.closest("button[data-sk-page]") : null;
+    var w = wrapOf(b);
+    if (!w) { return; }
+    var page = parseInt(w.getAttribute("data-page") || "1", 10);
+    var go = {first: 1, prev: page - 1, next: page + 1, last: 1e9}[b.getAttribute("data-sk-page")];
+    show(w, go);
+  });
+  document.addEventListener("input", function (e) {
+    var box = e.target;
+    if (!box || !box.classList || !box.classList.contains("sk-filter")) { return; }
+    var w = wrapOf(box);
+    if (!w || !tableOf(w)) { return; }
+    var q = box.value.trim().toLocaleLowerCase();
+    rowsOf(tableOf(w)).forEach(function (r) {
+      if (q && r.textContent.toLocaleLowerCase().indexOf(q) < 0) { r.setAttribute("data-out", "1"); }
+      else { r.removeAttribute("data-out"); }
+    });
+    show(w, 1);
+  });
+  document.addEventListener("change", function (e) {
+    var sel = e.target;
+    if (!sel || !sel.classList || !sel.classList.contains("sk-sort")) { return; }
+    var w = wrapOf(sel);
+    var table = w && tableOf(w);
+    if (!table || !table.tBodies[0]) { return; }
+    var rows = rowsOf(table);
+    rows.forEach(function (r, i) { if (!r.hasAttribute("data-i")) { r.setAttribute("data-i", String(i)); } });
+    var m = /^(\d+):(asc|desc)$/.exec(sel.value || "");
+    var col = m ? parseInt(m[1], 10) : -1, dir = m && m[2] === "desc" ? -1 : 1;
+    var key = function (r) {
+      if (col < 0) { return parseInt(r.getAttribute("data-i"), 10); }
+      var c = r.cells[col];
+      if (!c) { return null; }
+      var v = c.getAttribute("data-v");
+      if (v !== null && v !== "") { return Number(v); }
+      var s = c.textContent.trim();
+      return s === "" ? null : s;
+    };
+    var keyed = rows.map(function (r) { return [key(r), r]; });
+    keyed.sort(function (a, b) {
+      if (a[0] === null || b[0] === null) { return (a[0] === null) - (b[0] === null); }  // empty last
+      if (typeof a[0] === "number" && typeof b[0] === "number") { return dir * (a[0] - b[0]); }
+      return dir * String(a[0]).localeCompare(String(b[0]), "sv");
+    });
+    keyed.forEach(function (x) { table.tBodies[0].appendChild(x[1]); });
+    table.querySelectorAll("thead th").forEach(function (th, i) {
+      if (i === col) { th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending"); }
+      else { th.removeAttribute("aria-sort"); }
+    });
+    show(w, 1);
+  });
+  /* In a long table the region is the one Tab stop; up/down (Home/End) move between the links
+     of the rows on screen, Escape goes back to the region, Tab leaves the table. */
+  document.addEventListener("keydown", function (e) {
+    var region = e.target && e.target.closest ? e.target.closest(".sk-keyboard-table") : null;
+    if (!region || ["ArrowDown", "ArrowUp", "Home", "End", "Escape"].indexOf(e.key) < 0) { return; }
+    var links = Array.prototype.slice.call(region.querySelectorAll("tbody tr:not([hidden]) a[href]"));
+    if (e.key === "Escape") {
+      if (e.target !== region) { region.focus(); e.preventDefault(); }
+      return;
+    }
+    if (!links.length) { return; }
+    var i = links.indexOf(document.activeElement), j;
+    if (e.key === "Home") { j = 0; }
+    else if (e.key === "End") { j = links.length - 1; }
+    else if (e.key === "ArrowDown") { j = i < 0 ? 0 : Math.min(i + 1, links.length - 1); }
+    else { j = i <= 0 ? (i < 0 ? -1 : 0) : i - 1; }
+    if (j >= 0) { links[j].focus(); e.preventDefault(); }
+  });
+})();

@@ -30,7 +30,6 @@ ROUND_ORDER = ["2011:1", "2011:2", "2012", "2013:1", "2013:2"]
 
 
 alert = C.alert
-widen = C.widen
 
 
 def _src(lang, which="000"):
@@ -252,7 +251,7 @@ def _recon_block(db, lang):
     table = C.table_with_downloads("statsbidrag-recon", d, cols, lang, page_size=25, download=C.download_meta(
         "statsbidrag-avstamning-2013", t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, demo=False,
         title=t("statsbidrag_recon_h", lang)))
-    return html.Div(head + [widen(table, {"check_text": 3, "note_text": 4}),
+    return html.Div(head + [table,
                             C.source_caption(t("statsbidrag_src_recon", lang, src=_src(lang)), 2013, lang)])
 
 

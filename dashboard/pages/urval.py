@@ -33,7 +33,6 @@ SIZE_GROUPS = ("small", "medium", "large")
 
 
 alert = C.alert
-widen = C.widen
 
 
 # ---------------------------------------------------------------- data
@@ -357,11 +356,10 @@ def _selection_block(ranked, unc, year, max_per_county, swaps, lang):
                                download=C.download_meta(stem.replace("urval-", "urval-tabell1-", 1), source,
                                                         year, demo=_index_demo(ranked), settings=settings)),
         *study_block,
-        widen(C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
-                                     caption=f"{t('urval_sel_h', lang)} {year}",
-                                     download=C.download_meta(stem, source, year, demo="is_demo",
-                                                              settings=settings)),
-              {"reason": 2.2, "name": 1.4}),
+        C.table_with_downloads("urval-selection", items, cols, lang, page_size=30,
+                               caption=f"{t('urval_sel_h', lang)} {year}",
+                               download=C.download_meta(stem, source, year, demo="is_demo",
+                                                        settings=settings)),
         C.source_caption(t("urval_source", lang, h=h), year, lang,
                          extra=(t("urval_rank_interval_modelled_monte_carlo", lang))),
         html.Span(C.index_demo_label(ranked.attrs.get("demo"), lang), className="ms-2"),
