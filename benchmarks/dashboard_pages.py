@@ -5,7 +5,7 @@ per page; PNG and PDF exports; with a static-asset baseline measured in the same
 "Content shown" is the browser's own clock (performance.now(), ms since navigation start),
 recorded by a script installed at document start (CDP Page.addScriptToEvaluateOnNewDocument):
 the first check (every 25 ms) where the page's <h1> is visible, every chart has drawn its SVG,
-every grid its rows, no Dash request (/_dash-layout, /_dash-update-component ...) is in flight
+no Dash request (/_dash-layout, /_dash-update-component ...) is in flight
 and no component is loading, confirmed by the same holding 300 ms later (a chained callback
 that starts meanwhile resets it, and so does a check that comes > 100 ms late: the main
 thread was busy with a long task, e.g. rendering a grid, so the page was not yet shown). An interaction is timed from the input event (change, input,
@@ -76,8 +76,6 @@ WATCH_JS = r"""
     const h1 = document.querySelector('h1');
     if (!h1 || !visible(h1) || !h1.textContent.trim()) return false;
     for (const g of document.querySelectorAll('.dash-graph')) if (!g.querySelector('.main-svg')) return false;
-    for (const g of document.querySelectorAll('.ag-root-wrapper'))
-      if (!g.querySelector('.ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay')) return false;
     return true;
   };
   // Checked every 25 ms, not every animation frame: the check reads layout (getBoundingClientRect)

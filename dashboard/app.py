@@ -48,8 +48,8 @@ def security_headers(app: dash.Dash):
     script-src is 'self' plus the hashes of Dash's own inline scripts (the renderer start-up
     and any inline clientside callbacks, which Dash registers lazily on the first request, so
     the hashes are computed per response - a few sha256 of short strings). No 'unsafe-eval':
-    tables avoid AG Grid function strings. style-src needs 'unsafe-inline' because Plotly and
-    AG Grid inject <style> elements."""
+    no function strings anywhere. style-src needs 'unsafe-inline' because Plotly injects
+    <style> elements."""
 
     def add_headers(response):
         hashes = " ".join(app.csp_hashes())

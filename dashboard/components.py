@@ -9,8 +9,9 @@ Conventions:
 - Figures: call `style_figure(fig, lang)` (sv-SE separators, readable font) and
   `graph(id, fig, ...)` for consistent config; put `source_caption` under every figure.
 - Tables: `table_with_downloads(id, df, columns, lang, download=download_meta(...))` =
-  dash-ag-grid + CSV/Excel buttons, served by ONE pattern-matching callback
-  (`register_callbacks(app)`, called by create_app). Every file, from a grid or from a
+  an HTML table (long ones with filter, sort choice and pager, run by assets/styrkort.js) +
+  CSV/Excel buttons, served by ONE pattern-matching callback
+  (`register_callbacks(app)`, called by create_app). Every file, from a table or from a
   server-built table (`download_buttons` + `@server_download`), is made by `table_file`:
   the shown columns rounded as on screen but stored as numbers, a demo column, the year and
   the settings (county limit, swaps, config hash), and in Excel a second sheet "Om filen".
@@ -511,7 +512,10 @@ def plain_table(tid: str, specs: list, row_data: list, lang: str, name: str,
 
 
 def table_tools(tid: str, specs: list, rows: int, lang: str):
-    """A long table's filter box and sort choice (styrkort.js: no round trip)."""
+    """A long table's filter box and sort choice (styrkort.js: no round trip). The box is a
+    plain <input> (dcc.Input would wrap it and hold its value in React state, for nothing)."""
+    from dashboard.static_html import StaticHtml
+
     sort_options = [html.Option(t("table_sort_none", lang), value="")]
     for i, s in enumerate(specs):
         sort_options += [html.Option(t("table_sort_asc", lang, col=s["header"]), value=f"{i}:asc"),
@@ -520,8 +524,8 @@ def table_tools(tid: str, specs: list, rows: int, lang: str):
     locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
     return html.Div([
         html.Div([html.Label(t("table_filter_label", lang), htmlFor=f"{tid}-filter", className="form-label small mb-0"),
-                  dcc.Input(type="search", id=f"{tid}-filter", className="form-control form-control-sm sk-filter",
-                            autoComplete="off")], className="me-3"),
+                  StaticHtml("input", {"type": "search", "className": "form-control form-control-sm sk-filter",
+                                       "autoComplete": "off"}, "", id=f"{tid}-filter")], className="me-3"),
         html.Div([html.Label(t("table_sort_label", lang), htmlFor=f"{tid}-sort", className="form-label small mb-0"),
                   html.Select(sort_options, id=f"{tid}-sort", className="form-select form-select-sm sk-sort")],
                  className="me-3"),

@@ -180,7 +180,13 @@ def _visit(c, bound: frozenset) -> _Part:
         if all(p.html is not None for p in items):
             return _Part("".join(p.html for p in items), n, items=items)
         return _Part(None, n, items=items)
-    if not isinstance(c, Component) or isinstance(c, StaticHtml):
+    if isinstance(c, StaticHtml):
+        # already markup (a frozen table body, a search box): written inline into its parent
+        props = dict(c.attrs or {}, **({"id": c.id} if getattr(c, "id", None) else {}))
+        inner = "" if c.tag in _VOID else c.html
+        close = "" if c.tag in _VOID else f"</{c.tag}>"
+        return _Part(_open(c.tag, props) + inner + close, 1, root=(c.tag, c.attrs, c.html, getattr(c, "id", None)))
+    if not isinstance(c, Component):
         return _Part(None, 1)
     try:
         tag, props, extra = _element(c, bound)

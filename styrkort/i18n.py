@@ -22,7 +22,7 @@ How to add a text (both languages, always):
 
 1. Pick a key: `<area>_<what>` in lower case, e.g. `urval_col_reason`, `cli_trends_done`.
    Areas: `nav`, `home`, `kommun`, `jamfor`, `urval`, `kostnad`, `statsbidrag`, `trender`, `om`,
-   `report` (the PDF), `dl` (download headers), `cli`, `grid` (AG Grid), plus the shared
+   `report` (the PDF), `dl` (download headers), `cli`, `grid` (long tables' pager), `table`, plus the shared
    vocabulary below.
 2. Add the same entry to BOTH files above at its place in key order (the files are sorted by
    key, so an area's keys stay together; an entry is a `msgid`/`msgstr` pair, blank line
@@ -81,7 +81,7 @@ LANGS = ("sv", "en")
 DEFAULT_LANG = "sv"
 DOMAIN = "styrkort"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-# Babel/CLDR locale per UI language (number formats, AG Grid, Plotly).
+# Babel/CLDR locale per UI language (number formats, table pager, Plotly).
 BABEL_LOCALE = {"sv": "sv_SE", "en": "en_GB"}
 
 

@@ -53,13 +53,19 @@ def by_id(page, ident):
 
 
 def table_rows(page, index: str) -> list[dict]:
-    """The rows a table_with_downloads holds: a grid's rowData, or a plain table's (short
-    tables) `sk-rows` store, which its downloads read."""
-    hits = list(find(page, lambda c: getattr(c, "id", None) in (
-        {"type": "sk-grid", "index": index}, {"type": "sk-rows", "index": index})))
+    """The rows a table_with_downloads holds: its `sk-rows` store, which its downloads read."""
+    hits = list(find(page, lambda c: getattr(c, "id", None) == {"type": "sk-rows", "index": index}))
     assert len(hits) == 1, (index, len(hits))
-    c = hits[0]
-    return c.rowData if c.id["type"] == "sk-grid" else c.data
+    return hits[0].data
+
+
+def table_headers(page, index: str | None = None) -> list[str]:
+    """The column headers of a table_with_downloads (the first one when index is None)."""
+    tables = list(find(page, lambda c: isinstance(getattr(c, "id", None), dict)
+                       and c.id.get("type") == "sk-table" and (index is None or c.id.get("index") == index)))
+    assert tables, index
+    head = next(find(tables[0], lambda c: type(c).__name__ == "Thead"))
+    return [text_of(th) for th in find(head, lambda c: type(c).__name__ == "Th")]
 
 
 def page_module(name: str):

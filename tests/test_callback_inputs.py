@@ -237,17 +237,18 @@ def test_urval_county_limit_as_typed_and_hostile_values(app, post, built_db):
 
 
 def test_table_download_with_a_foreign_meta(app, post):
-    """A grid's download meta lives in the browser; a string (or a wrong shape) there made the
-    download fail. Now: no file. The page's own meta still gives the file."""
+    """A table's download meta and rows live in the browser; a string (or a wrong shape) there
+    made the download fail. Now: no file. The page's own meta and rows still give the file."""
     tree = page(app, "/statsbidrag", "")
-    grids = [p for _, p in components(tree) if isinstance(p.get("id"), dict) and p["id"].get("type") == "sk-grid"]
+    stores = [p for _, p in components(tree) if isinstance(p.get("id"), dict) and p["id"].get("type") == "sk-rows"]
     metas = {p["id"]["index"]: p["data"] for _, p in components(tree)
              if isinstance(p.get("id"), dict) and p["id"].get("type") == "sk-dl-meta"}
-    grid = grids[0]
-    index = grid["id"]["index"]
-    k = key(app, '{"index":["MATCH"],"type":"sk-download"}.data')
+    rows = max(stores, key=lambda p: len(p["data"]))    # a long (paged) table
+    assert len(rows["data"]) > 25
+    index = rows["id"]["index"]
+    k = key(app, '{"index":["MATCH"],"type":"sk-pdownload"}.data')
     pid = lambda t: json.dumps({"index": ["MATCH"], "type": t}, separators=(",", ":"))   # noqa: E731
-    good = {(pid("sk-dl-csv"), "n_clicks"): 1, (pid("sk-grid"), "rowData"): grid["rowData"],
+    good = {(pid("sk-pdl-csv"), "n_clicks"): 1, (pid("sk-rows"), "data"): rows["data"],
             (pid("sk-dl-meta"), "data"): metas[index], ("_pages_location", "search"): ""}
     status, body = post(k, good, index=index)
     assert status == 200
@@ -259,7 +260,7 @@ def test_table_download_with_a_foreign_meta(app, post):
     for bad in bad_metas:
         status, body = post(k, {**good, (pid("sk-dl-meta"), "data"): bad}, index=index)
         assert status in (200, 204) and updated(body) == {}, bad
-    status, body = post(k, {**good, (pid("sk-grid"), "rowData"): [{"a": [1, 2]}]}, index=index)
+    status, body = post(k, {**good, (pid("sk-rows"), "data"): [{"a": [1, 2]}]}, index=index)
     assert status in (200, 204) and updated(body) == {}
 
 

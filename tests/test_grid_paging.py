@@ -1,9 +1,9 @@
-"""Long grids are paged with a pager after the grid (components.pager); short ones are not;
-numbers are shown by a value formatter; only long texts and headers wrap (each wrapped cell
-costs the browser a layout)."""
+"""Tables are HTML the server writes (no grid library). A long one gets a filter box and a sort
+choice before it and, when longer than a page, the later rows hidden and a pager after it
+(assets/styrkort.js pages, sorts and filters in the browser; tests/browser/test_keyboard.py and
+test_analysis_pages.py drive it). Its links are reached with the arrow keys (one Tab stop)."""
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import pandas as pd
 import pytest
 from layout_support import classed, find, text_of
@@ -11,8 +11,10 @@ from layout_support import classed, find, text_of
 from dashboard import components as C
 
 
-def _grid(table):
-    return next(find(table, lambda c: isinstance(c, dag.AgGrid)))
+def _rows(table):
+    from dash import html
+    plain = next(find(table, lambda c: isinstance(c, html.Table)))
+    return list(find(plain, lambda c: isinstance(c, html.Tr)))[1:]
 
 
 def _pager(table):
@@ -28,22 +30,52 @@ COLS = [C.col("code", "Kod"), C.col("name", "Kommun"), C.col("cost", "Kostnad pe
 
 
 @pytest.mark.parametrize("n,page_size,pages", [(60, 20, 3), (290, 15, 12), (26, 10, 2)])
-def test_long_grids_are_paged_with_a_pager_after_them(n, page_size, pages):
+def test_long_tables_are_paged_with_a_pager_after_them(n, page_size, pages):
+    from dash import html
     table = C.table_with_downloads("t", _frame(n), COLS, "sv", page_size=page_size)
-    grid = _grid(table)
     size = max(page_size, C.MIN_PAGE_ROWS)
-    opts = grid.dashGridOptions
-    assert opts["pagination"] is True and opts["paginationPageSize"] == size
-    assert opts["suppressPaginationPanel"] is True   # AG Grid's own pager would be Tab stops inside the grid
-    assert len(grid.rowData) == n                     # every row is in the grid (filters, sorting, downloads)
+    rows = _rows(table)
+    assert len(rows) == n                               # every row is in the table (filter, sort)
+    assert [bool(getattr(r, "hidden", False)) for r in rows] == [i >= size for i in range(n)]
+    plain = next(find(table, lambda c: isinstance(c, html.Table)))
+    assert getattr(plain, "data-page-size") == size
     pager = _pager(table)
     assert pager is not None and pager.role == "group"
     children = table.children
-    assert children.index(pager) == children.index(grid) + 1
+    region = next(i for i, c in enumerate(children) if list(find(c, lambda x: x is plain)))
+    assert children.index(pager) == region + 1          # after the table: the table stays one Tab stop
     assert f"Sida 1 av {pages} · rader 1–{size} av {n}" in text_of(pager)
-    kinds = [k for k, _key, _sym in C.PAGER_BUTTONS]
-    buttons = [c for c in pager.children if isinstance(getattr(c, "id", None), dict) and c.id["type"] in kinds]
+    buttons = list(find(pager, lambda c: isinstance(c, html.Button)))
+    assert [getattr(b, "data-sk-page") for b in buttons] == [k for k, _key, _sym in C.PAGER_BUTTONS]
     assert [b.disabled for b in buttons] == [True, True, False, False]
+    # the status template the browser fills in on every page change
+    assert getattr(pager, "data-status") == "Sida {page} av {pages} · rader {first}–{last} av {rows}"
+    rows_store = next(find(table, lambda c: getattr(c, "id", None) == {"type": "sk-rows", "index": "t"}))
+    assert len(rows_store.data) == n                    # the downloads carry every row
+
+
+def test_a_long_table_has_filter_and_sort_before_it_and_arrow_key_links():
+    from dash import html
+    df = _frame(30)
+    df["href"] = [f"/kommun/{i:04d}" for i in range(30)]
+    cols = [C.col("code", "Kod"), C.col("name", "Kommun", link_field="href"), C.col("cost", "Kostnad", "kr")]
+    table = C.table_with_downloads("t", df, cols, "sv", page_size=40)
+    assert _pager(table) is None                        # 30 rows fit one page of 40: no pager
+    box = next(find(table, lambda c: getattr(c, "tag", None) == "input"))
+    sort = next(find(table, lambda c: isinstance(c, html.Select)))
+    labels = {lab.htmlFor: text_of(lab) for lab in find(table, lambda c: isinstance(c, html.Label))}
+    assert labels == {box.id: "Filtrera raderna", sort.id: "Sortera efter"}
+    assert [o.value for o in sort.children] == ["", "0:asc", "0:desc", "1:asc", "1:desc", "2:asc", "2:desc"]
+    links = list(find(table, lambda c: isinstance(c, html.A)))
+    assert len(links) == 30 and all(a.tabIndex == "-1" for a in links)
+    region = next(find(table, lambda c: getattr(c, "role", None) == "region"))
+    assert "sk-keyboard-table" in region.className and region.tabIndex == "0"
+    hint = next(find(table, lambda c: getattr(c, "id", None) == getattr(region, "aria-describedby")))
+    assert "pil" in text_of(hint)
+    # numbers carry their raw value for sorting beside the sv-SE text
+    cost = [td for td in find(table, lambda c: isinstance(c, html.Td) and getattr(c, "data-col", None) == "cost")]
+    assert [getattr(td, "data-v") for td in cost[:3]] == [0.0, 1000.0, 2000.0]
+    assert cost[2].children == C.fmt_kind(2000.0, "kr", "sv")
 
 
 def test_english_pager_and_thousands():
@@ -55,7 +87,7 @@ def test_english_pager_and_thousands():
 def test_short_tables_are_plain_html_with_the_same_downloads(n):
     from dash import dcc, html
     table = C.table_with_downloads("t", _frame(n), COLS, "sv", page_size=10, caption="Kostnader")
-    assert not list(find(table, lambda c: isinstance(c, dag.AgGrid))) and _pager(table) is None
+    assert _pager(table) is None and not list(find(table, lambda c: isinstance(c, html.Select)))
     plain = next(find(table, lambda c: isinstance(c, html.Table)))
     heads = [th.children for th in find(plain, lambda c: isinstance(c, html.Th))]
     assert heads == ["Kod", "Kommun", "Kostnad per invånare"]
@@ -86,16 +118,3 @@ def test_plain_table_links_and_languages():
     assert [(a.children, a.href) for a in links] == [("Göteborg", "/kommun/1480")]
     td = next(find(table, lambda c: isinstance(c, html.Td) and c.children == "Andel"))
     assert getattr(td, "lang") == "sv"
-
-
-def test_numbers_use_the_value_formatter_and_only_long_texts_wrap():
-    df = _frame(30)
-    df["note"] = ["kort", "en mycket lång anteckning som inte får plats på en rad"] + [None] * 28
-    cols = COLS + [C.col("note", "Not")]
-    defs = {d["field"]: d for d in _grid(C.table_with_downloads("t", df, cols, "sv")).columnDefs}
-    assert defs["cost"]["valueFormatter"] == {"function": "skFormatted(params)"}
-    assert "cellRenderer" not in defs["cost"]
-    assert defs["note"].get("autoHeight") is True and defs["note"].get("wrapText") is True
-    assert not defs["name"].get("autoHeight") and not defs["code"].get("autoHeight")
-    # a long header wraps (and is measured); a short one is not
-    assert defs["cost"].get("autoHeaderHeight") is True and not defs["code"].get("autoHeaderHeight")

@@ -238,27 +238,28 @@ def test_success_factor_names_are_the_studys_own():
         assert t(f"factor_name_{n}", "en") != name
 
 
-def test_ag_grid_texts_follow_the_language():
-    """AG Grid's own texts (pager, filters, screen-reader hints) come from the catalogue."""
-    import dash_ag_grid as dag
+def test_long_table_texts_follow_the_language():
+    """A long table's filter, sort choice and pager speak the page's language, with the
+    language's number format in the pager's status."""
     import pandas as pd
 
     from dashboard import components as C
+    from layout_support import find, text_of
 
-    def grid_options(lang):
-        rows = pd.DataFrame({"a": [1.5] * (C.PLAIN_MAX_ROWS + 1)})   # a grid (short tables are plain HTML)
-        wrap = C.table_with_downloads("t", rows, [C.col("a", "A", "number", 1)], lang)
-        grid = next(c for c in wrap.children if isinstance(c, dag.AgGrid))
-        return grid.dashGridOptions["localeText"]
+    def tools(lang):
+        rows = pd.DataFrame({"a": [1.5] * 1234})
+        wrap = C.table_with_downloads("t", rows, [C.col("a", "Antal", "number", 1)], lang)
+        labels = [text_of(c) for c in find(wrap, lambda c: type(c).__name__ == "Label")]
+        options = [text_of(c) for c in find(wrap, lambda c: type(c).__name__ == "Option")]
+        status = next(find(wrap, lambda c: "sk-pager-status" in (getattr(c, "className", "") or "")))
+        return labels, options, text_of(status)
 
-    sv, en = grid_options("sv"), grid_options("en")
-    assert (sv["page"], sv["of"], sv["to"], sv["nextPage"]) == ("Sida", "av", "till", "Nästa sida")
-    assert (en["page"], en["of"], en["to"], en["nextPage"]) == ("Page", "of", "to", "Next Page")
-    assert sv["filterOoo"] == "Filtrera …" and sv["ariaSortableColumn"] == "Tryck Enter för att sortera"
-    assert sv["noRowsToShow"] == "Inga rader att visa." and en["noRowsToShow"] == "No rows to show."
-    assert (sv["thousandSeparator"], sv["decimalSeparator"]) == ("\u00a0", ",")
-    assert (en["thousandSeparator"], en["decimalSeparator"]) == (",", ".")
-    assert set(sv) == set(en) and all(sv[k] for k in sv)
+    (sv_labels, sv_options, sv_status), (en_labels, en_options, en_status) = tools("sv"), tools("en")
+    assert sv_labels == ["Filtrera raderna", "Sortera efter"] and en_labels == ["Filter the rows", "Sort by"]
+    assert sv_options == ["Ursprunglig ordning", "Antal, stigande", "Antal, fallande"]
+    assert en_options == ["Original order", "Antal, ascending", "Antal, descending"]
+    assert sv_status == "Sida 1 av 50 · rader 1–25 av 1\u00a0234"
+    assert en_status == "Page 1 of 50 · rows 1–25 of 1,234"
 
 
 def test_plotly_separators_follow_the_language():

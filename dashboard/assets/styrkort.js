@@ -101,7 +101,9 @@ window.styrkort_static = {
   StaticHtml: function (props) {
     var attrs = Object.assign({}, props.attrs || {});
     if (props.id) { attrs.id = props.id; }
-    attrs.dangerouslySetInnerHTML = {__html: props.html || ""};
+    if (!/^(input|img|br|hr|col|wbr|source|track|area|embed|link|meta|base)$/.test(props.tag || "")) {
+      attrs.dangerouslySetInnerHTML = {__html: props.html || ""};
+    }
     return window.React.createElement(props.tag || "div", attrs);
   }
 };

@@ -22,9 +22,6 @@ const app = document.getElementById('_dash-app-content') || document.getElementB
 if (!app || !app.firstElementChild) return false;
 if (document.querySelector('._dash-loading, ._dash-loading-callback')) return false;
 if (document.querySelector('[data-dash-is-loading="true"]')) return false;
-// AG Grid builds a visible grid's header and rows after a delay: until then it is not rendered
-// (a grid inside a closed <details> stays delayed until opened, so only visible ones count)
-if ([...document.querySelectorAll('.ag-delay-render')].some(g => g.checkVisibility())) return false;
 const h1 = document.querySelector('h1');
 return !!(h1 && h1.textContent.trim().length > 0);
 """
@@ -100,12 +97,12 @@ def format_violations(url: str, violations: list[dict]) -> str:
 TABLE_ROWS_JS = """
 const w = document.getElementById(arguments[0]);
 if (!w) return null;
-const rows = w.querySelector('.ag-root-wrapper')
-  ? w.querySelectorAll('.ag-center-cols-container [role=row]') : w.querySelectorAll('table tbody tr');
-return [...rows].map(r => r.innerText.replace(/\\s+/g, ' ').trim());
+const rows = [...w.querySelectorAll('table tbody tr')].filter(r => !r.hidden);
+return rows.map(r => r.innerText.replace(/\\s+/g, ' ').trim());
 """
 
 
 def table_rows(driver, wrap_id: str) -> list[str] | None:
-    """The shown rows' texts of the table in #wrap_id (None while it is not on the page)."""
+    """The shown rows' texts of the table in #wrap_id, hidden rows (other pages, filtered out)
+    left out (None while it is not on the page)."""
     return driver.execute_script(TABLE_ROWS_JS, wrap_id)

@@ -126,8 +126,8 @@ def test_urval_query_string_state_and_swap_validation(f_server, f_browser):
     open_page(f_browser, f_server + "/urval?max_per_county=1")
     # county rule: at most one municipality per county in each of the high and low lists
     rows = f_browser.execute_script(
-        "return [...document.querySelectorAll('#urval-selection-wrap .ag-center-cols-container [role=row]')]"
-        ".map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.innerText))")
+        "return [...document.querySelectorAll('#urval-selection-wrap tbody tr')].filter(r => !r.hidden)"
+        ".map(r => [...r.cells].map(c => c.innerText))")
     assert len(rows) == 30
     value = f_browser.find_element("id", "urval-maxcounty").get_attribute("value")
     assert value == "1"
@@ -483,8 +483,8 @@ def test_urval_county_limit_applies_as_it_is_typed(f_server, f_browser, built_db
 
     def pairs():
         rows = f_browser.execute_script(
-            "return [...document.querySelectorAll('#urval-selection-wrap .ag-center-cols-container [role=row]')]"
-            ".map(r => [...r.querySelectorAll('[role=gridcell]')].map(c => c.innerText))")
+            "return [...document.querySelectorAll('#urval-selection-wrap tbody tr')].filter(r => !r.hidden)"
+            ".map(r => [...r.cells].map(c => c.innerText))")
         return [(r[3], r[8]) for r in rows if len(r) > 8]
     got = wait_for(lambda: (lambda p: p if len(p) == 30 and len(set(p)) == 30 else None)(pairs()), 20,
                    "a selection with at most one per county and result")

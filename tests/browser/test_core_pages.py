@@ -364,7 +364,7 @@ def test_csv_download_of_grants_on_the_scorecard(open_page, built_db, clean_down
 
 def test_csv_download_of_datasets(open_page, built_db, clean_downloads):
     d = open_page("/om")
-    wait_for(lambda: d.find_elements("css selector", "#datakallor-wrap .ag-row, #datakallor-wrap tbody tr"), 20, "rows")
+    wait_for(lambda: d.find_elements("css selector", "#datakallor-wrap tbody tr"), 20, "rows")
     click(d, d.find_element("xpath", "//div[@id='datakallor-wrap']//button[contains(., 'CSV')]"))
     path = wait_for_download(clean_downloads, ".csv")
     text = path.read_bytes().decode("utf-8-sig")

@@ -185,27 +185,28 @@ def test_enter_on_nav_link_navigates(browser, server_url):
     assert h1_after != h1_before, f"URL changed to /om but the heading stayed {h1_after!r}"
 
 
-# -- grids (AG Grid): one Tab stop each, arrows inside, links reachable by Enter --------------------
+# -- long tables: one Tab stop each, arrows between their links, links open with Enter -----------
 
-# Focus the last visible, tabbable element before grid number arguments[0] (outside every grid).
+# Focus the last visible, tabbable element before long table number arguments[0] (outside it).
 FOCUS_BEFORE_GRID_JS = """
-const grid = document.querySelectorAll('.ag-root-wrapper')[arguments[0]];
+const grid = document.querySelectorAll('.sk-keyboard-table')[arguments[0]];
 if (!grid) return null;
 const tabbable = [...document.querySelectorAll(
     'a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]):not([type="hidden"]), summary, [tabindex="0"]')]
-  .filter(e => e.tabIndex >= 0 && !e.closest('.ag-root-wrapper') && e.checkVisibility()
+  .filter(e => e.tabIndex >= 0 && !grid.contains(e) && e.checkVisibility()
                && (grid.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING));
 const before = tabbable.pop();
 if (!before) return null;
 before.focus();
 return before.outerHTML.slice(0, 120);
 """
-# Where focus is: 'grid:N' for inside grid N, else the element's tag/id/text.
+# Where focus is: 'grid:N:region' on long table N itself, 'grid:N:link' on a link inside it,
+# else the element's tag/id/text.
 WHERE_JS = """
 const a = document.activeElement;
-const grids = [...document.querySelectorAll('.ag-root-wrapper')];
+const grids = [...document.querySelectorAll('.sk-keyboard-table')];
 const i = grids.findIndex(g => g.contains(a));
-if (i >= 0) return 'grid:' + i + ':' + (a.getAttribute('role') || a.tagName);
+if (i >= 0) return 'grid:' + i + ':' + (a === grids[i] ? 'region' : a.tagName === 'A' ? 'link' : a.tagName);
 if (!a || a === document.body) return 'body';
 const after = grids[arguments[0]] && (grids[arguments[0]].compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING);
 return (after ? 'after:' : 'other:') + a.tagName.toLowerCase() + '#' + a.id + ' ' + (a.innerText || '').slice(0, 30);
@@ -213,8 +214,7 @@ return (after ? 'after:' : 'other:') + a.tagName.toLowerCase() + '#' + a.id + ' 
 
 
 def _where(driver, i: int, expect) -> str:
-    """Where focus is, polled briefly until `expect(where)` holds (AG Grid moves focus from its
-    tab guard to a header cell a moment after the key)."""
+    """Where focus is, polled briefly until `expect(where)` holds."""
     deadline = time.monotonic() + 5.0
     while True:
         where = driver.execute_script(WHERE_JS, i)
@@ -237,84 +237,89 @@ def _keys(driver, *keys, shift=False) -> None:
     chain.perform()
 
 
-# pages with grids (short tables are plain HTML, so /enheter and /om show none)
+# pages with long tables (short tables are plain HTML without tools, so /enheter and /om show none)
 @pytest.mark.parametrize("path", ["/", "/kostnad", "/statsbidrag", "/urval", "/enhet/1480-HT-LINNE",
                                   "/jamfor?a=0180&b=1480"])
 def test_every_grid_is_one_tab_stop(browser, server_url, path):
-    """From the element before each grid one Tab lands in the grid and the next Tab leaves it
-    forwards; arrow keys move inside it and Tab from a cell also leaves; Shift+Tab from the
-    element after it comes back into the grid and the next Shift+Tab leaves it backwards."""
+    """From the element before each long table one Tab lands in the table and the next Tab
+    leaves it forwards; the down arrow moves to its first link (if any) and Tab from there also
+    leaves; Shift+Tab from the element after it comes back into the table and the next
+    Shift+Tab leaves it backwards."""
     from selenium.webdriver.common.keys import Keys
 
     browser.get(server_url + path)
     wait_rendered(browser)
-    count = browser.execute_script("return document.querySelectorAll('.ag-root-wrapper').length")
-    assert count > 0, f"{path} shows no grid (test needs one)"
-    visible = browser.execute_script("return [...document.querySelectorAll('.ag-root-wrapper')]"
+    count = browser.execute_script("return document.querySelectorAll('.sk-keyboard-table').length")
+    assert count > 0, f"{path} shows no long table (test needs one)"
+    visible = browser.execute_script("return [...document.querySelectorAll('.sk-keyboard-table')]"
                                      ".map(g => g.checkVisibility())")
     for i in range(count):
         if not visible[i]:      # e.g. inside a closed <details>
             continue
         before = browser.execute_script(FOCUS_BEFORE_GRID_JS, i)
-        assert before, f"{path}: nothing focusable before grid {i}"
+        assert before, f"{path}: nothing focusable before table {i}"
         _keys(browser, Keys.TAB)
-        inside = _where(browser, i, lambda w: w in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"))
-        assert inside in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"), f"{path}: Tab from {before} went to {inside}, not grid {i}"
+        inside = _where(browser, i, lambda w: w == f"grid:{i}:region")
+        assert inside == f"grid:{i}:region", f"{path}: Tab from {before} went to {inside}, not table {i}"
         _keys(browser, Keys.TAB)
         out = _where(browser, i, lambda w: w.startswith("after:"))
-        assert out.startswith("after:"), f"{path}: second Tab in grid {i} stayed/went to {out}"
+        assert out.startswith("after:"), f"{path}: second Tab in table {i} stayed/went to {out}"
         _keys(browser, Keys.TAB, shift=True)
-        back = _where(browser, i, lambda w: w in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"))
-        assert back in (f"grid:{i}:gridcell", f"grid:{i}:columnheader"), f"{path}: Shift+Tab from {out} went to {back}"
+        back = _where(browser, i, lambda w: w == f"grid:{i}:region")
+        assert back == f"grid:{i}:region", f"{path}: Shift+Tab from {out} went to {back}"
         _keys(browser, Keys.TAB, shift=True)
         left = _where(browser, i, lambda w: not w.startswith("grid:"))
-        assert left.startswith("other:") or left == "body", f"{path}: Shift+Tab stayed in grid {i}: {left}"
-        # arrows move inside, Tab from a body cell leaves
+        assert left.startswith("other:") or left == "body", f"{path}: Shift+Tab stayed in table {i}: {left}"
+        # the down arrow moves to the first link, Tab from a link leaves
         browser.execute_script(FOCUS_BEFORE_GRID_JS, i)
         _keys(browser, Keys.TAB)
         _where(browser, i, lambda w: w.startswith(f"grid:{i}:"))
-        _keys(browser, Keys.ARROW_DOWN, Keys.ARROW_RIGHT)
-        cell = _where(browser, i, lambda w: w == f"grid:{i}:gridcell")
-        rows = browser.execute_script(
-            "return document.querySelectorAll('.ag-root-wrapper')[arguments[0]]"
-            ".querySelectorAll('.ag-center-cols-container [role=row]').length", i)
-        if rows:
-            assert cell == f"grid:{i}:gridcell", f"{path}: arrows in grid {i} reached {cell}"
+        _keys(browser, Keys.ARROW_DOWN)
+        links = browser.execute_script(
+            "return document.querySelectorAll('.sk-keyboard-table')[arguments[0]]"
+            ".querySelectorAll('tbody tr:not([hidden]) a[href]').length", i)
+        if links:
+            cell = _where(browser, i, lambda w: w == f"grid:{i}:link")
+            assert cell == f"grid:{i}:link", f"{path}: the down arrow in table {i} reached {cell}"
         _keys(browser, Keys.TAB)
         out = _where(browser, i, lambda w: w.startswith("after:"))
-        assert out.startswith("after:"), f"{path}: Tab from a cell of grid {i} went to {out}"
+        assert out.startswith("after:"), f"{path}: Tab from inside table {i} went to {out}"
 
 
 def test_link_in_grid_cell_opens_with_enter(browser, server_url):
-    """Links in grid cells are no Tab stops of their own but are reachable: arrow to the cell,
-    Enter follows the link (the municipality list on the start page links to scorecards)."""
+    """Links in a long table are no Tab stops of their own but are reachable: the arrow keys
+    move between them, Enter follows one (the municipality list on the start page links to
+    scorecards) inside the app."""
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(server_url + "/")
     wait_rendered(browser)
     links = browser.execute_script(
-        "return [...document.querySelectorAll('.ag-root-wrapper a[href]')].map(a => a.tabIndex)")
-    assert links, "the start page's grid shows no links"
-    assert all(ti == -1 for ti in links), f"links inside the grid are Tab stops: {links[:5]}"
+        "return [...document.querySelectorAll('.sk-keyboard-table a[href]')].map(a => a.tabIndex)")
+    assert links, "the start page's table shows no links"
+    assert all(ti == -1 for ti in links), f"links inside the table are Tab stops: {links[:5]}"
     assert browser.execute_script(FOCUS_BEFORE_GRID_JS, 0)
     _keys(browser, Keys.TAB)
-    _where(browser, 0, lambda w: w.startswith("grid:0:"))
-    _keys(browser, Keys.ARROW_DOWN)
-    _where(browser, 0, lambda w: w == "grid:0:gridcell")
-    cell = browser.execute_script("const a = document.activeElement; const l = a.querySelector('a[href]');"
-                                  "return l ? new URL(l.href).pathname : null")
-    assert cell and cell.startswith("/kommun/"), f"first cell holds no scorecard link: {cell}"
+    _where(browser, 0, lambda w: w == "grid:0:region")
+    _keys(browser, Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ARROW_UP)
+    assert _where(browser, 0, lambda w: w == "grid:0:link") == "grid:0:link"
+    target = browser.execute_script("return new URL(document.activeElement.href).pathname")
+    first = browser.execute_script("return new URL(document.querySelector("
+                                   "'.sk-keyboard-table tbody tr:not([hidden]) a[href]').href).pathname")
+    assert target == first and target.startswith("/kommun/"), (target, first)
+    browser.execute_script("window.__same_document = true")
     _keys(browser, Keys.ENTER)
-    WebDriverWait(browser, 15).until(lambda d: d.execute_script("return location.pathname") == cell)
+    WebDriverWait(browser, 15).until(lambda d: d.execute_script("return location.pathname") == target)
     wait_rendered(browser)
-    # the CSP (no 'unsafe-eval') refused nothing on the way
+    # opened inside the app (no page load: the marker survives), and the CSP refused nothing
+    assert browser.execute_script("return window.__same_document === true")
     csp = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
     assert not csp, csp
 
 
 def test_a_long_grid_pages_by_keyboard_from_the_pager_after_it(browser, server_url):
-    """The start page's 290 municipalities: the grid shows one page; Tab from the grid reaches
+    """The start page's 290 municipalities: the table shows one page; Tab from the table reaches
     the pager's first usable button ('Nästa sida'); Enter shows the next rows and the status
     (role=status) says so; 'Sista sidan' reaches the end and disables itself and 'Nästa'."""
     from selenium.webdriver.common.keys import Keys
@@ -323,11 +328,11 @@ def test_a_long_grid_pages_by_keyboard_from_the_pager_after_it(browser, server_u
     wait_rendered(browser)
     status = lambda: browser.execute_script(  # noqa: E731
         "return document.querySelector('.sk-pager [role=status]').textContent")
-    first_row = lambda: browser.execute_script(  # noqa: E731
-        "return document.querySelector('.ag-center-cols-container [row-index]').getAttribute('row-index')")
+    shown = lambda: browser.execute_script(  # noqa: E731
+        "const rows = [...document.querySelector('.sk-keyboard-table tbody').rows];"
+        "return rows.map((r, i) => r.hidden ? -1 : i).filter(i => i >= 0)")
     assert status() == "Sida 1 av 12 · rader 1–25 av 290"
-    rows = browser.execute_script("return document.querySelectorAll('.ag-center-cols-container [role=row]').length")
-    assert rows == 25
+    assert shown() == list(range(25))
     browser.execute_script(FOCUS_BEFORE_GRID_JS, 0)
     _keys(browser, Keys.TAB)
     _where(browser, 0, lambda w: w.startswith("grid:0:"))
@@ -336,11 +341,12 @@ def test_a_long_grid_pages_by_keyboard_from_the_pager_after_it(browser, server_u
     assert out.startswith("after:button") and "Nästa sida" in out, out
     _keys(browser, Keys.ENTER)
     wait_for(lambda: status() == "Sida 2 av 12 · rader 26–50 av 290", 10, "page 2")
-    assert first_row() == "25"
+    assert shown() == list(range(25, 50))
     _keys(browser, Keys.TAB)     # -> 'Sista sidan'
     assert "Sista sidan" in _where(browser, 0, lambda w: "Sista sidan" in w)
     _keys(browser, Keys.ENTER)
     wait_for(lambda: status() == "Sida 12 av 12 · rader 276–290 av 290", 10, "the last page")
+    assert shown() == list(range(275, 290))
     disabled = browser.execute_script(
         "return [...document.querySelectorAll('.sk-pager button')].map(b => b.disabled)")
     assert disabled == [False, False, True, True]

@@ -113,7 +113,7 @@ def test_compare_two_imported_units(page):
     text = wait_for_text(d, "Hemtjänst Sätra – Hemtjänst Andersberg")
     assert "Enheterna och deras månadsvärden är demodata" not in text   # real units: no demo notice
     cells = wait_for(lambda: d.execute_script(
-        "return [...document.querySelectorAll('.ag-row, .sk-plain-table tbody tr')]"
+        "return [...document.querySelectorAll('.sk-plain-table tbody tr')]"
         ".map(r => r.innerText.replace(/\\s+/g, ' '))") or None,
         20, "monthly table rows")
     assert any("2013-12" in c and "6,5" in c and "7,0" in c for c in cells), cells[:5]

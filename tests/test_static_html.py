@@ -1,0 +1,145 @@
+"""dashboard/static_html.py: presentational parts of a page go to the browser as their markup.
+The markup must be exactly what React would have made from the components (checked here by
+parsing it back), every text escaped, and anything a callback touches must stay a component."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import dash_bootstrap_components as dbc
+import pytest
+from dash import dcc, html
+from layout_support import find, text_of
+
+from dashboard.static_html import MIN_COMPONENTS, StaticHtml, freeze, staticize
+
+
+class _Tree(HTMLParser):
+    """Parsed markup as nested (tag, attrs, children) tuples."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = ("root", {}, [])
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = (tag, dict(attrs), [])
+        self.stack[-1][2].append(node)
+        if tag not in ("img", "br", "hr", "input", "col", "wbr"):
+            self.stack.append(node)
+
+    def handle_endtag(self, tag):
+        assert self.stack[-1][0] == tag, (tag, self.stack[-1][0])
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.stack[-1][2].append(data)
+
+
+def parsed(s: StaticHtml):
+    p = _Tree()
+    p.feed(f"<{s.tag}>{s.html}</{s.tag}>")
+    return p.root[2][0]
+
+
+def test_markup_is_the_components_with_react_attribute_names():
+    tree = html.Section([
+        html.H2("Omsorgstagare", id="persp-omsorgstagare", className="card-title"),
+        html.Table([html.Tbody([html.Tr([html.Th("Andel", scope="row"),
+                                         html.Td("12,5 %", colSpan=2, className="text-end", **{"data-label": "Värde"}),
+                                         html.Td(html.Img(src="data:image/svg+xml,x", alt="a", width=120))])])],
+                   className="table"),
+        html.Div("dold", hidden=True, tabIndex="0", style={"marginTop": 4, "fontWeight": 600}),
+    ], className="mb-3", **{"aria-labelledby": "persp-omsorgstagare"})
+    s = freeze(tree)
+    assert s.tag == "section" and s.attrs == {"className": "mb-3", "aria-labelledby": "persp-omsorgstagare"}
+    tag, attrs, kids = parsed(s)
+    h2, table, div = kids
+    assert h2 == ("h2", {"id": "persp-omsorgstagare", "class": "card-title"}, ["Omsorgstagare"])
+    tr = table[2][0][2][0]
+    th, td, td2 = tr[2]
+    assert th == ("th", {"scope": "row"}, ["Andel"])
+    assert td == ("td", {"colspan": "2", "class": "text-end", "data-label": "Värde"}, ["12,5 %"])
+    assert td2[2][0] == ("img", {"src": "data:image/svg+xml,x", "alt": "a", "width": "120"}, [])
+    assert div[1] == {"hidden": "", "tabindex": "0", "style": "margin-top:4px;font-weight:600"}
+    assert s.children is tree     # the components stay readable for tests and the PDF
+
+
+def test_every_text_and_attribute_is_escaped():
+    hostile = '<script>alert(1)</script> & "x" \' <img src=x onerror=alert(2)>'
+    s = freeze(html.Div([html.Span(hostile, title=hostile), html.A("l", href='/kommun/0180"><b>')]))
+    assert "<script>" not in s.html and "<img" not in s.html and 'onerror=alert(2)>' not in s.html
+    span, a = parsed(s)[2]
+    assert span[2] == [hostile] and span[1]["title"] == hostile      # the same text, shown as text
+    assert a[1]["href"] == '/kommun/0180"><b>' and len(a[2]) == 1
+
+
+def test_links_navigate_inside_the_app_and_foreign_links_stay_live():
+    inner = dcc.Link("Göteborg", href="/kommun/1480", className="x")
+    s = freeze(html.Div([inner, " ", html.Span("a"), html.Span("b"), html.Span("c"), html.Span("d")]))
+    a = parsed(s)[2][0]
+    assert a == ("a", {"href": "/kommun/1480", "class": "x", "data-sk-link": "1"}, ["Göteborg"])
+    for href in ("//evil.example/x", "https://example.org", "javascript:alert(1)"):
+        with pytest.raises(ValueError):
+            freeze(html.Div(dcc.Link("x", href=href)))
+
+
+def test_callback_parts_stay_components_and_their_static_neighbours_convert():
+    table = html.Table(html.Tbody([html.Tr([html.Td(str(i)) for i in range(3)]) for _ in range(3)]))
+    tree = html.Div([
+        dcc.Store(id="kommun-lang", data="sv"),
+        html.Div(id="bound-output", children=[html.P("x") for _ in range(8)]),
+        html.Div(id={"type": "sk-rows", "index": "t"}),
+        table,
+        dbc.Row(dbc.Col(html.P("in a dbc layout component"), md=5)),
+    ])
+    out = staticize(tree, bound=frozenset({"bound-output"}))
+    kids = out.children
+    assert kids[0] is tree.children[0]                       # a Store: not HTML
+    assert type(kids[1]).__name__ == "Div" and kids[1].id == "bound-output"   # a callback writes it
+    assert kids[2] is tree.children[2]                       # pattern-matching id
+    assert isinstance(kids[3], StaticHtml) and kids[3].children is table
+    assert isinstance(kids[4], dbc.Row)                      # not written by this module
+    assert tree.children[3] is table                         # the input tree is not changed
+    assert text_of(out) == text_of(tree)
+
+
+def test_small_parts_are_not_worth_a_component():
+    small = html.P([html.Strong("a"), " b"])
+    assert len(list(find(small, lambda c: True))) < MIN_COMPONENTS
+    assert staticize(html.Div([dcc.Store(id="s"), small]), frozenset()).children[1] is small
+
+
+@pytest.fixture(scope="module")
+def app(built_db):
+    from dashboard.app import create_app
+    return create_app(built_db)
+
+
+def test_the_scorecard_page_is_sent_with_far_fewer_components(app):
+    """The registered /kommun layout (what the browser gets) against the page module's own."""
+    import json
+
+    import dash
+    import plotly
+
+    page = next(p for p in dash.page_registry.values() if p["module"].endswith(".kommun"))
+    with app.server.test_request_context("/kommun/0180"):
+        plain = page["layout"].plain(code="0180")
+        sent = page["layout"](code="0180")
+
+    def components(c):
+        n, stack = 0, [json.loads(json.dumps(c, cls=plotly.utils.PlotlyJSONEncoder))]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, dict):
+                n += "type" in x and "props" in x
+                stack.extend(x.values())
+            elif isinstance(x, list):
+                stack.extend(x)
+        return n
+
+    assert components(sent) * 5 < components(plain)
+    assert text_of(sent) == text_of(plain)
+    assert list(find(sent, lambda c: isinstance(c, StaticHtml)))
+    # what the callbacks use is still there as components
+    assert [c for c in find(sent, lambda c: getattr(c, "id", None) == "kommun-year")]
