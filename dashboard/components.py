@@ -437,8 +437,10 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
                                 keyboard=long))
     if paged:
         children.append(pager(tid, len(row_data), size, lang, name))
+    # the downloads need the values, not the shown texts and links (those are in the table)
+    stored = [{k: v for k, v in r.items() if not k.endswith(("__fmt", "__href"))} for r in row_data]
     children.append(_download_buttons(tid, meta, lang, name, PLAIN_DOWNLOAD,
-                                      dcc.Store(id={"type": "sk-rows", "index": tid}, data=row_data)))
+                                      dcc.Store(id={"type": "sk-rows", "index": tid}, data=stored)))
     return html.Div(children, className="sk-table mb-3", id=f"{tid}-wrap")
 
 

@@ -20,6 +20,7 @@ from dashboard.cache import per_warehouse
 from dashboard.geo import geojson_url
 from dashboard.data import first, get_db, valid_code
 from dashboard.i18n import get_lang, href, page_title, search_string, size_group_label, t
+from dashboard.static_html import staticize
 from styrkort import formats
 from styrkort.grant_texts import AGREEMENTS, CHECK_TEXTS, agreement_text, check_text, note_text  # noqa: F401
 
@@ -343,4 +344,5 @@ def _update(rnd, code, lang):
 def _part_cached(part, arg, lang):
     """The map of a round or the history of a municipality, reused until the warehouse changes."""
     uptake = _uptake(get_db())
-    return _map_content(uptake, arg, lang) if part == "map" else _history_content(uptake, arg, lang)
+    out = _map_content(uptake, arg, lang) if part == "map" else _history_content(uptake, arg, lang)
+    return staticize(out)   # as markup where no callback touches it (dashboard/static_html.py)

@@ -24,6 +24,7 @@ from dashboard import components as C
 from dashboard.data import first, get_db, index_demo, parse_year, valid_code
 from dashboard.i18n import get_lang, href, page_title, size_group_label, t
 from dashboard.urlcheck import year_notice
+from dashboard.static_html import staticize
 from styrkort import formats
 
 dash.register_page(__name__, path="/urval", title=page_title("nav_urval"),
@@ -687,7 +688,8 @@ def _county(maxc, state):
     state["max_per_county"], state["swaps"] = k, []
     block, items = _selection_block(ranked, uncertainty(db, int(state["year"])), int(state["year"]), k, [], lang)
     choices = swap_choices(ranked, items, lang)
-    return (state_search(state), block, state, choices, choices["out"], None,
+    # the selection block as markup where no callback touches it (dashboard/static_html.py)
+    return (state_search(state), staticize(block), state, choices, choices["out"], None,
             swap_list([], ranked, items, lang), "")
 
 
