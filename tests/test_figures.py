@@ -434,3 +434,29 @@ def test_trend_wording_in_plain_words(pages):
     assert T.verdict_text(dict(sick, higher_is_better=True, verdict="worsening", break_year=None), "en", "%") == (
         "Trend 2007–2011: worsening (higher is better): falls by 0.63 percentage points a year")
     assert "ingen riktning" not in T.verdict_text(cost, "sv", "kr/inv")
+
+
+def test_waterfall_svg_bars_values_and_text_alternative():
+    """The scorecard's what-if waterfall is an SVG image drawn on the server: one bar per step,
+    each with its value as text (sv-SE, sign on contributions), colour by direction and the
+    text alternative on the role=img wrapper; labels are escaped."""
+    import re
+    from urllib.parse import unquote
+
+    from dashboard.components import WATERFALL_COLOURS, waterfall_svg
+
+    steps = [("Gruppens median", -0.01, "absolute"), ("Brukar<bedömning>", 0.25, "relative"),
+             ("Personal", -0.18, "relative"), ("Sammanvägt kvalitetsindex", 0.06, "total")]
+    box = waterfall_svg(steps, "sv", "Index (z-poäng)", "Vattenfallsdiagram: …")
+    assert box.role == "img" and getattr(box, "aria-label") == "Vattenfallsdiagram: …"
+    svg = unquote(box.children.src.split(",", 1)[1])
+    bars = re.findall(r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="([^"]+)"/>', svg)
+    assert bars == [WATERFALL_COLOURS[k] for k in ("total", "up", "down", "total")]
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    for value in ("\u22120,01", "+0,25", "\u22120,18", "0,06"):
+        assert value in texts, (value, texts)
+    assert "Brukar&lt;bedömning&gt;" in svg and "<bedömning>" not in svg
+    assert "Index (z-poäng)" in texts
+    # the running level: the total bar ends where the steps end (−0,01 + 0,25 − 0,18 = 0,06)
+    heights = [float(h) for h in re.findall(r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)"', svg)]
+    assert abs(heights[3] - (heights[1] - heights[2] - heights[0])) < 1.5

@@ -455,28 +455,13 @@ def _download_grants(args, lang):
 
 # -- what would move the rank (marts index_contributions, index_whatif) --------------------------------
 
-def waterfall_figure(w: dict, lang: str) -> dict:
+def waterfall_steps(w: dict, lang: str) -> list[tuple[str, float, str]]:
     """The composite as a waterfall: the group-median baseline, each area's contribution, the
-    composite. A plain figure dict (no plotly.graph_objects validation: cheap in the layout);
-    every bar carries its value as text, so colour is never needed."""
+    composite (components.waterfall_svg draws it; every bar carries its value as text)."""
     c = w["contributions"]
-    base, total = c[0]["baseline"], c[0]["composite"]
-    fmt = lambda v, sign=True: (("+" if sign and v > 0 else "") + formats.number(v, 2, lang))  # noqa: E731
-    x = [t("whatif_baseline", lang)] + [r["area"] for r in c] + [t("kommun_composite", lang)]
-    y = [base] + [r["contribution"] for r in c] + [total]
-    text = [fmt(base, False)] + [fmt(r["contribution"]) for r in c] + [fmt(total, False)]
-    return {
-        "data": [{"type": "waterfall", "x": x, "y": y, "text": text, "textposition": "outside",
-                  "measure": ["absolute"] + ["relative"] * len(c) + ["total"],
-                  "increasing": {"marker": {"color": "#1E7B34"}}, "decreasing": {"marker": {"color": "#B02A37"}},
-                  "totals": {"marker": {"color": "#1F4E8C"}}, "connector": {"line": {"color": "#595959"}},
-                  "hoverinfo": "x+text"}],
-        "layout": {"height": 340, "margin": {"l": 40, "r": 10, "t": 10, "b": 90},
-                   "separators": formats.plotly_separators(lang), "showlegend": False,
-                   "yaxis": {"title": {"text": t("whatif_axis", lang)}, "zeroline": True},
-                   "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 13},
-                   "paper_bgcolor": "white", "plot_bgcolor": "white"},
-    }
+    return ([(t("whatif_baseline", lang), c[0]["baseline"], "absolute")]
+            + [(r["area"], r["contribution"], "relative") for r in c]
+            + [(t("kommun_composite", lang), c[0]["composite"], "total")])
 
 
 def _whatif_sentence(r, lang, db):
@@ -522,9 +507,8 @@ def _whatif_section(d, lang):
         html.P(t("whatif_lead", lang, year=w["year"], rank=comp.get("rank"), n=comp.get("n"),
                  grank=comp.get("group_rank"), gn=comp.get("group_n"))),
         dbc.Row([
-            dbc.Col([html.Div(dcc.Graph(id="kommun-waterfall", figure=waterfall_figure(w, lang),
-                                        config={"displaylogo": False, "responsive": True, "staticPlot": True}),
-                              role="img", **{"aria-label": label}, className="sk-graph"),
+            dbc.Col([html.Div(C.waterfall_svg(waterfall_steps(w, lang), lang, t("whatif_axis", lang), label),
+                              className="sk-graph mb-1"),
                      html.Small(t("whatif_waterfall_note", lang), className="sk-source text-body-secondary d-block"),
                      html.Details([html.Summary(t("whatif_as_table", lang)),
                                    html.Div(table, className="table-responsive", tabIndex="0", role="region",
