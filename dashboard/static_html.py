@@ -66,6 +66,20 @@ class StaticHtml(Component):
         super().__init__(**kwargs)
         self.children = source
 
+    # `source` may be a function that builds the components on first use: a long table's rows
+    # are written straight to markup (building ~1 500 components only to write them was most of
+    # the start page's server time), and only code that reads the layout builds them
+    @property
+    def children(self):
+        src = self.__dict__.get("_source")
+        if callable(src):
+            src = self.__dict__["_source"] = src()
+        return src
+
+    @children.setter
+    def children(self, value):
+        self.__dict__["_source"] = value
+
 
 class _Dynamic(Exception):
     """Raised inside to_html: this subtree must stay live components."""

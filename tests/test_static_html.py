@@ -143,3 +143,31 @@ def test_the_scorecard_page_is_sent_with_far_fewer_components(app):
     assert list(find(sent, lambda c: isinstance(c, StaticHtml)))
     # what the callbacks use is still there as components
     assert [c for c in find(sent, lambda c: getattr(c, "id", None) == "kommun-year")]
+
+
+@pytest.mark.parametrize("lang,page_size,keyboard", [("sv", None, False), ("en", 25, True)])
+def test_table_rows_written_directly_are_the_components_markup(lang, page_size, keyboard):
+    """components.tbody_html writes a table's rows without building components; it must be the
+    same DOM as freezing the components (tbody_components): cells, classes, data-col/-v, lang,
+    hidden rows, in-app links, escaping."""
+    import pandas as pd
+
+    from dashboard import components as C
+
+    df = pd.DataFrame({"name": ["Göteborg", "<b>Ale</b> & co", None] * 12, "href": ["/kommun/1480", "//evil", None] * 12,
+                       "cost": [1234.5, None, 3.0] * 12, "n": [1, 2, 3] * 12, "title": ["Andel", "x", ""] * 12})
+    cols = [C.col("name", "Kommun", link_field="href"), C.col("cost", "Kostnad", "kr"), C.col("n", "Antal", "int"),
+            C.col("title", "KPI", text_lang="sv")]
+    wrap = C.table_with_downloads("t", df, cols, lang, page_size=page_size or 40)
+    body = next(find(wrap, lambda c: isinstance(c, StaticHtml) and c.tag == "tbody"))
+    specs = [dict(s) for s in cols]
+    rows_store = next(find(wrap, lambda c: getattr(c, "id", None) == {"type": "sk-rows", "index": "t"})).data
+    assert len(rows_store) == 36
+    direct = _Tree()
+    direct.feed(f"<tbody>{body.html}</tbody>")
+    frozen = freeze(body.children)          # the components, built on demand
+    assert parsed(frozen) == direct.root[2][0]
+    hidden = [r for r in direct.root[2][0][2] if "hidden" in r[1]]
+    assert len(hidden) == (36 - 25 if page_size else 0)
+    for empty in ([],):
+        assert "colspan" in C.tbody_html(specs, empty, lang, None, False)
