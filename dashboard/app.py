@@ -145,7 +145,8 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
         footer = [t("app_title", lang), " · ", t("footer_sources", lang)]
         if not (valid_code(last_code) and get_db().municipality(last_code)):
             last_code = None
-        return components.navbar(pathname, search, lang, last_code), footer
+        # the header as markup (its links open inside the app): re-rendered on every page change
+        return static_html.staticize(components.navbar(pathname, search, lang, last_code)), footer
 
     app.clientside_callback(
         ClientsideFunction(namespace="styrkort", function_name="rememberMunicipality"),
