@@ -171,13 +171,34 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
 
 
 def create_server():
-    """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB."""
+    """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB;
+    STYRKORT_PRERENDER=1 (`styrkort serve --prod --prerender`) renders every scorecard first."""
     app = create_app(os.environ.get(CONFIG_KEY) or None)
     warm_up(app)
+    if os.environ.get("STYRKORT_PRERENDER") == "1":
+        prerender_scorecards(app)
     # each gunicorn worker starts its PDF chart renderer (Chromium) right after the fork
     from dashboard.report import warm_after_fork
     warm_after_fork()
     return app.server
+
+
+def prerender_scorecards(app) -> int:
+    """Render every municipality's scorecard (/kommun/<code>, Swedish, latest year) into the page
+    cache in the gunicorn master before it forks, so every worker starts with them instead of
+    rendering each once under load (~40 ms each, 290 per worker). The warehouse connection is
+    closed again: a DuckDB connection must not cross the fork. Returns the number rendered."""
+    from dashboard import data
+
+    page = next((p for p in dash.page_registry.values() if (p.get("module") or "").endswith(".kommun")), None)
+    if page is None:
+        return 0
+    with app.server.test_request_context("/kommun"):
+        codes = [r[0] for r in data.get_db().rows("SELECT municipality_code FROM municipalities ORDER BY 1")]
+        for code in codes:
+            page["layout"](code=code)
+    data.close_all()
+    return len(codes)
 
 
 def warm_up(app) -> None:

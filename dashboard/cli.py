@@ -15,7 +15,7 @@ console = Console(stderr=True)
 
 
 def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = False,
-          workers: int = 4, threads: int = 4) -> None:
+          workers: int = 4, threads: int = 4, prerender: bool = False) -> None:
     db = Path(db)
     if not db.exists():
         # First start on a fresh clone: build the embedded default warehouse.
@@ -25,6 +25,8 @@ def serve(db: Path, port: int = 8050, host: str = "127.0.0.1", prod: bool = Fals
         build(db)
     if prod:
         env = dict(os.environ, STYRKORT_DB=str(db.resolve()))
+        if prerender:
+            env["STYRKORT_PRERENDER"] = "1"
         argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                 "--worker-class", "gthread", "--threads", str(threads),
                 "--bind", f"{host}:{port}", "--preload", "--access-logfile", "-",
@@ -53,6 +55,8 @@ def register(app: typer.Typer) -> None:
         prod: bool = typer.Option(False, "--prod", help="Run under gunicorn with several workers."),
         workers: int = typer.Option(4, help="gunicorn worker processes (--prod)."),
         threads: int = typer.Option(4, help="Threads per gunicorn worker (--prod)."),
+        prerender: bool = typer.Option(False, "--prerender",
+                                       help="Render every scorecard before the workers start (--prod; ~15 s)."),
     ) -> None:
         """Start the dashboard (reads the warehouse read-only)."""
-        serve(db, port=port, host=host, prod=prod, workers=workers, threads=threads)
+        serve(db, port=port, host=host, prod=prod, workers=workers, threads=threads, prerender=prerender)

@@ -1083,15 +1083,30 @@ def safe_layout(fn):
 
     cached = per_warehouse()(fn)
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def _static(*args, **kwargs):
+        from dashboard.static_html import staticize
+        return staticize(fn(*args, **kwargs), keep_source=False)
+    # what the browser gets (dashboard.static_html.install): the page with its static parts as
+    # markup only, kept instead of the plain components (a fraction of the memory: room for
+    # every municipality's scorecard)
+    cached_static = per_warehouse(maxsize=1024)(_static)
+
+    def guarded(call, args, kwargs):
         from dashboard.i18n import get_lang
         try:
-            return cached(*args, **kwargs)
+            return call(*args, **kwargs)
         except Exception:  # noqa: BLE001 - shown as a message, logged with traceback
             logging.getLogger("dashboard").exception("layout %s failed", fn.__module__)
             lang = get_lang(kwargs)
             return html.Div(error_state(t("db_error", lang)), className="container")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return guarded(cached, args, kwargs)
+
+    def static_view(*args, **kwargs):
+        return guarded(cached_static, args, kwargs)
+    wrapper.static_view = static_view
     return wrapper
 
 

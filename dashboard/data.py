@@ -278,6 +278,18 @@ def get_db(path: str | os.PathLike | None = None) -> Warehouse:
         return wh
 
 
+def close_all() -> None:
+    """Close this process's warehouse connections (before gunicorn forks: see
+    dashboard.app.prerender_scorecards)."""
+    with _PROCESS_LOCK:
+        for key in list(_PROCESS):
+            wh = _PROCESS.pop(key)
+            try:
+                wh.close()
+            except duckdb.Error:
+                pass
+
+
 _FROZEN_PID: list[int] = []
 
 

@@ -228,31 +228,33 @@ def _has_big(kids: _Part) -> bool:
     return any(p.root is not None and p.n >= MIN_COMPONENTS for p in kids.items)
 
 
-def _rebuild(c, part: _Part):
-    """c with each maximal static component of >= MIN_COMPONENTS as a StaticHtml."""
+def _rebuild(c, part: _Part, keep: bool = True):
+    """c with each maximal static component of >= MIN_COMPONENTS as a StaticHtml (holding c as
+    its source when keep)."""
     if part.html is not None and not isinstance(c, (list, tuple)):
         if part.root is not None and part.n >= MIN_COMPONENTS:
             tag, attrs, inner, cid = part.root
-            return StaticHtml(tag, attrs, inner, id=cid, source=c)
+            return StaticHtml(tag, attrs, inner, id=cid, source=c if keep else None)
         return c
     if isinstance(c, (list, tuple)):
-        return [_rebuild(x, p) for x, p in zip(c, part.items)]
+        return [_rebuild(x, p, keep) for x, p in zip(c, part.items)]
     if not isinstance(c, Component) or isinstance(c, StaticHtml) or part.tree is not None:
         return c
     kids = getattr(c, "children", None)
     if kids is None or isinstance(kids, (str, int, float)):
         return c
     copy = _shallow_copy(c)
-    copy.children = _rebuild(kids, part.items[0])
+    copy.children = _rebuild(kids, part.items[0], keep)
     return copy
 
 
-def staticize(tree, bound: frozenset | None = None):
+def staticize(tree, bound: frozenset | None = None, keep_source: bool = True):
     """tree with every maximal static subtree (>= MIN_COMPONENTS components) as a StaticHtml.
-    Returns a new tree; the components of `tree` are not changed."""
+    Returns a new tree; the components of `tree` are not changed. keep_source=False drops the
+    components each StaticHtml was made from (what a cache of pages keeps: a tenth of the memory)."""
     if bound is None:
         bound = callback_ids()
-    return _rebuild(tree, _visit(tree, bound))
+    return _rebuild(tree, _visit(tree, bound), keep_source)
 
 
 def freeze(c: Component) -> StaticHtml:
@@ -308,8 +310,16 @@ def static_layout(layout_fn):
 
 
 def install(app) -> None:
-    """Every registered page's layout through static_layout."""
+    """Every registered page's layout through static_layout (a components.safe_layout page
+    through its own cached static view)."""
     for page in dash.page_registry.values():
         layout = page.get("layout")
-        if callable(layout) and not hasattr(layout, "plain"):
+        if not callable(layout) or hasattr(layout, "plain"):
+            continue
+        view = getattr(layout, "static_view", None)
+        if view is not None:
+            view = functools.wraps(layout)(view)
+            view.plain = layout
+            page["layout"] = view
+        else:
             page["layout"] = static_layout(layout)

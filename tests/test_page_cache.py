@@ -344,3 +344,34 @@ def test_freezing_kept_pages_leaks_nothing_per_request(built_db):
         gc.garbage.clear()
         gc.freeze()
     assert [e.get("PATH_INFO") for e in left] == []
+
+
+def test_prerendered_scorecards_are_answered_without_rendering_and_no_connection_is_left(db_copy, monkeypatch):
+    """`serve --prod --prerender`: every scorecard is rendered in the master before the fork
+    (dashboard.app.prerender_scorecards); a worker then answers a scorecard from that cache,
+    identical to a fresh render, and the master holds no warehouse connection across the fork."""
+    import dash
+
+    from dashboard import app as app_module
+    from dashboard import data
+
+    app = app_module.create_app(str(db_copy))
+    client = app.server.test_client()
+    client.get("/_dash-dependencies")
+    page = next(p for p in dash.page_registry.values() if p["module"].endswith(".kommun"))
+    n = app_module.prerender_scorecards(app)
+    assert n == 290
+    calls = []
+    import os
+    import sys
+    assert not [k for k in data._PROCESS if k[0] == os.getpid()]   # closed before the fork
+    mod = sys.modules["pages.kommun"]      # the page module as Dash loaded it
+    real = mod.scorecard_data
+    monkeypatch.setattr(mod, "scorecard_data", lambda *a, **k: calls.append(a) or real(*a, **k))
+    r = _post(client, _pages_body("/kommun/2480"))
+    assert r.status_code == 200 and "Umeå" in _text(r)
+    assert calls == []        # answered from the prerendered page: no data fetched
+    # the same answer as a fresh app renders it
+    fresh = app_module.create_app(str(db_copy)).server.test_client()
+    fresh.get("/_dash-dependencies")
+    assert _post(fresh, _pages_body("/kommun/2480")).get_data() == r.get_data()
