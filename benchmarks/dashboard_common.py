@@ -67,7 +67,7 @@ def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 1
 
 
 def start_server(db: Path, port: int, prod: bool = False, workers: int | None = None,
-                 log_path: Path | None = None) -> subprocess.Popen:
+                 log_path: Path | None = None, extra: tuple = ()) -> subprocess.Popen:
     """`styrkort serve` on 127.0.0.1:port (gunicorn with --prod); waits until / answers."""
     exe = REPO / ".venv" / "bin" / "styrkort"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "styrkort.cli"]
@@ -76,10 +76,11 @@ def start_server(db: Path, port: int, prod: bool = False, workers: int | None = 
         cmd.append("--prod")
         if workers:
             cmd += ["--workers", str(workers)]
+    cmd += list(extra)
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT if log_path else log)
     try:
-        wait_http(f"http://127.0.0.1:{port}/", proc)
+        wait_http(f"http://127.0.0.1:{port}/", proc, timeout=300 if extra else 120)
     except Exception:
         stop_server(proc)
         raise

@@ -187,6 +187,8 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of the scorecard load")
     ap.add_argument("--baseline-duration", type=float, default=20.0, help="seconds of the baseline")
     ap.add_argument("--think", default="1-3", help="think time range in seconds, e.g. 1-3 or 0-0")
+    ap.add_argument("--prerender", action="store_true",
+                    help="start the server with --prerender (every scorecard rendered before the workers fork)")
     ap.add_argument("--workers", default="4",
                     help="gunicorn workers (serve --workers); a list such as 1,2,4 runs the same load "
                          "against each in turn and prints their throughput side by side")
@@ -218,7 +220,7 @@ def run_one(db, codes, workers: int, args, think) -> dict:
     """Baseline then scorecard load against a fresh server with `workers` gunicorn workers."""
     lo, hi = think
     port = free_port()
-    proc = start_server(db, port, prod=True, workers=workers)
+    proc = start_server(db, port, prod=True, workers=workers, extra=("--prerender",) if args.prerender else ())
     try:
         bodies = capture_callbacks(f"http://{HOST}:{port}", f"/kommun/{CAPTURE_CODE}")
         if not bodies:
@@ -226,7 +228,7 @@ def run_one(db, codes, workers: int, args, think) -> dict:
         steps = scorecard_steps(bodies)
         per_action = len(list(steps(CAPTURE_CODE)))
         print(f"\n== styrkort serve --prod ({workers} gunicorn workers) on {HOST}:{port}, "
-              f"warehouse {db}; {args.users} users, think {lo:g}–{hi:g} s; one scorecard open = "
+              f"warehouse {db}{' (--prerender)' if args.prerender else ''}; {args.users} users, think {lo:g}–{hi:g} s; one scorecard open = "
               f"{per_action} requests ({len(bodies)} captured callback POSTs)")
         base_res, base_el = run_load(port, static_steps(per_action), codes, args.users,
                                      args.baseline_duration, (lo, hi))

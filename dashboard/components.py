@@ -39,6 +39,7 @@ Quick reference:
 """
 from __future__ import annotations
 
+import functools
 import io
 import re
 
@@ -222,7 +223,13 @@ def graph(id, fig: go.Figure, label: str, lang: str = "sv", **kwargs):
 def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None = None,
               width: int = 120, height: int = 36):
     """A tiny line chart of a KPI over the years as an inline SVG image (no JavaScript, so a
-    scorecard with 40 of them renders at once), with the values as its text alternative."""
+    scorecard with 40 of them renders at once), with the values as its text alternative.
+    The same series (a municipality's KPI in another year's view) is drawn once (~0,2 ms each)."""
+    return _sparkline(tuple(years or ()), tuple(values or ()), lang, label, unit, width, height)
+
+
+@functools.lru_cache(maxsize=8192)
+def _sparkline(years, values, lang, label, unit, width, height):
     from urllib.parse import quote
 
     pts = [(y, v) for y, v in zip(years or [], values or []) if v is not None and v == v]
