@@ -13,7 +13,7 @@ from dashboard.plotly_bundle import BUNDLE, PLOTLY_PATH, TRACE_TYPES
 
 pytestmark = pytest.mark.browser
 
-CHART_PAGES = ["/", "/kommun/0180", "/kostnad", "/statsbidrag", "/trender?code=0180",
+CHART_PAGES = ["/", "/kostnad", "/statsbidrag", "/trender?code=0180",
                "/jamfor?unit_a=1480-HT-LINNE&unit_b=1480-HT-BERGSJON"]
 
 # [asked, drawn] trace types of every chart on the page, once each chart has drawn
@@ -45,7 +45,18 @@ def test_every_chart_gets_the_trace_type_it_asks_for(open_page, path):
 
 
 def test_the_bundle_holds_exactly_the_named_trace_types(open_page):
-    d = open_page("/kommun/0180")
+    d = open_page("/kostnad")
     types = wait_for(lambda: d.execute_script(
         "return window.Plotly && Object.keys(Plotly.PlotSchema.get().traces)"), 30, "plotly loaded")
     assert set(types) == TRACE_TYPES
+
+
+def test_the_scorecard_loads_no_plotly(open_page):
+    """/kommun/<code> draws its only chart (the what-if waterfall) as a server-made SVG image and
+    its sparklines likewise: the browser never fetches or evaluates plotly.js there."""
+    d = open_page("/kommun/0180")
+    wait_for(lambda: d.execute_script("return !!document.querySelector('.sk-waterfall')"), 30, "the waterfall")
+    assert d.execute_script("return typeof window.Plotly") == "undefined"
+    fetched = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                               ".filter(n => n.includes('plotly'))")
+    assert fetched == [], fetched
