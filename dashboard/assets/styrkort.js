@@ -34,6 +34,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         })
         .catch(fail);
     },
+    /* /kommun's year selector -> the URL's search, as dashboard.i18n.search_string words it
+       (year, alla, then lang; "senaste" = no year; Swedish = no lang). */
+    kommunYearSearch: function (year, lang, alla) {
+      if (!year) { return window.dash_clientside.no_update; }
+      var p = [];
+      if (year !== "senaste") { p.push("year=" + encodeURIComponent(year)); }
+      if (alla) { p.push("alla=" + encodeURIComponent(alla)); }
+      if (lang && lang !== "sv") { p.push("lang=" + encodeURIComponent(lang)); }
+      return p.length ? "?" + p.join("&") : "";
+    },
     setLang: function (search) {
       var en = /(^|[?&])lang=en(&|$)/.test(search || "");
       document.documentElement.lang = en ? "en" : "sv";

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from dashboard import components as C
 from dashboard.data import (PERSPECTIVES, first, get_db, panel_counts, panel_rows, panel_target_counts,
@@ -19,7 +19,7 @@ from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
 from dashboard.scorecard_rules import (band_icon, band_text, place_text, rule_section, target_icon,
                                        target_summary, target_text, target_words)
 from dashboard.data import FACTORS_FOR
-from dashboard.i18n import (factor_name, factor_text, get_lang, href, perspective_label, request_lang, search_string,
+from dashboard.i18n import (factor_name, factor_text, get_lang, href, perspective_label, request_lang,
                            size_group_label, t, trend_label)
 from dashboard.urlcheck import year_notice
 from styrkort import formats
@@ -668,11 +668,10 @@ def render(d, lang, show_all=False):
     ], className="sk-scorecard")
 
 
-@callback(Output("kommun-url", "search"), Input("kommun-year", "value"),
-          State("kommun-lang", "data"), State("kommun-all", "data"), prevent_initial_call=True)
-def _year_to_url(year, lang, alla):
-    if not year:
-        return no_update
-    # "senaste" is the default: a URL without ?year= (shareable, and the back button works)
-    return search_string(lang, year=None if year == LATEST else year,
-                         alla=first(alla) if alla else None)
+# the year into the URL in the browser (styrkort.js kommunYearSearch, as search_string words it):
+# "senaste" is the default, a URL without ?year= (shareable, and the back button works); no
+# round trip before the page router fetches the scorecard for that year
+clientside_callback(
+    ClientsideFunction(namespace="styrkort", function_name="kommunYearSearch"),
+    Output("kommun-url", "search"), Input("kommun-year", "value"),
+    State("kommun-lang", "data"), State("kommun-all", "data"), prevent_initial_call=True)

@@ -180,6 +180,13 @@ def test_scorecard_year_in_url_and_back_button(open_page, browser, built_db):
     wait_for(lambda: f"year={first}" in d.current_url, 20, "back to the first year")
     wait_for_text(d, f"Balanserat styrkort för {first}")
     assert Select(d.find_element("id", "kommun-year")).first_selected_option.text == str(first)
+    # "senaste" is the URL without ?year= (the year goes into the URL in the browser)
+    Select(d.find_element("id", "kommun-year")).select_by_value("senaste")
+    wait_for(lambda: "year=" not in d.current_url and d.current_url.endswith("/kommun/1480"), 20, "no year")
+    d.get(d.current_url + "?lang=en")
+    wait_for(lambda: d.find_elements("id", "kommun-year") and "Balanced scorecard" in body_text(d), 20, "English")
+    Select(d.find_element("id", "kommun-year")).select_by_visible_text(str(other))
+    wait_for(lambda: d.current_url.endswith(f"/kommun/1480?year={other}&lang=en"), 20, "year then lang")
 
 
 def test_weak_perspective_links_success_factors(open_page, built_db):
