@@ -658,8 +658,7 @@ def table_tools(tid: str, specs: list, rows: int, lang: str):
     for i, s in enumerate(specs):
         sort_options += [html.Option(t("table_sort_asc", lang, col=s["header"]), value=f"{i}:asc"),
                          html.Option(t("table_sort_desc", lang, col=s["header"]), value=f"{i}:desc")]
-    from styrkort.i18n import BABEL_LOCALE
-    locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
+    locale = _browser_locale(lang)
     return html.Div([
         html.Div([html.Label(t("table_filter_label", lang), htmlFor=f"{tid}-filter", className="form-label small mb-0"),
                   StaticHtml("input", {"type": "search", "className": "form-control form-control-sm sk-filter",
@@ -668,8 +667,16 @@ def table_tools(tid: str, specs: list, rows: int, lang: str):
                   html.Select(sort_options, id=f"{tid}-sort", className="form-select form-select-sm sk-sort")],
                  className="me-3"),
         html.Span("", role="status", className="small sk-filter-status align-self-end",
-                  **{"data-text": t("table_filter_status", lang), "data-locale": locale.replace("_", "-")}),
+                  **{"data-text": t("table_filter_status", lang), "data-locale": locale}),
     ], className="sk-table-tools d-flex flex-wrap align-items-end mb-2")
+
+
+def _browser_locale(lang) -> str:
+    """'sv-SE' / 'en-GB': the numbers styrkort.js writes into a table's status texts (a hostile
+    language value falls back to Swedish)."""
+    from styrkort.i18n import BABEL_LOCALE
+    locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
+    return locale.replace("_", "-")
 
 
 # -- paging long tables (the buttons after the table; styrkort.js) -----------------------------------
@@ -688,8 +695,7 @@ def pager_status(page: int, pages: int, rows: int, size: int, lang: str) -> str:
 def pager(tid: str, rows: int, size: int, lang: str, name: str):
     """First/previous/next/last buttons and 'page x of y' for a paged table."""
     pages = -(-rows // size)
-    from styrkort.i18n import BABEL_LOCALE
-    locale = BABEL_LOCALE.get(lang, BABEL_LOCALE["sv"]) if isinstance(lang, str) else BABEL_LOCALE["sv"]
+    locale = _browser_locale(lang)
     buttons = []
     for kind, key, symbol in PAGER_BUTTONS:
         buttons.append(html.Button(
@@ -701,7 +707,7 @@ def pager(tid: str, rows: int, size: int, lang: str, name: str):
                                      className="mx-2 small sk-pager-status"))
     return html.Div(buttons, className="sk-pager d-flex flex-wrap align-items-center mt-1", role="group",
                     **{"aria-label": t("grid_pager_label", lang, name=name),
-                       "data-status": t("grid_pager_status", lang), "data-locale": locale.replace("_", "-")})
+                       "data-status": t("grid_pager_status", lang), "data-locale": locale})
 
 
 # -- the one download helper: every table file (grid or server-built) is made here ------------------
