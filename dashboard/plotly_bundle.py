@@ -4,9 +4,8 @@ Dash's dcc.Graph loads plotly.js lazily, the first time a page shows a chart, fr
 `PLOTLY_PATH`. The full plotly.js is 4,8 MB (MapLibre, WebGL, 3D ...); parsing it cost a cold
 first chart 0,6–0,8 s of main thread. `dashboard/vendor/plotly-styrkort.min.js` (1,4 MB, built by
 `dashboard/vendor/plotly-bundle/build.sh` from the npm registry) holds `TRACE_TYPES` only and
-is served at that URL instead. The PDF's charts are rendered with it too (dashboard.report:
-kaleido's page loads this file, not the 4,8 MB one). A test checks every figure the pages build
-uses only these.
+is served at that URL instead. The exports (kaleido PNG/PDF) use the Python package's full
+plotly.js, so they are unaffected. A test checks every figure the pages build uses only these.
 
     install(app.server)      # dashboard.app.create_app calls it once
 """

@@ -71,9 +71,10 @@ class ChartRenderer:
     (a lock), and a failed or hung browser is closed and started again on the next call.
 
     Three things kaleido does by default that a PDF request should not pay for:
-    - its page loads the full plotly.js (4,8 MB) and MathJax from a CDN; ours loads the
-      dashboard's own bundle (`plotly_bundle.BUNDLE`, 1,4 MB, the trace types the pages draw —
-      the same plotly.js the browser's PNG export uses) and no MathJax (no LaTeX anywhere);
+    - its page loads MathJax from a CDN on every tab load; ours does not (no LaTeX anywhere).
+      It keeps the package's full plotly.js (4,8 MB): with the dashboard's 1,4 MB bundle the
+      page loaded so fast that kaleido's first navigation now and then missed the load event
+      and the start hung (seen under load); the reloads it would speed up are off the path;
     - it reloads a tab after every chart, before handing back the image (~0,2–0,4 s each,
       re-parsing plotly.js); here the tabs are reloaded after a report, in the background;
     - the same figure is rendered again: images are kept by the figure's JSON (`cache`), so a
@@ -97,15 +98,13 @@ class ChartRenderer:
 
         import kaleido
 
-        from dashboard.plotly_bundle import BUNDLE
-
         ensure_browser()
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, name="kaleido", daemon=True).start()
         self._loop = loop
 
         async def open_():
-            k = kaleido.Kaleido(n=self.tabs, plotlyjs=str(BUNDLE), mathjax=False)
+            k = kaleido.Kaleido(n=self.tabs, mathjax=False)
             await k.open()
             return k
         try:
