@@ -167,7 +167,9 @@ def test_the_scorecard_page_is_sent_with_far_fewer_components(app):
                 stack.extend(x)
         return n
 
-    assert components(sent) * 5 < components(plain)
+    # the page as components (the panel rows' own components included) against what is sent
+    built = len(list(find(plain, lambda c: not isinstance(c, StaticHtml))))
+    assert built > 1000 and components(sent) * 5 < built
     assert _shown_text(sent) == " ".join(text_of(plain).split())    # the same words on screen
     assert list(find(sent, lambda c: isinstance(c, StaticHtml)))
     # what the callbacks use is still there as components
@@ -200,3 +202,40 @@ def test_table_rows_written_directly_are_the_components_markup(lang, page_size, 
     assert len(hidden) == (36 - 25 if page_size else 0)
     for empty in ([],):
         assert "colspan" in C.tbody_html(specs, empty, lang, None, False)
+
+
+def test_scorecard_rows_written_directly_are_the_components_markup(app, built_db):
+    """/kommun's panel rows are written straight to markup (kommun._kpi_row_html); they must be
+    the same DOM as the components (_kpi_row with C.stack_labels) for every row of several
+    municipalities, in both languages, at the latest values and in a chosen year, with and
+    without targets, demo labels and missing values."""
+    import sys
+
+    import duckdb
+
+    con = duckdb.connect(str(built_db), read_only=True)
+    with_targets = [r[0] for r in con.execute(
+        "SELECT DISTINCT municipality_code FROM targets ORDER BY 1 LIMIT 2").fetchall()]
+    year = con.execute("SELECT max(year) - 2 FROM scorecard").fetchone()[0]
+    con.close()
+    from dashboard import components as C
+    from dashboard.data import get_db, panel_rows, scorecard_data
+
+    mod = sys.modules["pages.kommun"]
+    head = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+    seen = 0
+    with app.server.test_request_context("/kommun"):
+        for code in ["0180", "1480", "2480", "0114", *with_targets]:
+            for lang in ("sv", "en"):
+                for y in (None, year):
+                    d = scorecard_data(get_db(), code, y, lang)
+                    rows = [r for group in panel_rows(d).values() for r in group]
+                    body = mod.kpi_rows(rows, head, lang)
+                    direct = _Tree()
+                    direct.feed(f"<tbody>{body.html}</tbody>")
+                    assert parsed(freeze(body.children)) == direct.root[2][0], (code, lang, y)
+                    seen += len(rows)
+    assert seen > 500
+    # the components the markup replaces are C.stack_labels of _kpi_row (what the PDF also reads)
+    assert all(c.__class__.__name__ in ("Td", "Th") for c in body.children.children[0].children)
+    assert C.stack_labels
