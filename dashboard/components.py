@@ -46,7 +46,7 @@ import re
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import MATCH, ClientsideFunction, Input, Output, State, dcc, html, no_update
+from dash import MATCH, Input, Output, State, dcc, html, no_update
 
 from dashboard.i18n import href, pick, t, trend_code, trend_label
 from styrkort import formats

@@ -24,7 +24,6 @@ import re
 
 import dash
 from dash import dcc
-from dash import html as dhtml
 from dash.development.base_component import Component
 
 # props of dash.html components that are not HTML attributes
