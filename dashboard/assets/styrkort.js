@@ -255,3 +255,34 @@ document.addEventListener("click", function (e) {
     if (j >= 0) { links[j].focus(); e.preventDefault(); }
   });
 })();
+
+/* /trender: the charts after the first are drawn when they come into view (pages/trender.py
+   _graph): the figure waits in the wrapper's data-sk-figure and goes to its dcc.Graph through
+   dash_clientside.set_props (the graph's figure prop, as a callback would set it, so the PNG
+   export reads it too). A new figure (another municipality) is drawn when it is in view. */
+(function () {
+  if (!("IntersectionObserver" in window) || !("MutationObserver" in window)) { return; }
+  function draw(el) {
+    var fig = el.getAttribute("data-sk-figure");
+    if (!fig || el.__skDrawn === fig || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    el.__skDrawn = fig;
+    try {
+      window.dash_clientside.set_props(JSON.parse(el.getAttribute("data-sk-graph")), {figure: JSON.parse(fig)});
+    } catch (err) { el.__skDrawn = null; }
+  }
+  var io = new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) { if (e.isIntersecting) { draw(e.target); } });
+  }, {rootMargin: "0px"});
+  function scan() {
+    document.querySelectorAll("[data-sk-figure]").forEach(function (el) {
+      var fig = el.getAttribute("data-sk-figure");
+      if (el.__skWatched !== fig) {       // new, or a new figure: look again whether it is in view
+        el.__skWatched = fig;
+        io.unobserve(el);
+        io.observe(el);
+      }
+    });
+  }
+  new MutationObserver(scan).observe(document.documentElement,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ["data-sk-figure"]});
+})();

@@ -6,11 +6,13 @@ PDF "nämndrapport" (kaleido renders the charts, fpdf2 assembles the PDF: dashbo
 State in the query string: ?code=1480&kpis=A,B,C&lang=en."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.io as pio
 from dash import MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import components as C
@@ -232,6 +234,28 @@ def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True)
 # ---------------------------------------------------------------- layout
 
 
+# Charts after the first are drawn when they come into view (styrkort.js: the figure waits in the
+# wrapper's data-sk-figure and goes to the graph by dash_clientside.set_props): four large charts
+# drawn at once kept /trender's main thread busy ~0,5 s, and a municipality change redrew all four.
+LAZY_AFTER = 1
+
+
+def _graph(i, kid, screen_fig, label):
+    gid = {"type": "trender-graph", "index": kid}
+    lazy = i >= LAZY_AFTER
+    graph = dcc.Graph(id=gid, figure=_placeholder(screen_fig) if lazy else screen_fig,
+                      config={"displaylogo": False, "responsive": True}, style={"height": "62vh"})
+    extra = {"data-sk-figure": pio.to_json(screen_fig, validate=False), "data-sk-graph": json.dumps(gid)} if lazy else {}
+    return html.Div(graph, role="figure", **{"aria-label": label}, **extra)
+
+
+def _placeholder(fig) -> dict:
+    """An empty plot of the chart's size and background, until it is in view."""
+    return {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                   "paper_bgcolor": "white", "plot_bgcolor": "white",
+                                   "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}}
+
+
 def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
     kid = kpi["kpi_id"]
     return html.Section([
@@ -243,9 +267,7 @@ def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
                  f" ({t('demo', lang)})" if kpi.get("is_demo") else ""], className="h3 mt-1",
                 id=f"trender-h-{i}"),
         html.P(html.Strong(verdict), className="fs-4 mb-1 sk-verdict"),
-        html.Div(dcc.Graph(id={"type": "trender-graph", "index": kid}, figure=F.for_screen(fig),
-                           config={"displaylogo": False, "responsive": True}, style={"height": "62vh"}),
-                 role="figure", **{"aria-label": f"{kpi.get('title', kid)}. {verdict}. {cap}"}),
+        _graph(i, kid, F.for_screen(fig), f"{kpi.get('title', kid)}. {verdict}. {cap}"),
         html.Ul([html.Li(n if isinstance(n, str) else [n[0], " ", html.Span(n[1], lang="sv")])
                  for n in kpi.get("notes") or []], className="sk-chart-notes small mb-1"),
         html.Small(cap, className="sk-source text-body-secondary d-block"),

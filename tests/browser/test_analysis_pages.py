@@ -278,6 +278,11 @@ def test_trender_reads_right_for_a_committee(f_server, f_browser):
     cards = f_browser.find_elements("css selector", ".sk-trend-chart")
     assert len(cards) == 2
     wait_for(lambda: len(f_browser.find_elements("css selector", ".sk-trend-chart .main-svg")) >= 2, 30, "two charts")
+    # the second chart is drawn once it is in view
+    f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cards[1])
+    wait_for(lambda: f_browser.execute_script(
+        "return document.querySelectorAll('.sk-trend-chart .js-plotly-plot')[1].data.length"), 15, "the second chart")
+    time.sleep(0.5)   # drawn (the traces are set, the SVG follows in the same task)
     pct, cost = (c.text for c in f_browser.find_elements("css selector", ".sk-trend-chart"))
     # the break: the words in the chart, the note under it, the verdict says the trend spans it
     svg_texts = f_browser.execute_script(
@@ -340,6 +345,38 @@ def test_trender_png_export(f_server, f_browser, f_downloads):
     # drawn in the browser: no error shown under the button
     assert not inner_text(f_browser, json.dumps({"index": kid, "type": "trender-png-msg"},
                                                  separators=(",", ":"))).strip()
+
+
+def test_trender_charts_below_the_first_are_drawn_when_scrolled_to(f_server, f_browser, f_downloads):
+    """Charts after the first wait until they are in view (pages/trender.py _graph, styrkort.js):
+    the last chart is an empty placeholder at first, has its traces once scrolled to, its PNG is
+    the real chart, and after another municipality it shows that municipality's line."""
+    open_page(f_browser, f_server + "/trender?code=0180")
+    traces = lambda i: f_browser.execute_script(  # noqa: E731
+        "const p = document.querySelectorAll('.sk-trend-chart .js-plotly-plot')[arguments[0]];"
+        "return p && p.data ? p.data.map(t => t.name) : null", i)
+    n = len(f_browser.find_elements("css selector", ".sk-trend-chart"))
+    assert n >= 3 and traces(0)
+    assert traces(n - 1) == []            # not in view yet: nothing drawn
+    last = f_browser.find_elements("css selector", ".sk-trend-chart")[n - 1]
+    f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", last)
+    drawn = wait_for(lambda: traces(n - 1) or None, 15, "the last chart drawn once in view")
+    assert "Stockholm" in drawn
+    before = {p.name for p in f_downloads.iterdir()}
+    button = last.find_element("xpath", ".//button[contains(., 'Ladda ner PNG')]")
+    f_browser.execute_script("arguments[0].click()", button)
+    path = wait_file(f_downloads, ".png", before, timeout=90)
+    from PIL import Image
+
+    assert len(Image.open(path).convert("RGB").getcolors(maxcolors=1_000_000) or []) > 20   # a real chart
+    # another municipality: the chart in view is redrawn with its line
+    from selenium.webdriver.support.ui import Select
+    f_browser.execute_script("window.scrollTo(0, 0)")
+    Select(f_browser.find_element("id", "trender-code")).select_by_value("1480")
+    wait_for(lambda: "Göteborg" in (traces(0) or []), 20, "the first chart for Göteborg")
+    f_browser.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                             f_browser.find_elements("css selector", ".sk-trend-chart")[n - 1])
+    wait_for(lambda: "Göteborg" in (traces(n - 1) or []), 20, "the last chart for Göteborg")
 
 
 def test_urval_year_change_updates_url_and_back_button_restores(f_server, f_browser, built_db):

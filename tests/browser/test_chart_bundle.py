@@ -37,6 +37,11 @@ def test_the_served_plotly_is_the_bundle_and_revalidates_with_its_etag(server_ur
 @pytest.mark.parametrize("path", CHART_PAGES)
 def test_every_chart_gets_the_trace_type_it_asks_for(open_page, path):
     d = open_page(path)
+    # /trender draws a chart when it is in view: bring each into view
+    for el in d.find_elements("css selector", "[data-sk-figure]"):
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+        wait_for(lambda: d.execute_script("return arguments[0].querySelector('.js-plotly-plot').data.length",
+                                          el), 15, "a chart drawn once in view")
     charts = wait_for(lambda: d.execute_script(TYPES_JS), 30, f"charts on {path}")
     asked = {t for a, _ in charts for t in a}
     assert asked <= TRACE_TYPES, f"{path} asks for {asked - TRACE_TYPES}, not in the bundle"
