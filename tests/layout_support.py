@@ -68,6 +68,14 @@ def table_headers(page, index: str | None = None) -> list[str]:
     return [text_of(th) for th in find(head, lambda c: type(c).__name__ == "Th")]
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for a server a test starts)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def page_module(name: str):
     """The module of a registered page (dashboard.app.create_app registers them as pages.<name>)."""
     return sys.modules[f"pages.{name}"]

@@ -5,23 +5,19 @@ master (which forks the workers) starts none, and the server still stops promptl
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from layout_support import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children() -> dict[int, list[int]]:
@@ -56,7 +52,7 @@ def _name(pid: int) -> str:
 
 
 def test_each_worker_starts_its_chromium_without_a_request(built_db):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "STYRKORT_PDF_WARM"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "styrkort.cli", "serve", "--prod", "--workers", "2", "--port", str(port),

@@ -17,14 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from layout_support import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str):
@@ -37,7 +34,7 @@ def _get(url: str):
 
 @pytest.mark.slow
 def test_prod_server_answers_concurrent_first_requests(built_db):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "styrkort.cli", "serve", "--prod", "--workers", "2", "--threads", "8",
          "--port", str(port), "--db", str(built_db)],

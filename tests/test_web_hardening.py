@@ -15,26 +15,22 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from layout_support import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(db: Path, prod: bool, log: Path):
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "styrkort.cli", "serve", "--db", str(db), "--port", str(port)]
     if prod:
         cmd += ["--prod", "--workers", "2", "--threads", "4"]
