@@ -78,6 +78,8 @@ def shell():
         html.Main(dash.page_container, id="main", className="container-xxl pb-5", tabIndex="-1"),
         html.Footer(id="sk-footer", className="container-xxl py-3 border-top small text-body-secondary"),
         html.Div(id="sk-lang-sink", hidden=True),
+        # the page's language as the server decided it (dashboard.i18n.get_lang): <html lang>
+        dcc.Store(id="sk-page-lang", data=request_lang()),
         # the municipality this browser viewed last (the "Trender" menu item opens it)
         dcc.Store(id="sk-last-municipality", storage_type="local"),
     ])
@@ -135,6 +137,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     @app.callback(
         Output("sk-header", "children"),
         Output("sk-footer", "children"),
+        Output("sk-page-lang", "data"),
         Input("_pages_location", "pathname"),
         Input("_pages_location", "search"),
         Input("sk-last-municipality", "data"),
@@ -146,7 +149,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
         if not (valid_code(last_code) and get_db().municipality(last_code)):
             last_code = None
         # the header as markup (its links open inside the app): re-rendered on every page change
-        return static_html.staticize(components.navbar(pathname, search, lang, last_code)), footer
+        return static_html.staticize(components.navbar(pathname, search, lang, last_code)), footer, lang
 
     app.clientside_callback(
         ClientsideFunction(namespace="styrkort", function_name="rememberMunicipality"),
@@ -155,11 +158,11 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
         Input("_pages_location", "search"),
     )
 
-    # <html lang> follows ?lang (asset function: no inline script, CSP-safe)
+    # <html lang> is the language the server answered in (asset function: no inline script, CSP-safe)
     app.clientside_callback(
         ClientsideFunction(namespace="styrkort", function_name="setLang"),
         Output("sk-lang-sink", "children"),
-        Input("_pages_location", "search"),
+        Input("sk-page-lang", "data"),
     )
 
     app.server.after_request(security_headers(app))

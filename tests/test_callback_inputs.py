@@ -118,7 +118,7 @@ def props_of(tree, cid):
 def test_header_with_a_list_as_last_municipality(app, post):
     """sk-last-municipality is a store the browser sends back; a list made the header fail
     (unhashable list in the municipality lookup). Now: the header without a last municipality."""
-    k = key(app, "sk-header.children", "sk-footer.children")
+    k = key(app, "sk-header.children", "sk-footer.children", "sk-page-lang.data")
     status, body = post(k, {("_pages_location", "pathname"): "/", ("_pages_location", "search"): "",
                             ("sk-last-municipality", "data"): ["0180"]})
     assert status == 200
@@ -273,7 +273,7 @@ def test_odd_pathnames_render_a_page(app, post, pathname):
     k = key(app, "_pages_content.children", "_pages_store.data")
     status, body = post(k, {("_pages_location", "pathname"): pathname, ("_pages_location", "search"): "?year=x"})
     assert status == 200 and body["response"]["_pages_content"]["children"]
-    status, _ = post(key(app, "sk-header.children", "sk-footer.children"),
+    status, _ = post(key(app, "sk-header.children", "sk-footer.children", "sk-page-lang.data"),
                      {("_pages_location", "pathname"): pathname, ("_pages_location", "search"): "?lang=en"})
     assert status == 200
 

@@ -35,18 +35,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         .catch(fail);
     },
     /* /kommun's year selector -> the URL's search, as dashboard.i18n.search_string words it
-       (year, alla, then lang; "senaste" = no year; Swedish = no lang). */
-    kommunYearSearch: function (year, lang, alla) {
+       (year, alla, then the language part the server wrote: "" or "lang=en"; "senaste" = no
+       year). */
+    kommunYearSearch: function (year, langQuery, alla) {
       if (!year) { return window.dash_clientside.no_update; }
       var p = [];
       if (year !== "senaste") { p.push("year=" + encodeURIComponent(year)); }
       if (alla) { p.push("alla=" + encodeURIComponent(alla)); }
-      if (lang && lang !== "sv") { p.push("lang=" + encodeURIComponent(lang)); }
+      if (langQuery) { p.push(String(langQuery)); }
       return p.length ? "?" + p.join("&") : "";
     },
-    setLang: function (search) {
-      var en = /(^|[?&])lang=en(&|$)/.test(search || "");
-      document.documentElement.lang = en ? "en" : "sv";
+    /* <html lang> = the language the server answered in (the header callback's sk-page-lang). */
+    setLang: function (lang) {
+      if (typeof lang === "string" && /^[a-z]{2}$/.test(lang)) { document.documentElement.lang = lang; }
       return "";
     },
     /* The municipality on screen (/kommun/1480, /trender?code=1480), kept in localStorage by a

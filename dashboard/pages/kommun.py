@@ -19,7 +19,7 @@ from dashboard.scorecard_rules import ANCHOR as RULES_ANCHOR
 from dashboard.scorecard_rules import (band_icon, band_text, place_text, rule_section, target_icon,
                                        target_summary, target_text, target_words)
 from dashboard.data import FACTORS_FOR
-from dashboard.i18n import (factor_name, factor_text, get_lang, href, perspective_label, request_lang,
+from dashboard.i18n import (factor_name, factor_text, get_lang, href, perspective_label, request_lang, search_string,
                            size_group_label, t, trend_label)
 from dashboard.urlcheck import year_notice
 from styrkort import formats
@@ -740,6 +740,8 @@ def render(d, lang, show_all=False):
     return html.Div([
         dcc.Location(id="kommun-url", refresh="callback-nav"),
         dcc.Store(id="kommun-lang", data=lang),
+        # the URL's language part ("" or "lang=en"), for the year selector (styrkort.js)
+        dcc.Store(id="kommun-lang-query", data=search_string(lang).lstrip("?")),
         dcc.Store(id="kommun-all", data="1" if show_all else None),
         header,
         html.Div([html.P([t("kommun_lead_latest", lang) if d["latest"]
@@ -768,4 +770,4 @@ def render(d, lang, show_all=False):
 clientside_callback(
     ClientsideFunction(namespace="styrkort", function_name="kommunYearSearch"),
     Output("kommun-url", "search"), Input("kommun-year", "value"),
-    State("kommun-lang", "data"), State("kommun-all", "data"), prevent_initial_call=True)
+    State("kommun-lang-query", "data"), State("kommun-all", "data"), prevent_initial_call=True)
