@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import re
 
 import dash_bootstrap_components as dbc
@@ -259,7 +260,6 @@ def _sparkline(years, values, lang, label, unit, width, height):
 
 def _nice_step(span: float, ticks: int = 5) -> float:
     """A round tick step (1, 2, 2,5 or 5 × 10^k) giving about `ticks` ticks over span."""
-    import math
     raw = span / max(ticks, 1) if span > 0 else 1.0
     mag = 10 ** math.floor(math.log10(raw))
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
@@ -299,7 +299,6 @@ def waterfall_svg(steps: list[tuple[str, float, str]], lang: str, axis_title: st
     low = min([0.0] + [min(b[1], b[2]) for b in bars])
     high = max([0.0] + [max(b[1], b[2]) for b in bars])
     step = _nice_step((high - low) or 1.0)
-    import math
     y0, y1 = math.floor(low / step) * step, math.ceil(high / step) * step
     pad = 0.12 * (y1 - y0)                    # room for the value texts outside the bars
     y0, y1 = (y0 - pad if low < 0 else y0), y1 + pad
@@ -526,7 +525,7 @@ def table_with_downloads(id: str, df: pd.DataFrame | None, columns: list | None 
         children.append(html.Div(caption, className="sk-table-caption fw-semibold mb-1",
                                  id=f"{tid}-caption"))
     if long:
-        children.append(table_tools(tid, specs, len(row_data), lang))
+        children.append(table_tools(tid, specs, lang))
     if len(specs) * 90 > 360:   # wider than a phone at 90 px a column: it scrolls, say so
         children.append(html.P(t("table_scroll_hint", lang), className="sk-scroll-hint small text-body-secondary mb-1"))
     children.append(plain_table(tid, specs, row_data, lang, name, page_size=size if paged else None,
@@ -649,7 +648,7 @@ def plain_table(tid: str, specs: list, row_data: list, lang: str, name: str,
     return html.Div(table, **region)
 
 
-def table_tools(tid: str, specs: list, rows: int, lang: str):
+def table_tools(tid: str, specs: list, lang: str):
     """A long table's filter box and sort choice (styrkort.js: no round trip). The box is a
     plain <input> (dcc.Input would wrap it and hold its value in React state, for nothing)."""
     from dashboard.static_html import StaticHtml

@@ -218,7 +218,6 @@ def test_scorecard_rows_written_directly_are_the_components_markup(app, built_db
         "SELECT DISTINCT municipality_code FROM targets ORDER BY 1 LIMIT 2").fetchall()]
     year = con.execute("SELECT max(year) - 2 FROM scorecard").fetchone()[0]
     con.close()
-    from dashboard import components as C
     from dashboard.data import get_db, panel_rows, scorecard_data
 
     mod = sys.modules["pages.kommun"]
@@ -236,6 +235,7 @@ def test_scorecard_rows_written_directly_are_the_components_markup(app, built_db
                     assert parsed(freeze(body.children)) == direct.root[2][0], (code, lang, y)
                     seen += len(rows)
     assert seen > 500
-    # the components the markup replaces are C.stack_labels of _kpi_row (what the PDF also reads)
-    assert all(c.__class__.__name__ in ("Td", "Th") for c in body.children.children[0].children)
-    assert C.stack_labels
+    # the components the markup replaces are the cells of _kpi_row, labelled by C.stack_labels
+    cells = body.children.children[0].children
+    assert all(c.__class__.__name__ in ("Td", "Th") for c in cells)
+    assert [getattr(c, "data-label") for c in cells] == head

@@ -243,13 +243,13 @@ LAZY_AFTER = 1
 def _graph(i, kid, screen_fig, label):
     gid = {"type": "trender-graph", "index": kid}
     lazy = i >= LAZY_AFTER
-    graph = dcc.Graph(id=gid, figure=_placeholder(screen_fig) if lazy else screen_fig,
+    graph = dcc.Graph(id=gid, figure=_placeholder() if lazy else screen_fig,
                       config={"displaylogo": False, "responsive": True}, style={"height": "62vh"})
     extra = {"data-sk-figure": pio.to_json(screen_fig, validate=False), "data-sk-graph": json.dumps(gid)} if lazy else {}
     return html.Div(graph, role="figure", **{"aria-label": label}, **extra)
 
 
-def _placeholder(fig) -> dict:
+def _placeholder() -> dict:
     """An empty plot of the chart's size and background, until it is in view."""
     return {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
                                    "paper_bgcolor": "white", "plot_bgcolor": "white",
