@@ -54,28 +54,41 @@ def size_group_short(size_group, lang: str = "sv") -> str:
     return str(size_group) if text == key else text
 
 
+AXIS_STYLE = {"showgrid": True, "gridcolor": "#e0e0e0", "zerolinecolor": "#9e9e9e", "automargin": True}
+
+
+def _common_layout(lang: str, big: bool, source: str | None, height: int | None) -> dict:
+    """The layout every chart shares (pure; base_layout and the plain-dict builders use it)."""
+    size = 22 if big else 14
+    layout = {
+        "separators": formats.plotly_separators(lang),
+        "font": {"family": FONT, "size": size, "color": "#1a1a1a"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "margin": {"l": 10, "r": 20, "t": 60 if big else 40, "b": (130 if big else 90) if source else 40},
+        "hoverlabel": {"font": {"size": size}},
+    }
+    if height:
+        layout["height"] = height
+    return layout
+
+
+def _source_note(source: str, big: bool) -> dict:
+    """The source line drawn under the plot (an annotation, so an exported image keeps it)."""
+    size = 22 if big else 14
+    return {"text": source, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "yshift": -70 if not big else -95,
+            "xanchor": "left", "yanchor": "top", "showarrow": False, "align": "left",
+            "font": {"size": max(11, size - 6), "color": GREY}}
+
+
 def base_layout(fig: go.Figure, lang: str = "sv", *, big: bool = False, source: str | None = None,
                 height: int | None = None) -> go.Figure:
     """Common layout: locale separators, readable fonts, white background, optional source line."""
-    size = 22 if big else 14
-    fig.update_layout(
-        separators=formats.plotly_separators(lang),
-        font={"family": FONT, "size": size, "color": "#1a1a1a"},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin={"l": 10, "r": 20, "t": 60 if big else 40, "b": (130 if big else 90) if source else 40},
-        hoverlabel={"font_size": size},
-    )
-    if height:
-        fig.update_layout(height=height)
-    fig.update_xaxes(showgrid=True, gridcolor="#e0e0e0", zerolinecolor="#9e9e9e", automargin=True)
-    fig.update_yaxes(showgrid=True, gridcolor="#e0e0e0", zerolinecolor="#9e9e9e", automargin=True)
+    fig.update_layout(_common_layout(lang, big, source, height))
+    fig.update_xaxes(AXIS_STYLE)
+    fig.update_yaxes(AXIS_STYLE)
     if source:
-        fig.add_annotation(
-            text=source, xref="paper", yref="paper", x=0, y=0, yshift=-70 if not big else -95,
-            xanchor="left", yanchor="top", showarrow=False, align="left",
-            font={"size": max(11, size - 6), "color": GREY},
-        )
+        fig.add_annotation(_source_note(source, big))
     return fig
 
 
@@ -312,11 +325,38 @@ def _national_hover(d: pd.DataFrame, unit: str | None, lang: str) -> list[str]:
     return out
 
 
-def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str = "sv", *,
-                 municipality_name: str = "", group_label: str | None = None,
-                 source: str | None = None, big: bool = True, is_demo: bool = False,
-                 breaks: list[tuple[int, str]] | None = None) -> go.Figure:
-    """Committee chart: the municipality's line with size-group and national means.
+def _template() -> dict:
+    """The default template as the JSON a go.Figure would send with it (built once)."""
+    global _TEMPLATE_JSON
+    if _TEMPLATE_JSON is None:
+        import plotly.io as pio
+
+        _TEMPLATE_JSON = pio.templates[pio.templates.default].to_plotly_json()
+    return _TEMPLATE_JSON
+
+
+_TEMPLATE_JSON: dict | None = None
+
+
+def _floats(col) -> list:
+    """A column as JSON-ready numbers (None for missing: a gap in the line, as Plotly draws NaN)."""
+    return [None if pd.isna(x) else float(x) for x in col]
+
+
+def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str = "sv", **kwargs) -> go.Figure:
+    """trend_spec as a go.Figure (tests, notebooks; the page and the PDF use the dict)."""
+    return go.Figure(trend_spec(values, title, unit, lang, **kwargs))
+
+
+def trend_spec(values: pd.DataFrame, title: str, unit: str | None, lang: str = "sv", *,
+               municipality_name: str = "", group_label: str | None = None,
+               source: str | None = None, big: bool = True, is_demo: bool = False,
+               breaks: list[tuple[int, str]] | None = None) -> dict:
+    """Committee chart as a plain Plotly figure dict: the municipality's line with size-group
+    and national means.
+
+    A dict, not a go.Figure: graph_objects validates every property as it is set, which cost
+    ~25 ms a chart, most of the time a municipality change on /trender took on the server.
 
     values: year, value[, group_mean, national_mean, similar_mean, national_n, n_municipalities,
     low_coverage] (the kpi_reference_series mart's n and coverage of the national mean). Thick
@@ -326,32 +366,33 @@ def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str =
     drawn as a dashed vertical line before the year with the words 'Ändrad definition <year>'.
     The y-axis follows value_axis (percentages from 0; otherwise a note where it starts)."""
     d = values.sort_values("year")
-    fig = go.Figure()
     if d.empty or d["value"].dropna().empty:
-        return empty_figure(t("missing", lang).capitalize(), lang)
+        return empty_figure(t("missing", lang).capitalize(), lang).to_plotly_json()
     lw = 6 if big else 3
     ms = 14 if big else 8
+    years = [int(y) for y in d["year"]]
+    traces = []
     if _has(d, "national_mean"):
         low = (d["low_coverage"].fillna(False).astype(bool).tolist() if "low_coverage" in d
                else [False] * len(d))
-        fig.add_trace(go.Scatter(x=d["year"], y=d["national_mean"], mode="lines+markers",
-                                 name=t("fig_national_mean", lang),
-                                 line={"color": GREY, "width": lw - 2, "dash": "dot"},
-                                 marker={"size": [ms if x else ms - 4 for x in low],
-                                         "symbol": ["square-open" if x else "square" for x in low],
-                                         "line": {"width": 2, "color": GREY}},
-                                 customdata=_national_hover(d, unit, lang),
-                                 hovertemplate="%{customdata}<extra></extra>"))
+        traces.append({"type": "scatter", "x": years, "y": _floats(d["national_mean"]), "mode": "lines+markers",
+                       "name": t("fig_national_mean", lang),
+                       "line": {"color": GREY, "width": lw - 2, "dash": "dot"},
+                       "marker": {"size": [ms if x else ms - 4 for x in low],
+                                  "symbol": ["square-open" if x else "square" for x in low],
+                                  "line": {"width": 2, "color": GREY}},
+                       "customdata": _national_hover(d, unit, lang),
+                       "hovertemplate": "%{customdata}<extra></extra>"})
     if _has(d, "group_mean"):
-        fig.add_trace(go.Scatter(x=d["year"], y=d["group_mean"], mode="lines+markers",
-                                 name=group_label or t("fig_group_mean", lang),
-                                 line={"color": ORANGE, "width": lw - 2, "dash": "dash"},
-                                 marker={"size": ms - 4, "symbol": "diamond"}))
+        traces.append({"type": "scatter", "x": years, "y": _floats(d["group_mean"]), "mode": "lines+markers",
+                       "name": group_label or t("fig_group_mean", lang),
+                       "line": {"color": ORANGE, "width": lw - 2, "dash": "dash"},
+                       "marker": {"size": ms - 4, "symbol": "diamond"}})
     if _has(d, "similar_mean"):
-        fig.add_trace(go.Scatter(x=d["year"], y=d["similar_mean"], mode="lines+markers",
-                                 name=t("fig_similar_mean", lang),
-                                 line={"color": PURPLE, "width": lw - 2, "dash": "dashdot"},
-                                 marker={"size": ms - 4, "symbol": "triangle-up"}))
+        traces.append({"type": "scatter", "x": years, "y": _floats(d["similar_mean"]), "mode": "lines+markers",
+                       "name": t("fig_similar_mean", lang),
+                       "line": {"color": PURPLE, "width": lw - 2, "dash": "dashdot"},
+                       "marker": {"size": ms - 4, "symbol": "triangle-up"}})
     own_name = municipality_name or t("fig_the_municipality", lang)
     shown_breaks = sorted((int(y), note) for y, note in (breaks or [])
                           if d["year"].min() < int(y) <= d["year"].max())
@@ -362,33 +403,43 @@ def trend_figure(values: pd.DataFrame, title: str, unit: str | None, lang: str =
             if r.year == y:
                 text += "<br>" + t("trender_break_hover", lang, year=y)
         own_hover.append(text)
-    fig.add_trace(go.Scatter(x=d["year"], y=d["value"], mode="lines+markers", name=own_name,
-                             line={"color": BLUE, "width": lw}, marker={"size": ms},
-                             customdata=own_hover, hovertemplate="%{customdata}<extra></extra>"))
-    for y, _note in shown_breaks:
-        # between the last year counted the old way and the first counted the new way
-        fig.add_vline(x=y - 0.5, line={"color": "#1a1a1a", "width": 3, "dash": "dash"})
-        fig.add_annotation(x=y - 0.5, xref="x", y=1, yref="paper", yanchor="top", xanchor="left", xshift=6,
-                           text=t("trender_break_label", lang, year=y), showarrow=False, name=KEEP,
-                           font={"size": 18 if big else 12, "color": "#1a1a1a"},
-                           bgcolor="rgba(255,255,255,0.85)")
-    heading = title + (f" ({t('demo', lang)})" if is_demo else "")
-    fig.update_layout(title={"text": heading, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
-    fig.update_xaxes(dtick=1, tickformat="d", title=None)
-    fig.update_yaxes(title=unit or None, exponentformat="none", separatethousands=True)
+    traces.append({"type": "scatter", "x": years, "y": _floats(d["value"]), "mode": "lines+markers",
+                   "name": own_name, "line": {"color": BLUE, "width": lw}, "marker": {"size": ms},
+                   "customdata": own_hover, "hovertemplate": "%{customdata}<extra></extra>"})
+    # between the last year counted the old way and the first counted the new way
+    shapes = [{"type": "line", "xref": "x", "yref": "y domain", "x0": y - 0.5, "x1": y - 0.5, "y0": 0, "y1": 1,
+               "line": {"color": "#1a1a1a", "width": 3, "dash": "dash"}} for y, _note in shown_breaks]
+    annotations = [{"x": y - 0.5, "xref": "x", "y": 1, "yref": "paper", "yanchor": "top", "xanchor": "left",
+                    "xshift": 6, "text": t("trender_break_label", lang, year=y), "showarrow": False, "name": KEEP,
+                    "font": {"size": 18 if big else 12, "color": "#1a1a1a"}, "bgcolor": "rgba(255,255,255,0.85)"}
+                   for y, _note in shown_breaks]
+    yaxis = {**({"title": {"text": unit}} if unit else {}), "exponentformat": "none", "separatethousands": True}
     drawn = [d[c] for c in ("value", "group_mean", "national_mean", "similar_mean") if c in d]
     axis = value_axis([x for col in drawn for x in col.tolist()], unit)
     if axis:
-        fig.update_yaxes(range=axis["range"])
+        yaxis["range"] = list(axis["range"])
         if not axis["from_zero"]:
-            fig.add_annotation(text=axis_note(axis, unit, lang), xref="paper", yref="paper", x=0, y=0,
-                               xanchor="left", yanchor="bottom", showarrow=False, name=KEEP,
-                               font={"size": 16 if big else 11, "color": "#1a1a1a"},
-                               bgcolor="rgba(255,255,255,0.85)")
-    fig = base_layout(fig, lang, big=big, source=source, height=620 if big else 420)
-    fig.update_layout(margin={"t": 140 if big else 90})
-    return fig
+            annotations.append({"text": axis_note(axis, unit, lang), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
+                                "xanchor": "left", "yanchor": "bottom", "showarrow": False, "name": KEEP,
+                                "font": {"size": 16 if big else 11, "color": "#1a1a1a"},
+                                "bgcolor": "rgba(255,255,255,0.85)"})
+    if source:
+        annotations.append(_source_note(source, big))
+    heading = title + (f" ({t('demo', lang)})" if is_demo else "")
+    layout = _common_layout(lang, big, source, 620 if big else 420)
+    layout["margin"]["t"] = 140 if big else 90
+    layout.update({
+        "template": _template(),
+        "title": {"text": heading, "x": 0, "y": 0.97, "yanchor": "top", "font": {"size": 28 if big else 16}},
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        "xaxis": {"dtick": 1, "tickformat": "d", **AXIS_STYLE},
+        "yaxis": {**yaxis, **AXIS_STYLE},
+    })
+    if shapes:
+        layout["shapes"] = shapes
+    if annotations:
+        layout["annotations"] = annotations
+    return {"data": traces, "layout": layout}
 
 
 def axis_note(axis: dict | None, unit: str | None, lang: str = "sv") -> str:
@@ -398,25 +449,30 @@ def axis_note(axis: dict | None, unit: str | None, lang: str = "sv") -> str:
     return t("trender_axis_from", lang, v=formats.with_unit(axis["range"][0], unit, lang))
 
 
-def for_screen(fig: go.Figure) -> go.Figure:
-    """The on-screen variant of an export figure: the page shows title and source as HTML text
-    next to the chart, so drop them from the figure (the PNG/PDF keeps them); what is part of
-    the chart itself (a definition-change label, the axis note: annotations named KEEP) stays."""
-    f = go.Figure(fig)
-    keep = [a for a in (fig.layout.annotations or ()) if a.name == KEEP]
-    f.layout.annotations = keep
-    f.update_layout(title=None, margin={"t": 50, "b": 40})
-    return f
+def for_screen(fig: go.Figure | dict) -> dict:
+    """The on-screen variant of an export figure, as a figure dict: the page shows title and
+    source as HTML text next to the chart, so drop them from the figure (the PNG/PDF keeps
+    them); what is part of the chart itself (a definition-change label, the axis note:
+    annotations named KEEP) stays."""
+    spec = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
+    layout = {k: v for k, v in spec["layout"].items() if k != "title"}
+    keep = [a for a in layout.get("annotations") or () if a.get("name") == KEEP]
+    if keep:
+        layout["annotations"] = keep
+    else:
+        layout.pop("annotations", None)
+    layout["margin"] = {**(layout.get("margin") or {}), "t": 50, "b": 40}
+    return {"data": spec["data"], "layout": layout}
 
 
 EXPORT_WIDTH, EXPORT_HEIGHT = 1400, 800
 
 
-def export_spec(fig: go.Figure, filename: str, fail_text: str = "") -> dict:
+def export_spec(fig: go.Figure | dict, filename: str, fail_text: str = "") -> dict:
     """What the browser needs to turn the on-screen chart (for_screen) into the exported PNG:
     the export figure's title, source line, legend and fonts, margins that keep the title off
     the image's edge, the pixel size and the file name (without .png)."""
-    lay = fig.to_plotly_json()["layout"]
+    lay = (fig.to_plotly_json() if isinstance(fig, go.Figure) else fig)["layout"]
     keep = {k: lay[k] for k in ("title", "annotations", "legend", "font", "height") if k in lay}
     margin = dict(lay.get("margin") or {})
     margin["l"] = max(int(margin.get("l") or 0), 96)   # room for the y-axis title too

@@ -68,6 +68,18 @@ def table_headers(page, index: str | None = None) -> list[str]:
     return [text_of(th) for th in find(head, lambda c: type(c).__name__ == "Th")]
 
 
+def trace_values(values) -> list:
+    """A trace's x/y as a list, whether the figure dict holds a list or Plotly's typed array
+    ({'dtype': 'f8', 'bdata': base64}: how plotly.py >= 6 serialises numpy arrays)."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 (for a server a test starts)."""
     import socket

@@ -414,7 +414,13 @@ def test_trend_figure_marks_the_break_low_coverage_and_the_axis():
     own = fig.data[-1]
     assert "ändrad definition från 2009" in own.customdata[2] and "ändrad" not in own.customdata[1]
     screen = F.for_screen(fig)                                           # the label stays on screen
-    assert [a.text for a in screen.layout.annotations] == ["Ändrad definition 2009"]
+    assert [a["text"] for a in screen["layout"]["annotations"]] == ["Ändrad definition 2009"]
+    assert "title" not in screen["layout"]                               # shown as HTML above the chart
+    # the page sends the plain dict (no graph_objects): it must still be a valid Plotly figure
+    import plotly.graph_objects as go
+    spec = F.trend_spec(df, "Andel", "%", municipality_name="Göteborg", source="Källa: Kolada",
+                        breaks=[(2009, "ny mätning")])
+    go.Figure(F.for_screen(spec))                                        # raises on an unknown property
 
 
 def test_trend_wording_in_plain_words(pages):

@@ -26,6 +26,7 @@ from layout_support import by_id as _by_id
 from layout_support import find as _find
 from layout_support import table_rows
 from layout_support import texts as _texts
+from layout_support import trace_values
 from styrkort import formats
 
 
@@ -71,7 +72,7 @@ def test_trender_reference_lines_are_the_reference_mart(app, sql, code):
     with app.server.test_request_context("/trender"):
         charts = _page("trender").build_charts(get_db(), code, [kpi_id], "sv")
     (_kpi, fig, _cap, _verdict), = charts
-    traces = {tr.name: dict(zip(tr.x, tr.y)) for tr in fig.data}
+    traces = {tr["name"]: dict(zip(tr["x"], tr["y"])) for tr in fig["data"]}
     national = traces["Riket (medel)"]
     group, = [v for k, v in traces.items() if k.startswith("Medel, ")]   # 'Medel, stora'
     for year, (g, n) in expected.items():
@@ -271,9 +272,10 @@ def test_kostnad_scatter_line_and_words_are_the_associations_mart(app, sql):
     p_shown = "p < 0,001" if p < 0.001 else f"p = {formats.number(p, 2 if p >= 0.01 else 3, 'sv')}"
     assert p_shown in words
     fig = _by_id(page, "kostnad-scatter").figure          # the screen variant: words above it as text
-    line, = [tr for tr in fig.data if tr.mode == "lines"]
-    assert len(line.x) == 2
-    for x, y in zip(line.x, line.y):
+    line, = [tr for tr in fig["data"] if tr.get("mode") == "lines"]
+    xs, ys = trace_values(line["x"]), trace_values(line["y"])
+    assert len(xs) == 2
+    for x, y in zip(xs, ys):
         assert y == pytest.approx(intercept + slope * x, rel=1e-12)
 
 

@@ -224,7 +224,7 @@ def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True)
                        if sg else None)
         cap = chart_caption(kpi, df, lang)
         kpi["notes"] = chart_notes(kpi, df, breaks, lang)
-        fig = F.trend_figure(df, kpi.get("title", k), kpi.get("unit"), lang, municipality_name=name,
+        fig = F.trend_spec(df, kpi.get("title", k), kpi.get("unit"), lang, municipality_name=name,
                              group_label=group_label, source=cap, big=big, is_demo=bool(kpi.get("is_demo")),
                              breaks=breaks)
         out.append((kpi, fig, cap, verdict_text(trend_row(db, code, k), lang, kpi.get("unit"))))
