@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import dash
+from flask import request
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from dashboard import cache, components, geo, hardening, plotly_bundle, static_html, unit_templates, urlcheck
@@ -29,6 +30,7 @@ INDEX_STRING = """<!DOCTYPE html>
         <title>{%title%}</title>
         {%favicon%}
         {%css%}
+        {%plotly%}
     </head>
     <body>
         <a class="visually-hidden-focusable sk-skip" href="#main">{%skip_to_content%}</a>
@@ -87,12 +89,16 @@ def shell():
 
 def localized_index(interpolate):
     """Wrap Dash's interpolate_index: the first HTML of a page already has the request's language
-    (<html lang>, the skip link); the pages' tab titles follow it (dashboard.i18n.page_title)."""
+    (<html lang>, the skip link); the pages' tab titles follow it (dashboard.i18n.page_title);
+    a page that draws charts loads plotly.js from the start."""
     def interpolate_index(**kwargs):
         lang = request_lang()
         html_text = interpolate(**kwargs)
+        # a page with charts starts loading plotly.js at once (dashboard.plotly_bundle)
+        early = plotly_bundle.early_script(request.path, request.query_string.decode("latin-1"))
         return (html_text.replace("{%lang%}", lang)
-                .replace("{%skip_to_content%}", t("skip_to_content", lang)))
+                .replace("{%skip_to_content%}", t("skip_to_content", lang))
+                .replace("{%plotly%}", early))
     return interpolate_index
 
 

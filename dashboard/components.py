@@ -41,12 +41,14 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import math
 import re
 
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from dash import MATCH, Input, Output, State, dcc, html, no_update
 
 from dashboard.i18n import href, pick, t, trend_code, trend_label
@@ -215,10 +217,39 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/asset
                 "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def graph(id, fig: go.Figure, label: str, lang: str = "sv", **kwargs):
-    """A dcc.Graph inside a region labelled for screen readers (charts are images to them)."""
-    return html.Div(dcc.Graph(id=id, figure=fig, config=GRAPH_CONFIG, **kwargs),
-                    role="figure", **{"aria-label": label}, className="sk-graph")
+def graph(id, fig: go.Figure | dict, label: str, lang: str = "sv", *, lazy: bool = False,
+          config: dict | None = None, **kwargs):
+    """A dcc.Graph inside a region labelled for screen readers (charts are images to them).
+
+    lazy: the chart is drawn when it comes into view. Its figure waits in the wrapper's
+    data-sk-figure and assets/styrkort.js hands it to the graph through
+    dash_clientside.set_props (the graph's figure prop, as a callback would set it, so a PNG
+    export reads it too); until then the graph shows an empty plot of the same size. For charts
+    below the first screen: each drawn chart cost 40-300 ms of main thread (2-core machine)
+    before the page was usable, for a chart nobody could see yet."""
+    shown, extra = fig, {}
+    height = (fig.layout.height if isinstance(fig, go.Figure) else (fig.get("layout") or {}).get("height"))
+    # the chart's height before dcc.Graph and plotly.js have loaded: the page does not jump when
+    # they arrive, and a lazy chart further down is not "in view" because the ones above are
+    # still 0 px high
+    size = (kwargs.get("style") or {}).get("height") or (f"{int(height)}px" if height else None)
+    if size:
+        extra["style"] = {"minHeight": size}
+    if lazy:
+        spec = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
+        shown = placeholder_figure(height)
+        extra.update({"data-sk-figure": pio.to_json(spec, validate=False), "data-sk-graph": json.dumps(id)})
+    return html.Div(dcc.Graph(id=id, figure=shown, config=GRAPH_CONFIG if config is None else config, **kwargs),
+                    role="figure", **{"aria-label": label}, className="sk-graph", **extra)
+
+
+def placeholder_figure(height: int | None = None) -> dict:
+    """An empty plot of a lazy chart's size and background, until it is in view."""
+    layout = {"xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "white",
+              "plot_bgcolor": "white", "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}
+    if height:
+        layout["height"] = height
+    return {"data": [], "layout": layout}
 
 
 def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None = None,

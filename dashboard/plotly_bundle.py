@@ -7,12 +7,20 @@ first chart 0,6–0,8 s of main thread. `dashboard/vendor/plotly-styrkort.min.js
 is served at that URL instead. The exports (kaleido PNG/PDF) use the Python package's full
 plotly.js, so they are unaffected. A test checks every figure the pages build uses only these.
 
+A page that draws charts (its register_page has `charts=True`, or a function of the query
+saying so) gets plotly.js in its first HTML as an async script (`early_script`): it downloads
+and starts while Dash fetches the layout and the page, instead of after the page has arrived
+(the charts waited ~0,2 s for it). assets/styrkort.js makes Dash's graph wait for that script
+instead of loading plotly.js a second time.
+
     install(app.server)      # dashboard.app.create_app calls it once
+    early_script(path, query_string)   # the <script> for a page's first HTML, or ""
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from flask import Response, request
 
@@ -36,3 +44,24 @@ def install(server) -> None:
         response.set_etag(etag)
         response.headers["Cache-Control"] = CACHE_CONTROL
         return response.make_conditional(request)
+
+
+EARLY_SCRIPT = f'<script src="{PLOTLY_PATH}" async data-sk-plotly></script>'
+
+
+def draws_charts(path: str, query_string: str = "") -> bool:
+    """Whether the page at `path` (with this query) draws charts: its page_registry entry's
+    `charts`, True/False or a function of the query's {name: first value}."""
+    from dash._pages import _path_to_page   # Dash's own URL -> page lookup (its meta tags use it)
+
+    page, _variables = _path_to_page((path or "/").strip("/"))
+    charts = page.get("charts", False) if page else False
+    if callable(charts):
+        query = {k: v[0] for k, v in parse_qs(query_string or "").items() if v}
+        return bool(charts(query))
+    return bool(charts)
+
+
+def early_script(path: str, query_string: str = "") -> str:
+    """The async plotly.js <script> for the first HTML of a page that draws charts, else ''."""
+    return EARLY_SCRIPT if draws_charts(path, query_string) else ""

@@ -1,4 +1,32 @@
 /* Clientside helpers (served from /assets, so the CSP needs no inline script). */
+
+/* A page that draws charts has plotly.js in its first HTML as an async script (data-sk-plotly,
+   dashboard/plotly_bundle.py), so it downloads and starts while Dash is still fetching the page.
+   Dash's graph asks `window.Plotly || <load plotly.js itself>` when the first chart mounts; until
+   the script has run, window.Plotly here is a promise of it, so the graph waits for that script
+   instead of loading and running plotly.js a second time. If the script fails, it is loaded
+   once more the same way Dash would. */
+(function () {
+  var tag = document.querySelector("script[data-sk-plotly]");
+  if (!tag || window.Plotly) { return; }
+  var real = null;
+  var ready = new Promise(function (resolve, reject) {
+    tag.addEventListener("load", function () { resolve(real); });
+    tag.addEventListener("error", function () {
+      var again = document.createElement("script");
+      again.src = tag.src;
+      again.onload = function () { resolve(real); };
+      again.onerror = reject;
+      document.head.appendChild(again);
+    });
+  });
+  Object.defineProperty(window, "Plotly", {
+    configurable: true, enumerable: true,
+    get: function () { return real || ready; },
+    set: function (value) { real = value; }
+  });
+})();
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   styrkort: {
     /* A chart's PNG made by Plotly in the browser: the figure on screen with the export layout
@@ -257,8 +285,9 @@ document.addEventListener("click", function (e) {
   });
 })();
 
-/* /trender: the charts after the first are drawn when they come into view (pages/trender.py
-   _graph): the figure waits in the wrapper's data-sk-figure and goes to its dcc.Graph through
+/* Lazy charts (components.graph lazy=True: /trender after the first chart, Diagram 1 on /kostnad,
+   the grant map, unit charts from the second row): drawn when they come into view. The figure
+   waits in the wrapper's data-sk-figure and goes to its dcc.Graph through
    dash_clientside.set_props (the graph's figure prop, as a callback would set it, so the PNG
    export reads it too). A new figure (another municipality) is drawn when it is in view. */
 (function () {

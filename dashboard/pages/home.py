@@ -15,7 +15,8 @@ from dashboard.search import search, search_entries
 from dashboard.urlcheck import year_notice
 from styrkort import formats
 
-dash.register_page(__name__, path="/", title=page_title("nav_home"), name="Start", order=0)
+dash.register_page(__name__, path="/", title=page_title("nav_home"), name="Start", order=0,
+                   charts=True)   # the map: plotly.js loads with the page (plotly_bundle)
 
 
 def _how_to_read(lang):

@@ -15,7 +15,9 @@ from dashboard.i18n import get_lang, href, page_title, perspective_label, search
 from dashboard.urlcheck import year_notice
 from pipelines.compare import common_years, compare_pair
 
-dash.register_page(__name__, path="/jamfor", title=page_title("nav_jamfor"), name="Jämför", order=2)
+# charts only when two units are compared: then plotly.js loads with the page (plotly_bundle)
+dash.register_page(__name__, path="/jamfor", title=page_title("nav_jamfor"), name="Jämför", order=2,
+                   charts=lambda query: bool(query.get("unit_a") and query.get("unit_b")))
 
 UNIT_ID_MAX = 64
 
@@ -286,8 +288,9 @@ def _unit_mode(db, unit_a, unit_b, lang):
                           yaxis_title=unit or None, xaxis=dict(tickformat="%Y-%m"))
         years = sorted({p.year for p in pd.to_datetime(g.loc[g["value"].notna(), "period"])})
         graphs.append(dbc.Col([
+            # two charts a row: from the second row on, drawn when scrolled to
             C.graph(f"jamfor-unit-graph-{i}", fig, t("jamfor_unit_graph_alt", lang, kpi=title,
-                                                       a=ua["name"], b=ub["name"]), lang),
+                                                       a=ua["name"], b=ub["name"]), lang, lazy=i >= 2),
             C.source_caption(C.stored_text(", ".join(sorted({str(x) for x in g["source"].dropna()})) or None),
                              f"{years[0]}–{years[-1]}" if years else None, lang),
         ], lg=6, className="mb-3"))

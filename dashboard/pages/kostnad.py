@@ -18,7 +18,8 @@ from dashboard.i18n import cost_term_label, formula_in_words, get_lang, href, pa
 from dashboard.urlcheck import year_notice
 from styrkort import formats
 
-dash.register_page(__name__, path="/kostnad", title=page_title("nav_kostnad"), name="Kostnad")
+dash.register_page(__name__, path="/kostnad", title=page_title("nav_kostnad"), name="Kostnad",
+                   charts=True)   # plotly.js loads with the page (plotly_bundle)
 
 SOURCES = Path(__file__).resolve().parents[2] / "warehouse" / "sources"
 
@@ -166,7 +167,8 @@ def content(db, year: int, lang: str):
         html.H2(t("kostnad_d1_h", lang, y=year), className="h4 mt-4"),
         html.P(t("kostnad_d1_lead", lang)),
         C.graph("kostnad-diagram1", d1, t("kostnad_d1_h", lang, y=year) + ". " +
-                "; ".join(f"{r.name} {F.deviation_label(r.deviation_pct, lang)}" for r in top.itertuples()), lang),
+                "; ".join(f"{r.name} {F.deviation_label(r.deviation_pct, lang)}" for r in top.itertuples()), lang,
+                lazy=True),   # below the scatter: drawn when scrolled to
         C.source_caption(src, year, lang, modelled=modelled),
     ]
     if study:

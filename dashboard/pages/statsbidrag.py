@@ -24,7 +24,8 @@ from dashboard.static_html import staticize
 from styrkort import formats
 from styrkort.grant_texts import AGREEMENTS, CHECK_TEXTS, agreement_text, check_text, note_text  # noqa: F401
 
-dash.register_page(__name__, path="/statsbidrag", title=page_title("nav_statsbidrag"), name="Statsbidrag")
+dash.register_page(__name__, path="/statsbidrag", title=page_title("nav_statsbidrag"), name="Statsbidrag",
+                   charts=True)   # plotly.js loads with the page (plotly_bundle)
 
 GEOJSON = Path(__file__).resolve().parents[2] / "warehouse" / "sources" / "swedish_municipalities.geojson"
 ROUND_ORDER = ["2011:1", "2011:2", "2012", "2013:1", "2013:2"]
@@ -172,7 +173,8 @@ def _map_content(uptake, rnd, lang):
             C.col("frame_sek", t("grant_frame", lang), "kr"),
             C.col("granted_sek", t("grant_granted", lang), "kr"),
             C.col("uptake_share", t("statsbidrag_granted_of_frame", lang), "share", 1)]
-    return [C.graph("statsbidrag-map-fig", fig, t("statsbidrag_map_alt", lang), lang),
+    # below the rounds and the size groups: drawn when scrolled to
+    return [C.graph("statsbidrag-map-fig", fig, t("statsbidrag_map_alt", lang), lang, lazy=True),
             C.source_caption(t("statsbidrag_src_map", lang, src=_src(lang)),
                              rnd, lang, modelled=True,
                              extra=t("statsbidrag_frame_computed_from_inhabitants_75", lang)),

@@ -6,13 +6,11 @@ PDF "nämndrapport" (kaleido renders the charts, fpdf2 assembles the PDF: dashbo
 State in the query string: ?code=1480&kpis=A,B,C&lang=en."""
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.io as pio
 from dash import MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import components as C
@@ -26,7 +24,9 @@ from dashboard.i18n import (get_lang, href, page_title, perspective_label, searc
                             trend_code, trend_label)
 from styrkort import formats
 
-dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender")
+# charts only once a municipality is chosen: then plotly.js loads with the page (plotly_bundle)
+dash.register_page(__name__, path="/trender", title=page_title("nav_trender"), name="Trender",
+                   charts=lambda query: bool(query.get("code")))
 
 MAX_KPIS = 12
 
@@ -234,26 +234,16 @@ def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True)
 # ---------------------------------------------------------------- layout
 
 
-# Charts after the first are drawn when they come into view (styrkort.js: the figure waits in the
-# wrapper's data-sk-figure and goes to the graph by dash_clientside.set_props): four large charts
-# drawn at once kept /trender's main thread busy ~0,5 s, and a municipality change redrew all four.
+# Charts after the first are drawn when they come into view (components.graph lazy): four large
+# charts drawn at once kept /trender's main thread busy ~0,5 s, and a municipality change redrew
+# all four.
 LAZY_AFTER = 1
+TREND_GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def _graph(i, kid, screen_fig, label):
-    gid = {"type": "trender-graph", "index": kid}
-    lazy = i >= LAZY_AFTER
-    graph = dcc.Graph(id=gid, figure=_placeholder() if lazy else screen_fig,
-                      config={"displaylogo": False, "responsive": True}, style={"height": "62vh"})
-    extra = {"data-sk-figure": pio.to_json(screen_fig, validate=False), "data-sk-graph": json.dumps(gid)} if lazy else {}
-    return html.Div(graph, role="figure", **{"aria-label": label}, **extra)
-
-
-def _placeholder() -> dict:
-    """An empty plot of the chart's size and background, until it is in view."""
-    return {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
-                                   "paper_bgcolor": "white", "plot_bgcolor": "white",
-                                   "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}}
+    return C.graph({"type": "trender-graph", "index": kid}, screen_fig, label, lazy=i >= LAZY_AFTER,
+                   config=TREND_GRAPH_CONFIG, style={"height": "62vh"})
 
 
 def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
