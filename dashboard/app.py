@@ -17,7 +17,8 @@ import dash
 from flask import request
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from dashboard import cache, components, geo, hardening, plotly_bundle, static_html, unit_templates, urlcheck
+from dashboard import (cache, components, geo, hardening, plotly_bundle, polyfill, static_html, unit_templates,
+                       urlcheck)
 from dashboard.data import CONFIG_KEY
 from dashboard.i18n import get_lang, request_lang, t
 
@@ -139,6 +140,7 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
     components.register_callbacks(app)
     geo.register(app.server)   # the map's polygons as a cacheable static file
     plotly_bundle.install(app.server)   # plotly.js with only the traces the pages draw
+    polyfill.install(app.server)   # regenerator-runtime instead of Dash's whole @babel/polyfill
 
     @app.callback(
         Output("sk-header", "children"),

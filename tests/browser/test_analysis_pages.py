@@ -179,9 +179,13 @@ def test_kostnad_renders_scatter_diagram1_model_and_tests(f_server, f_browser):
     assert "Diagram 1" in body and "Kostnadsmodellen" in body and "Samband med struktur" in body
     words = inner_text(f_browser, "kostnad-words")
     assert "samband" in words and "r = " in words and "p" in words
+    # Diagram 1 is below the scatter: an empty frame until scrolled to, then drawn
+    assert not f_browser.execute_script("return document.querySelectorAll('#kostnad-diagram1 .bartext').length")
+    f_browser.execute_script("document.getElementById('kostnad-diagram1').scrollIntoView({block: 'center'})")
     # Diagram 1 has 20 bars with labels that carry the meaning in text
-    labels = f_browser.execute_script(
-        "return [...document.querySelectorAll('#kostnad-diagram1 .bartext')].map(t => t.textContent)")
+    labels = wait_for(lambda: f_browser.execute_script(
+        "return [...document.querySelectorAll('#kostnad-diagram1 .bartext')].map(t => t.textContent)"),
+        15, "Diagram 1 drawn once in view")
     assert len(labels) == 20
     assert all(("över standardkostnad" in s) or ("under standardkostnad" in s) or ("lika med" in s) for s in labels)
 

@@ -1,6 +1,8 @@
 """The dashboard's own plotly.js (dashboard/plotly_bundle.py) in a real browser: it holds exactly
 the trace types TRACE_TYPES names, and every chart on the pages that draw charts gets the trace
-type it asked for (plotly.js silently draws an unknown type as a scatter)."""
+type it asked for (plotly.js silently draws an unknown type as a scatter). A page with charts
+loads plotly.js once, from its first HTML; the slim polyfill (dashboard/polyfill.py) leaves
+the browser's own built-ins in place."""
 from __future__ import annotations
 
 import urllib.error
@@ -65,3 +67,37 @@ def test_the_scorecard_loads_no_plotly(open_page):
     fetched = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
                                ".filter(n => n.includes('plotly'))")
     assert fetched == [], fetched
+
+
+@pytest.mark.parametrize("path, early", [("/kostnad", True), ("/trender?code=0180", True), ("/trender", False),
+                                         ("/jamfor?unit_a=1480-HT-LINNE&unit_b=1480-HT-BERGSJON", True),
+                                         ("/jamfor?a=0180&b=1480", False), ("/kommun/0180", False)])
+def test_a_page_with_charts_loads_plotly_once_from_its_first_html(server_url, path, early):
+    """plotly_bundle.early_script: the first HTML of a page that draws charts has plotly.js as an
+    async script; the others have none."""
+    status, _headers, body = http_get(server_url + path)
+    assert status == 200
+    assert (f'<script src="{PLOTLY_PATH}" async data-sk-plotly></script>' in body) is early
+
+
+@pytest.mark.parametrize("path", ["/kostnad", "/jamfor?unit_a=1480-HT-LINNE&unit_b=1480-HT-BERGSJON"])
+def test_the_early_plotly_is_the_one_the_charts_use(open_page, path):
+    """styrkort.js makes dcc.Graph wait for the page's own plotly.js script instead of adding a
+    second one: every chart is drawn, and plotly.js was fetched and run once."""
+    d = open_page(path)
+    wait_for(lambda: d.execute_script(TYPES_JS), 30, f"charts on {path}")
+    assert d.execute_script("return document.querySelectorAll('script[src*=\"plotly.min.js\"]').length") == 1
+    fetched = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                               ".filter(n => n.includes('plotly.min.js'))")
+    assert len(fetched) == 1, fetched
+    assert d.execute_script("return typeof window.Plotly.react") == "function"
+
+
+def test_the_slim_polyfill_keeps_native_builtins(open_page):
+    """Dash's @babel/polyfill is replaced by regenerator-runtime (dashboard/polyfill.py): Dash's
+    scripts find regeneratorRuntime, and String.prototype.trim is the browser's own again."""
+    d = open_page("/kostnad")
+    wait_for(lambda: d.execute_script(TYPES_JS), 30, "charts on /kostnad")
+    assert d.execute_script("return typeof regeneratorRuntime.mark") == "function"
+    assert "[native code]" in d.execute_script("return String.prototype.trim.toString()")
+    assert d.execute_script("return typeof window._babelPolyfill") == "undefined"
