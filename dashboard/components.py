@@ -260,10 +260,23 @@ def sparkline(years, values, lang: str = "sv", label: str = "", unit: str | None
     return _sparkline(tuple(years or ()), tuple(values or ()), lang, label, unit, width, height)
 
 
+# What a data: URL cannot hold as it is (a browser drops tabs and newlines from a URL; '#' would
+# start a fragment; '%' an escape); the rest of an SVG's markup may stay as it is.
+# ('%' first: the escapes themselves contain it)
+_DATA_URI_ESCAPES = (("%", "%25"), ("#", "%23"), ('"', "%22"), ("<", "%3C"), (">", "%3E"), (" ", "%20"),
+                     ("\t", "%09"), ("\n", "%0A"), ("\r", "%0D"))
+
+
+def svg_data_uri(svg: str) -> str:
+    """The `src` of an <img> showing `svg`. A few str.replace instead of urllib's quote: ~30 times
+    faster, and a scorecard draws 40 sparklines (at Kolada scale each one new: ~3 ms a page)."""
+    for char, escaped in _DATA_URI_ESCAPES:
+        svg = svg.replace(char, escaped)
+    return "data:image/svg+xml;charset=utf-8," + svg
+
+
 @functools.lru_cache(maxsize=8192)
 def _sparkline(years, values, lang, label, unit, width, height):
-    from urllib.parse import quote
-
     pts = [(y, v) for y, v in zip(years or [], values or []) if v is not None and v == v]
     if len(pts) < 2:
         return html.Span(t("missing", lang) if not pts else "", className="sk-spark-empty")
@@ -284,9 +297,9 @@ def _sparkline(years, values, lang, label, unit, width, height):
            f'viewBox="0 0 {width} {height}"><polyline fill="none" stroke="#1f4e79" stroke-width="2" '
            f'stroke-linejoin="round" points="{line}"/><circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.5" '
            f'fill="#1f4e79"/></svg>')
-    alt = f"{label}: " + ", ".join(f"{y} {fmt_value(v, unit, lang)}" for y, v in pts)
-    return html.Img(src="data:image/svg+xml;charset=utf-8," + quote(svg), alt=alt, title=alt,
-                    width=width, height=height, className="sk-spark")
+    fmt = formats.unit_formatter(unit, lang)      # fmt_value's text, decided once per series
+    alt = f"{label}: " + ", ".join(f"{y} {fmt(v)}" for y, v in pts)
+    return html.Img(src=svg_data_uri(svg), alt=alt, title=alt, width=width, height=height, className="sk-spark")
 
 
 def _nice_step(span: float, ticks: int = 5) -> float:
@@ -315,7 +328,6 @@ def waterfall_svg(steps: list[tuple[str, float, str]], lang: str, axis_title: st
     cost ~0,3 s of the browser's main thread). steps: (x label, value, 'absolute' | 'relative' |
     'total'); every bar carries its value as text (colour is never needed) and `label` is the
     image's text alternative."""
-    from urllib.parse import quote
     from xml.sax.saxutils import escape
 
     def fmt(v, sign):
@@ -371,7 +383,7 @@ def waterfall_svg(steps: list[tuple[str, float, str]], lang: str, axis_title: st
                        f'font-size="11.5" fill="#222">{escape(line)}</text>')
     out.append("</svg>")
     # the text alternative on a role=img wrapper (as the chart it replaces had it)
-    return html.Div(html.Img(src="data:image/svg+xml;charset=utf-8," + quote("".join(out)), alt="",
+    return html.Div(html.Img(src=svg_data_uri("".join(out)), alt="",
                              width=width, height=height, className="sk-waterfall img-fluid"),
                     role="img", **{"aria-label": label})
 

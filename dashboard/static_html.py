@@ -59,10 +59,15 @@ class StaticHtml(Component):
     available_wildcard_properties: list = []
 
     def __init__(self, tag: str, attrs: dict, html: str, id=None, source=None):
-        kwargs = {"tag": tag, "attrs": attrs, "html": html}
+        # The props are set here, not passed to Component.__init__: for each keyword prop it
+        # imports the component's package to word a possible error, and "styrkort_static" is no
+        # package, so every prop cost a failed import searching sys.path (~4 ms a scorecard).
+        super().__init__()
+        self.tag, self.attrs, self.html = tag, attrs, html
         if id is not None:
-            kwargs["id"] = id
-        super().__init__(**kwargs)
+            if not isinstance(id, (str, dict)):
+                raise TypeError(f"`id` prop must be a string or dict, not {id!r}")
+            self.id = id
         self.children = source
 
     # `source` may be a function that builds the components on first use: a long table's rows

@@ -13,11 +13,11 @@ org_units and unit_kpis; nothing is computed here but formatting.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 import pandas as pd
 from dash import html
 
+from dashboard.components import svg_data_uri
 from dashboard.data import clean
 from dashboard.i18n import t
 
@@ -156,7 +156,7 @@ def month_sparkline(periods, values, peer_median, lang: str, label: str, fmt, wi
            f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')
     alt = f"{label}: " + ", ".join(
         f"{short_month(p, lang)} {fmt(v) if v is not None else t('missing', lang)}" for p, v in zip(periods, values))
-    return html.Img(src="data:image/svg+xml;charset=utf-8," + quote(svg), alt=alt, title=alt,
+    return html.Img(src=svg_data_uri(svg), alt=alt, title=alt,
                     width=width, height=height, className="sk-spark sk-month-spark")
 
 

@@ -71,6 +71,34 @@ def with_unit(value, unit: str | None = None, lang: str = "sv", decimals: int | 
     return s
 
 
+def unit_formatter(unit: str | None = None, lang: str = "sv"):
+    """with_unit for one unit and language, as a function of the value: what with_unit decides
+    from the unit and the language (symbols, suffix, decimals rule) decided once. A scorecard's
+    sparklines word ~700 values a page; this is ~3 times faster per value, same text
+    (tests/test_formats_babel.py compares the two)."""
+    group, mark, minus = symbols(lang)
+    missing = t("missing", lang)
+    unit = (unit or "").strip()
+    if unit in ("kr", "kr/inv", "SEK"):
+        head, tail = pick(lang, sv=("", NBSP + "kr"), en=("SEK" + NBSP, ""))
+        tail += "/inv" if unit == "kr/inv" else ""
+        fixed = 0
+    elif unit == "%":
+        head, tail = "", pick(lang, sv=NBSP + "%", en="%")
+        fixed = 1
+    else:
+        head, tail = "", (f"{NBSP}{unit}" if unit and unit not in ("antal", "index", "count") else "")
+        fixed = None
+
+    def fmt(value) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return missing
+        decimals = fixed if fixed is not None else (0 if abs(value) >= 100 else 1)
+        s = f"{value:,.{decimals}f}".replace(",", "\0").replace(".", mark).replace("\0", group).replace("-", minus)
+        return head + s + tail
+    return fmt
+
+
 def timestamp(value, lang: str = "sv") -> str:
     """A stored timestamp for people: '2 dec 2026 05:14' (sv), '2 Dec 2026 05:14' (en);
     'uppgift saknas' when missing. Accepts datetime, pandas Timestamp or an ISO string."""

@@ -88,3 +88,13 @@ def test_timestamps_for_people():
     assert formats.timestamp(datetime(2026, 12, 2, 5, 14, 51)) == "2 dec 2026 05:14"
     assert formats.timestamp("2026-05-09 17:03:59", "en") == "9 May 2026 17:03"
     assert formats.timestamp(None) == "uppgift saknas"
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.one_of(st.none(), st.just(float("nan")), st.integers(-10**9, 10**9),
+                   st.floats(-1e9, 1e9, allow_nan=False)),
+       unit=st.sampled_from([None, "", "%", "kr", "kr/inv", "SEK", "antal", "index", "count", "dagar", " % "]),
+       lang=st.sampled_from(["sv", "en"]))
+def test_unit_formatter_words_a_value_as_with_unit_does(x, unit, lang):
+    """The sparklines' per-series formatter (unit and language decided once) gives with_unit's text."""
+    assert formats.unit_formatter(unit, lang)(x) == formats.with_unit(x, unit, lang)

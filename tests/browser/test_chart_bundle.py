@@ -101,3 +101,16 @@ def test_the_slim_polyfill_keeps_native_builtins(open_page):
     assert d.execute_script("return typeof regeneratorRuntime.mark") == "function"
     assert "[native code]" in d.execute_script("return String.prototype.trim.toString()")
     assert d.execute_script("return typeof window._babelPolyfill") == "undefined"
+
+
+def test_the_scorecards_svg_images_decode(open_page):
+    """Sparklines and the what-if waterfall are SVG in data: URLs (components.svg_data_uri escapes
+    only what a URL cannot hold): every one decodes to an image of its stated size."""
+    d = open_page("/kommun/0180")
+    wait_for(lambda: d.execute_script("return !!document.querySelector('.sk-waterfall')"), 30, "the waterfall")
+    images = wait_for(lambda: d.execute_script(
+        "const imgs = [...document.querySelectorAll('img.sk-spark, img.sk-waterfall')];"
+        "return imgs.length && imgs.every(i => i.complete) ? imgs.map(i => [i.naturalWidth, i.getAttribute('width')]) : null"),
+        30, "the images loaded")
+    assert len(images) > 10
+    assert all(natural == int(width) for natural, width in images), images
