@@ -24,7 +24,8 @@ from urllib.parse import parse_qs
 
 from flask import Response, request
 
-TRACE_TYPES = frozenset({"scatter", "bar", "waterfall", "choropleth"})
+# (no waterfall: the scorecard draws its what-if waterfall as a server-made SVG)
+TRACE_TYPES = frozenset({"scatter", "bar", "choropleth"})
 BUNDLE = Path(__file__).resolve().parent / "vendor" / "plotly-styrkort.min.js"
 PLOTLY_PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 # The URL carries no fingerprint (Dash's renderer fixes it), so browsers revalidate after an hour

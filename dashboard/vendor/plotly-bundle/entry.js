@@ -5,7 +5,6 @@ var Plotly = require('plotly.js/lib/core');
 
 Plotly.register([
     require('plotly.js/lib/bar'),
-    require('plotly.js/lib/waterfall'),
     require('plotly.js/lib/choropleth'),
 ]);
 
