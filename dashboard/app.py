@@ -182,16 +182,39 @@ def create_app(db_path: str | os.PathLike | None = None) -> dash.Dash:
 
 
 def create_server():
-    """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB;
-    STYRKORT_PRERENDER=1 (`styrkort serve --prod --prerender`) renders every scorecard first."""
+    """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB. Every page's
+    default view is rendered before the fork; STYRKORT_PRERENDER=1 (`styrkort serve --prod
+    --prerender`) renders every scorecard too."""
     app = create_app(os.environ.get(CONFIG_KEY) or None)
     warm_up(app)
+    prerender_pages(app)
     if os.environ.get("STYRKORT_PRERENDER") == "1":
         prerender_scorecards(app)
     # each gunicorn worker starts its PDF chart renderer (Chromium) right after the fork
     from dashboard.report import warm_after_fork
     warm_after_fork()
     return app.server
+
+
+def prerender_pages(app) -> int:
+    """Render every page's default view (its path without a query, in Swedish and English) into
+    the page cache in the gunicorn master before it forks: every worker starts with them, instead
+    of the first visitor of each page on each worker waiting for its render (/kostnad, /statsbidrag:
+    ~0,2 s; /: ~0,5 s). ~0,7 s at start on the embedded default. The warehouse connection is closed
+    again (a DuckDB connection must not cross the fork). Returns the number of views rendered."""
+    from dashboard import data
+
+    n = 0
+    for page in list(dash.page_registry.values()):
+        layout = page.get("layout")
+        if page.get("path_template") or not callable(layout) or page.get("path") == "/404":
+            continue
+        for query, kwargs in (("", {}), ("?lang=en", {"lang": "en"})):   # as Dash's router calls it
+            with app.server.test_request_context(page["path"] + query):
+                layout(**kwargs)
+            n += 1
+    data.close_all()
+    return n
 
 
 def prerender_scorecards(app) -> int:

@@ -375,3 +375,32 @@ def test_prerendered_scorecards_are_answered_without_rendering_and_no_connection
     fresh = app_module.create_app(str(db_copy)).server.test_client()
     fresh.get("/_dash-dependencies")
     assert _post(fresh, _pages_body("/kommun/2480")).get_data() == r.get_data()
+
+
+@pytest.mark.parametrize("search, words", [("", "Kvalitet och kostnad"), ("?lang=en", "Quality and cost")])
+def test_prerendered_page_defaults_are_answered_without_rendering(db_copy, monkeypatch, search, words):
+    """`serve --prod`: every page's default view (no query; Swedish and English) is rendered in
+    the master before the fork (dashboard.app.prerender_pages), so the first visitor of /kostnad on
+    any worker gets it from the cache, the same answer a fresh render gives."""
+    import os
+    import sys
+
+    from dashboard import app as app_module
+    from dashboard import data
+
+    app = app_module.create_app(str(db_copy))
+    client = app.server.test_client()
+    client.get("/_dash-dependencies")
+    assert app_module.prerender_pages(app) >= 16          # 8+ pages, two languages
+    assert not [k for k in data._PROCESS if k[0] == os.getpid()]   # closed before the fork
+    mod = sys.modules["pages.kostnad"]
+    calls = []
+    real = mod.cost_frame
+    monkeypatch.setattr(mod, "cost_frame", lambda *a, **k: calls.append(a) or real(*a, **k))
+    r = _post(client, _pages_body("/kostnad", search))
+    assert r.status_code == 200 and words in _text(r)
+    assert calls == []        # answered from the prerendered view: no data read
+    monkeypatch.setattr(mod, "cost_frame", real)
+    fresh = app_module.create_app(str(db_copy)).server.test_client()
+    fresh.get("/_dash-dependencies")
+    assert _post(fresh, _pages_body("/kostnad", search)).get_data() == r.get_data()
