@@ -1,6 +1,6 @@
 /* Clientside helpers (served from /assets, so the CSP needs no inline script). */
 
-/* A page that draws charts has plotly.js in its first HTML as an async script (data-sk-plotly,
+/* A page that draws charts has plotly.js in its first HTML as a deferred script (data-sk-plotly,
    dashboard/plotly_bundle.py), so it downloads and starts while Dash is still fetching the page.
    Dash's graph asks `window.Plotly || <load plotly.js itself>` when the first chart mounts; until
    the script has run, window.Plotly here is a promise of it, so the graph waits for that script

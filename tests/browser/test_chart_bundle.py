@@ -74,10 +74,10 @@ def test_the_scorecard_loads_no_plotly(open_page):
                                          ("/jamfor?a=0180&b=1480", False), ("/kommun/0180", False)])
 def test_a_page_with_charts_loads_plotly_once_from_its_first_html(server_url, path, early):
     """plotly_bundle.early_script: the first HTML of a page that draws charts has plotly.js as an
-    async script; the others have none."""
+    deferred script; the others have none."""
     status, _headers, body = http_get(server_url + path)
     assert status == 200
-    assert (f'<script src="{PLOTLY_PATH}" async data-sk-plotly></script>' in body) is early
+    assert (f'<script src="{PLOTLY_PATH}" defer data-sk-plotly></script>' in body) is early
 
 
 @pytest.mark.parametrize("path", ["/kostnad", "/jamfor?unit_a=1480-HT-LINNE&unit_b=1480-HT-BERGSJON"])
