@@ -12,7 +12,8 @@ saying so) gets plotly.js in its first HTML as a deferred script (`early_script`
 with Dash's own scripts and runs right after them, while the renderer fetches the layout and the
 page, instead of after the page has arrived (the charts waited ~0,2 s for it). `defer` rather
 than `async`: an async script ran in the middle of Dash's scripts and held up the renderer's
-start (cold medians 20-40 ms higher; the renderer does not wait for DOMContentLoaded). assets/styrkort.js makes Dash's graph wait for that script
+start (cold medians 20-40 ms higher; the renderer does not wait for DOMContentLoaded). dcc.Graph's
+own chunk (async-graph.js) comes the same way. assets/styrkort.js makes Dash's graph wait for that script
 instead of loading plotly.js a second time.
 
     install(app.server)      # dashboard.app.create_app calls it once
@@ -49,7 +50,11 @@ def install(server) -> None:
         return response.make_conditional(request)
 
 
-EARLY_SCRIPT = f'<script src="{PLOTLY_PATH}" defer data-sk-plotly></script>'
+# dcc.Graph's own code is a webpack chunk dcc fetches when the first graph mounts; loaded with the
+# page (after dcc's bundle, so its chunk loader takes it), the graph needs no further round trip
+GRAPH_CHUNK_PATH = "/_dash-component-suites/dash/dcc/async-graph.js"
+EARLY_SCRIPT = (f'<script src="{PLOTLY_PATH}" defer data-sk-plotly></script>'
+                f'<script src="{GRAPH_CHUNK_PATH}" defer></script>')
 
 
 def draws_charts(path: str, query_string: str = "") -> bool:

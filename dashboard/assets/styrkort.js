@@ -300,9 +300,11 @@ document.addEventListener("click", function (e) {
       window.dash_clientside.set_props(JSON.parse(el.getAttribute("data-sk-graph")), {figure: JSON.parse(fig)});
     } catch (err) { el.__skDrawn = null; }
   }
+  // drawn once a tenth of it is in view (a sliver of an empty frame at the bottom edge is not
+  // worth the 50-150 ms of main thread a chart costs while the page is loading)
   var io = new IntersectionObserver(function (entries) {
     entries.forEach(function (e) { if (e.isIntersecting) { draw(e.target); } });
-  }, {rootMargin: "0px"});
+  }, {rootMargin: "0px", threshold: 0.1});
   function scan() {
     document.querySelectorAll("[data-sk-figure]").forEach(function (el) {
       var fig = el.getAttribute("data-sk-figure");

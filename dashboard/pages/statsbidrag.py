@@ -142,7 +142,8 @@ def _size_block(db, lang):
             C.col("granted_sek", t("grant_granted", lang), "kr"),
             C.col("uptake_share", t("statsbidrag_granted_of_frame", lang), "share", 1)]
     years = sorted({str(r)[:4] for r in agg["round"]})
-    return html.Div(head + [C.graph("statsbidrag-size-fig", fig, t("statsbidrag_size_alt", lang), lang),
+    # below the rounds table, under the first screen on a laptop: drawn when scrolled to
+    return html.Div(head + [C.graph("statsbidrag-size-fig", fig, t("statsbidrag_size_alt", lang), lang, lazy=True),
                             C.source_caption(t("statsbidrag_src_frames", lang, src=_src(lang)), 2013, lang,
                                              modelled=True),
                             C.table_with_downloads("statsbidrag-size", agg, cols, lang, download=C.download_meta(
