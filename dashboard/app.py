@@ -185,14 +185,16 @@ def create_server():
     """WSGI entry point for gunicorn: the warehouse path comes from env STYRKORT_DB. Every page's
     default view is rendered before the fork; STYRKORT_PRERENDER=1 (`styrkort serve --prod
     --prerender`) renders every scorecard too."""
+    from dashboard.report import warm_after_fork
+
     app = create_app(os.environ.get(CONFIG_KEY) or None)
+    # each gunicorn worker starts its PDF chart renderer (Chromium) right after the fork; the
+    # master none, also not while it renders the pages below
+    warm_after_fork()
     warm_up(app)
     prerender_pages(app)
     if os.environ.get("STYRKORT_PRERENDER") == "1":
         prerender_scorecards(app)
-    # each gunicorn worker starts its PDF chart renderer (Chromium) right after the fork
-    from dashboard.report import warm_after_fork
-    warm_after_fork()
     return app.server
 
 

@@ -6,6 +6,7 @@ figure so an exported PNG/PDF still says where the numbers come from.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -325,17 +326,13 @@ def _national_hover(d: pd.DataFrame, unit: str | None, lang: str) -> list[str]:
     return out
 
 
+@functools.cache
 def _template() -> dict:
-    """The default template as the JSON a go.Figure would send with it (built once)."""
-    global _TEMPLATE_JSON
-    if _TEMPLATE_JSON is None:
-        import plotly.io as pio
+    """The default template as the JSON a go.Figure would send with it (built once; shared by
+    every figure dict, never changed)."""
+    import plotly.io as pio
 
-        _TEMPLATE_JSON = pio.templates[pio.templates.default].to_plotly_json()
-    return _TEMPLATE_JSON
-
-
-_TEMPLATE_JSON: dict | None = None
+    return pio.templates[pio.templates.default].to_plotly_json()
 
 
 def _floats(col) -> list:

@@ -271,7 +271,7 @@ def warm_renderer_in_background() -> None:
     """Start this process's Chromium in a thread (no-op once started), so the first PDF does
     not wait for it. `STYRKORT_PDF_WARM=0` leaves it to the first PDF (saves a Chromium's memory
     per worker where nobody makes PDFs)."""
-    if os.environ.get("STYRKORT_PDF_WARM", "").strip() == "0":
+    if os.environ.get("STYRKORT_PDF_WARM", "").strip() == "0" or os.getpid() == _NO_WARM_PID:
         return
     r = renderer()
     if r._kaleido is None and not r._lock.locked():
@@ -283,11 +283,23 @@ def _warm_all(r: ChartRenderer) -> None:
     _Pdf()   # fpdf2 and fontTools imported, the fonts read once (their files in the page cache)
 
 
+_NO_WARM_PID: int | None = None
+
+
+def no_warm_in_this_process() -> None:
+    """This process (gunicorn's master under --preload) never starts a Chromium, not even when
+    it renders pages before the fork (/trender's layout asks for one): a browser's pipes and
+    threads do not survive a fork. Its forked workers still do (another pid)."""
+    global _NO_WARM_PID
+    _NO_WARM_PID = os.getpid()
+
+
 def warm_after_fork() -> None:
     """Start the Chromium of every process forked from this one (gunicorn's workers under
     --preload) as soon as it exists, in the background: the first PDF a worker answers then
     costs the renders only, not a browser start (1,5–4 s). Never in this (master) process:
     a browser's pipes and threads do not survive a fork."""
+    no_warm_in_this_process()
     os.register_at_fork(after_in_child=warm_renderer_in_background)
 
 
