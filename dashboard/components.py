@@ -217,8 +217,7 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/asset
                 "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def graph(id, fig: go.Figure | dict, label: str, lang: str = "sv", *, lazy: bool = False,
-          config: dict | None = None, **kwargs):
+def graph(id, fig: go.Figure | dict, label: str, lang: str = "sv", *, lazy: bool = False, **kwargs):
     """A dcc.Graph inside a region labelled for screen readers (charts are images to them).
 
     lazy: the chart is drawn when it comes into view. Its figure waits in the wrapper's
@@ -227,8 +226,11 @@ def graph(id, fig: go.Figure | dict, label: str, lang: str = "sv", *, lazy: bool
     export reads it too); until then the graph shows an empty plot of the same size. For charts
     below the first screen: each drawn chart cost 40-300 ms of main thread (2-core machine)
     before the page was usable, for a chart nobody could see yet."""
-    shown, extra = fig, {}
-    height = (fig.layout.height if isinstance(fig, go.Figure) else (fig.get("layout") or {}).get("height"))
+    from dashboard.figures import figure_dict
+
+    spec = figure_dict(fig)
+    height = (spec.get("layout") or {}).get("height")
+    extra = {}
     # the chart's height before dcc.Graph and plotly.js have loaded: the page does not jump when
     # they arrive, and a lazy chart further down is not "in view" because the ones above are
     # still 0 px high
@@ -236,10 +238,9 @@ def graph(id, fig: go.Figure | dict, label: str, lang: str = "sv", *, lazy: bool
     if size:
         extra["style"] = {"minHeight": size}
     if lazy:
-        spec = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
-        shown = placeholder_figure(height)
         extra.update({"data-sk-figure": pio.to_json(spec, validate=False), "data-sk-graph": json.dumps(id)})
-    return html.Div(dcc.Graph(id=id, figure=shown, config=GRAPH_CONFIG if config is None else config, **kwargs),
+    return html.Div(dcc.Graph(id=id, figure=placeholder_figure(height) if lazy else spec, config=GRAPH_CONFIG,
+                              **kwargs),
                     role="figure", **{"aria-label": label}, className="sk-graph", **extra)
 
 
@@ -297,7 +298,7 @@ def _sparkline(years, values, lang, label, unit, width, height):
            f'viewBox="0 0 {width} {height}"><polyline fill="none" stroke="#1f4e79" stroke-width="2" '
            f'stroke-linejoin="round" points="{line}"/><circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.5" '
            f'fill="#1f4e79"/></svg>')
-    fmt = formats.unit_formatter(unit, lang)      # fmt_value's text, decided once per series
+    fmt = formats.unit_formatter(unit, lang)      # fmt_value's text, one lookup per series
     alt = f"{label}: " + ", ".join(f"{y} {fmt(v)}" for y, v in pts)
     return html.Img(src=svg_data_uri(svg), alt=alt, title=alt, width=width, height=height, className="sk-spark")
 

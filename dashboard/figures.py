@@ -446,12 +446,17 @@ def axis_note(axis: dict | None, unit: str | None, lang: str = "sv") -> str:
     return t("trender_axis_from", lang, v=formats.with_unit(axis["range"][0], unit, lang))
 
 
+def figure_dict(fig: go.Figure | dict) -> dict:
+    """A figure as the plain dict Dash and plotly.js take (a dict is returned as it is)."""
+    return fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
+
+
 def for_screen(fig: go.Figure | dict) -> dict:
     """The on-screen variant of an export figure, as a figure dict: the page shows title and
     source as HTML text next to the chart, so drop them from the figure (the PNG/PDF keeps
     them); what is part of the chart itself (a definition-change label, the axis note:
     annotations named KEEP) stays."""
-    spec = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
+    spec = figure_dict(fig)
     layout = {k: v for k, v in spec["layout"].items() if k != "title"}
     keep = [a for a in layout.get("annotations") or () if a.get("name") == KEEP]
     if keep:
@@ -469,7 +474,7 @@ def export_spec(fig: go.Figure | dict, filename: str, fail_text: str = "") -> di
     """What the browser needs to turn the on-screen chart (for_screen) into the exported PNG:
     the export figure's title, source line, legend and fonts, margins that keep the title off
     the image's edge, the pixel size and the file name (without .png)."""
-    lay = (fig.to_plotly_json() if isinstance(fig, go.Figure) else fig)["layout"]
+    lay = figure_dict(fig)["layout"]
     keep = {k: lay[k] for k in ("title", "annotations", "legend", "font", "height") if k in lay}
     margin = dict(lay.get("margin") or {})
     margin["l"] = max(int(margin.get("l") or 0), 96)   # room for the y-axis title too

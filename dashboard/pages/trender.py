@@ -238,12 +238,11 @@ def build_charts(db, code: str, kpi_ids: list[str], lang: str, big: bool = True)
 # charts drawn at once kept /trender's main thread busy ~0,5 s, and a municipality change redrew
 # all four.
 LAZY_AFTER = 1
-TREND_GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def _graph(i, kid, screen_fig, label):
     return C.graph({"type": "trender-graph", "index": kid}, screen_fig, label, lazy=i >= LAZY_AFTER,
-                   config=TREND_GRAPH_CONFIG, style={"height": "62vh"})
+                   style={"height": "62vh"})
 
 
 def _chart_card(i, n, kpi, fig, cap, verdict, lang, code=""):
