@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 
-from styrkort.i18n import pick, t
+from styrkort.i18n import lang_of, pick, t
 
 NBSP = "\u00a0"
 
@@ -52,15 +52,19 @@ def with_unit(value, unit: str | None = None, lang: str = "sv", decimals: int | 
     return unit_formatter(unit, lang, decimals)(value)
 
 
-@functools.lru_cache(maxsize=512)
 def unit_formatter(unit: str | None = None, lang: str = "sv", decimals: int | None = None):
     """The function that words a value of `unit` in `lang` (what number, kr, percent and with_unit
     all return): symbols, unit text and decimals rule decided once per (unit, language, decimals),
     not per value, since a scorecard words thousands of values. decimals None: 0 for kr, 1 for %,
-    otherwise 0 from 100 upwards and 1 below. Units 'antal', 'index' and 'count' are not written."""
+    otherwise 0 from 100 upwards and 1 below. Units 'antal', 'index' and 'count' are not written.
+    Any `lang` but 'en' is Swedish (also a value a hostile request sent: never a cache key)."""
+    return _unit_formatter((unit or "").strip(), lang_of(lang), decimals)
+
+
+@functools.lru_cache(maxsize=512)
+def _unit_formatter(unit: str, lang: str, decimals: int | None):
     group, mark, minus = symbols(lang)
     missing = t("missing", lang)
-    unit = (unit or "").strip()
     if unit in ("kr", "kr/inv", "SEK"):
         head, tail = pick(lang, sv="{n}" + NBSP + "kr", en="SEK" + NBSP + "{n}").split("{n}")
         tail += "/inv" if unit == "kr/inv" else ""
