@@ -204,16 +204,21 @@ def prerender_pages(app) -> int:
     of the first visitor of each page on each worker waiting for its render (/kostnad, /statsbidrag:
     ~0,2 s; /: ~0,5 s). ~0,7 s at start on the embedded default. The warehouse connection is closed
     again (a DuckDB connection must not cross the fork). Returns the number of views rendered."""
+    from urllib.parse import parse_qsl, urlsplit
+
     from dashboard import data
+    from dashboard.i18n import href
+    from styrkort.i18n import LANGS
 
     n = 0
     for page in list(dash.page_registry.values()):
         layout = page.get("layout")
         if page.get("path_template") or not callable(layout) or page.get("path") == "/404":
             continue
-        for query, kwargs in (("", {}), ("?lang=en", {"lang": "en"})):   # as Dash's router calls it
-            with app.server.test_request_context(page["path"] + query):
-                layout(**kwargs)
+        for lang in LANGS:
+            url = href(page["path"], lang)     # the page's link in that language
+            with app.server.test_request_context(url):
+                layout(**dict(parse_qsl(urlsplit(url).query)))   # as Dash's router calls it
             n += 1
     data.close_all()
     return n
