@@ -66,11 +66,11 @@ def _unit_formatter(unit: str, lang: str, decimals: int | None):
     group, mark, minus = symbols(lang)
     missing = t("missing", lang)
     if unit in ("kr", "kr/inv", "SEK"):
-        head, tail = pick(lang, sv="{n}" + NBSP + "kr", en="SEK" + NBSP + "{n}").split("{n}")
+        head, tail = t("fmt_kr", lang).split("{n}")     # "{n} kr" / "SEK {n}"
         tail += "/inv" if unit == "kr/inv" else ""
         fixed = decimals or 0
     elif unit == "%":
-        head, tail = pick(lang, sv="{n}" + NBSP + "%", en="{n}%").split("{n}")
+        head, tail = t("fmt_percent", lang).split("{n}")
         fixed = 1 if decimals is None else decimals
     else:
         head, tail = "", (f"{NBSP}{unit}" if unit and unit not in ("antal", "index", "count") else "")
