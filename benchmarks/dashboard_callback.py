@@ -192,9 +192,11 @@ def build_kolada(base_db: Path, n_kpis: int, target: Path) -> Path:
                    'styrkort benchmark (synthetic)', true
             FROM range({n_kpis}) t(k)""")
         con.execute("BEGIN")
-        import_kolada(con, [csv_path], source="styrkort benchmark (synthetic Kolada-scale file)")
+        source = "styrkort benchmark (synthetic Kolada-scale file)"
+        import_kolada(con, [csv_path], source=source)
         con.execute("COMMIT")
-        con.execute("UPDATE kpi_value SET is_demo = true WHERE kpi_id LIKE 'B%'")
+        # Synthetic values: flagged demo through their source row.
+        con.execute("UPDATE value_source SET is_demo = true WHERE source = ?", [source])
         t1 = time.perf_counter()
         run_all(con)
         con.execute("CHECKPOINT")

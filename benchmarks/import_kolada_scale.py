@@ -186,7 +186,7 @@ def main(argv=None) -> int:
         if variant == "schema":
             # Synthetic values: flag them so no screen mistakes them for real data (not timed).
             con = duckdb.connect(str(path))
-            con.execute("UPDATE kpi_value SET is_demo = true")
+            con.execute("UPDATE value_source SET is_demo = true")
             con.execute("CHECKPOINT")
             con.close()
         else:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.ranking.config import IndexConfig, load_config
+from warehouse.value_source import insert_kpi_values
 
 
 def tiny_warehouse(con, municipalities: Iterable[tuple], kpis: Iterable[tuple],
@@ -36,10 +37,7 @@ def tiny_warehouse(con, municipalities: Iterable[tuple], kpis: Iterable[tuple],
                     "VALUES (?, ?, ?, 'test', ?)", [kpi_id, kpi_id, hib, is_demo])
     if values:
         df = pd.DataFrame(values, columns=["kpi_id", "municipality_code", "year", "value"])
-        con.register("_tiny_values", df)
-        con.execute("""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo)
-                       SELECT kpi_id, municipality_code, year, 'T', value, 'test', true FROM _tiny_values""")
-        con.unregister("_tiny_values")
+        insert_kpi_values(con, df.assign(gender="T", source="test", is_demo=True))
 
 
 def synthetic_warehouse(con, n: int = 290, years: Iterable[int] = range(2007, 2014),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pipelines.economy_associations import TESTS, run_associations
+from warehouse.value_source import insert_kpi_values
 
 COMPOSITE = [0.5, -1.0, 1.2, 0.3, -0.4, 2.0, -0.8, 0.1]
 DEVIATION = [5.0, -3.0, 8.0, 1.0, -6.0, 10.0, 2.0, -1.0]
@@ -23,7 +24,7 @@ def toy(tmp_path):
         code = f"{i + 1:04d}"
         skl = "Glesbygdskommuner" if i < 4 else "Storstäder"
         con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', ?)", [code, code, skl])
-        con.execute("INSERT INTO kpi_value VALUES ('N01813', ?, 2010, 'T', ?, 'k', false)", [code, SHARE80[i]])
+        insert_kpi_values(con, [("N01813", code, 2010, "T", SHARE80[i], "k", False)])
     # Stand-ins for the marts of the ranking and cost steps (their own modules build them).
     con.execute("""CREATE TABLE mart_composite_index AS SELECT * FROM (VALUES
         (2010, '0001', 0.5, 1, 'small', 1, 'h'), (2010, '0002', -1.0, 1, 'small', 1, 'h'),

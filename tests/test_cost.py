@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.cost import run_cost
+from warehouse.value_source import insert_kpi_values
 
 
 def _toy(tmp_path, n=30, year=2010, seed=3, noise=True):
@@ -30,7 +31,7 @@ def _toy(tmp_path, n=30, year=2010, seed=3, noise=True):
         net += float(rng.normal(0, 400)) if noise else 0.0
         con.execute("INSERT INTO population VALUES (?, ?, ?, 'toy')", [code, year, pop])
         for kpi, val in (("N20014", net), ("N01960", s65), ("N01813", s80)):
-            con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, 'T', ?, 'toy', false)", [kpi, code, year, val])
+            insert_kpi_values(con, [(kpi, code, year, "T", val, "toy", False)])
         truth.append((code, net, s65 - s80, s80, np.log(pop), float(gles)))
     return con, truth
 
@@ -66,12 +67,12 @@ def test_official_figures_win_where_they_exist(tmp_path):
     con, _ = _toy(tmp_path)
     # 0001: Kolada standard cost 10 000 and net cost set to 11 000 -> +10 %.
     con.execute("UPDATE kpi_value SET value = 11000 WHERE kpi_id = 'N20014' AND municipality_code = '0001'")
-    con.execute("INSERT INTO kpi_value VALUES ('N20016', '0001', 2010, 'T', 10000, 'Kolada', false)")
+    insert_kpi_values(con, [("N20016", "0001", 2010, "T", 10000, "Kolada", False)])
     # 0002: only the deviation -5 % and net cost 9 500 -> standard cost 9 500 / 0.95 = 10 000.
     con.execute("UPDATE kpi_value SET value = 9500 WHERE kpi_id = 'N20014' AND municipality_code = '0002'")
-    con.execute("INSERT INTO kpi_value VALUES ('N20900', '0002', 2010, 'T', -5, 'Kolada', false)")
+    insert_kpi_values(con, [("N20900", "0002", 2010, "T", -5, "Kolada", False)])
     # 2009: no model data at all, one official deviation without net cost.
-    con.execute("INSERT INTO kpi_value VALUES ('N20900', '0003', 2009, 'T', 7.5, 'Kolada', false)")
+    insert_kpi_values(con, [("N20900", "0003", 2009, "T", 7.5, "Kolada", False)])
     run_cost(con)
     rows = {(r[0], r[1]): r[2:] for r in con.execute(
         """SELECT year, municipality_code, net_cost, standard_cost, deviation_pct, method

@@ -17,7 +17,7 @@ YEARS = range(2007, 2014)
 # --------------------------------------------------------------------------- flags
 
 def test_every_demo_row_is_flagged_and_labelled(con):
-    for table in ("kpi_value", "unit_value"):
+    for table in ("kpi_values", "unit_value"):
         rows = con.execute(f"SELECT is_demo, source = ?, count(*) FROM {table} "
                            f"WHERE is_demo OR source = ? GROUP BY ALL", [DEMO_SOURCE, DEMO_SOURCE]).fetchall()
         assert rows and all(flag and labelled for flag, labelled, _ in rows), table

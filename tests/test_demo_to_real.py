@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pipelines.ranking.config import config_from_dict
+from warehouse.value_source import insert_kpi_values, source_id
 
 
 def cfg(areas: dict) -> "IndexConfig":  # noqa: F821
@@ -81,7 +82,7 @@ def twin_wh():
     tiny_warehouse(con, munis, [("D_UP", True, True), ("D_DOWN", False, True),
                                 ("R_UP", True, False), ("R_DOWN", False, False)], values)
     con.execute("UPDATE kpi SET perspective = 'verksamhet'")
-    con.execute("UPDATE kpi_value SET is_demo = false, source = 'Kolada' WHERE kpi_id LIKE 'R_%'")
+    con.execute("UPDATE kpi_value SET source_id = ? WHERE kpi_id LIKE 'R_%'", [source_id(con, "Kolada")])
     con.execute("INSERT INTO demo_kpi_twin VALUES ('D_UP', 'R_UP'), ('D_DOWN', 'R_DOWN')")
     yield con
     con.close()
@@ -165,7 +166,7 @@ def test_index_all_real_carries_no_demo_flag(twin_wh):
 
     from pipelines.effective import run_effective
 
-    twin_wh.execute("INSERT INTO kpi_value VALUES ('R_DOWN', '0004', 2009, 'T', 4, 'test', false)")
+    insert_kpi_values(twin_wh, [("R_DOWN", "0004", 2009, "T", 4, "test", False)])
     run_effective(twin_wh)
     run = run_index(twin_wh, 2009, cfg({"A": (1.0, ["D_UP"]), "B": (1.0, ["D_DOWN"])}), make_default=True)
     assert (run.is_demo, run.n_kpis, run.n_kpis_real) == (False, 2, 2)
@@ -197,8 +198,7 @@ def test_one_kpi_complete_in_one_year_incomplete_in_another(twin_wh):
     from pipelines.ranking.pipeline import run_index
     from pipelines.scorecard import run_scorecard
 
-    twin_wh.execute("INSERT INTO kpi_value VALUES ('R_UP', '0001', 2010, 'T', 50, 'Kolada', false), "
-                    "('R_UP', '0002', 2010, 'T', 55, 'Kolada', false)")
+    insert_kpi_values(twin_wh, [("R_UP", "0001", 2010, "T", 50, "Kolada", False), ("R_UP", "0002", 2010, "T", 55, "Kolada", False)])
     run_effective(twin_wh)
     twins = twin_wh.execute("SELECT year, real_n_values, superseded, real_complete, shown_kpi_id FROM demo_twin_years "
                             "WHERE demo_kpi_id = 'D_UP' ORDER BY year NULLS LAST").fetchall()

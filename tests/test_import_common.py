@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from typer.testing import CliRunner
+from warehouse.value_source import insert_kpi_values
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "warehouse" / "sources"
@@ -53,7 +54,7 @@ def rules_warehouse(tiny: Path, path: Path) -> Path:
     con.execute("INSERT INTO kpi (kpi_id, title, higher_is_better, perspective, area, unit, source) VALUES "
                 "('OJ_A', 'Eget nyckeltal', true, 'omsorgstagare', 'Område', '%', 't'), "
                 "('N20014', 'Nettokostnad äldreomsorg, kr/inv', false, 'ekonomi', NULL, 'kr/inv', 't')")
-    con.execute("INSERT INTO kpi_value VALUES ('N20014', '1440', 2010, 'T', 100, 't', false)")
+    insert_kpi_values(con, [("N20014", "1440", 2010, "T", 100, "t", False)])
     con.execute("CHECKPOINT")
     con.close()
     return path

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from pipelines.positions import run_positions
+from warehouse.value_source import insert_kpi_values
 
 
 def _toy(path, values: dict[str, dict[str, float]], hib: dict[str, bool | None], pops=None):
@@ -24,7 +25,7 @@ def _toy(path, values: dict[str, dict[str, float]], hib: dict[str, bool | None],
                     "VALUES (?, ?, ?, 'omsorgstagare', 's', true)", [kpi, kpi, h])
     for kpi, by_code in values.items():
         for code, v in by_code.items():
-            con.execute("INSERT INTO kpi_value VALUES (?, ?, 2012, 'T', ?, 'src', true)", [kpi, code, v])
+            insert_kpi_values(con, [(kpi, code, 2012, "T", v, "src", True)])
     run_positions(con)
     return con
 

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.positions import run_positions
 from pipelines.scorecard import run_scorecard
+from warehouse.value_source import insert_kpi_values
 
 
 @pytest.fixture
@@ -31,8 +32,8 @@ def toy(tmp_path):
             ("UP", "0001", 2014, 30.0), ("UP", "0003", 2014, 50.0), ("UP", "0005", 2014, 1.0),
             ("BG", "0001", 2012, 4.0), ("BG", "0004", 2012, 8.0)]
     for kpi, code, year, v in rows:
-        con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, 'T', ?, 'src', ?)", [kpi, code, year, v, kpi == "BG"])
-    con.execute("INSERT INTO kpi_value VALUES ('UP', '0002', 2014, 'K', 99, 'src', false)")  # not 'T'
+        insert_kpi_values(con, [(kpi, code, year, "T", v, "src", kpi == "BG")])
+    insert_kpi_values(con, [("UP", "0002", 2014, "K", 99, "src", False)])  # not 'T'
     run_scorecard(con)
     run_positions(con)
     yield con
@@ -77,9 +78,9 @@ def test_national_n_and_the_under_90_percent_flag_by_hand(tmp_path):
         for y in (2010, 2011):
             con.execute("INSERT INTO population VALUES (?, ?, 5000, 'toy')", [code, y])
         if i < 9:
-            con.execute("INSERT INTO kpi_value VALUES ('A', ?, 2010, 'T', ?, 's', false)", [code, float(i)])
+            insert_kpi_values(con, [("A", code, 2010, "T", float(i), "s", False)])
         if i < 8:
-            con.execute("INSERT INTO kpi_value VALUES ('A', ?, 2011, 'T', 10, 's', false)", [code])
+            insert_kpi_values(con, [("A", code, 2011, "T", 10, "s", False)])
     run_scorecard(con)
     got = con.execute("""SELECT year, national_mean, national_n, n_municipalities, coverage, low_coverage
                          FROM kpi_reference_series WHERE kpi_id = 'A' ORDER BY year""").fetchall()
@@ -125,8 +126,8 @@ def test_status_counts_count_the_quarters(tmp_path):
         code = f"{i + 1:04d}"
         con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', NULL)", [code, code])
         con.execute("INSERT INTO population VALUES (?, 2012, 5000, 'toy')", [code])
-        con.execute("INSERT INTO kpi_value VALUES ('UP', ?, 2012, 'T', ?, 's', false)", [code, float(i)])
-    con.execute("INSERT INTO kpi_value VALUES ('NODIR', '0001', 2012, 'T', 1, 's', false)")
+        insert_kpi_values(con, [("UP", code, 2012, "T", float(i), "s", False)])
+    insert_kpi_values(con, [("NODIR", "0001", 2012, "T", 1, "s", False)])
     run_positions(con)
     got = {c: r for c, *r in con.execute(
         """SELECT municipality_code, n_kpis, n_with_value, n_best, n_middle, n_worst, n_no_direction,

@@ -5,6 +5,7 @@ import duckdb
 import pytest
 
 from pipelines.scorecard import run_scorecard
+from warehouse.value_source import insert_kpi_values
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def toy(tmp_path):
     }
     for kpi, by_code in vals.items():
         for code, v in by_code.items():
-            con.execute("INSERT INTO kpi_value VALUES (?, ?, 2012, 'T', ?, 'src', true)", [kpi, code, v])
-            con.execute("INSERT INTO kpi_value VALUES (?, ?, 2012, 'K', ?, 'src', true)", [kpi, code, v + 1])
-    con.execute("INSERT INTO kpi_value VALUES ('UP', '0001', 2013, 'T', 42, 'src', true)")
+            insert_kpi_values(con, [(kpi, code, 2012, "T", v, "src", True)])
+            insert_kpi_values(con, [(kpi, code, 2012, "K", v + 1, "src", True)])
+    insert_kpi_values(con, [("UP", "0001", 2013, "T", 42, "src", True)])
     run_scorecard(con)
     yield con
     con.close()
@@ -94,7 +95,7 @@ def test_same_band_is_two_percent_or_a_tenth_sd(tmp_path):
     for code, v in values.items():
         con.execute("INSERT INTO municipality VALUES (?, ?, '01', 'Län', NULL)", [code, code])
         con.execute("INSERT INTO population VALUES (?, 2012, 100000, 'toy')", [code])
-        con.execute("INSERT INTO kpi_value VALUES ('UP', ?, 2012, 'T', ?, 's', false)", [code, v])
+        insert_kpi_values(con, [("UP", code, 2012, "T", v, "s", False)])
     run_scorecard(con)
     status = dict(con.execute("SELECT municipality_code, status FROM scorecard").fetchall())
     assert status == {"0001": "same", "0002": "better", "0003": "worse", "0004": "same"}

@@ -10,6 +10,7 @@ from dashboard.data import Warehouse, scorecard_data
 from pipelines.positions import run_positions
 from pipelines.scorecard import run_scorecard
 from warehouse.db import apply_schema
+from warehouse.value_source import insert_kpi_values
 
 
 def _toy(path, with_trends: bool):
@@ -27,8 +28,7 @@ def _toy(path, with_trends: bool):
             ("UP", "0001", 2013, "T", 30.0), ("UP", "0001", 2011, "T", 10.0),
             ("UP", "0001", 2011, "K", 99.0),
             ("UP", "0002", 2011, "T", 5.0), ("BACKGROUND", "0001", 2011, "T", 1.0)):
-        con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, ?, ?, 'src', true)",
-                    [kpi, code, year, gender, value])
+        insert_kpi_values(con, [(kpi, code, year, gender, value, "src", True)])
     if with_trends:
         # a stand-in for the trends step's mart (contract: the public view shows the default run;
         # the row of another run, e.g. `styrkort trends --years 3`, must not reach the scorecard)

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from test_import_common import cli, cli_refuses, query, snapshot, tiny_wh, wh, write  # noqa: F401
+from warehouse.value_source import insert_kpi_values
 
 HEADER = "municipality_code,kpi_id,year,target,unit_id,tolerance,decided_by,comment\r\n"
 
@@ -21,7 +22,7 @@ def twh(wh):
                         "VALUES (?, ?, '%', ?, 'omsorgstagare', 'test', false)", [kpi, f"KPI {kpi}", hib])
         for kpi, code, year, v in (("UP", "1480", 2012, 80.0), ("DOWN", "1480", 2012, 10.0),
                                    ("NODIR", "1480", 2012, 50.0), ("UP", "0509", 2012, 70.0)):
-            con.execute("INSERT INTO kpi_value VALUES (?, ?, ?, 'T', ?, 'test', false)", [kpi, code, year, v])
+            insert_kpi_values(con, [(kpi, code, year, "T", v, "test", False)])
         con.execute("INSERT INTO org_unit (unit_id, municipality_code, name, kind, is_demo, source) "
                     "VALUES ('GBG-HT-1', '1480', 'Hemtjänst 1', 'hemtjanst', false, 'test')")
         con.execute("INSERT INTO unit_kpi VALUES ('UP', 'month', 'test')")   # UP is also reported by units
@@ -195,7 +196,7 @@ def test_target_counts_per_panel_by_hand(twh):
     try:
         con.execute("INSERT INTO kpi (kpi_id, title, unit, higher_is_better, perspective, source, is_demo) "
                     "VALUES ('EK', 'KPI EK', 'kr', true, 'ekonomi', 'test', false)")
-        con.execute("INSERT INTO kpi_value VALUES ('EK', '1480', 2011, 'T', 100.0, 'test', false)")
+        insert_kpi_values(con, [("EK", "1480", 2011, "T", 100.0, "test", False)])
         from pipelines.scorecard import run_scorecard
 
         run_scorecard(con, make_default=True)   # the rows the scorecard lists: what is counted

@@ -9,6 +9,7 @@ import statsmodels.api as sm
 
 from pipelines.trends import (IMPROVING, NO_DIRECTION, UNCLEAR, WORSENING, compute, ols_slopes,
                               run_trends, verdicts)
+from warehouse.value_source import insert_kpi_values
 
 
 def _values(rows):
@@ -83,8 +84,8 @@ def test_run_trends_writes_the_view(tmp_path):
     apply_schema(con)
     con.execute("INSERT INTO kpi (kpi_id, title, higher_is_better, source) VALUES ('K', 'k', false, 's')")
     for y, val in zip(range(2010, 2014), [10, 8, 6, 4]):
-        con.execute("INSERT INTO kpi_value VALUES ('K', '0001', ?, 'T', ?, 's', false)", [y, val])
-        con.execute("INSERT INTO kpi_value VALUES ('K', '0001', ?, 'K', ?, 's', false)", [y, -val])  # not 'T'
+        insert_kpi_values(con, [("K", "0001", y, "T", val, "s", False)])
+        insert_kpi_values(con, [("K", "0001", y, "K", -val, "s", False)])  # not 'T'
     run_trends(con, years=5)
     rows = con.execute("""SELECT kpi_id, municipality_code, first_year, last_year, n_years, slope,
                                  ci_low, ci_high, verdict FROM trends""").fetchall()

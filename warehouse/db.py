@@ -35,6 +35,8 @@ from typing import Iterator
 import duckdb
 
 SCHEMA_FILES = ("01_tables.sql", "02_views.sql")
+# 2: kpi_value.source_id -> value_source (was: source and is_demo on every row).
+SCHEMA_VERSION = "2"
 _MAGIC_OFFSET, _MAGIC = 8, b"DUCK"
 
 
@@ -59,9 +61,30 @@ def schema_sql(name: str) -> str:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create tables and (re)create the public views. Idempotent."""
-    for name in SCHEMA_FILES:
-        con.execute(schema_sql(name))
+    """Create tables, bring an older warehouse's tables up to date, (re)create the public
+    views. Idempotent."""
+    from warehouse.value_source import upgrade_kpi_value
+
+    tables = schema_sql("01_tables.sql")
+    con.execute(tables)
+    if upgrade_kpi_value(con, create_table_sql(tables, "kpi_value")):
+        con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    con.execute(schema_sql("02_views.sql"))
+
+
+def create_table_sql(tables: str, table: str) -> str:
+    """One table's CREATE TABLE statement out of a schema file (it ends at the first line ");")."""
+    m = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \(.*?\n\);", tables, re.S)
+    if m is None:
+        raise ValueError(f"CREATE TABLE {table} not found in the schema")
+    return m.group(0)
+
+
+def needs_upgrade(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether an existing warehouse has tables of an older schema (see apply_schema)."""
+    from warehouse.value_source import has_old_layout
+
+    return has_old_layout(con)
 
 
 # -- checking the file ------------------------------------------------------------------------------
@@ -230,6 +253,15 @@ def _discard(tmp: Path) -> None:
             pass
 
 
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Every writer works on the current schema: an older warehouse is brought up to date in
+    one transaction before the caller's change (a no-op, one catalogue query, when current)."""
+    if needs_upgrade(con):
+        con.execute("BEGIN")
+        apply_schema(con)
+        con.execute("COMMIT")
+
+
 @contextmanager
 def writing(db: Path | str, *, in_place: bool = False, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection whose changes reach `db` atomically when the block ends without an
@@ -256,6 +288,7 @@ def writing(db: Path | str, *, in_place: bool = False, fresh: bool = False) -> I
             except duckdb.Error as e:
                 raise duckdb_failure(db, e) from None
             try:
+                _upgrade(con)
                 yield con
                 con.execute("CHECKPOINT")
             finally:
@@ -271,6 +304,8 @@ def writing(db: Path | str, *, in_place: bool = False, fresh: bool = False) -> I
             except duckdb.Error as e:
                 raise duckdb_failure(db, e) from None
             try:
+                if not fresh:
+                    _upgrade(con)
                 yield con
                 con.execute("CHECKPOINT")
             except duckdb.IOException as e:

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from warehouse.value_source import insert_kpi_values
+
 HERE = Path(__file__).resolve().parent
 DEMO_KPIS_CSV = HERE / "demo_kpis.csv"
 DEMO_SOURCE = "DEMO – genererad (styrkort), ej verklig"
@@ -238,11 +240,7 @@ def generate_demo(con, seed: int = 20101) -> dict[str, int]:
     values = kpi_values_frame(kpis, codes, rng)
     values["source"] = DEMO_SOURCE
     values["is_demo"] = True
-    con.register("demo_kpi_values", values)
-    con.execute("INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo) "
-                "SELECT kpi_id, municipality_code, year, gender, value, source, is_demo FROM demo_kpi_values "
-                "ORDER BY kpi_id, municipality_code, year, gender")
-    con.unregister("demo_kpi_values")
+    insert_kpi_values(con, values)
 
     con.executemany("INSERT INTO org_unit (unit_id, municipality_code, name, kind, is_demo, source) "
                     "VALUES (?, ?, ?, ?, true, ?)",

@@ -19,16 +19,17 @@ from pathlib import Path
 import pandas as pd
 
 from warehouse.counties import COUNTY_NAMES
+from warehouse.db import SCHEMA_VERSION
 from warehouse.names import build_name_index, read_alias_file, resolve
 from warehouse.presets import store_presets
 from warehouse.series_breaks import load_series_breaks
 from warehouse.units import load_unit_kpis
+from warehouse.value_source import source_ids
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
 SQL_DIR = HERE / "sql"
 KPI_META_CSV = HERE / "kolada_kpi_meta.csv"
-SCHEMA_VERSION = "1"
 OWN_FILES = ("scb_municipality_panel.csv", "skl_kommungrupper_2005.csv",
              "kolada_kpi_catalogue_2012.csv", "kolada_extract_1998_2011.csv")
 EXPORT_FILE = "kolada_export_aldreomsorg_2008_2011.csv"
@@ -233,7 +234,8 @@ def load_kolada_extract(con, index: dict[str, str], sources: Path = SOURCES) -> 
         con.execute(
             "CREATE OR REPLACE TEMP TABLE stg_kolada_extract AS "
             "SELECT row_number() OVER () + 1 AS line, Variabelkod AS kpi_id, Kommun AS name, "
-            "       CAST(\"År\" AS INTEGER) AS year, CAST(\"Värde\" AS DOUBLE) AS value "
+            "       CAST(\"År\" AS INTEGER) AS year, CAST(\"Värde\" AS DOUBLE) AS value, "
+            "       'Kolada (RKA), ' || CAST(\"År\" AS INTEGER) AS source "
             "FROM read_csv($p, header=true, all_varchar=true)", {"p": str(path)}
         )
     except Exception as exc:   # duckdb's conversion error names the value, not the file
@@ -278,6 +280,7 @@ def load_kolada_extract(con, index: dict[str, str], sources: Path = SOURCES) -> 
         rows.append((kpi_id, title, description, parse_unit(title), hib, perspective, None,
                      "Kolada (RKA), utdrag 1998–2011 (kolada_extract_1998_2011.csv)", False))
     con.executemany("INSERT INTO kpi VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    source_ids(con, [(src, False) for (src,) in con.execute("SELECT DISTINCT source FROM stg_kolada_extract").fetchall()])
     con.execute(sql("kolada_extract.sql"))
     con.execute("DROP TABLE stg_kolada_extract")
     con.execute("DROP TABLE extract_names")
@@ -366,7 +369,7 @@ def load_embedded(con, sources: Path = SOURCES) -> dict[str, int]:
         [("built_from", "warehouse/sources (PROVENANCE.md) + warehouse/demo.py"), ("schema_version", SCHEMA_VERSION)],
     )
     tables = ("municipality", "municipality_alias", "scb_panel", "population", "kpi_catalogue", "kpi",
-              "kpi_value", "benchmark_value", "grant_round", "grant_award", "stimulus_grant_return", "dataset",
+              "kpi_value", "value_source", "benchmark_value", "grant_round", "grant_award", "stimulus_grant_return", "dataset",
               "kpi_series_break")
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 

@@ -32,6 +32,7 @@ from warehouse.importers.common import (
     FIELD_MAX_CHARS, MISSING_MARKERS, YEAR_MIN, FileResult, ImportFailure, ImportSummary, StagedFile,
     csv_failure, drop_tables, short, tmp_name, year_max,
 )
+from warehouse.value_source import source_ids
 
 # Problem codes per staged row (0 = good).
 (P_AREA_EMPTY, P_KPI_EMPTY, P_YEAR, P_VALUE, P_GENDER, P_AREA_UNKNOWN, P_KPI_UNKNOWN, P_MISSING,
@@ -460,12 +461,21 @@ class ValueBatch:
             self.summary.new_kpis.append(kpi_id)
 
     def _source_case(self) -> str:
-        # One file (the bulk case): a literal, which DuckDB keeps as a constant vector instead of
-        # 25 million copies of the same string.
-        quoted = ["'" + s.replace("'", "''") + "'" for s in self.sources]
-        if len(set(self.sources)) == 1:
-            return quoted[0]
-        return "CASE t.file_no " + " ".join(f"WHEN {i} THEN {q}" for i, q in enumerate(quoted)) + " END"
+        """SQL: each row's source text by its file (benchmark_value keeps the text per row)."""
+        return self._per_file(["'" + s.replace("'", "''") + "'" for s in self.sources])
+
+    def _source_id_case(self, writing: set[int]) -> str:
+        """SQL: each row's value_source id by its file (kpi_value stores the id, not the text).
+        Source rows are added only for the files that write a value (`writing`)."""
+        ids = source_ids(self.con, [(s, False) for i, s in enumerate(self.sources) if i in writing])
+        return self._per_file([str(ids[(s, False)]) if i in writing else "NULL" for i, s in enumerate(self.sources)])
+
+    @staticmethod
+    def _per_file(literals: list[str]) -> str:
+        # One file (the bulk case): a literal, which DuckDB keeps as a constant vector.
+        if len(set(literals)) == 1:
+            return literals[0]
+        return "CASE t.file_no " + " ".join(f"WHEN {i} THEN {q}" for i, q in enumerate(literals)) + " END"
 
     def write_municipality_values(self, rows: str) -> None:
         """Diff against the warehouse, then insert and update."""
@@ -478,8 +488,7 @@ class ValueBatch:
         self.summary.skip("jämförelserad per kön (aggregate row by gender; benchmarks hold totals)",
                           sum(self.bench_gender_per_file.values()))
         muni = (f"(SELECT t.file_no, kid.kpi_id, aid.municipality_code, t.year, "
-                f"CASE t.g WHEN 0 THEN 'T' WHEN 1 THEN 'K' ELSE 'M' END AS gender, t.value, "
-                f"{self._source_case()} AS source "
+                f"CASE t.g WHEN 0 THEN 'T' WHEN 1 THEN 'K' ELSE 'M' END AS gender, t.value "
                 f"FROM {rows} t JOIN {self.kid} kid USING (kpi_no) JOIN {self.aid} aid USING (area_no) "
                 f"WHERE aid.municipality_code IS NOT NULL)")
         has_existing = bool(self.kpi_keys) and con.execute(
@@ -491,10 +500,14 @@ class ValueBatch:
             ) if self.deduped else self.muni_per_file
             for f, n in inserted.items():
                 self.per_file[f][0] += n
+            writing = {f for f, n in inserted.items() if n}
+            if not writing:
+                return
             # Row order in the table does not matter here: let DuckDB write in parallel.
             with _setting(con, "preserve_insertion_order", "false"):
-                con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo)
-                                SELECT kpi_id, municipality_code, year, gender, value, source, false FROM {muni}""")
+                con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source_id)
+                                SELECT kpi_id, municipality_code, year, gender, value, {self._source_id_case(writing)}
+                                FROM {muni} t""")
             return
         diff = self._temp("diff")
         con.execute(f"""
@@ -511,11 +524,17 @@ class ValueBatch:
             self.per_file[f][0] += ins
             self.per_file[f][1] += upd
             self.per_file[f][2] += same
-        con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source, is_demo)
-                        SELECT kpi_id, municipality_code, year, gender, value, source, false
-                        FROM {diff} WHERE old IS NULL""")
-        con.execute(f"""UPDATE kpi_value AS t SET value = d.value, source = d.source, is_demo = false
-                        FROM (SELECT * FROM {diff} WHERE old IS NOT NULL AND old <> value) d
+        writing = {f for f, n in self.per_file.items() if n[0] or n[1]}
+        if not writing:
+            return      # nothing new or changed: no source row either (a re-import writes nothing)
+        source_id = self._source_id_case(writing)
+        con.execute(f"""INSERT INTO kpi_value (kpi_id, municipality_code, year, gender, value, source_id)
+                        SELECT kpi_id, municipality_code, year, gender, value, {source_id}
+                        FROM {diff} t WHERE old IS NULL""")
+        # The new value's source (never demo: an import is real data) replaces the old one's.
+        con.execute(f"""UPDATE kpi_value AS t SET value = d.value, source_id = d.source_id
+                        FROM (SELECT *, {source_id} AS source_id FROM {diff} t
+                              WHERE old IS NOT NULL AND old <> value) d
                         WHERE t.kpi_id = d.kpi_id AND t.municipality_code = d.municipality_code
                           AND t.year = d.year AND t.gender = d.gender""")
 

@@ -83,18 +83,30 @@ CREATE TABLE IF NOT EXISTS demo_kpi_twin (
     real_kpi_id VARCHAR NOT NULL UNIQUE
 );
 
+-- Where a batch of values came from, and whether it is demo data: one row per import batch
+-- (source text, demo flag), not a copy on each of up to 25 M values. Each VARCHAR or BOOLEAN
+-- column of kpi_value costs DuckDB ~0.2-0.4 s per 25 M rows to write, even a constant one
+-- (benchmarks/import_kolada_scale.py). Readers see both columns in the view kpi_values.
+CREATE TABLE IF NOT EXISTS value_source (
+    source_id INTEGER PRIMARY KEY,
+    source    VARCHAR NOT NULL,
+    is_demo   BOOLEAN NOT NULL,
+    UNIQUE (source, is_demo)
+);
+
 CREATE TABLE IF NOT EXISTS kpi_value (
     kpi_id            VARCHAR NOT NULL,
     municipality_code VARCHAR NOT NULL,
     year              INTEGER NOT NULL,
     gender            VARCHAR NOT NULL DEFAULT 'T',
     value             DOUBLE  NOT NULL,
-    source            VARCHAR NOT NULL,
-    is_demo           BOOLEAN NOT NULL DEFAULT false,
+    source_id         INTEGER NOT NULL,   -- value_source (source text and demo flag)
     -- Unique on (kpi_id, municipality_code, year, gender), enforced by the writers (the
     -- importers reject duplicate keys and update/insert; tests check it on every build).
     -- Not a PRIMARY KEY: DuckDB keeps a PK as an ART index, which at Kolada scale (25 M
     -- values) made the file 17x larger and the import 3.5x slower (benchmarks/import_kolada_scale.py).
+    -- Not a FOREIGN KEY to value_source either (an index again); warehouse/value_source.py
+    -- writes the source row first, and tests check every source_id has one.
     CHECK (gender IN ('T','K','M'))
 );
 

@@ -36,8 +36,8 @@ SELECT kpi_id, preset, preset_version, title, unit, higher_is_better, perspectiv
 FROM kpi_preset;
 
 CREATE OR REPLACE VIEW kpi_values AS
-SELECT kpi_id, municipality_code, year, gender, value, source, is_demo
-FROM kpi_value;
+SELECT v.kpi_id, v.municipality_code, v.year, v.gender, v.value, s.source, s.is_demo
+FROM kpi_value v JOIN value_source s USING (source_id);
 
 CREATE OR REPLACE VIEW benchmark_values AS
 SELECT kpi_id, benchmark, year, value, source

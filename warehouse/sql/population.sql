@@ -14,8 +14,8 @@ kolada AS (
     SELECT a.municipality_code, a.year,
            CAST(round(a.value / b.value * 100) AS BIGINT) AS population,
            format('Kolada N01938/N01960, 31 dec {}', a.year) AS population_source
-    FROM kpi_value a
-    JOIN kpi_value b ON b.municipality_code = a.municipality_code AND b.year = a.year
+    FROM kpi_values a
+    JOIN kpi_values b ON b.municipality_code = a.municipality_code AND b.year = a.year
                     AND b.gender = 'T' AND b.kpi_id = 'N01960' AND NOT b.is_demo
     WHERE a.kpi_id = 'N01938' AND a.gender = 'T' AND NOT a.is_demo
       AND a.value > 0 AND b.value > 0
